@@ -1,0 +1,322 @@
+/*
+ * cli.c -- see cli.h. Written by hand so sendmail's flags parse the way
+ * sendmail's own getopt loop parses them, whatever the libc:
+ *   - "-oi" is -o with the argument "i"; "-fADDR" equals "-f ADDR";
+ *   - flags cluster ("-ti"); a flag taking an argument ends the cluster;
+ *   - options and operands interleave (git: "-f a -i a b c") until "--".
+ * Operands are moved, in order, to argv[1]... (as GNU getopt permutes argv)
+ * and followed by a NULL; o->rcpt points there, so nothing is allocated.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "util.h"
+
+enum cli_arg {
+	CLI_ARG_NONE,		/* a flag, may cluster: "-tiv" */
+	CLI_ARG_REQUIRED,	/* "-fADDR" or "-f ADDR" */
+	CLI_ARG_ATTACHED,	/* optional, attached only: "-q", "-q1h" */
+};
+
+/* ---------------------------------------------------------------- actions */
+
+static int
+opt_config(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->config_file = arg;
+	return 0;
+}
+
+static int
+opt_account(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->account = arg;
+	return 0;
+}
+
+static int
+opt_from(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->from = arg;
+	return 0;
+}
+
+static int
+opt_fullname(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->fullname = arg;
+	return 0;
+}
+
+static int
+opt_read_rcpt(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->read_recipients = true;
+	return 0;
+}
+
+static int
+opt_no_dot(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->dot_ends = false;
+	return 0;
+}
+
+static int
+opt_verbose(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->verbose++;
+	return 0;
+}
+
+/* -oX: sendmail's one-letter options; only -oi (IgnoreDots) matters. */
+static int
+opt_o(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	if (strcmp(arg, "i") == 0)
+		o->dot_ends = false;
+	return 0;
+}
+
+/* -bX: the mode. Only -bm (deliver mail, the default) works. */
+static int
+opt_b(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	if (strcmp(arg, "m") == 0)
+		return 0;
+	if (strcmp(arg, "p") == 0 || strcmp(arg, "v") == 0)
+		return error_set(err, ERR_USAGE, "option '%s%s' is not "
+		    "supported yet", name, arg);
+	return error_set(err, ERR_USAGE, "option '%s%s' is not supported",
+	    name, arg);
+}
+
+static int
+opt_queue(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	return error_set(err, ERR_USAGE, "option '%s' is not supported yet",
+	    name);
+}
+
+/* Known sendmail flags that mean nothing to a relay-only client. */
+static int
+opt_ignore(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	return 0;
+}
+
+static int
+opt_help(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_HELP;
+	return 0;
+}
+
+static int
+opt_version(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_VERSION;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static const struct cli_short {
+	char ch;
+	enum cli_arg arg;
+	/* An action gets the option as written ("-f", "--from"). */
+	int (*fn)(struct options *, const char *, const char *,
+	    struct error *);
+} cli_shorts[] = {
+	{ 'C', CLI_ARG_REQUIRED, opt_config },
+	{ 'a', CLI_ARG_REQUIRED, opt_account },
+	{ 'f', CLI_ARG_REQUIRED, opt_from },
+	{ 'r', CLI_ARG_REQUIRED, opt_from },
+	{ 'F', CLI_ARG_REQUIRED, opt_fullname },
+	{ 't', CLI_ARG_NONE, opt_read_rcpt },
+	{ 'i', CLI_ARG_NONE, opt_no_dot },
+	{ 'v', CLI_ARG_NONE, opt_verbose },
+	{ 'o', CLI_ARG_REQUIRED, opt_o },
+	{ 'b', CLI_ARG_REQUIRED, opt_b },
+	{ 'q', CLI_ARG_ATTACHED, opt_queue },
+	{ 'B', CLI_ARG_REQUIRED, opt_ignore },	/* body type */
+	{ 'N', CLI_ARG_REQUIRED, opt_ignore },	/* DSN NOTIFY (later) */
+	{ 'R', CLI_ARG_REQUIRED, opt_ignore },	/* DSN RET (later) */
+	{ 'V', CLI_ARG_REQUIRED, opt_ignore },	/* DSN ENVID (later) */
+	{ 'h', CLI_ARG_REQUIRED, opt_ignore },	/* hop count */
+	{ 'L', CLI_ARG_REQUIRED, opt_ignore },	/* syslog label */
+	{ 'O', CLI_ARG_REQUIRED, opt_ignore },	/* long-form option */
+	{ 'G', CLI_ARG_NONE, opt_ignore },	/* gateway submission */
+	{ 'U', CLI_ARG_NONE, opt_ignore },	/* initial submission */
+	{ 'm', CLI_ARG_NONE, opt_ignore },	/* me too */
+	{ 'n', CLI_ARG_NONE, opt_ignore },	/* no aliasing */
+};
+
+static const struct cli_long {
+	const char *name;	/* without the leading "--" */
+	bool has_arg;		/* "--name=ARG" or "--name ARG" */
+	int (*fn)(struct options *, const char *, const char *,
+	    struct error *);
+} cli_longs[] = {
+	{ "help", false, opt_help },
+	{ "version", false, opt_version },
+	{ "file", true, opt_config },
+	{ "account", true, opt_account },
+	{ "from", true, opt_from },
+	{ "read-recipients", false, opt_read_rcpt },
+};
+
+/* ---------------------------------------------------------------- parser */
+
+static const struct cli_short *
+cli_find_short(char ch)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cli_shorts); i++)
+		if (cli_shorts[i].ch == ch)
+			return &cli_shorts[i];
+	return NULL;
+}
+
+/* argv[*i] is "-xyz...": one flag or a cluster of them. */
+static int
+cli_short(struct options *o, int argc, char **argv, int *i,
+    struct error *err)
+{
+	const char *s = argv[*i] + 1;
+
+	while (*s != '\0') {
+		const struct cli_short *opt = cli_find_short(*s);
+		char name[3] = { '-', *s, '\0' };
+
+		if (opt == NULL) {
+			if (*s < '!' || *s > '~')	/* not locale's isgraph */
+				name[1] = '?';
+			return error_set(err, ERR_USAGE, "unknown option '%s'",
+			    name);
+		}
+		s++;
+		if (opt->arg == CLI_ARG_ATTACHED)
+			return opt->fn(o, name, s, err);
+		if (opt->arg == CLI_ARG_NONE) {
+			if (opt->fn(o, name, NULL, err) == -1)
+				return -1;
+			continue;
+		}
+		if (*s != '\0')
+			return opt->fn(o, name, s, err);
+		if (*i + 1 >= argc)
+			return error_set(err, ERR_USAGE, "option '%s' needs an "
+			    "argument", name);
+		return opt->fn(o, name, argv[++*i], err);
+	}
+	return 0;
+}
+
+/* argv[*i] is "--name" or "--name=value". */
+static int
+cli_long(struct options *o, int argc, char **argv, int *i,
+    struct error *err)
+{
+	const char *s = argv[*i] + 2, *eq = strchr(s, '=');
+	size_t n = eq != NULL ? (size_t)(eq - s) : strlen(s);
+	const struct cli_long *opt = NULL;
+	char name[64];
+
+	for (size_t k = 0; k < ARRAY_SIZE(cli_longs); k++)
+		if (strlen(cli_longs[k].name) == n &&
+		    strncmp(cli_longs[k].name, s, n) == 0)
+			opt = &cli_longs[k];
+	snprintf(name, sizeof(name), "--%.*s", (int)n, s);
+	if (opt == NULL)
+		return error_set(err, ERR_USAGE, "unknown option '%s'", name);
+	if (!opt->has_arg) {
+		if (eq != NULL)
+			return error_set(err, ERR_USAGE, "option '%s' takes no "
+			    "argument", name);
+		return opt->fn(o, name, NULL, err);
+	}
+	if (eq != NULL)
+		return opt->fn(o, name, eq + 1, err);
+	if (*i + 1 >= argc)
+		return error_set(err, ERR_USAGE, "option '%s' needs an "
+		    "argument", name);
+	return opt->fn(o, name, argv[++*i], err);
+}
+
+static void
+cli_defaults(struct options *o, char **argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = CLI_MODE_SEND;
+	o->dot_ends = true;
+	o->rcpt = argv;
+}
+
+int
+cli_parse(struct options *o, int argc, char **argv, struct error *err)
+{
+	bool operands_only = false;
+	int i, n = 0, r = 0;
+
+	cli_defaults(o, argv);
+	for (i = 1; i < argc && r == 0; i++) {
+		const char *a = argv[i];
+
+		if (operands_only || a[0] != '-')
+			argv[1 + n++] = argv[i];	/* slot already read */
+		else if (strcmp(a, "--") == 0)
+			operands_only = true;
+		else if (a[1] == '-')
+			r = cli_long(o, argc, argv, &i, err);
+		else if (a[1] == '\0')
+			r = error_set(err, ERR_USAGE, "unknown option '-'");
+		else
+			r = cli_short(o, argc, argv, &i, err);
+	}
+	if (r == -1)
+		return -1;
+	if (argc > 0) {
+		o->rcpt = argv + 1;
+		if (1 + n < argc)
+			argv[1 + n] = NULL;
+	}
+	o->nrcpt = (size_t)n;
+	return 0;
+}
+
+void
+cli_usage(FILE *f)
+{
+	fputs("usage: yubin [-tiv] [-C file] [-a account] [-f from] "
+	    "[-F name] [--] recipient...\n"
+	    "       yubin --version | --help\n"
+	    "  -C, --file=FILE         use this configuration file\n"
+	    "  -a, --account=NAME      use this account\n"
+	    "  -f, -r, --from=ADDR     envelope sender\n"
+	    "  -F NAME                 sender's full name\n"
+	    "  -t, --read-recipients   take recipients from the message "
+	    "headers\n"
+	    "  -i, -oi                 a line holding only '.' does not end "
+	    "the message\n"
+	    "  -v                      show the SMTP dialogue (twice: more)\n"
+	    "  --                      all further arguments are recipients\n"
+	    "Accepted and ignored: -oX -BX -N -R -V -bm -G -U -h -L -O -m "
+	    "-n.\n", f);
+}

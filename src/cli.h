@@ -1,0 +1,43 @@
+/*
+ * cli.h -- the command line: sendmail's flags as mutt, git send-email, mailx
+ * and cron pass them, plus yubin's own long options.
+ */
+#ifndef YUBIN_CLI_H
+#define YUBIN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct error;
+
+enum cli_mode {
+	CLI_MODE_SEND,
+	CLI_MODE_VERSION,
+	CLI_MODE_HELP,
+};
+
+struct options {
+	enum cli_mode mode;
+	const char *config_file;	/* -C FILE */
+	const char *account;		/* -a NAME */
+	const char *from;		/* -f / -r ADDR */
+	const char *fullname;		/* -F NAME */
+	bool read_recipients;		/* -t */
+	bool dot_ends;			/* false with -i / -oi */
+	int verbose;			/* -v (repeatable) */
+	char **rcpt;			/* recipients (point into argv) */
+	size_t nrcpt;
+};
+
+/*
+ * Parse argv. Recipients are the operands; after "--" everything is a
+ * recipient. -oX..., -BX, -odX, -oem and other sendmail flags yubin has no
+ * use for are accepted and ignored. ERR_USAGE for an unknown option or a
+ * missing argument ("option '-C' needs an argument").
+ */
+int cli_parse(struct options *o, int argc, char **argv, struct error *err);
+
+void cli_usage(FILE *f);
+
+#endif

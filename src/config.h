@@ -1,0 +1,94 @@
+/*
+ * config.h -- the configuration file: msmtprc syntax, so an existing msmtprc
+ * works with -C.
+ *
+ *	# comment              (first non-blank character of the line)
+ *	defaults               settings for every account defined after it
+ *	account NAME           a new account, starting from the defaults
+ *	account NAME : A[,B]   starts from the defaults, then A, then B
+ *	account default : NAME
+ *	key value              value may be "quoted" (\" and \\ escapes)
+ *
+ * Errors are ERR_CONFIG with "file:line: ..." messages.
+ */
+#ifndef YUBIN_CONFIG_H
+#define YUBIN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct error;
+
+/* One bit per key in struct account_conf.set (keys set in the file). */
+enum config_key {
+	CONF_HOST, CONF_PORT, CONF_TLS, CONF_TLS_STARTTLS, CONF_TLS_TRUST_FILE,
+	CONF_TLS_FINGERPRINT, CONF_TLS_CERTCHECK, CONF_TLS_CERT_FILE,
+	CONF_TLS_KEY_FILE, CONF_TLS_HOST_OVERRIDE, CONF_TLS_PRIORITIES,
+	CONF_AUTH, CONF_USER, CONF_PASSWORD, CONF_PASSWORDEVAL, CONF_FROM,
+	CONF_DOMAIN, CONF_TIMEOUT, CONF_LOGFILE,
+	CONF_NKEYS
+};
+
+/* An account as written in the file (after inheritance), not yet checked. */
+struct account_conf {
+	char *name;
+	char *host;
+	long port;		/* 0: not set */
+	bool tls;
+	bool tls_starttls;
+	char *tls_trust_file;
+	char *tls_fingerprint;
+	bool tls_certcheck;
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *tls_host_override;
+	char *tls_priorities;
+	char *auth;		/* "on", "off" or a method name, as written */
+	char *user;
+	char *password;		/* secret: wiped on release */
+	char *passwordeval;
+	char *from;
+	char *domain;
+	long timeout;		/* seconds; 0 = off */
+	char *logfile;
+	unsigned long set;	/* (1UL << CONF_X) when key X was written */
+	char *file;		/* where the account was defined */
+	int line;
+	struct account_conf *next;
+};
+
+struct config {
+	char *path;			/* file that was read */
+	bool private_file;		/* not readable by group/others */
+	struct account_conf *accounts;	/* in file order */
+	char *default_name;		/* from "account default : NAME" */
+};
+
+void config_init(struct config *c);
+
+/*
+ * Read the file at path (or, with path NULL, the first that exists of
+ * $XDG_CONFIG_HOME/yubin/config, ~/.yubinrc, SYSCONFDIR/yubinrc).
+ * Checks permissions with fstat on the open file: a file that holds a
+ * "password" and is readable by others is refused (ERR_CONFIG, message says
+ * "chmod 600 FILE"). No file found: ERR_CONFIG listing the places tried.
+ */
+int config_load(struct config *c, const char *path, struct error *err);
+
+/* Parse an open stream; name is used in messages ("name:line: ..."). */
+int config_parse(struct config *c, FILE *f, const char *name,
+    struct error *err);
+
+/* The account called name, or NULL. "default" resolves the default. */
+struct account_conf *config_find(const struct config *c, const char *name);
+
+/* Whether key k was written for account a. */
+static inline bool config_isset(const struct account_conf *a,
+    enum config_key k)
+{
+	return (a->set >> k) & 1;
+}
+
+void config_release(struct config *c);
+
+#endif

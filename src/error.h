@@ -1,0 +1,69 @@
+/*
+ * error.h -- the error struct every fallible function fills, and the one
+ * table that maps an error kind to a sysexits(3) exit code.
+ *
+ * Pattern (git's "return error()"):
+ *	if (connect(...) < 0)
+ *		return error_set(err, ERR_TEMP, "cannot connect to '%s': %s",
+ *		    host, strerror(errno));
+ */
+#ifndef YUBIN_ERROR_H
+#define YUBIN_ERROR_H
+
+#include <stddef.h>
+
+enum error_kind {
+	ERR_NONE = 0,
+	ERR_USAGE,		/* 64 EX_USAGE */
+	ERR_DATAERR,		/* 65 EX_DATAERR: bad message/address, 5xx MAIL */
+	ERR_NOUSER,		/* 67 EX_NOUSER: 5xx to RCPT */
+	ERR_UNAVAILABLE,	/* 69 EX_UNAVAILABLE: other 5xx */
+	ERR_SOFTWARE,		/* 70 EX_SOFTWARE: internal error */
+	ERR_OSERR,		/* 71 EX_OSERR: a system call failed */
+	ERR_CANTCREAT,		/* 73 EX_CANTCREAT: cannot create spool file */
+	ERR_IOERR,		/* 74 EX_IOERR: local I/O error */
+	ERR_TEMP,		/* 75 EX_TEMPFAIL: 4xx, connect, timeout, lost */
+	ERR_PROTOCOL,		/* 76 EX_PROTOCOL: bad reply, TLS, injection */
+	ERR_AUTH,		/* 77 EX_NOPERM: authentication failed */
+	ERR_CONFIG,		/* 78 EX_CONFIG: configuration error */
+};
+
+#define ERROR_MSG_MAX 1024
+#define ERROR_REPLY_MAX 1024
+
+struct error {
+	enum error_kind kind;
+	char message[ERROR_MSG_MAX];	/* "recipient 'x@y' rejected" */
+	char reply[ERROR_REPLY_MAX];	/* server reply verbatim, or "" */
+	int reply_code;			/* 0 when no server reply */
+	char reply_esc[16];		/* enhanced status code "5.1.1" or "" */
+};
+
+void error_init(struct error *err);
+
+/* Fill err (kind + formatted message, clears reply); always returns -1. */
+int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct reply;
+/*
+ * Like error_set, and also records the server reply (code, enhanced code,
+ * text, sanitised for a terminal). Always returns -1.
+ */
+int error_set_reply(struct error *err, enum error_kind kind,
+    const struct reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Prefix context to an existing message: "reading 'x': <old message>". */
+int error_prefix(struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The sysexits code for a kind (0 for ERR_NONE). */
+int error_exit_code(enum error_kind kind);
+/* A short name for logs: "tempfail", "auth", ... */
+const char *error_kind_name(enum error_kind kind);
+
+/* Format "message: reply" into buf (what main prints after "yubin: "). */
+void error_format(const struct error *err, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * message.c -- see message.h. Standard input is copied to a private spool
+ * file through the line-ending normaliser; the session later streams the
+ * spool through the dot-stuffer. Memory is two fixed buffers, whatever the
+ * size of the message.
+ *
+ * Behaviour choices (user-visible; yubin(1) should say so):
+ * - With dot_ends, only a *terminated* line holding exactly "." ends the
+ *   input (terminated by LF, CRLF or a bare CR, as sendmail does). A "." as
+ *   the last, unterminated line is text: it becomes ".\r\n" like any other
+ *   last line. ". " or ".." are text too.
+ * - NUL bytes are copied unchanged and reported in has_nul (RFC 5321 does
+ *   not allow them in DATA; a later change may refuse or strip them).
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
+
+#include "error.h"
+#include "message.h"
+#include "util.h"
+
+#define SPOOL_CHUNK	(64 * 1024)	/* read size */
+/*
+ * Worst case of one crlf_run() call: every input byte gives at most two
+ * output bytes. A bare CR or LF becomes CRLF; the LF of a CRLF gives nothing
+ * (its CR already wrote the CRLF, also across calls: pending_cr); a "." that
+ * starts a line gives nothing at first (held back with dot_ends) and the
+ * byte after it gives the dot and itself, or ends the input. So out needs
+ * 2 * inlen <= 2 * inlen + 2 bytes. crlf_finish() writes at most 3 (".\r\n").
+ */
+#define SPOOL_OUT	(2 * SPOOL_CHUNK + 2)
+#define FINISH_MAX	3
+_Static_assert(SPOOL_OUT >= FINISH_MAX, "crlf_finish() fits in out");
+#define SPOOL_PREFIX	"spool."
+#define SPOOL_RANDLEN	12
+
+/* ---------------------------------------------------------------- crlf */
+
+void
+crlf_init(struct crlf *c, bool dot_ends)
+{
+	memset(c, 0, sizeof(*c));
+	c->dot_ends = dot_ends;
+}
+
+/* The current line is complete: account for it, start a new one. */
+static void
+crlf_end_line(struct crlf *c)
+{
+	if (c->linelen > c->max_line)
+		c->max_line = c->linelen;
+	c->linelen = 0;
+	c->line_is_dot = false;
+}
+
+/*
+ * The next ch at or after p, or end. *cache remembers the last answer (NULL:
+ * none yet), so every byte is searched once per call even when lines are
+ * short and the other line-ending byte never occurs.
+ */
+static const unsigned char *
+find_byte(const unsigned char **cache, const unsigned char *p,
+    const unsigned char *end, int ch)
+{
+	if (*cache == NULL || *cache < p) {
+		*cache = memchr(p, ch, (size_t)(end - p));
+		if (*cache == NULL)
+			*cache = end;
+	}
+	return *cache;
+}
+
+/*
+ * Copy text (no CR, no LF) from p to eol. With dot_ends a "." that starts a
+ * line is held back until the next byte shows whether the line is just
+ * "."; it is written here, in front of the text that follows it. Returns
+ * where the input continues.
+ */
+static const unsigned char *
+crlf_text(struct crlf *c, const unsigned char *p, const unsigned char *eol,
+    char **op)
+{
+	size_t n;
+
+	if (c->linelen == 0 && *p == '.') {
+		c->line_is_dot = true;
+		c->linelen = 1;
+		if (!c->dot_ends)
+			*(*op)++ = '.';
+		return p + 1;
+	}
+	if (c->line_is_dot && c->dot_ends)
+		*(*op)++ = '.';
+	c->line_is_dot = false;
+	n = (size_t)(eol - p);
+	memcpy(*op, p, n);
+	*op += n;
+	c->linelen += n;
+	return eol;
+}
+
+/* Note 8-bit and NUL bytes in what was written (a word at a time). */
+static void
+crlf_note(struct crlf *c, const char *out, size_t n)
+{
+	uint64_t any = 0, w;
+	size_t i = 0;
+
+	if (!c->eightbit) {
+		for (; i + sizeof(w) <= n; i += sizeof(w)) {
+			memcpy(&w, out + i, sizeof(w));
+			any |= w;
+		}
+		for (; i < n; i++)
+			any |= (unsigned char)out[i];
+		c->eightbit = (any & 0x8080808080808080ULL) != 0;
+	}
+	if (!c->has_nul && n > 0 && memchr(out, '\0', n) != NULL)
+		c->has_nul = true;
+}
+
+size_t
+crlf_run(struct crlf *c, const char *in, size_t inlen, char *out,
+    bool *ended)
+{
+	const unsigned char *p = (const unsigned char *)in, *end = p + inlen;
+	const unsigned char *cr = NULL, *lf = NULL, *eol;
+	char *o = out;
+
+	*ended = false;
+	while (p < end) {
+		if (c->pending_cr) {
+			c->pending_cr = false;
+			if (*p == '\n') {	/* second half of a CRLF */
+				p++;
+				continue;
+			}
+		}
+		eol = find_byte(&cr, p, end, '\r');
+		if (find_byte(&lf, p, end, '\n') < eol)
+			eol = lf;
+		if (p < eol) {
+			p = crlf_text(c, p, eol, &o);
+			continue;
+		}
+		if (c->dot_ends && c->line_is_dot) {
+			/* the "." line: not copied, the rest is ignored */
+			c->linelen = 0;
+			c->line_is_dot = false;
+			*ended = true;
+			break;
+		}
+		crlf_end_line(c);
+		c->pending_cr = *p++ == '\r';
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	crlf_note(c, out, (size_t)(o - out));
+	return (size_t)(o - out);
+}
+
+size_t
+crlf_finish(struct crlf *c, char *out)
+{
+	size_t n = 0;
+
+	if (c->dot_ends && c->line_is_dot)
+		out[n++] = '.';		/* unterminated "." at EOF is text */
+	if (c->linelen > 0) {
+		out[n++] = '\r';
+		out[n++] = '\n';
+	}
+	crlf_end_line(c);
+	c->pending_cr = false;
+	return n;
+}
+
+/* ---------------------------------------------------------------- dotstuff */
+
+void
+dotstuff_init(struct dotstuff *d)
+{
+	d->at_line_start = true;
+}
+
+size_t
+dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out)
+{
+	const char *p = in, *end = in + inlen, *nl;
+	char *o = out;
+	size_t n;
+
+	while (p < end) {
+		if (d->at_line_start && *p == '.')
+			*o++ = '.';
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		d->at_line_start = nl != NULL;
+	}
+	return (size_t)(o - out);
+}
+
+const char *
+dotstuff_end(const struct dotstuff *d)
+{
+	return d->at_line_start ? ".\r\n" : "\r\n.\r\n";
+}
+
+/* ---------------------------------------------------------------- spool dir */
+
+/* snprintf into buf; -1 if it did not fit. */
+static int __attribute__((format(printf, 3, 4)))
+path_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* $XDG_STATE_HOME if absolute, else ~/.local/state ($HOME or passwd). */
+static int
+state_home(char *buf, size_t size)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (x != NULL && x[0] == '/')
+		return path_fmt(buf, size, "%s", x);
+	if (home == NULL || home[0] != '/') {
+		pw = getpwuid(getuid());
+		if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
+			errno = ENOENT;
+			return -1;
+		}
+		home = pw->pw_dir;
+	}
+	return path_fmt(buf, size, "%s/.local/state", home);
+}
+
+/*
+ * mkdir -p with mode 0700 for every component that is missing (chmod after
+ * mkdir so that the umask does not matter). -1 with errno on failure.
+ */
+static int
+mkdir_p(char *path)
+{
+	char *s, save;
+
+	for (s = path + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		save = *s;
+		*s = '\0';
+		if (mkdir(path, 0700) == 0)
+			(void)chmod(path, 0700);
+		else if (errno != EEXIST) {
+			*s = save;
+			return -1;
+		}
+		*s = save;
+		if (save == '\0')
+			return 0;
+	}
+}
+
+/* The directory must be ours: a real directory (no symlink), our uid. */
+static int
+check_private_dir(const char *path, struct error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return error_set(err, ERR_CANTCREAT, "cannot use spool "
+		    "directory '%s': %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
+		    "'%s': it is a symbolic link", path);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
+		    "'%s': not a directory", path);
+	if (st.st_uid != geteuid())
+		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
+		    "'%s': owned by uid %ld, not by you", path,
+		    (long)st.st_uid);
+	return 0;
+}
+
+/* $TMPDIR (if absolute) or /tmp: shared, so names are random + O_EXCL. */
+static int
+spool_dir_fallback(char *buf, size_t size, struct error *err)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (t == NULL || t[0] != '/')
+		t = "/tmp";
+	if (path_fmt(buf, size, "%s", t) < 0)
+		return error_set(err, ERR_CANTCREAT, "spool directory name "
+		    "'%s' too long", t);
+	return 0;
+}
+
+int
+message_spool_dir(char *buf, size_t size, struct error *err)
+{
+	char path[PATH_MAX], home[PATH_MAX];
+
+	if (state_home(home, sizeof(home)) < 0 ||
+	    path_fmt(path, sizeof(path), "%s/yubin/queue/tmp", home) < 0 ||
+	    mkdir_p(path) < 0)
+		return spool_dir_fallback(buf, size, err);
+	if (check_private_dir(path, err) < 0)
+		return -1;
+	if (access(path, W_OK | X_OK) < 0)	/* e.g. read-only home */
+		return spool_dir_fallback(buf, size, err);
+	if (path_fmt(buf, size, "%s", path) < 0)
+		return error_set(err, ERR_CANTCREAT, "spool directory name "
+		    "'%s' too long", path);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- spool */
+
+void
+message_init(struct message *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+}
+
+void
+message_release(struct message *m)
+{
+	if (m->fd >= 0)
+		(void)close(m->fd);
+	if (m->path != NULL && !m->keep)
+		(void)unlink(m->path);
+	free(m->path);
+	message_init(m);
+}
+
+/* Random bytes for file names; need not be secret (O_EXCL protects us). */
+static void
+random_bytes(unsigned char *r, size_t n)
+{
+	static uint64_t state;
+	struct timespec ts;
+	size_t i;
+
+#ifdef HAVE_GETRANDOM
+	if (getrandom(r, n, GRND_NONBLOCK) == (ssize_t)n)
+		return;
+#endif
+	clock_gettime(CLOCK_REALTIME, &ts);
+	state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+	    (uint64_t)ts.tv_sec;
+	for (i = 0; i < n; i++) {		/* xorshift64 */
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		r[i] = (unsigned char)(state >> 24);
+	}
+}
+
+/* SPOOL_RANDLEN random letters and digits, NUL-terminated. */
+static void
+random_name(char out[SPOOL_RANDLEN + 1])
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[SPOOL_RANDLEN];
+	size_t i;
+
+	random_bytes(r, sizeof(r));
+	for (i = 0; i < sizeof(r); i++)
+		out[i] = set[r[i] % (sizeof(set) - 1)];
+	out[i] = '\0';
+}
+
+/* Create dir/spool.XXXXXXXXXXXX, 0600 whatever the umask. */
+static int
+spool_create(struct message *m, const char *dir, struct error *err)
+{
+	char path[PATH_MAX], name[SPOOL_RANDLEN + 1];
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		random_name(name);
+		if (path_fmt(path, sizeof(path), "%s/" SPOOL_PREFIX "%s", dir,
+		    name) < 0)
+			return error_set(err, ERR_CANTCREAT, "cannot create "
+			    "spool file in '%s': %s", dir, strerror(errno));
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		return error_set(err, ERR_CANTCREAT, "cannot create spool "
+		    "file in '%s': %s", dir, strerror(errno));
+	m->fd = fd;
+	m->path = xstrdup(path);
+	if (fchmod(fd, 0600) < 0)
+		return error_set(err, ERR_CANTCREAT, "cannot set mode of "
+		    "spool file '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* read() that retries on EINTR and waits when infd is non-blocking. */
+static ssize_t
+read_some(int fd, char *buf, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, size);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			(void)poll(&pfd, 1, -1);
+		else if (errno != EINTR)
+			return -1;
+	}
+}
+
+static int
+spool_write(struct message *m, const char *p, size_t n, struct error *err)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(m->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return error_set(err, ERR_IOERR, "cannot write spool "
+			    "file '%s': %s", m->path, strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+		m->size += w;
+	}
+	return 0;
+}
+
+/* infd -> crlf -> spool file, until EOF or the "." line. */
+static int
+spool_copy(struct message *m, int infd, struct crlf *c, char *in, char *out,
+    struct error *err)
+{
+	bool ended = false;
+	ssize_t n;
+
+	while (!ended) {
+		n = read_some(infd, in, SPOOL_CHUNK);
+		if (n < 0)
+			return error_set(err, ERR_IOERR, "cannot read standard "
+			    "input: %s", strerror(errno));
+		if (n == 0)
+			break;
+		/* out has SPOOL_OUT = 2 * SPOOL_CHUNK + 2 bytes, see above */
+		if (spool_write(m, out, crlf_run(c, in, (size_t)n, out,
+		    &ended), err) < 0)
+			return -1;
+	}
+	return spool_write(m, out, crlf_finish(c, out), err);
+}
+
+/* fsync, rewind, check that there was a message at all. */
+static int
+spool_commit(struct message *m, const struct crlf *c, struct error *err)
+{
+	if (m->size == 0)
+		return error_set(err, ERR_DATAERR, "no message on standard "
+		    "input");
+	if (fsync(m->fd) < 0)
+		return error_set(err, ERR_IOERR, "cannot write spool file "
+		    "'%s': %s", m->path, strerror(errno));
+	if (lseek(m->fd, 0, SEEK_SET) < 0)
+		return error_set(err, ERR_IOERR, "cannot rewind spool file "
+		    "'%s': %s", m->path, strerror(errno));
+	m->eightbit = c->eightbit;
+	m->has_nul = c->has_nul;
+	m->max_line = c->max_line;
+	return 0;
+}
+
+int
+message_spool(struct message *m, int infd, const struct message_opts *o,
+    struct error *err)
+{
+	char dir[PATH_MAX], *buf;
+	const char *d = o->spool_dir;
+	struct crlf c;
+	int r = -1;
+
+	message_init(m);
+	if (d == NULL) {
+		if (message_spool_dir(dir, sizeof(dir), err) < 0)
+			return -1;
+		d = dir;
+	}
+	crlf_init(&c, o->dot_ends);
+	buf = xmalloc(SPOOL_CHUNK + SPOOL_OUT);
+	if (spool_create(m, d, err) < 0 ||
+	    spool_copy(m, infd, &c, buf, buf + SPOOL_CHUNK, err) < 0 ||
+	    spool_commit(m, &c, err) < 0)
+		goto out;
+	r = 0;
+out:
+	free(buf);
+	if (r < 0)
+		message_release(m);	/* keep is false: the file goes */
+	return r;
+}

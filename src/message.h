@@ -1,0 +1,91 @@
+/*
+ * message.h -- the message as it travels: stdin is copied to a private spool
+ * file (mode 0600) before any connection is made, in canonical form: every
+ * line ending (LF, CRLF, or a bare CR) becomes CRLF and the last line is
+ * terminated. Memory stays flat whatever the size; SIZE is known exactly;
+ * a slow producer never meets a server timeout; a retry or the queue has
+ * the bytes.
+ */
+#ifndef YUBIN_MESSAGE_H
+#define YUBIN_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct error;
+
+struct message {
+	int fd;			/* spool file, -1 when none */
+	char *path;		/* its name (NULL if it was unlinked at once) */
+	off_t size;		/* bytes in the spool (canonical CRLF form) */
+	bool eightbit;		/* some byte >= 0x80 */
+	bool has_nul;		/* some NUL byte */
+	size_t max_line;	/* longest line in octets, without CRLF */
+	bool keep;		/* do not unlink on release (queued) */
+};
+
+struct message_opts {
+	bool dot_ends;		/* a line holding only "." ends the input
+				   (sendmail's default; false with -i/-oi) */
+	const char *spool_dir;	/* NULL: message_spool_dir() */
+};
+
+void message_init(struct message *m);
+
+/*
+ * Copy infd to a new spool file, normalising line endings, and leave m->fd
+ * open at offset 0. Empty input: ERR_DATAERR "no message on standard
+ * input". Read error: ERR_IOERR. Cannot create/write the spool: ERR_CANTCREAT
+ * / ERR_IOERR naming the file. The file is fsync'd before returning.
+ */
+int message_spool(struct message *m, int infd, const struct message_opts *o,
+    struct error *err);
+
+/*
+ * The spool directory: $XDG_STATE_HOME/yubin/queue/tmp (default
+ * ~/.local/state/yubin/queue/tmp), created with mode 0700 as needed. When it
+ * cannot be created, falls back to $TMPDIR (or /tmp). Writes into buf.
+ */
+int message_spool_dir(char *buf, size_t size, struct error *err);
+
+/* Close the spool file and unlink it unless m->keep. */
+void message_release(struct message *m);
+
+/*
+ * Line-ending normaliser used by message_spool (exposed for tests).
+ * crlf_run() converts in[0..inlen) to out (room for 2 * inlen + 2 bytes) and
+ * returns the bytes written. With dot_ends, *ended is set when a line holding
+ * only "." was seen; the rest of the input must then be ignored (that line
+ * itself is not copied). crlf_finish() terminates a last unterminated line.
+ */
+struct crlf {
+	bool pending_cr;	/* last byte was CR, LF may follow */
+	size_t linelen;		/* octets in the current line so far */
+	bool line_is_dot;	/* current line so far is exactly "." */
+	bool dot_ends;
+	size_t max_line;
+	bool eightbit;
+	bool has_nul;
+};
+
+void crlf_init(struct crlf *c, bool dot_ends);
+size_t crlf_run(struct crlf *c, const char *in, size_t inlen, char *out,
+    bool *ended);
+size_t crlf_finish(struct crlf *c, char *out);
+
+/*
+ * Dot-stuffer for DATA (RFC 5321 4.5.2), streaming over canonical CRLF text:
+ * a '.' is doubled at the start of every line. out needs 2 * inlen bytes.
+ */
+struct dotstuff {
+	bool at_line_start;
+};
+
+void dotstuff_init(struct dotstuff *d);
+size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen,
+    char *out);
+/* What ends DATA: ".\r\n" after a final CRLF, else "\r\n.\r\n". */
+const char *dotstuff_end(const struct dotstuff *d);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * session.c -- drives transport <-> reply parser <-> smtp state machine; see
+ * session.h. The state machine decides, this file does the I/O it asks for.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "error.h"
+#include "log.h"
+#include "message.h"
+#include "password.h"
+#include "reply.h"
+#include "session.h"
+#include "smtp.h"
+#include "transport.h"
+#include "util.h"
+
+#define SESSION_CHUNK (64 * 1024)
+
+struct session {
+	const struct account *acct;
+	struct transport *t;
+	struct smtp smtp;
+	struct reply_parser parser;
+	char line[REPLY_LINE_MAX + 2];
+	char tls[128];
+	bool usable;
+};
+
+/* What the session was doing, for error messages. */
+static const char *
+session_stage(const struct session *s)
+{
+	switch (s->smtp.state) {
+	case SMTP_STATE_GREETING:
+		return "waiting for the server's greeting";
+	case SMTP_STATE_EHLO:
+	case SMTP_STATE_HELO:
+		return "during EHLO";
+	case SMTP_STATE_STARTTLS:
+	case SMTP_STATE_TLS:
+		return "during STARTTLS";
+	case SMTP_STATE_AUTH_WAIT:
+	case SMTP_STATE_AUTH:
+		return "during authentication";
+	case SMTP_STATE_ENVELOPE:
+		return "during MAIL FROM/RCPT TO/DATA";
+	case SMTP_STATE_BODY:
+		return "while sending the message";
+	case SMTP_STATE_DATA_END:
+		return "after sending the message, before the server "
+		    "confirmed it";
+	case SMTP_STATE_QUIT:
+		return "during QUIT";
+	default:
+		return "between messages";
+	}
+}
+
+static int
+session_io_error(struct session *s, struct error *err)
+{
+	s->usable = false;
+	return error_prefix(err, "%s", session_stage(s));
+}
+
+static int
+session_flush(struct session *s, struct error *err)
+{
+	struct dynbuf *out = &s->smtp.out;
+
+	if (out->len > 0 && transport_write(s->t, out->data, out->len,
+	    err) < 0) {
+		dynbuf_reset(out);
+		return -1;
+	}
+	dynbuf_reset(out);
+	return transport_flush(s->t, err);
+}
+
+static int
+session_read_reply(struct session *s, const struct reply **r,
+    struct error *err)
+{
+	size_t len;
+	int rc;
+
+	for (;;) {
+		if (transport_read_line(s->t, s->line, sizeof(s->line), &len,
+		    err) < 0)
+			return -1;
+		log_proto('<', s->line, len);
+		rc = reply_parser_line(&s->parser, s->line, len, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			*r = &s->parser.reply;
+			return 0;
+		}
+	}
+}
+
+static enum smtp_action
+session_starttls(struct session *s, struct error *err)
+{
+	if (transport_pending(s->t) > 0) {
+		error_set(err, ERR_PROTOCOL, "the server sent data after its "
+		    "reply to STARTTLS (a STARTTLS injection attack?); "
+		    "aborting before TLS");
+		return SMTP_ACT_FAIL;
+	}
+	if (transport_start_tls(s->t, &s->acct->tlscfg, err) < 0)
+		return SMTP_ACT_FAIL;
+	transport_tls_description(s->t, s->tls, sizeof(s->tls));
+	log_verbose("TLS started: %s", s->tls);
+	return smtp_on_tls(&s->smtp);
+}
+
+static enum smtp_action
+session_auth(struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+	const char *cb_type = NULL;
+	char *password = NULL, *cb = NULL;
+	enum smtp_action act;
+
+	/* EXTERNAL uses the client certificate, GSSAPI the Kerberos cache. */
+	if (a->auth_mech == NULL || (strcmp(a->auth_mech, "EXTERNAL") != 0 &&
+	    strcmp(a->auth_mech, "GSSAPI") != 0)) {
+		if (password_get(a, &password, err) < 0)
+			return SMTP_ACT_FAIL;
+	}
+	if (transport_is_tls(s->t) &&
+	    transport_channel_binding(s->t, &cb_type, &cb, NULL) < 0) {
+		cb_type = NULL;
+		cb = NULL;
+	}
+	act = smtp_auth_start(&s->smtp, a->host, password, cb_type, cb);
+	util_free_secret(password);
+	free(cb);
+	return act;
+}
+
+/*
+ * Run the state machine until it is idle (READY), wants the body (BODY) or
+ * is finished (CLOSE). -1 on failure, with err filled.
+ */
+static int
+session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
+    struct error *err)
+{
+	const struct reply *r;
+
+	for (;;) {
+		switch (act) {
+		case SMTP_ACT_READ:
+			if (session_flush(s, err) < 0 ||
+			    session_read_reply(s, &r, err) < 0)
+				return session_io_error(s, err);
+			act = smtp_on_reply(&s->smtp, r);
+			break;
+		case SMTP_ACT_TLS:
+			if (session_flush(s, err) < 0)
+				return session_io_error(s, err);
+			act = session_starttls(s, err);
+			if (act == SMTP_ACT_FAIL)
+				return session_io_error(s, err);
+			break;
+		case SMTP_ACT_AUTH:
+			act = session_auth(s, err);
+			if (act == SMTP_ACT_FAIL && s->smtp.err.kind == ERR_NONE)
+				return session_io_error(s, err);
+			break;
+		case SMTP_ACT_FAIL:
+			(void)session_flush(s, NULL);
+			*err = s->smtp.err;
+			s->usable = false;
+			return -1;
+		default:
+			*end = act;
+			return 0;
+		}
+	}
+}
+
+int
+session_open(struct session **out, const struct account *a,
+    struct error *err)
+{
+	struct smtp_opts o = {
+		.ehlo_domain = a->domain,
+		.tls = a->tls == ACCOUNT_TLS_OFF ? SMTP_TLS_NONE :
+		    a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS :
+		    SMTP_TLS_IMPLICIT,
+		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
+	};
+	struct session *s = xcalloc(1, sizeof(*s));
+	enum smtp_action end;
+
+	s->acct = a;
+	util_strlcpy(s->tls, "none", sizeof(s->tls));
+	smtp_init(&s->smtp, &o);
+	reply_parser_init(&s->parser);
+	*out = s;
+	if (transport_connect(&s->t, a->host, a->port, a->timeout_ms,
+	    err) < 0)
+		return -1;
+	log_verbose("connected to %s", transport_peer(s->t));
+	s->usable = true;
+	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
+		if (transport_start_tls(s->t, &a->tlscfg, err) < 0)
+			return session_io_error(s, err);
+		transport_tls_description(s->t, s->tls, sizeof(s->tls));
+		log_verbose("TLS started: %s", s->tls);
+	}
+	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0)
+		return -1;
+	if (end != SMTP_ACT_READY) {
+		s->usable = false;
+		return error_set(err, ERR_SOFTWARE, "session ended early");
+	}
+	return 0;
+}
+
+/* Stream the spool through the dot-stuffer in large writes. */
+static int
+session_send_body(struct session *s, struct message *m, struct error *err)
+{
+	static char in[SESSION_CHUNK], out[2 * SESSION_CHUNK];
+	struct dotstuff d;
+	const char *end;
+	ssize_t n;
+
+	dotstuff_init(&d);
+	if (lseek(m->fd, 0, SEEK_SET) < 0)
+		return error_set(err, ERR_IOERR, "cannot rewind the spool "
+		    "file: %s", strerror(errno));
+	for (;;) {
+		n = read(m->fd, in, sizeof(in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set(err, ERR_IOERR, "cannot read the "
+			    "spool file: %s", strerror(errno));
+		if (n == 0)
+			break;
+		if (transport_write(s->t, out, dotstuff_run(&d, in, (size_t)n,
+		    out), err) < 0)
+			return session_io_error(s, err);
+	}
+	end = dotstuff_end(&d);
+	if (transport_write(s->t, end, strlen(end), err) < 0)
+		return session_io_error(s, err);
+	return 0;
+}
+
+int
+session_send(struct session *s, const struct envelope *env,
+    struct message *m, struct error *err)
+{
+	struct smtp_msginfo info = { .size = m->size, .eightbit = m->eightbit };
+	enum smtp_action end;
+
+	if (!s->usable)
+		return error_set(err, ERR_SOFTWARE, "session is not usable");
+	if (session_run(s, smtp_mail(&s->smtp, env, &info), &end, err) < 0)
+		return -1;
+	if (end == SMTP_ACT_BODY) {
+		if (session_send_body(s, m, err) < 0) {
+			s->usable = false;
+			return -1;
+		}
+		if (session_run(s, smtp_on_body_sent(&s->smtp), &end,
+		    err) < 0)
+			return -1;
+	}
+	if (end != SMTP_ACT_READY) {
+		s->usable = false;
+		return error_set(err, ERR_SOFTWARE, "unexpected end of the "
+		    "SMTP transaction");
+	}
+	if (smtp_txn_result(&s->smtp) < 0) {
+		*err = s->smtp.txn_err;
+		return -1;
+	}
+	return 0;
+}
+
+int
+session_usable(const struct session *s)
+{
+	return s != NULL && s->usable;
+}
+
+const char *
+session_tls(const struct session *s)
+{
+	return s->tls;
+}
+
+const char *
+session_mech(const struct session *s)
+{
+	return s->smtp.mech;
+}
+
+const char *
+session_reply(const struct session *s)
+{
+	return s->smtp.last_reply;
+}
+
+void
+session_close(struct session *s)
+{
+	struct error ignored;
+	enum smtp_action end;
+
+	if (s == NULL)
+		return;
+	error_init(&ignored);
+	if (s->usable && s->smtp.state == SMTP_STATE_READY)
+		(void)session_run(s, smtp_quit(&s->smtp), &end, &ignored);
+	if (s->t != NULL)
+		transport_close(s->t);
+	smtp_release(&s->smtp);
+	util_wipe(s->line, sizeof(s->line));
+	free(s);
+}

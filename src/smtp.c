@@ -1,0 +1,657 @@
+/*
+ * smtp.c -- the SMTP client state machine; see smtp.h. No I/O here: replies
+ * come in through smtp_on_reply(), commands go out through s->out, and
+ * everything else is an action the session driver performs.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sasl.h"
+#include "smtp.h"
+
+#define SMTP_OUT_MAX (1024 * 1024)
+#define SMTP_RCPT_ERRORS_MAX (64 * 1024)
+#define SMTP_ADDR_MAX 512
+#define SMTP_WINDOW_DEFAULT 100
+
+static const char *const smtp_state_names[] = {
+	[SMTP_STATE_GREETING] = "GREETING",
+	[SMTP_STATE_EHLO] = "EHLO",
+	[SMTP_STATE_HELO] = "HELO",
+	[SMTP_STATE_STARTTLS] = "STARTTLS",
+	[SMTP_STATE_TLS] = "TLS",
+	[SMTP_STATE_AUTH_WAIT] = "AUTH_WAIT",
+	[SMTP_STATE_AUTH] = "AUTH",
+	[SMTP_STATE_READY] = "READY",
+	[SMTP_STATE_ENVELOPE] = "ENVELOPE",
+	[SMTP_STATE_BODY] = "BODY",
+	[SMTP_STATE_DATA_END] = "DATA_END",
+	[SMTP_STATE_QUIT] = "QUIT",
+	[SMTP_STATE_CLOSED] = "CLOSED",
+};
+
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	if ((size_t)st < ARRAY_SIZE(smtp_state_names))
+		return smtp_state_names[st];
+	return "?";
+}
+
+void
+smtp_set_state(struct smtp *s, enum smtp_state st)
+{
+	if (log_get_verbose() >= 2 && s->state != st)
+		log_verbose("smtp state %s -> %s", smtp_state_name(s->state),
+		    smtp_state_name(st));
+	s->state = st;
+}
+
+void
+smtp_init(struct smtp *s, const struct smtp_opts *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = *o;
+	if (s->opts.pipeline_window == 0)
+		s->opts.pipeline_window = SMTP_WINDOW_DEFAULT;
+	if (s->opts.ehlo_domain == NULL || *s->opts.ehlo_domain == '\0')
+		s->opts.ehlo_domain = "localhost";
+	dynbuf_init(&s->out, SMTP_OUT_MAX);
+	s->out.secret = true;
+	dynbuf_init(&s->rcpt_errors, SMTP_RCPT_ERRORS_MAX);
+	s->tls_active = o->tls == SMTP_TLS_IMPLICIT;
+	s->state = SMTP_STATE_GREETING;
+}
+
+void
+smtp_release(struct smtp *s)
+{
+	sasl_free(s->sasl);
+	s->sasl = NULL;
+	dynbuf_release(&s->out);
+	dynbuf_release(&s->rcpt_errors);
+	free(s->pending);
+	s->pending = NULL;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/*
+ * Queue one command. When shown is not NULL the trace shows it instead of
+ * the real line (AUTH payloads).
+ */
+static void __attribute__((format(printf, 3, 4)))
+smtp_cmd(struct smtp *s, const char *shown, const char *fmt, ...)
+{
+	size_t start = s->out.len;
+	va_list ap;
+	char *line;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	if (shown != NULL)
+		log_proto('>', shown, strlen(shown));
+	else
+		log_proto('>', line, (size_t)n);
+	if (dynbuf_add(&s->out, line, (size_t)n) < 0 ||
+	    dynbuf_add(&s->out, "\r\n", 2) < 0) {
+		/* Cannot happen with the window and address caps. */
+		s->out.len = start;
+		abort();
+	}
+	util_wipe(line, (size_t)n);
+	free(line);
+}
+
+static enum smtp_action __attribute__((format(printf, 4, 5)))
+smtp_fail(struct smtp *s, enum error_kind kind, const struct reply *r,
+    const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_set_reply(&s->err, kind, r, "%s", msg);
+	smtp_set_state(s, SMTP_STATE_CLOSED);
+	return SMTP_ACT_FAIL;
+}
+
+/* Error kind for a failed reply: 4xx temporary, else the given kind. */
+static enum error_kind
+smtp_kind(const struct reply *r, enum error_kind perm)
+{
+	return reply_temp(r) ? ERR_TEMP : perm;
+}
+
+/* 421 means the server is closing the connection (RFC 5321 3.8). */
+static bool
+smtp_closing(const struct reply *r)
+{
+	return r->code == 421;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+enum smtp_action
+smtp_start(struct smtp *s)
+{
+	smtp_set_state(s, SMTP_STATE_GREETING);
+	return SMTP_ACT_READ;
+}
+
+static enum smtp_action
+smtp_send_ehlo(struct smtp *s)
+{
+	memset(&s->caps, 0, sizeof(s->caps));
+	smtp_cmd(s, NULL, "EHLO %s", s->opts.ehlo_domain);
+	smtp_set_state(s, SMTP_STATE_EHLO);
+	return SMTP_ACT_READ;
+}
+
+static enum smtp_action
+smtp_on_greeting_reply(struct smtp *s, const struct reply *r)
+{
+	if (reply_ok(r) && r->code == 220)
+		return smtp_send_ehlo(s);
+	if (reply_ok(r))
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "unexpected greeting from the server");
+	if (reply_perm(r))
+		smtp_cmd(s, NULL, "QUIT");
+	return smtp_fail(s, smtp_kind(r, ERR_UNAVAILABLE), r,
+	    "server is not accepting mail");
+}
+
+/* After EHLO/HELO: STARTTLS, AUTH, or ready. */
+static enum smtp_action
+smtp_after_hello(struct smtp *s)
+{
+	if (s->opts.tls == SMTP_TLS_STARTTLS && !s->tls_active) {
+		if (!(s->caps.ext & SMTP_EXT_STARTTLS))
+			return smtp_fail(s, ERR_PROTOCOL, NULL,
+			    "server does not offer STARTTLS; refusing to "
+			    "send in clear text (write 'tls off' in the "
+			    "config to allow it)");
+		smtp_cmd(s, NULL, "STARTTLS");
+		smtp_set_state(s, SMTP_STATE_STARTTLS);
+		return SMTP_ACT_READ;
+	}
+	if (s->opts.auth) {
+		if (!(s->caps.ext & SMTP_EXT_AUTH) || s->caps.auth[0] == '\0')
+			return smtp_fail(s, ERR_AUTH, NULL,
+			    "server does not offer authentication (AUTH)%s",
+			    s->tls_active ? "" : " before TLS");
+		smtp_set_state(s, SMTP_STATE_AUTH_WAIT);
+		return SMTP_ACT_AUTH;
+	}
+	smtp_set_state(s, SMTP_STATE_READY);
+	return SMTP_ACT_READY;
+}
+
+static enum smtp_action
+smtp_on_ehlo_reply(struct smtp *s, const struct reply *r)
+{
+	if (reply_ok(r)) {
+		reply_parse_ehlo(r, &s->caps);
+		s->esmtp = true;
+		return smtp_after_hello(s);
+	}
+	if (reply_perm(r) && !smtp_closing(r) && !s->opts.auth &&
+	    s->opts.tls != SMTP_TLS_STARTTLS && !s->tls_active) {
+		/* An old server: RFC 5321 4.1.1.1 allows falling back. */
+		smtp_cmd(s, NULL, "HELO %s", s->opts.ehlo_domain);
+		smtp_set_state(s, SMTP_STATE_HELO);
+		return SMTP_ACT_READ;
+	}
+	return smtp_fail(s, smtp_kind(r, ERR_UNAVAILABLE), r,
+	    "server rejected EHLO");
+}
+
+static enum smtp_action
+smtp_on_helo_reply(struct smtp *s, const struct reply *r)
+{
+	if (!reply_ok(r))
+		return smtp_fail(s, smtp_kind(r, ERR_UNAVAILABLE), r,
+		    "server rejected HELO");
+	memset(&s->caps, 0, sizeof(s->caps));
+	s->esmtp = false;
+	return smtp_after_hello(s);
+}
+
+static enum smtp_action
+smtp_on_starttls_reply(struct smtp *s, const struct reply *r)
+{
+	if (r->code == 220) {
+		smtp_set_state(s, SMTP_STATE_TLS);
+		return SMTP_ACT_TLS;
+	}
+	if (reply_ok(r))
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "unexpected reply to STARTTLS");
+	return smtp_fail(s, smtp_kind(r, ERR_PROTOCOL), r,
+	    "server refused STARTTLS");
+}
+
+enum smtp_action
+smtp_on_tls(struct smtp *s)
+{
+	/* RFC 3207 4.2: forget everything learnt before TLS. */
+	s->tls_active = true;
+	s->esmtp = false;
+	return smtp_send_ehlo(s);
+}
+
+/* ---------------------------------------------------------------- AUTH */
+
+static enum smtp_action
+smtp_send_auth_response(struct smtp *s, const char *resp)
+{
+	smtp_cmd(s, "<redacted>", "%s", resp != NULL ? resp : "");
+	return SMTP_ACT_READ;
+}
+
+enum smtp_action
+smtp_auth_start(struct smtp *s, const char *hostname, const char *password,
+    const char *cb_type, const char *cb_data)
+{
+	struct sasl_creds creds = {
+		.user = s->opts.user, .password = password, .service = "smtp",
+		.hostname = hostname, .cb_type = cb_type, .cb_data = cb_data,
+	};
+	char shown[64];
+	char *resp = NULL;
+
+	if (sasl_choose(s->caps.auth, s->opts.auth_mech, s->tls_active,
+	    cb_data != NULL, s->mech, sizeof(s->mech), &s->err) < 0 ||
+	    sasl_start(&s->sasl, s->mech, &creds, &s->err) < 0 ||
+	    sasl_step(s->sasl, NULL, &resp, &s->err) < 0) {
+		smtp_set_state(s, SMTP_STATE_CLOSED);
+		return SMTP_ACT_FAIL;
+	}
+	smtp_set_state(s, SMTP_STATE_AUTH);
+	if (resp == NULL) {
+		smtp_cmd(s, NULL, "AUTH %s", s->mech);
+		return SMTP_ACT_READ;
+	}
+	snprintf(shown, sizeof(shown), "AUTH %s <redacted>", s->mech);
+	smtp_cmd(s, shown, "AUTH %s %s", s->mech, *resp ? resp : "=");
+	util_free_secret(resp);
+	return SMTP_ACT_READ;
+}
+
+static enum smtp_action
+smtp_on_auth_challenge(struct smtp *s, const struct reply *r)
+{
+	char *resp = NULL;
+	enum smtp_action act;
+
+	if (r->nlines != 1)
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "malformed AUTH challenge");
+	if (sasl_step(s->sasl, r->text, &resp, &s->err) < 0) {
+		/* RFC 4954 4: cancel the exchange, then give up. */
+		smtp_cmd(s, NULL, "*");
+		smtp_set_state(s, SMTP_STATE_CLOSED);
+		return SMTP_ACT_FAIL;
+	}
+	act = smtp_send_auth_response(s, resp);
+	util_free_secret(resp);
+	return act;
+}
+
+static enum smtp_action
+smtp_on_auth_reply(struct smtp *s, const struct reply *r)
+{
+	bool complete;
+
+	if (r->code == 334)
+		return smtp_on_auth_challenge(s, r);
+	complete = s->sasl != NULL && sasl_complete(s->sasl);
+	sasl_free(s->sasl);
+	s->sasl = NULL;
+	if (r->code == 235 && !complete)
+		return smtp_fail(s, ERR_AUTH, r, "server accepted %s "
+		    "authentication without proving it knows the password",
+		    s->mech);
+	if (r->code == 235) {
+		smtp_set_state(s, SMTP_STATE_READY);
+		return SMTP_ACT_READY;
+	}
+	if (reply_ok(r) || r->code / 100 == 3)
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "unexpected reply to AUTH %s", s->mech);
+	if (reply_temp(r))
+		return smtp_fail(s, ERR_TEMP, r,
+		    "authentication (%s) failed temporarily", s->mech);
+	if (r->code == 534)
+		return smtp_fail(s, ERR_AUTH, r, "authentication (%s) "
+		    "refused: the server wants another mechanism or a "
+		    "log-in through its web site first", s->mech);
+	if (r->code == 538)
+		return smtp_fail(s, ERR_AUTH, r, "authentication (%s) "
+		    "refused: the server requires encryption", s->mech);
+	return smtp_fail(s, ERR_AUTH, r,
+	    "authentication (%s) failed for user '%s'", s->mech,
+	    s->opts.user != NULL ? s->opts.user : "");
+}
+
+/* ---------------------------------------------------------------- envelope */
+
+static bool
+smtp_addr_8bit(const char *a)
+{
+	for (; *a != '\0'; a++)
+		if ((unsigned char)*a >= 0x80)
+			return true;
+	return false;
+}
+
+/* Check an address before it reaches a command line. */
+static int
+smtp_check_addr(const struct smtp *s, const char *a, bool rcpt,
+    struct error *err)
+{
+	const char *what = rcpt ? "recipient" : "sender";
+
+	if (rcpt && *a == '\0')
+		return error_set(err, ERR_DATAERR, "empty recipient address");
+	if (*a == '-')
+		return error_set(err, ERR_DATAERR, "%s address '%s' begins "
+		    "with '-'", what, a);
+	if (strlen(a) > SMTP_ADDR_MAX)
+		return error_set(err, ERR_DATAERR, "%s address is longer "
+		    "than %d bytes", what, SMTP_ADDR_MAX);
+	for (const char *p = a; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
+			return error_set(err, ERR_DATAERR, "%s address "
+			    "contains a forbidden character (0x%02x)", what, c);
+	}
+	if (smtp_addr_8bit(a) && !(s->caps.ext & SMTP_EXT_SMTPUTF8))
+		return error_set(err, ERR_DATAERR, "%s address '%s' is not "
+		    "ASCII and the server does not support SMTPUTF8", what, a);
+	return 0;
+}
+
+static int
+smtp_check_envelope(struct smtp *s, const struct envelope *env)
+{
+	if (smtp_check_addr(s, env->from, false, &s->txn_err) < 0)
+		return -1;
+	if (env->nrcpt == 0)
+		return error_set(&s->txn_err, ERR_USAGE, "no recipients");
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (smtp_check_addr(s, env->rcpt[i], true, &s->txn_err) < 0)
+			return -1;
+	if (s->caps.size_limit > 0 &&
+	    (unsigned long long)s->info.size > s->caps.size_limit)
+		return error_set(&s->txn_err, ERR_UNAVAILABLE, "message "
+		    "size %lld bytes exceeds the server's limit of %llu "
+		    "bytes (SIZE)", (long long)s->info.size,
+		    s->caps.size_limit);
+	return 0;
+}
+
+static void
+smtp_push(struct smtp *s, enum smtp_cmd cmd, size_t rcpt)
+{
+	size_t i = (s->pending_head + s->npending) % s->pending_cap;
+
+	s->pending[i].cmd = cmd;
+	s->pending[i].rcpt = rcpt;
+	s->npending++;
+}
+
+static struct smtp_pending
+smtp_pop(struct smtp *s)
+{
+	struct smtp_pending p = s->pending[s->pending_head];
+
+	s->pending_head = (s->pending_head + 1) % s->pending_cap;
+	s->npending--;
+	return p;
+}
+
+static void
+smtp_send_mail(struct smtp *s)
+{
+	const struct envelope *env = s->env;
+	bool utf8 = smtp_addr_8bit(env->from);
+	char size[32] = "", body[20] = "";
+
+	for (size_t i = 0; i < env->nrcpt && !utf8; i++)
+		utf8 = smtp_addr_8bit(env->rcpt[i]);
+	if (s->caps.ext & SMTP_EXT_SIZE)
+		snprintf(size, sizeof(size), " SIZE=%lld",
+		    (long long)s->info.size);
+	if (s->info.eightbit && (s->caps.ext & SMTP_EXT_8BITMIME))
+		snprintf(body, sizeof(body), " BODY=8BITMIME");
+	smtp_cmd(s, NULL, "MAIL FROM:<%s>%s%s%s", env->from, size, body,
+	    utf8 ? " SMTPUTF8" : "");
+	smtp_push(s, SMTP_CMD_MAIL, 0);
+}
+
+static bool
+smtp_txn_failed(const struct smtp *s)
+{
+	return s->txn_err.kind != ERR_NONE || s->rcpt_temp + s->rcpt_perm > 0;
+}
+
+/*
+ * Queue what may go next, up to the pipelining window (1 without
+ * PIPELINING). The order is fixed: RSET, MAIL, RCPT..., DATA. Nothing more
+ * is queued once MAIL failed; DATA is not queued once a RCPT failed.
+ */
+static void
+smtp_fill(struct smtp *s)
+{
+	bool pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
+	size_t window = pipe ? s->opts.pipeline_window : 1;
+
+	while (s->npending < window && s->txn_err.kind == ERR_NONE) {
+		if (s->need_rset) {
+			smtp_cmd(s, NULL, "RSET");
+			smtp_push(s, SMTP_CMD_RSET, 0);
+			s->need_rset = false;
+		} else if (!s->mail_queued) {
+			smtp_send_mail(s);
+			s->mail_queued = true;
+		} else if (s->next_rcpt < s->env->nrcpt) {
+			smtp_cmd(s, NULL, "RCPT TO:<%s>",
+			    s->env->rcpt[s->next_rcpt]);
+			smtp_push(s, SMTP_CMD_RCPT, s->next_rcpt++);
+		} else if (!s->data_queued && !smtp_txn_failed(s)) {
+			smtp_cmd(s, NULL, "DATA");
+			smtp_push(s, SMTP_CMD_DATA, 0);
+			s->data_queued = true;
+		} else {
+			break;
+		}
+	}
+}
+
+enum smtp_action
+smtp_mail(struct smtp *s, const struct envelope *env,
+    const struct smtp_msginfo *info)
+{
+	error_init(&s->txn_err);
+	dynbuf_reset(&s->rcpt_errors);
+	s->last_reply[0] = '\0';
+	s->env = env;
+	s->info = *info;
+	s->next_rcpt = 0;
+	s->mail_queued = s->data_queued = false;
+	s->rcpt_ok = s->rcpt_temp = s->rcpt_perm = 0;
+	if (smtp_check_envelope(s, env) < 0)
+		return SMTP_ACT_READY;
+	free(s->pending);
+	s->pending_cap = env->nrcpt + 3;
+	s->pending = xcalloc(s->pending_cap, sizeof(*s->pending));
+	s->npending = s->pending_head = 0;
+	smtp_set_state(s, SMTP_STATE_ENVELOPE);
+	smtp_fill(s);
+	return SMTP_ACT_READ;
+}
+
+static void
+smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
+{
+	char text[ERROR_REPLY_MAX];
+
+	if (reply_ok(r)) {
+		s->rcpt_ok++;
+		return;
+	}
+	if (reply_temp(r))
+		s->rcpt_temp++;
+	else
+		s->rcpt_perm++;
+	reply_format(r, text, sizeof(text));
+	if (s->rcpt_errors.len > 0)
+		dynbuf_addstr(&s->rcpt_errors, "\n");
+	dynbuf_printf(&s->rcpt_errors, "recipient '%s' rejected: %s",
+	    s->env->rcpt[i], text);
+}
+
+/* The transaction ended before DATA: work out the error, go idle. */
+static enum smtp_action
+smtp_envelope_failed(struct smtp *s, const struct reply *last)
+{
+	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0)
+		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
+		    "%s", s->rcpt_errors.data);
+	if (s->txn_err.kind == ERR_NONE)
+		error_set_reply(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
+		    last, "message refused at DATA");
+	s->need_rset = true;
+	smtp_set_state(s, SMTP_STATE_READY);
+	return SMTP_ACT_READY;
+}
+
+static enum smtp_action
+smtp_on_data_reply(struct smtp *s, const struct reply *r)
+{
+	if (r->code == 354 && !smtp_txn_failed(s)) {
+		smtp_set_state(s, SMTP_STATE_BODY);
+		return SMTP_ACT_BODY;
+	}
+	if (r->code == 354) {
+		/*
+		 * Pipelined DATA accepted although the envelope failed: the
+		 * only safe way out is to drop the connection without the
+		 * final dot, so nothing is delivered.
+		 */
+		smtp_envelope_failed(s, r);
+		s->err = s->txn_err;
+		smtp_set_state(s, SMTP_STATE_CLOSED);
+		return SMTP_ACT_FAIL;
+	}
+	if (!reply_temp(r) && !reply_perm(r))
+		return smtp_fail(s, ERR_PROTOCOL, r, "unexpected reply to DATA");
+	return smtp_envelope_failed(s, r);
+}
+
+static enum smtp_action
+smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
+{
+	struct smtp_pending p;
+
+	if (s->npending == 0)
+		return smtp_fail(s, ERR_PROTOCOL, r, "unexpected reply");
+	p = smtp_pop(s);
+	if (p.cmd == SMTP_CMD_DATA)
+		return smtp_on_data_reply(s, r);
+	if (r->code / 100 == 3 || (p.cmd == SMTP_CMD_RSET && !reply_ok(r)))
+		return smtp_fail(s, ERR_PROTOCOL, r, "unexpected reply to %s",
+		    p.cmd == SMTP_CMD_RSET ? "RSET" : p.cmd == SMTP_CMD_MAIL ?
+		    "MAIL FROM" : "RCPT TO");
+	if (p.cmd == SMTP_CMD_MAIL && !reply_ok(r))
+		error_set_reply(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
+		    "sender '%s' rejected", s->env->from);
+	else if (p.cmd == SMTP_CMD_RCPT)
+		smtp_on_rcpt_reply(s, p.rcpt, r);
+	smtp_fill(s);
+	if (s->npending > 0)
+		return SMTP_ACT_READ;
+	return smtp_envelope_failed(s, r);
+}
+
+enum smtp_action
+smtp_on_body_sent(struct smtp *s)
+{
+	smtp_set_state(s, SMTP_STATE_DATA_END);
+	return SMTP_ACT_READ;
+}
+
+static enum smtp_action
+smtp_on_data_end_reply(struct smtp *s, const struct reply *r)
+{
+	reply_format(r, s->last_reply, sizeof(s->last_reply));
+	smtp_set_state(s, SMTP_STATE_READY);
+	if (reply_ok(r))
+		return SMTP_ACT_READY;
+	if (!reply_temp(r) && !reply_perm(r))
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "unexpected reply to the end of the message");
+	error_set_reply(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
+	    "message %s by the server", reply_temp(r) ? "deferred" :
+	    "rejected");
+	return SMTP_ACT_READY;
+}
+
+enum smtp_action
+smtp_quit(struct smtp *s)
+{
+	smtp_cmd(s, NULL, "QUIT");
+	smtp_set_state(s, SMTP_STATE_QUIT);
+	return SMTP_ACT_READ;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+enum smtp_action
+smtp_on_reply(struct smtp *s, const struct reply *r)
+{
+	if (smtp_closing(r) && s->state != SMTP_STATE_QUIT) {
+		if (s->state == SMTP_STATE_ENVELOPE ||
+		    s->state == SMTP_STATE_DATA_END)
+			reply_format(r, s->last_reply, sizeof(s->last_reply));
+		return smtp_fail(s, ERR_TEMP, r,
+		    "server closed the connection");
+	}
+	switch (s->state) {
+	case SMTP_STATE_GREETING:
+		return smtp_on_greeting_reply(s, r);
+	case SMTP_STATE_EHLO:
+		return smtp_on_ehlo_reply(s, r);
+	case SMTP_STATE_HELO:
+		return smtp_on_helo_reply(s, r);
+	case SMTP_STATE_STARTTLS:
+		return smtp_on_starttls_reply(s, r);
+	case SMTP_STATE_AUTH:
+		return smtp_on_auth_reply(s, r);
+	case SMTP_STATE_ENVELOPE:
+		return smtp_on_envelope_reply(s, r);
+	case SMTP_STATE_DATA_END:
+		return smtp_on_data_end_reply(s, r);
+	case SMTP_STATE_QUIT:
+		smtp_set_state(s, SMTP_STATE_CLOSED);
+		return SMTP_ACT_CLOSE;
+	default:
+		return smtp_fail(s, ERR_PROTOCOL, r,
+		    "unexpected reply from the server in state %s",
+		    smtp_state_name(s->state));
+	}
+}

@@ -1,0 +1,179 @@
+/*
+ * smtp.h -- the SMTP client state machine (RFC 5321, 3207, 4954, 2920, 1870,
+ * 6152). It never touches a socket (OpenSMTPD's smtp_client.c): the session
+ * driver feeds it replies and performs the action it asks for.
+ *
+ *	act = smtp_start(&smtp);
+ *	for (;;) switch (act) {
+ *	case SMTP_ACT_READ:   write smtp.out, read a reply, act = smtp_on_reply()
+ *	case SMTP_ACT_TLS:    write smtp.out, check nothing is buffered
+ *			      (injection), handshake, act = smtp_on_tls()
+ *	case SMTP_ACT_AUTH:   get the password, act = smtp_auth_start()
+ *	case SMTP_ACT_BODY:   write smtp.out, stream the dot-stuffed message,
+ *			      act = smtp_on_body_sent()
+ *	case SMTP_ACT_READY:  idle: smtp_mail() for a message, or smtp_quit()
+ *	case SMTP_ACT_CLOSE:  write smtp.out, close (after QUIT)
+ *	case SMTP_ACT_FAIL:   write smtp.out, close; smtp.err says why
+ *	}
+ *
+ * Commands are appended to smtp.out (CRLF-terminated, possibly several when
+ * pipelining); the buffer may hold secrets (AUTH) and is wiped when reset.
+ * Every command is traced through log_proto() with AUTH payloads redacted.
+ */
+#ifndef YUBIN_SMTP_H
+#define YUBIN_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "reply.h"
+#include "util.h"
+
+struct sasl;
+
+enum smtp_state {
+	SMTP_STATE_GREETING,	/* waiting for 220 */
+	SMTP_STATE_EHLO,
+	SMTP_STATE_HELO,
+	SMTP_STATE_STARTTLS,	/* waiting for 220 to STARTTLS */
+	SMTP_STATE_TLS,		/* driver is doing the handshake */
+	SMTP_STATE_AUTH_WAIT,	/* driver fetches credentials */
+	SMTP_STATE_AUTH,	/* AUTH exchange in progress */
+	SMTP_STATE_READY,	/* idle between transactions */
+	SMTP_STATE_ENVELOPE,	/* MAIL / RCPT / DATA replies pending */
+	SMTP_STATE_BODY,	/* driver streams the message */
+	SMTP_STATE_DATA_END,	/* waiting for the reply to the final dot */
+	SMTP_STATE_QUIT,
+	SMTP_STATE_CLOSED,
+};
+
+enum smtp_action {
+	SMTP_ACT_READ,
+	SMTP_ACT_TLS,
+	SMTP_ACT_AUTH,
+	SMTP_ACT_BODY,
+	SMTP_ACT_READY,
+	SMTP_ACT_CLOSE,
+	SMTP_ACT_FAIL,
+};
+
+enum smtp_tls {
+	SMTP_TLS_NONE,		/* clear text */
+	SMTP_TLS_STARTTLS,	/* STARTTLS required */
+	SMTP_TLS_IMPLICIT,	/* already TLS when the greeting comes */
+};
+
+struct smtp_opts {
+	const char *ehlo_domain;
+	enum smtp_tls tls;
+	bool auth;		/* authenticate before MAIL */
+	const char *auth_mech;	/* forced mechanism or NULL: choose */
+	const char *user;
+	size_t pipeline_window;	/* max commands in flight (0: 100) */
+};
+
+/* One message's envelope. Addresses are checked by smtp_mail(). */
+struct envelope {
+	const char *from;		/* "" for the null sender <> */
+	const char *const *rcpt;
+	size_t nrcpt;
+};
+
+/* What the state machine needs to know about the message. */
+struct smtp_msginfo {
+	off_t size;		/* octets as sent (canonical CRLF form) */
+	bool eightbit;
+};
+
+enum smtp_cmd {
+	SMTP_CMD_RSET, SMTP_CMD_MAIL, SMTP_CMD_RCPT, SMTP_CMD_DATA,
+};
+
+struct smtp_pending {
+	enum smtp_cmd cmd;
+	size_t rcpt;		/* recipient index for SMTP_CMD_RCPT */
+};
+
+struct smtp {
+	struct smtp_opts opts;
+	enum smtp_state state;
+	struct dynbuf out;		/* commands to send (secret) */
+	struct smtp_caps caps;		/* from the latest EHLO */
+	bool tls_active;
+	bool esmtp;			/* EHLO worked (else HELO) */
+	struct sasl *sasl;
+	char mech[32];			/* AUTH mechanism in use, or "" */
+
+	/* current transaction */
+	const struct envelope *env;
+	struct smtp_msginfo info;
+	bool need_rset;			/* a failed transaction left state */
+	bool mail_queued;
+	size_t next_rcpt;		/* next RCPT to queue */
+	bool data_queued;
+	struct smtp_pending *pending;	/* FIFO of commands awaiting replies */
+	size_t npending, pending_head, pending_cap;
+	size_t rcpt_ok, rcpt_temp, rcpt_perm;
+	struct dynbuf rcpt_errors;	/* one line per rejected recipient */
+	struct error txn_err;		/* outcome of the transaction */
+	char last_reply[ERROR_REPLY_MAX]; /* formatted final reply */
+
+	struct error err;		/* why SMTP_ACT_FAIL */
+};
+
+void smtp_init(struct smtp *s, const struct smtp_opts *o);
+void smtp_release(struct smtp *s);
+
+/* Begin: wait for the greeting. */
+enum smtp_action smtp_start(struct smtp *s);
+
+/* A complete reply arrived. */
+enum smtp_action smtp_on_reply(struct smtp *s, const struct reply *r);
+
+/* TLS is up (after STARTTLS): forget capabilities, EHLO again. */
+enum smtp_action smtp_on_tls(struct smtp *s);
+
+/*
+ * Credentials for AUTH (after SMTP_ACT_AUTH). password may be NULL for
+ * EXTERNAL. cb_type/cb_data: channel binding from the transport, or NULL.
+ * Chooses the mechanism, starts the exchange.
+ */
+enum smtp_action smtp_auth_start(struct smtp *s, const char *hostname,
+    const char *password, const char *cb_type, const char *cb_data);
+
+/*
+ * Start a transaction (state must be READY). Checks every address (no CR,
+ * LF, NUL, '<', '>', no leading '-', not empty for recipients); a bad one
+ * fails the transaction with ERR_DATAERR before anything is sent. Refuses
+ * locally (ERR_UNAVAILABLE) when the server's SIZE limit is smaller than
+ * info->size. Queues RSET (if needed), MAIL, RCPTs and DATA, pipelined when
+ * the server offers PIPELINING.
+ * Returns SMTP_ACT_READ, or SMTP_ACT_READY with txn_err set when refused
+ * locally.
+ */
+enum smtp_action smtp_mail(struct smtp *s, const struct envelope *env,
+    const struct smtp_msginfo *info);
+
+/* The driver has written the body and the final dot. */
+enum smtp_action smtp_on_body_sent(struct smtp *s);
+
+/* Queue QUIT; returns SMTP_ACT_READ (then SMTP_ACT_CLOSE). */
+enum smtp_action smtp_quit(struct smtp *s);
+
+/* The one way to change state; traces the change at -v level 2. */
+void smtp_set_state(struct smtp *s, enum smtp_state st);
+const char *smtp_state_name(enum smtp_state st);
+
+/*
+ * Outcome of the last transaction once SMTP_ACT_READY comes back after
+ * smtp_mail(): 0 and txn_err.kind == ERR_NONE on success (250 to the final
+ * dot); otherwise -1 with txn_err filled.
+ */
+static inline int smtp_txn_result(const struct smtp *s)
+{
+	return s->txn_err.kind == ERR_NONE ? 0 : -1;
+}
+
+#endif

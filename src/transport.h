@@ -1,0 +1,85 @@
+/*
+ * transport.h -- a byte stream to the server: TCP (every address of the host
+ * tried in turn, IPv4 and IPv6) with optional TLS (GnuTLS). GnuTLS appears in
+ * transport.c only; the protocol layers never see it (curl's filters).
+ *
+ * Every wait (connect, read, write, handshake) is bounded by the timeout
+ * given to transport_connect(); a timeout is ERR_TEMP.
+ */
+#ifndef YUBIN_TRANSPORT_H
+#define YUBIN_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+struct transport;
+
+struct tls_config {
+	const char *host;	 /* SNI and certificate name check */
+	const char *trust_file;	 /* PEM CA file; NULL: system trust store */
+	const char *fingerprint; /* "AB:CD:..." SHA-256 of the server cert;
+				    when set it replaces the CA check */
+	bool certcheck;		 /* false: accept any certificate */
+	const char *cert_file;	 /* client certificate (EXTERNAL), or NULL */
+	const char *key_file;
+	const char *priorities;	 /* GnuTLS priority string, or NULL */
+};
+
+/*
+ * Resolve host and connect to port, trying each address until one answers.
+ * timeout_ms <= 0 means no timeout. Sets TCP_NODELAY. Failure is ERR_TEMP
+ * ("cannot connect to 'host' port 587: Connection refused"); a name that does
+ * not resolve is ERR_TEMP too (DNS may be down).
+ */
+int transport_connect(struct transport **out, const char *host, int port,
+    int timeout_ms, struct error *err);
+
+/*
+ * TLS handshake over the open connection (after "220" to STARTTLS, or right
+ * after connect for implicit TLS). Verifies the certificate as cfg says;
+ * a refused certificate is ERR_PROTOCOL and the message names the reason:
+ * "TLS certificate of 'host' is not trusted: expired" / "... does not match
+ * host name 'host'" / "... signer not found". Handshake failure: ERR_PROTOCOL.
+ */
+int transport_start_tls(struct transport *t, const struct tls_config *cfg,
+    struct error *err);
+
+/* Bytes received but not yet consumed (STARTTLS injection check). */
+size_t transport_pending(const struct transport *t);
+
+/*
+ * Read one line, CRLF (or a bare LF) stripped, into buf (NUL-terminated).
+ * A line (without CRLF) longer than size-1 bytes: ERR_PROTOCOL "reply line
+ * too long"; pass a buffer of REPLY_LINE_MAX + 1 bytes or more.
+ * EOF: ERR_TEMP "connection closed by server"; timeout: ERR_TEMP.
+ */
+int transport_read_line(struct transport *t, char *buf, size_t size,
+    size_t *len, struct error *err);
+
+/* Buffered write; data goes out when the buffer fills or on flush. */
+int transport_write(struct transport *t, const void *p, size_t n,
+    struct error *err);
+int transport_flush(struct transport *t, struct error *err);
+
+bool transport_is_tls(const struct transport *t);
+
+/* "TLS1.3/ECDHE-X25519/AES-256-GCM" style, or "none". */
+void transport_tls_description(const struct transport *t, char *buf,
+    size_t size);
+
+/*
+ * Channel binding for SCRAM-*-PLUS: tls-exporter under TLS 1.3, tls-unique
+ * under TLS 1.2. *type is "tls-exporter" or "tls-unique"; *b64 is base64 of
+ * the binding data (malloc'd). -1 when not available (no TLS).
+ */
+int transport_channel_binding(struct transport *t, const char **type,
+    char **b64, struct error *err);
+
+/* "127.0.0.1 port 587" of the connected peer. */
+const char *transport_peer(const struct transport *t);
+
+/* Close (TLS close_notify best effort, bounded by a short timeout), free. */
+void transport_close(struct transport *t);
+
+#endif

@@ -1,0 +1,251 @@
+/* util.c -- see util.h. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util.h"
+
+static void __attribute__((noreturn))
+out_of_memory(void)
+{
+	static const char msg[] = "yubin: out of memory\n";
+
+	(void)!fwrite(msg, 1, sizeof(msg) - 1, stderr);
+	exit(71);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		out_of_memory();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory();
+	va_end(ap);
+	return s;
+}
+
+size_t
+util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+void
+util_wipe(void *p, size_t n)
+{
+	if (p == NULL || n == 0)
+		return;
+#ifdef HAVE_EXPLICIT_BZERO
+	explicit_bzero(p, n);
+#else
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+#endif
+}
+
+void
+util_free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	util_wipe(s, strlen(s));
+	free(s);
+}
+
+int
+util_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+bool
+util_strcaseeq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+long long
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- dynbuf */
+
+void
+dynbuf_init(struct dynbuf *b, size_t cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->cap = cap;
+}
+
+int
+dynbuf_add(struct dynbuf *b, const void *p, size_t n)
+{
+	size_t need;
+
+	if (n > b->cap || b->len > b->cap - n)
+		return -1;
+	need = b->len + n + 1;
+	if (need > b->alloc) {
+		size_t alloc = b->alloc ? b->alloc : 256;
+		char *q;
+
+		while (alloc < need)
+			alloc *= 2;
+		q = xmalloc(alloc);
+		if (b->data != NULL) {
+			memcpy(q, b->data, b->len);
+			if (b->secret)
+				util_wipe(b->data, b->alloc);
+			free(b->data);
+		}
+		b->data = q;
+		b->alloc = alloc;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+dynbuf_addstr(struct dynbuf *b, const char *s)
+{
+	return dynbuf_add(b, s, strlen(s));
+}
+
+int
+dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_of_memory();
+	r = dynbuf_add(b, s, (size_t)n);
+	if (b->secret)
+		util_wipe(s, (size_t)n);
+	free(s);
+	return r;
+}
+
+void
+dynbuf_consume(struct dynbuf *b, size_t n)
+{
+	if (n >= b->len) {
+		dynbuf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	if (b->secret)
+		util_wipe(b->data + b->len, n);
+	b->data[b->len] = '\0';
+}
+
+void
+dynbuf_reset(struct dynbuf *b)
+{
+	if (b->data == NULL)
+		return;
+	if (b->secret)
+		util_wipe(b->data, b->alloc);
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
+void
+dynbuf_release(struct dynbuf *b)
+{
+	if (b->data != NULL && b->secret)
+		util_wipe(b->data, b->alloc);
+	free(b->data);
+	b->data = NULL;
+	b->len = b->alloc = 0;
+}

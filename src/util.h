@@ -1,0 +1,64 @@
+/*
+ * util.h -- small helpers shared by every module: checked allocation, a
+ * growable buffer with a hard cap, bounded string copies, secret wiping.
+ */
+#ifndef YUBIN_UTIL_H
+#define YUBIN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that never returns NULL: on failure prints and exits 71. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a fresh heap string. */
+char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Copy at most size-1 bytes and NUL-terminate; returns strlen(src). */
+size_t util_strlcpy(char *dst, const char *src, size_t size);
+
+/* Overwrite memory that held a secret (explicit_bzero). NULL is fine. */
+void util_wipe(void *p, size_t n);
+/* Wipe a NUL-terminated string, then free it. NULL is fine. */
+void util_free_secret(char *s);
+
+/* Parse a decimal integer in [min, max]; 0 on success, -1 otherwise. */
+int util_parse_long(const char *s, long min, long max, long *out);
+
+/* Case-insensitive ASCII compare of at most n bytes; true if equal. */
+bool util_strcaseeq(const char *a, const char *b);
+
+/* Monotonic clock in milliseconds. */
+long long util_now_ms(void);
+
+/*
+ * A growable byte buffer with an explicit cap (curl's dynbuf "toobig").
+ * Always NUL-terminated after data[len] when data != NULL.
+ */
+struct dynbuf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t cap;		/* hard upper bound for len */
+	bool secret;		/* wipe on reset/release */
+};
+
+void dynbuf_init(struct dynbuf *b, size_t cap);
+/* Append; returns -1 (buffer unchanged) if the cap would be exceeded. */
+int dynbuf_add(struct dynbuf *b, const void *p, size_t n);
+int dynbuf_addstr(struct dynbuf *b, const char *s);
+int dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes. */
+void dynbuf_consume(struct dynbuf *b, size_t n);
+/* Empty the buffer (wiping it when secret), keeping the allocation. */
+void dynbuf_reset(struct dynbuf *b);
+void dynbuf_release(struct dynbuf *b);
+
+#endif

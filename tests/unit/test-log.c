@@ -1,0 +1,228 @@
+/* test-log.c -- the -v trace, warnings and the log file line. */
+#include "autoconfig.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/yubin-test-log.XXXXXX";
+static char errpath[256];
+static int saved_stderr;
+
+/* Send stderr to a fresh file. */
+static void
+capture(void)
+{
+	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	fflush(stderr);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/* Restore stderr and return what was written (static buffer). */
+static const char *
+captured(size_t *len)
+{
+	static char buf[16384];
+	ssize_t n;
+	int fd;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	fd = open(errpath, O_RDONLY);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (len != NULL)
+		*len = n > 0 ? (size_t)n : 0;
+	return buf;
+}
+
+static void
+proto(char dir, const char *line, size_t len, const char *want,
+    const char *name)
+{
+	capture();
+	log_proto(dir, line, len);
+	is_str(captured(NULL), want, "%s", name);
+}
+
+#define PROTO(d, s, want, name) proto(d, s, sizeof(s) - 1, want, name)
+
+static void
+test_proto(void)
+{
+	char big[2000];
+	size_t len;
+	const char *out;
+
+	log_set_verbose(0);
+	is_int(log_get_verbose(), 0, "verbose 0");
+	PROTO('>', "EHLO x", "", "no trace without -v");
+	log_set_verbose(1);
+	is_int(log_get_verbose(), 1, "verbose 1");
+	PROTO('>', "EHLO x", "yubin: --> EHLO x\n", "client line");
+	PROTO('<', "250 ok", "yubin: <-- 250 ok\n", "server line");
+	PROTO('<', "", "yubin: <-- \n", "empty line shown");
+	PROTO('<', "220 \x1b[2Jhi\a", "yubin: <-- 220 \\x1b[2Jhi\\x07\n",
+	    "control bytes escaped");
+	PROTO('<', "250 a\rb", "yubin: <-- 250 a\\rb\n", "inner CR escaped");
+	PROTO('<', "250 a\0b\x7f", "yubin: <-- 250 a\\x00b\\x7f\n",
+	    "NUL and DEL escaped");
+	PROTO('<', "250 \xc3\xbc", "yubin: <-- 250 \\xc3\\xbc\n",
+	    "non-ASCII escaped");
+	PROTO('>', "QUIT\r\n", "yubin: --> QUIT\n", "trailing CRLF not shown");
+	PROTO('>', "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n",
+	    "yubin: --> MAIL FROM:<a@x>\nyubin: --> RCPT TO:<b@y>\n"
+	    "yubin: --> DATA\n", "pipelined batch: one trace line each");
+	PROTO('>', "A\nB", "yubin: --> A\nyubin: --> B\n", "bare LF splits");
+
+	memset(big, 'x', sizeof(big));
+	capture();
+	log_proto('<', big, sizeof(big));
+	out = captured(&len);
+	is_int(len, strlen("yubin: <-- ") + 1000 + 3 + 1, "long line cut");
+	ok(len > 5 && memcmp(out + len - 5, "x...\n", 5) == 0,
+	    "cut line ends with ...");
+}
+
+static void
+test_messages(void)
+{
+	log_set_verbose(0);
+	capture();
+	log_verbose("connected to %s", "x");
+	is_str(captured(NULL), "", "log_verbose silent without -v");
+	capture();
+	log_warn("disk %s", "full");
+	is_str(captured(NULL), "yubin: warning: disk full\n",
+	    "log_warn always shown");
+	log_set_verbose(1);
+	capture();
+	log_verbose("connected to %s port %d", "mx", 25);
+	is_str(captured(NULL), "yubin: connected to mx port 25\n",
+	    "log_verbose with -v");
+	capture();
+	log_warn("bad \x1b[31m%s", "x\ny");
+	is_str(captured(NULL), "yubin: warning: bad ?[31mx?y\n",
+	    "control bytes replaced in warnings");
+	log_set_verbose(0);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd == -1)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* The line without its "Mmm dd hh:mm:ss " prefix (checked). */
+static const char *
+body(const char *line)
+{
+	int okp = strlen(line) > 16 && line[3] == ' ' && line[6] == ' ' &&
+	    line[9] == ':' && line[12] == ':' && line[15] == ' ';
+
+	ok(okp, "line starts with a time stamp");
+	return okp ? line + 16 : "";
+}
+
+static void
+test_logfile(void)
+{
+	char path[300], link[300];
+	const char *rcpt[] = { "a@x", "b@y" };
+	struct log_record r = {
+		.account = "work", .host = "smtp.example.org",
+		.tls = "TLS1.3/ECDHE-X25519/AES-256-GCM", .mech = "PLAIN",
+		.from = "me@example.org", .rcpt = rcpt, .nrcpt = 2,
+		.size = 1234, .reply = "250 2.0.0 Ok: queued as 4Xy",
+		.exitcode = EX_OK, .error = NULL,
+	};
+	struct stat st;
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/log", tmpdir);
+	is_int(log_message(path, &r), 0, "log_message ok");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "created 0600");
+	s = slurp(path);
+	is_str(body(s), "account=work host=smtp.example.org "
+	    "tls=TLS1.3/ECDHE-X25519/AES-256-GCM auth=PLAIN "
+	    "from=me@example.org recipients=a@x,b@y size=1234 "
+	    "smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued as 4Xy' "
+	    "exitcode=EX_OK\n", "success line");
+
+	r.mech = "";
+	r.from = "";
+	r.nrcpt = 1;
+	r.reply = "550 5.1.1 <a@x>: it's \x1b[31mgone\\";
+	r.exitcode = EX_NOUSER;
+	r.error = "recipient 'a@x' rejected";
+	unlink(path);
+	is_int(log_message(path, &r), 0, "failure line");
+	is_str(body(slurp(path)), "account=work host=smtp.example.org "
+	    "tls=TLS1.3/ECDHE-X25519/AES-256-GCM auth=off from='' "
+	    "recipients=a@x size=1234 smtpstatus=550 "
+	    "smtpmsg='550 5.1.1 <a@x>: it\\'s ?[31mgone\\\\' "
+	    "errormsg='recipient \\'a@x\\' rejected' exitcode=EX_NOUSER\n",
+	    "failure: quoting, escaping, sanitising");
+
+	memset(&r, 0, sizeof(r));
+	r.exitcode = EX_TEMPFAIL;
+	r.error = "cannot connect to 'x' port 587: Connection refused";
+	unlink(path);
+	is_int(log_message(path, &r), 0, "minimal record");
+	is_str(body(slurp(path)), "auth=off size=0 errormsg='cannot connect "
+	    "to \\'x\\' port 587: Connection refused' exitcode=EX_TEMPFAIL\n",
+	    "absent fields left out");
+
+	r.exitcode = 3;
+	r.error = NULL;
+	is_int(log_message(path, &r), 0, "appended");
+	s = slurp(path);
+	ok(strstr(s, "EX_TEMPFAIL\n") != NULL &&
+	    strstr(s, "auth=off size=0 exitcode=3\n") != NULL,
+	    "second line appended; unknown exit code as a number");
+
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	ok(symlink(path, link) == 0, "symlink made");
+	is_int(log_message(link, &r), 0, "a symlinked logfile works");
+	is_int(log_message("/nonexistent-dir/x/log", &r), -1,
+	    "unwritable path fails");
+	unlink(link);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("1..0 # SKIP cannot create %s\n", tmpdir);
+		return 0;
+	}
+	snprintf(errpath, sizeof(errpath), "%s/stderr", tmpdir);
+	saved_stderr = dup(2);
+	test_proto();
+	test_messages();
+	test_logfile();
+	unlink(errpath);
+	rmdir(tmpdir);
+	return done_testing();
+}

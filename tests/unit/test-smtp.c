@@ -1,0 +1,393 @@
+/*
+ * test-smtp.c -- the SMTP state machine fed canned replies: no sockets, just
+ * "given this reply, which commands and which action come out".
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "reply.h"
+#include "smtp.h"
+#include "tap.h"
+
+static struct reply_parser parser;
+
+/* Parse "250-a\n250 b" into a reply; aborts on a bad canned reply. */
+static const struct reply *
+R(const char *text)
+{
+	struct error err;
+	const char *p = text;
+	int rc = 0;
+
+	reply_parser_init(&parser);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n");
+
+		rc = reply_parser_line(&parser, p, n, &err);
+		if (rc < 0) {
+			printf("# bad canned reply '%s': %s\n", text,
+			    err.message);
+			exit(2);
+		}
+		p += n + (p[n] == '\n');
+	}
+	if (rc != 1)
+		exit(2);
+	return &parser.reply;
+}
+
+/* Take what the machine wants to send. */
+static char out[1 << 16];
+static const char *
+sent(struct smtp *s)
+{
+	size_t n = s->out.len < sizeof(out) - 1 ? s->out.len : sizeof(out) - 1;
+
+	memcpy(out, s->out.data ? s->out.data : "", n);
+	out[n] = '\0';
+	dynbuf_reset(&s->out);
+	return out;
+}
+
+static const char *rcpt2[] = { "bob@example.org", "carol@example.org" };
+static const struct envelope env2 = {
+	.from = "alice@example.test", .rcpt = rcpt2, .nrcpt = 2,
+};
+static const struct smtp_msginfo info = { .size = 1234, .eightbit = false };
+
+static const struct smtp_opts starttls_auth = {
+	.ehlo_domain = "client.example", .tls = SMTP_TLS_STARTTLS,
+	.auth = true, .auth_mech = "PLAIN", .user = "alice",
+};
+static const struct smtp_opts plain_noauth = {
+	.ehlo_domain = "client.example", .tls = SMTP_TLS_NONE,
+};
+
+/* Bring a machine with plain_noauth to READY with the given EHLO reply. */
+static void
+ready(struct smtp *s, const char *ehlo)
+{
+	smtp_init(s, &plain_noauth);
+	smtp_start(s);
+	smtp_on_reply(s, R("220 fake ESMTP"));
+	sent(s);
+	if (smtp_on_reply(s, R(ehlo)) != SMTP_ACT_READY)
+		printf("# not ready\n");
+}
+
+static void
+test_full_session(void)
+{
+	struct smtp s;
+	enum smtp_action a;
+
+	smtp_init(&s, &starttls_auth);
+	is_int(smtp_start(&s), SMTP_ACT_READ, "start waits for greeting");
+	is_int(smtp_on_reply(&s, R("220 mx ESMTP")), SMTP_ACT_READ,
+	    "greeting -> EHLO");
+	is_str(sent(&s), "EHLO client.example\r\n", "EHLO with domain");
+	a = smtp_on_reply(&s, R("250-mx\n250-STARTTLS\n250 AUTH LOGIN"));
+	is_int(a, SMTP_ACT_READ, "EHLO -> STARTTLS");
+	is_str(sent(&s), "STARTTLS\r\n", "STARTTLS sent, no AUTH before TLS");
+	is_int(smtp_on_reply(&s, R("220 go ahead")), SMTP_ACT_TLS,
+	    "220 -> TLS handshake");
+	is_int(smtp_on_tls(&s), SMTP_ACT_READ, "after TLS -> EHLO again");
+	is_str(sent(&s), "EHLO client.example\r\n", "second EHLO");
+	ok(!(s.caps.ext & SMTP_EXT_STARTTLS), "pre-TLS capabilities forgotten");
+	a = smtp_on_reply(&s, R("250-mx\n250-AUTH PLAIN LOGIN\n250 SIZE 100000"));
+	is_int(a, SMTP_ACT_AUTH, "EHLO over TLS -> AUTH wanted");
+	a = smtp_auth_start(&s, "mx", "secret", NULL, NULL);
+	is_int(a, SMTP_ACT_READ, "AUTH sent");
+	/* base64("\0alice\0secret") */
+	is_str(sent(&s), "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n",
+	    "AUTH PLAIN initial response");
+	is_int(smtp_on_reply(&s, R("235 2.7.0 ok")), SMTP_ACT_READY,
+	    "235 -> ready");
+	is_str(s.mech, "PLAIN", "mechanism recorded");
+
+	a = smtp_mail(&s, &env2, &info);
+	is_int(a, SMTP_ACT_READ, "MAIL queued");
+	is_str(sent(&s), "MAIL FROM:<alice@example.test> SIZE=1234\r\n",
+	    "without PIPELINING only MAIL goes first, with SIZE");
+	smtp_on_reply(&s, R("250 2.1.0 ok"));
+	is_str(sent(&s), "RCPT TO:<bob@example.org>\r\n", "first RCPT");
+	smtp_on_reply(&s, R("250 2.1.5 ok"));
+	is_str(sent(&s), "RCPT TO:<carol@example.org>\r\n", "second RCPT");
+	smtp_on_reply(&s, R("250 2.1.5 ok"));
+	is_str(sent(&s), "DATA\r\n", "then DATA");
+	is_int(smtp_on_reply(&s, R("354 go")), SMTP_ACT_BODY, "354 -> body");
+	is_int(smtp_on_body_sent(&s), SMTP_ACT_READ, "wait for final reply");
+	is_int(smtp_on_reply(&s, R("250 2.0.0 queued as X")), SMTP_ACT_READY,
+	    "250 -> ready");
+	is_int(smtp_txn_result(&s), 0, "transaction succeeded");
+	is_str(s.last_reply, "250 2.0.0 queued as X", "final reply kept");
+	is_int(smtp_quit(&s), SMTP_ACT_READ, "QUIT queued");
+	is_str(sent(&s), "QUIT\r\n", "QUIT");
+	is_int(smtp_on_reply(&s, R("221 bye")), SMTP_ACT_CLOSE, "221 -> close");
+	smtp_release(&s);
+}
+
+static void
+test_no_starttls(void)
+{
+	struct smtp s;
+
+	smtp_init(&s, &starttls_auth);
+	smtp_start(&s);
+	smtp_on_reply(&s, R("220 mx"));
+	sent(&s);
+	is_int(smtp_on_reply(&s, R("250-mx\n250 AUTH PLAIN")), SMTP_ACT_FAIL,
+	    "no STARTTLS offered -> fail");
+	is_int(s.err.kind, ERR_PROTOCOL, "as a protocol error (76)");
+	is_str(sent(&s), "", "nothing sent: no AUTH in clear");
+	ok(strstr(s.err.message, "STARTTLS") != NULL, "message names STARTTLS");
+	smtp_release(&s);
+
+	smtp_init(&s, &starttls_auth);
+	smtp_start(&s);
+	smtp_on_reply(&s, R("220 mx"));
+	smtp_on_reply(&s, R("250-mx\n250 STARTTLS"));
+	sent(&s);
+	is_int(smtp_on_reply(&s, R("454 4.7.0 TLS not available")),
+	    SMTP_ACT_FAIL, "454 to STARTTLS -> fail");
+	is_int(s.err.kind, ERR_TEMP, "as temporary");
+	smtp_release(&s);
+}
+
+static void
+test_pipelining(void)
+{
+	struct smtp s;
+
+	ready(&s, "250-mx\n250-PIPELINING\n250 8BITMIME");
+	smtp_mail(&s, &env2, &(struct smtp_msginfo){ 10, true });
+	is_str(sent(&s), "MAIL FROM:<alice@example.test> BODY=8BITMIME\r\n"
+	    "RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\n"
+	    "DATA\r\n", "MAIL, RCPTs and DATA in one write");
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_on_reply(&s, R("550 5.1.1 <carol@example.org>: unknown")),
+	    SMTP_ACT_READ, "rejected RCPT: still waiting for DATA's reply");
+	is_int(smtp_on_reply(&s, R("354 go")), SMTP_ACT_FAIL,
+	    "354 after a rejected RCPT -> drop the connection, no dot");
+	is_int(s.err.kind, ERR_NOUSER, "67 for the rejected recipient");
+	ok(strstr(s.err.message, "carol@example.org") != NULL &&
+	    strstr(s.err.message, "550 5.1.1") != NULL,
+	    "message names the recipient and quotes the reply: %s",
+	    s.err.message);
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250 PIPELINING");
+	smtp_mail(&s, &env2, &info);
+	sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("550 5.1.1 no bob"));
+	smtp_on_reply(&s, R("550 5.1.1 no carol"));
+	is_int(smtp_on_reply(&s, R("554 5.5.1 no valid recipients")),
+	    SMTP_ACT_READY, "all RCPTs rejected, DATA 554 -> ready");
+	is_int(s.txn_err.kind, ERR_NOUSER, "67");
+	ok(strstr(s.txn_err.message, "bob") && strstr(s.txn_err.message,
+	    "carol"), "each rejected recipient reported");
+	smtp_mail(&s, &env2, &info);
+	ok(strncmp(sent(&s), "RSET\r\nMAIL FROM:", 16) == 0,
+	    "next transaction starts with RSET");
+	smtp_release(&s);
+}
+
+static void
+test_window(void)
+{
+	static const char *many[250];
+	struct envelope env = { .from = "a@b", .rcpt = many, .nrcpt = 250 };
+	struct smtp s;
+	const char *o;
+	size_t n = 0;
+
+	for (size_t i = 0; i < 250; i++)
+		many[i] = "x@example.org";
+	ready(&s, "250-mx\n250 PIPELINING");
+	smtp_mail(&s, &env, &info);
+	for (o = sent(&s); (o = strstr(o, "\r\n")) != NULL; o += 2)
+		n++;
+	is_int(n, 100, "at most 100 commands in flight");
+	smtp_on_reply(&s, R("250 ok"));
+	o = sent(&s);
+	ok(strncmp(o, "RCPT", 4) == 0 && strlen(o) < 40,
+	    "one reply frees one slot");
+	smtp_release(&s);
+}
+
+static void
+test_envelope_failures(void)
+{
+	struct smtp s;
+
+	ready(&s, "250 mx");
+	smtp_mail(&s, &env2, &info);
+	sent(&s);
+	is_int(smtp_on_reply(&s, R("553 5.7.1 sender not allowed")),
+	    SMTP_ACT_READY, "5xx to MAIL -> ready");
+	is_int(s.txn_err.kind, ERR_DATAERR, "5xx to MAIL is 65");
+	is_str(sent(&s), "", "no RCPT after a refused MAIL");
+	is_str(s.txn_err.reply, "553 5.7.1 sender not allowed", "reply kept");
+	smtp_release(&s);
+
+	ready(&s, "250 mx");
+	smtp_mail(&s, &env2, &info);
+	is_int(smtp_on_reply(&s, R("421 4.3.2 shutting down")), SMTP_ACT_FAIL,
+	    "421 -> connection over");
+	is_int(s.err.kind, ERR_TEMP, "421 is 75");
+	smtp_release(&s);
+
+	ready(&s, "250 mx");
+	smtp_mail(&s, &env2, &info);
+	smtp_on_reply(&s, R("250 ok"));
+	sent(&s);
+	smtp_on_reply(&s, R("451 4.3.0 try later"));
+	is_str(sent(&s), "RCPT TO:<carol@example.org>\r\n",
+	    "the other recipients are still tried");
+	smtp_on_reply(&s, R("250 ok"));
+	is_str(sent(&s), "", "no DATA after a rejected recipient");
+	is_int(s.state, SMTP_STATE_READY, "ready");
+	is_int(s.txn_err.kind, ERR_TEMP, "4xx to RCPT is 75");
+	smtp_release(&s);
+}
+
+static void
+test_data_end(void)
+{
+	static const struct {
+		const char *reply;
+		enum error_kind kind;
+	} cases[] = {
+		{ "250 2.0.0 ok", ERR_NONE },
+		{ "451 4.3.0 later", ERR_TEMP },
+		{ "554 5.6.0 spam", ERR_UNAVAILABLE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct smtp s;
+
+		ready(&s, "250-mx\n250 PIPELINING");
+		smtp_mail(&s, &env2, &info);
+		smtp_on_reply(&s, R("250 ok"));
+		smtp_on_reply(&s, R("250 ok"));
+		smtp_on_reply(&s, R("250 ok"));
+		smtp_on_reply(&s, R("354 go"));
+		smtp_on_body_sent(&s);
+		is_int(smtp_on_reply(&s, R(cases[i].reply)), SMTP_ACT_READY,
+		    "'%s' after the dot -> ready", cases[i].reply);
+		is_int(s.txn_err.kind, cases[i].kind, "'%s' -> %s",
+		    cases[i].reply, error_kind_name(cases[i].kind));
+		smtp_release(&s);
+	}
+}
+
+static void
+test_local_refusals(void)
+{
+	static const char *bad[] = { "bob@x\r\nRSET", "-oQ/tmp", "a<b>",
+	    "" };
+	struct smtp s;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct envelope env = { .from = "a@b", .rcpt = &bad[i],
+		    .nrcpt = 1 };
+
+		ready(&s, "250 mx");
+		is_int(smtp_mail(&s, &env, &info), SMTP_ACT_READY,
+		    "bad recipient %zu refused locally", i);
+		is_int(s.txn_err.kind, ERR_DATAERR, "as 65");
+		is_str(sent(&s), "", "nothing sent");
+		smtp_release(&s);
+	}
+	ready(&s, "250-mx\n250 SIZE 1000");
+	is_int(smtp_mail(&s, &env2, &info), SMTP_ACT_READY,
+	    "message over the SIZE limit refused locally");
+	is_int(s.txn_err.kind, ERR_UNAVAILABLE, "as 69");
+	ok(strstr(s.txn_err.message, "1000") != NULL, "limit named: %s",
+	    s.txn_err.message);
+	smtp_release(&s);
+
+	{
+		static const char *utf8[] = { "j\xc3\xb6rg@example.org" };
+		struct envelope env = { .from = "a@b", .rcpt = utf8,
+		    .nrcpt = 1 };
+
+		ready(&s, "250 mx");
+		smtp_mail(&s, &env, &info);
+		is_int(s.txn_err.kind, ERR_DATAERR,
+		    "UTF-8 address without SMTPUTF8 -> 65");
+		smtp_release(&s);
+		ready(&s, "250-mx\n250 SMTPUTF8");
+		smtp_mail(&s, &env, &info);
+		is_str(sent(&s), "MAIL FROM:<a@b> SMTPUTF8\r\n",
+		    "UTF-8 address with SMTPUTF8 -> parameter sent");
+		smtp_release(&s);
+	}
+}
+
+static void
+test_greeting_and_auth(void)
+{
+	struct smtp s;
+
+	smtp_init(&s, &plain_noauth);
+	smtp_start(&s);
+	is_int(smtp_on_reply(&s, R("554 5.3.2 go away")), SMTP_ACT_FAIL,
+	    "554 greeting -> fail");
+	is_int(s.err.kind, ERR_UNAVAILABLE, "as 69");
+	is_str(sent(&s), "QUIT\r\n", "QUIT after a 554 greeting");
+	smtp_release(&s);
+
+	smtp_init(&s, &plain_noauth);
+	smtp_start(&s);
+	smtp_on_reply(&s, R("220 old"));
+	sent(&s);
+	is_int(smtp_on_reply(&s, R("502 what")), SMTP_ACT_READ,
+	    "EHLO refused -> HELO");
+	is_str(sent(&s), "HELO client.example\r\n", "HELO");
+	is_int(smtp_on_reply(&s, R("250 hi")), SMTP_ACT_READY, "ready");
+	smtp_release(&s);
+
+	static const struct {
+		const char *reply;
+		enum error_kind kind;
+	} cases[] = {
+		{ "535 5.7.8 bad credentials", ERR_AUTH },
+		{ "454 4.7.0 try later", ERR_TEMP },
+		{ "534 5.7.9 web login required", ERR_AUTH },
+		{ "250 what", ERR_PROTOCOL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		smtp_init(&s, &(struct smtp_opts){ .tls = SMTP_TLS_IMPLICIT,
+		    .auth = true, .user = "alice" });
+		smtp_start(&s);
+		smtp_on_reply(&s, R("220 mx"));
+		smtp_on_reply(&s, R("250-mx\n250 AUTH PLAIN"));
+		smtp_auth_start(&s, "mx", "pw", NULL, NULL);
+		sent(&s);
+		is_int(smtp_on_reply(&s, R(cases[i].reply)), SMTP_ACT_FAIL,
+		    "'%s' to AUTH -> fail", cases[i].reply);
+		is_int(s.err.kind, cases[i].kind, "as %s",
+		    error_kind_name(cases[i].kind));
+		smtp_release(&s);
+	}
+}
+
+int
+main(void)
+{
+	test_full_session();
+	test_no_starttls();
+	test_pipelining();
+	test_window();
+	test_envelope_failures();
+	test_data_end();
+	test_local_refusals();
+	test_greeting_and_auth();
+	return done_testing();
+}

@@ -89,7 +89,7 @@ finish_transport(const struct account_conf *conf, struct account *out,
 	return 0;
 }
 
-/* "AB:CD:..." with 32 (SHA-256) or 20 (SHA-1) bytes, as config.c writes. */
+/* "AB:CD:..." with 32 (SHA-256) or 20 (SHA-1) bytes, as confkey.c writes. */
 static bool
 fingerprint_ok(const char *s)
 {

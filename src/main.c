@@ -10,17 +10,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gsasl.h>
-
 #include "account.h"
 #include "cli.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "sasl.h"
 #include "session.h"
 #include "smtp.h"
+#include "transport.h"
 #include "util.h"
 
 /* Print "yubin: " before every line of the error. */
@@ -43,8 +42,7 @@ static void
 print_version(void)
 {
 	printf("yubin %s\n", PACKAGE_VERSION);
-	printf("TLS: GnuTLS %s; SASL: GNU SASL %s\n",
-	    gnutls_check_version(NULL), gsasl_check_version(NULL));
+	printf("TLS: %s; SASL: %s\n", transport_library(), sasl_library());
 }
 
 static void

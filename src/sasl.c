@@ -17,6 +17,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -573,4 +574,13 @@ sasl_free(struct sasl *s)
 		free(s->initial);
 	}
 	free(s);
+}
+
+const char *
+sasl_library(void)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "GNU SASL %s", gsasl_check_version(NULL));
+	return buf;
 }

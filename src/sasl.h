@@ -62,6 +62,9 @@ const char *sasl_mech(const struct sasl *s);
  */
 bool sasl_complete(const struct sasl *s);
 
+/* "GNU SASL 2.2.0": the SASL library in use, for --version. */
+const char *sasl_library(void);
+
 /* Wipes all secrets held, frees. NULL is fine. */
 void sasl_free(struct sasl *s);
 

@@ -1,7 +1,8 @@
 /*
  * transport.h -- a byte stream to the server: TCP (every address of the host
  * tried in turn, IPv4 and IPv6) with optional TLS (GnuTLS). GnuTLS appears in
- * transport.c only; the protocol layers never see it (curl's filters).
+ * tls.c only, behind transport.c; the protocol layers never see it (curl's
+ * filters).
  *
  * Every wait (connect, read, write, handshake) is bounded by the timeout
  * given to transport_connect(); a timeout is ERR_TEMP.
@@ -78,6 +79,9 @@ int transport_channel_binding(struct transport *t, const char **type,
 
 /* "127.0.0.1 port 587" of the connected peer. */
 const char *transport_peer(const struct transport *t);
+
+/* "GnuTLS 3.7.9": the TLS library in use, for --version. */
+const char *transport_library(void);
 
 /* Close (TLS close_notify best effort, bounded by a short timeout), free. */
 void transport_close(struct transport *t);

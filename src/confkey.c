@@ -1,0 +1,538 @@
+/*
+ * confkey.c -- see confkey.h. The keys of the msmtprc syntax as msmtp reads
+ * them:
+ *   - "on" keys take an empty value as on;
+ *   - a string key with an empty value is unset (an empty tls_trust_file is
+ *     kept: it means "trust no CA");
+ *   - file names "~" and "~/x" are relative to the home directory;
+ *   - known msmtp keys that yubin does not implement are ignored, unless
+ *     ignoring them would change where or how mail goes: those are refused.
+ * One table maps each key to its handler; each field of struct
+ * account_conf is described once, for copying and freeing.
+ */
+#include "autoconfig.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "confkey.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#define CONFKEY_TIMEOUT_MAX 2147483L	/* seconds; milliseconds fit an int */
+#define CONFKEY_SHOW_MAX 48		/* bytes of a value shown in errors */
+
+/* ---------------------------------------------------------------- fields */
+
+enum field_kind { FIELD_STR, FIELD_BOOL, FIELD_LONG };
+
+static const struct field {
+	size_t off;
+	enum field_kind kind;
+} fields[CONF_NKEYS] = {
+#define F(key, member, kind) \
+	[key] = { offsetof(struct account_conf, member), kind }
+	F(CONF_HOST, host, FIELD_STR),
+	F(CONF_PORT, port, FIELD_LONG),
+	F(CONF_TLS, tls, FIELD_BOOL),
+	F(CONF_TLS_STARTTLS, tls_starttls, FIELD_BOOL),
+	F(CONF_TLS_TRUST_FILE, tls_trust_file, FIELD_STR),
+	F(CONF_TLS_FINGERPRINT, tls_fingerprint, FIELD_STR),
+	F(CONF_TLS_CERTCHECK, tls_certcheck, FIELD_BOOL),
+	F(CONF_TLS_CERT_FILE, tls_cert_file, FIELD_STR),
+	F(CONF_TLS_KEY_FILE, tls_key_file, FIELD_STR),
+	F(CONF_TLS_HOST_OVERRIDE, tls_host_override, FIELD_STR),
+	F(CONF_TLS_PRIORITIES, tls_priorities, FIELD_STR),
+	F(CONF_AUTH, auth, FIELD_STR),
+	F(CONF_USER, user, FIELD_STR),
+	F(CONF_PASSWORD, password, FIELD_STR),
+	F(CONF_PASSWORDEVAL, passwordeval, FIELD_STR),
+	F(CONF_FROM, from, FIELD_STR),
+	F(CONF_DOMAIN, domain, FIELD_STR),
+	F(CONF_TIMEOUT, timeout, FIELD_LONG),
+	F(CONF_LOGFILE, logfile, FIELD_STR),
+#undef F
+};
+
+static char **
+field_str(struct account_conf *a, enum config_key k)
+{
+	return (char **)(void *)((char *)a + fields[k].off);
+}
+
+static bool *
+field_bool(struct account_conf *a, enum config_key k)
+{
+	return (bool *)(void *)((char *)a + fields[k].off);
+}
+
+static long *
+field_long(struct account_conf *a, enum config_key k)
+{
+	return (long *)(void *)((char *)a + fields[k].off);
+}
+
+/* Replace a string field (the old value is wiped: it may be a password). */
+static void
+field_set_str(struct account_conf *a, enum config_key k, const char *v)
+{
+	char **p = field_str(a, k);
+
+	util_free_secret(*p);
+	*p = v != NULL ? xstrdup(v) : NULL;
+}
+
+static void
+field_copy(struct account_conf *dst, const struct account_conf *src,
+    enum config_key k)
+{
+	struct account_conf *s = (struct account_conf *)src;	/* read only */
+
+	switch (fields[k].kind) {
+	case FIELD_STR:
+		field_set_str(dst, k, *field_str(s, k));
+		break;
+	case FIELD_BOOL:
+		*field_bool(dst, k) = *field_bool(s, k);
+		break;
+	case FIELD_LONG:
+		*field_long(dst, k) = *field_long(s, k);
+		break;
+	}
+}
+
+void
+confkey_copy(struct account_conf *dst, const struct account_conf *src,
+    unsigned long mask)
+{
+	for (int k = 0; k < CONF_NKEYS; k++)
+		if ((mask >> k) & 1)
+			field_copy(dst, src, (enum config_key)k);
+}
+
+void
+confkey_release_values(struct account_conf *a)
+{
+	for (int k = 0; k < CONF_NKEYS; k++) {
+		if (fields[k].kind == FIELD_STR) {
+			char **p = field_str(a, (enum config_key)k);
+
+			util_free_secret(*p);
+			*p = NULL;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- messages */
+
+int
+confkey_error(const struct confkey_ctx *ctx, const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_set(ctx->err, ERR_CONFIG, "%s:%d: %s", ctx->file,
+	    ctx->line, msg);
+}
+
+const char *
+confkey_show(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 8 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (n >= CONFKEY_SHOW_MAX) {
+			n += (size_t)snprintf(buf + n, size - n, "...");
+			break;
+		}
+		if (ch < 0x20 || ch >= 0x7f || ch == '\\')
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---------------------------------------------------------------- values */
+
+struct confkey {
+	const char *name;
+	int (*set)(struct confkey_ctx *, const struct confkey *,
+	    struct account_conf *, const char *);
+	int key;		/* enum config_key, or -1 */
+	const char *why;	/* refused, ignored: what goes differently */
+	const char *same;	/* ignored: the value that changes nothing */
+};
+
+static int
+mark(struct confkey_ctx *c, const struct confkey *k)
+{
+	c->written = 1UL << k->key;
+	return 0;
+}
+
+static int
+invalid(struct confkey_ctx *c, const struct confkey *k, const char *v,
+    const char *expected)
+{
+	char buf[128];
+
+	return confkey_error(c, "invalid value '%s' for '%s' (expected %s)",
+	    confkey_show(v, buf, sizeof(buf)), k->name, expected);
+}
+
+/* "~" and "~/x" become $HOME and $HOME/x (msmtp does this for files). */
+static char *
+expand_home(const char *v)
+{
+	const char *home = getenv("HOME");
+
+	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
+		return xstrdup(v);
+	if (home == NULL || *home == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+
+		home = pw != NULL ? pw->pw_dir : NULL;
+	}
+	if (home == NULL)
+		return xstrdup(v);
+	return xasprintf("%s%s", home, v + 1);
+}
+
+/* A string; an empty value unsets it (msmtp). */
+static int
+key_string(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	field_set_str(a, k->key, *v != '\0' ? v : NULL);
+	return mark(c, k);
+}
+
+static int
+key_password(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v != '\0')
+		c->password = true;
+	return key_string(c, k, a, v);
+}
+
+static int
+key_host(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0')
+		return confkey_error(c, "'%s' needs a value", k->name);
+	return key_string(c, k, a, v);
+}
+
+/* A file name: "~/" expanded; empty unsets it. */
+static int
+key_path(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	char **f = field_str(a, k->key);
+
+	util_free_secret(*f);
+	*f = *v != '\0' ? expand_home(v) : NULL;
+	return mark(c, k);
+}
+
+/* tls_trust_file: empty is kept, it means "trust no CA" (msmtp). */
+static int
+key_trust(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	char **f = field_str(a, k->key);
+
+	util_free_secret(*f);
+	*f = expand_home(v);
+	return mark(c, k);
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	if (*v == '\0' || util_strcaseeq(v, "on"))
+		*out = true;
+	else if (util_strcaseeq(v, "off"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+key_bool(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (parse_bool(v, field_bool(a, k->key)) < 0)
+		return invalid(c, k, v, "on or off");
+	return mark(c, k);
+}
+
+/* Old msmtp flags without a value: tls_nocertcheck, tls_nostarttls. */
+static int
+key_flag_off(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v != '\0')
+		return confkey_error(c, "'%s' takes no value", k->name);
+	*field_bool(a, k->key) = false;
+	return mark(c, k);
+}
+
+static int
+key_port(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0')
+		return confkey_error(c, "'%s' needs a value", k->name);
+	if (util_parse_long(v, 1, 65535, field_long(a, k->key)) < 0)
+		return invalid(c, k, v, "1-65535");
+	return mark(c, k);
+}
+
+static int
+key_timeout(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	long *t = field_long(a, k->key);
+
+	if (*v == '\0')
+		return confkey_error(c, "'%s' needs a value", k->name);
+	if (util_strcaseeq(v, "off"))
+		*t = 0;
+	else if (util_parse_long(v, 1, CONFKEY_TIMEOUT_MAX, t) < 0)
+		return invalid(c, k, v, "off or seconds, 1-2147483");
+	return mark(c, k);
+}
+
+/* on, off or a method name; account.c knows which methods exist. */
+static int
+key_auth(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0')
+		v = "on";
+	if (strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(v))
+		return invalid(c, k, v, "on, off or a method such as plain");
+	return key_string(c, k, a, v);
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * "01:23:..", "01 23 .." or "0123..": 32 bytes (SHA-256) or 20 (SHA-1).
+ * Written into out as upper-case "01:23:...". Returns the byte count, or -1.
+ */
+static int
+parse_fingerprint(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	char sep = '\0';
+
+	while (*s != '\0') {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (lo < 0 || (n + 1) * 3 > size)
+			return -1;
+		if (n > 0)
+			out[3 * n - 1] = ':';
+		out[3 * n] = hex[hi];
+		out[3 * n + 1] = hex[lo];
+		n++;
+		s += 2;
+		if (n == 1)
+			sep = (*s == ':' || *s == ' ') ? *s : '\0';
+		if (sep != '\0' && *s != '\0' && *s++ != sep)
+			return -1;
+	}
+	if (n == 0 || (sep != '\0' && s[-1] == sep))
+		return -1;
+	out[3 * n - 1] = '\0';
+	return (int)n;
+}
+
+static int
+key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	char buf[3 * 32];
+	int n;
+
+	if (*v == '\0')
+		return key_string(c, k, a, v);
+	n = parse_fingerprint(v, buf, sizeof(buf));
+	if (n == 16)
+		return confkey_error(c, "MD5 fingerprints are not supported "
+		    "for '%s'; use the SHA-256 fingerprint", k->name);
+	if (n != 32 && n != 20)
+		return invalid(c, k, v, "a SHA-256 fingerprint, 32 hex bytes "
+		    "such as 01:23:..:EF (or SHA-1, 20 bytes)");
+	return key_string(c, k, a, buf);
+}
+
+/* ---------------------------------------------------------------- ignored */
+
+/* A known msmtp key that yubin does not implement yet. */
+static int
+key_ignore(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	log_verbose("%s:%d: '%s' is not supported yet, ignored", c->file,
+	    c->line, k->name);
+	return 0;
+}
+
+/* Same, but a warning unless the value changes nothing anyway. */
+static int
+key_ignore_warn(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0' || (k->same != NULL && util_strcaseeq(v, k->same)))
+		return key_ignore(c, k, a, v);
+	log_warn("%s:%d: '%s' is not supported yet, ignored: %s", c->file,
+	    c->line, k->name, k->why);
+	return 0;
+}
+
+/* Ignoring these would change where or how mail goes: refuse. */
+static int
+key_refuse(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	return confkey_error(c, "'%s' is not supported (%s)", k->name,
+	    k->why);
+}
+
+/* Refused unless empty (msmtp: an empty value turns the feature off). */
+static int
+key_refuse_set(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0')
+		return key_ignore(c, k, a, v);
+	return key_refuse(c, k, a, v);
+}
+
+static int
+key_protocol(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (strcmp(v, "smtp") == 0)
+		return 0;
+	if (strcmp(v, "lmtp") == 0)
+		return confkey_error(c, "'protocol lmtp' is not supported");
+	return invalid(c, k, v, "smtp");
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* One row per key msmtp knows (and its old names). */
+#define KEY(name, fn, key)	{ name, fn, key, NULL, NULL }
+#define IGNORE(name)		{ name, key_ignore, -1, NULL, NULL }
+#define WARN(name, why, same)	{ name, key_ignore_warn, -1, why, same }
+#define REFUSE(name, fn, why)	{ name, fn, -1, why, NULL }
+static const struct confkey keys[] = {
+	IGNORE("add_missing_date_header"),
+	IGNORE("add_missing_from_header"),
+	WARN("aliases", "local recipients are not replaced", NULL),
+	WARN("allow_from_override", "-f still overrides 'from'", "on"),
+	KEY("auth", key_auth, CONF_AUTH),
+	IGNORE("auto_from"),
+	KEY("connect_timeout", key_timeout, CONF_TIMEOUT),
+	KEY("domain", key_string, CONF_DOMAIN),
+	IGNORE("dsn_notify"),
+	IGNORE("dsn_return"),
+	REFUSE("eval", key_refuse,
+	    "its line would be lost; use passwordeval for a password"),
+	KEY("from", key_string, CONF_FROM),
+	IGNORE("from_full_name"),
+	KEY("host", key_host, CONF_HOST),
+	IGNORE("keepbcc"),
+	KEY("logfile", key_path, CONF_LOGFILE),
+	IGNORE("logfile_time_format"),
+	IGNORE("maildomain"),
+	IGNORE("ntlmdomain"),
+	KEY("password", key_password, CONF_PASSWORD),
+	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
+	KEY("port", key_port, CONF_PORT),
+	KEY("protocol", key_protocol, -1),
+	REFUSE("proxy_host", key_refuse_set,
+	    "yubin would connect without the proxy"),
+	REFUSE("proxy_port", key_refuse_set,
+	    "yubin would connect without the proxy"),
+	IGNORE("remove_bcc_headers"),
+	IGNORE("set_date_header"),
+	IGNORE("set_from_header"),
+	IGNORE("set_msgid_header"),
+	REFUSE("socket", key_refuse_set,
+	    "yubin would connect to host and port instead"),
+	IGNORE("source_ip"),
+	IGNORE("syslog"),
+	KEY("timeout", key_timeout, CONF_TIMEOUT),
+	KEY("tls", key_bool, CONF_TLS),
+	KEY("tls_cert_file", key_path, CONF_TLS_CERT_FILE),
+	KEY("tls_certcheck", key_bool, CONF_TLS_CERTCHECK),
+	WARN("tls_crl_file",
+	    "certificates are not checked against this revocation list", NULL),
+	KEY("tls_fingerprint", key_fingerprint, CONF_TLS_FINGERPRINT),
+	IGNORE("tls_force_sslv3"),
+	KEY("tls_host_override", key_string, CONF_TLS_HOST_OVERRIDE),
+	KEY("tls_key_file", key_path, CONF_TLS_KEY_FILE),
+	IGNORE("tls_min_dh_prime_bits"),
+	KEY("tls_nocertcheck", key_flag_off, CONF_TLS_CERTCHECK),
+	KEY("tls_nostarttls", key_flag_off, CONF_TLS_STARTTLS),
+	KEY("tls_priorities", key_string, CONF_TLS_PRIORITIES),
+	KEY("tls_starttls", key_bool, CONF_TLS_STARTTLS),
+	KEY("tls_trust_file", key_trust, CONF_TLS_TRUST_FILE),
+	WARN("undisclosed_recipients", "To and Cc headers are sent as they are",
+	    "off"),
+	KEY("user", key_string, CONF_USER),
+};
+#undef KEY
+#undef IGNORE
+#undef WARN
+#undef REFUSE
+
+const struct confkey *
+confkey_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+int
+confkey_set(const struct confkey *k, struct account_conf *a,
+    const char *value, struct confkey_ctx *ctx)
+{
+	ctx->written = 0;
+	return k->set(ctx, k, a, value);
+}

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "error.h"
@@ -97,7 +98,11 @@ opt_b(struct options *o, const char *name, const char *arg,
 {
 	if (strcmp(arg, "m") == 0)
 		return 0;
-	if (strcmp(arg, "p") == 0 || strcmp(arg, "v") == 0)
+	if (strcmp(arg, "v") == 0) {
+		o->mode = CLI_MODE_VERIFY;
+		return 0;
+	}
+	if (strcmp(arg, "p") == 0)
 		return error_set(err, ERR_USAGE, "option '%s%s' is not "
 		    "supported yet", name, arg);
 	return error_set(err, ERR_USAGE, "option '%s%s' is not supported",
@@ -117,6 +122,91 @@ static int
 opt_ignore(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
+	return 0;
+}
+
+/* -N NEVER | -N SUCCESS,FAILURE,DELAY (RFC 3461 4.1), any case. */
+static int
+opt_dsn_notify(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	static char buf[32];
+	const char *p = arg;
+
+	if (strcasecmp(arg, "never") == 0) {
+		o->dsn_notify = "NEVER";
+		return 0;
+	}
+	buf[0] = '\0';
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < ARRAY_SIZE(words); i++)
+			if (n == strlen(words[i]) &&
+			    strncasecmp(p, words[i], n) == 0)
+				break;
+		if (i == ARRAY_SIZE(words) || strstr(buf, words[i]) != NULL)
+			return error_set(err, ERR_USAGE, "option '%s': "
+			    "expected NEVER or a list of SUCCESS, FAILURE, "
+			    "DELAY", name);
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+		    buf[0] != '\0' ? "," : "", words[i]);
+		p += n + (p[n] == ',');
+	}
+	if (buf[0] == '\0')
+		return error_set(err, ERR_USAGE, "option '%s' needs a value",
+		    name);
+	o->dsn_notify = buf;
+	return 0;
+}
+
+/* -R FULL | HDRS. */
+static int
+opt_dsn_return(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	if (strcasecmp(arg, "full") == 0)
+		o->dsn_return = "FULL";
+	else if (strcasecmp(arg, "hdrs") == 0)
+		o->dsn_return = "HDRS";
+	else
+		return error_set(err, ERR_USAGE, "option '%s': expected FULL "
+		    "or HDRS", name);
+	return 0;
+}
+
+/* -V ENVID: printable ASCII, at most 100 characters (RFC 3461 4.4). */
+static int
+opt_dsn_envid(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 100)
+		return error_set(err, ERR_USAGE, "option '%s': the envelope "
+		    "id must be 1 to 100 characters", name);
+	for (const char *p = arg; *p != '\0'; p++)
+		if (*p < '!' || *p > '~')
+			return error_set(err, ERR_USAGE, "option '%s': the "
+			    "envelope id must be printable ASCII", name);
+	o->dsn_envid = arg;
+	return 0;
+}
+
+static int
+opt_store_password(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_STORE_PASSWORD;
+	return 0;
+}
+
+static int
+opt_forget_password(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_FORGET_PASSWORD;
 	return 0;
 }
 
@@ -157,9 +247,9 @@ static const struct cli_short {
 	{ 'b', CLI_ARG_REQUIRED, opt_b },
 	{ 'q', CLI_ARG_ATTACHED, opt_queue },
 	{ 'B', CLI_ARG_REQUIRED, opt_ignore },	/* body type */
-	{ 'N', CLI_ARG_REQUIRED, opt_ignore },	/* DSN NOTIFY (later) */
-	{ 'R', CLI_ARG_REQUIRED, opt_ignore },	/* DSN RET (later) */
-	{ 'V', CLI_ARG_REQUIRED, opt_ignore },	/* DSN ENVID (later) */
+	{ 'N', CLI_ARG_REQUIRED, opt_dsn_notify },
+	{ 'R', CLI_ARG_REQUIRED, opt_dsn_return },
+	{ 'V', CLI_ARG_REQUIRED, opt_dsn_envid },
 	{ 'h', CLI_ARG_REQUIRED, opt_ignore },	/* hop count */
 	{ 'L', CLI_ARG_REQUIRED, opt_ignore },	/* syslog label */
 	{ 'O', CLI_ARG_REQUIRED, opt_ignore },	/* long-form option */
@@ -181,6 +271,8 @@ static const struct cli_long {
 	{ "account", true, opt_account },
 	{ "from", true, opt_from },
 	{ "read-recipients", false, opt_read_rcpt },
+	{ "store-password", false, opt_store_password },
+	{ "forget-password", false, opt_forget_password },
 };
 
 /* ---------------------------------------------------------------- parser */
@@ -306,6 +398,9 @@ cli_usage(FILE *f)
 {
 	fputs("usage: yubin [-tiv] [-C file] [-a account] [-f from] "
 	    "[-F name] [--] recipient...\n"
+	    "       yubin -bv [-C file] [-a account] recipient...\n"
+	    "       yubin --store-password | --forget-password "
+	    "[-C file] [-a account]\n"
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
 	    "  -a, --account=NAME      use this account\n"
@@ -316,7 +411,15 @@ cli_usage(FILE *f)
 	    "  -i, -oi                 a line holding only '.' does not end "
 	    "the message\n"
 	    "  -v                      show the SMTP dialogue (twice: more)\n"
+	    "  -N NEVER|SUCCESS,FAILURE,DELAY   DSN: when to notify\n"
+	    "  -R FULL|HDRS            DSN: what to return\n"
+	    "  -V ENVID                DSN: envelope id\n"
+	    "  -bv                     check recipients and account, send "
+	    "nothing\n"
+	    "  --store-password        store the account's password in the "
+	    "keyring\n"
+	    "  --forget-password       remove it from the keyring\n"
 	    "  --                      all further arguments are recipients\n"
-	    "Accepted and ignored: -oX -BX -N -R -V -bm -G -U -h -L -O -m "
+	    "Accepted and ignored: -oX -BX -bm -G -U -h -L -O -m "
 	    "-n.\n", f);
 }

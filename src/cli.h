@@ -15,6 +15,9 @@ enum cli_mode {
 	CLI_MODE_SEND,
 	CLI_MODE_VERSION,
 	CLI_MODE_HELP,
+	CLI_MODE_VERIFY,		/* -bv: check addresses and account */
+	CLI_MODE_STORE_PASSWORD,	/* --store-password */
+	CLI_MODE_FORGET_PASSWORD,	/* --forget-password */
 };
 
 struct options {
@@ -26,6 +29,9 @@ struct options {
 	bool read_recipients;		/* -t */
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v (repeatable) */
+	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY */
+	const char *dsn_return;		/* -R: FULL or HDRS (upper case) */
+	const char *dsn_envid;		/* -V: envelope id */
 	char **rcpt;			/* recipients (point into argv) */
 	size_t nrcpt;
 };
@@ -33,8 +39,9 @@ struct options {
 /*
  * Parse argv. Recipients are the operands; after "--" everything is a
  * recipient. -oX..., -BX, -odX, -oem and other sendmail flags yubin has no
- * use for are accepted and ignored. ERR_USAGE for an unknown option or a
- * missing argument ("option '-C' needs an argument").
+ * use for are accepted and ignored. -N, -R and -V are checked (RFC 3461
+ * syntax) and kept in upper case. ERR_USAGE for an unknown option, a
+ * missing argument ("option '-C' needs an argument") or a bad DSN value.
  */
 int cli_parse(struct options *o, int argc, char **argv, struct error *err);
 

@@ -79,6 +79,10 @@ struct envelope {
 	const char *from;		/* "" for the null sender <> */
 	const char *const *rcpt;
 	size_t nrcpt;
+	/* DSN (RFC 3461), sent only when the server offers DSN */
+	const char *dsn_notify;		/* NULL, "NEVER", "SUCCESS,DELAY"... */
+	const char *dsn_return;		/* NULL, "FULL" or "HDRS" */
+	const char *dsn_envid;		/* NULL or printable ASCII */
 };
 
 /* What the state machine needs to know about the message. */

@@ -71,6 +71,14 @@ usage_error(int r, const char *want, const char *name)
 }
 
 static void
+usage_has(int r, const char *want, const char *name)
+{
+	ok(r == -1 && E.kind == ERR_USAGE, "%s: ERR_USAGE", name);
+	ok(strstr(E.message, want) != NULL, "%s: message says '%s'", name,
+	    want);
+}
+
+static void
 test_defaults(void)
 {
 	is_int(parse(NULL), 0, "no arguments");
@@ -99,6 +107,8 @@ test_mua_forms(void)
 	    "r1", "r2"), 0, "mutt with DSN: -f a -N -R -- r1 r2");
 	is_str(O.from, "a@x", "mutt DSN: from");
 	is_str(rcpts(), "r1 r2", "mutt DSN: recipients (-N/-R args eaten)");
+	is_str(O.dsn_notify, "FAILURE,DELAY", "mutt DSN: NOTIFY upper case");
+	is_str(O.dsn_return, "HDRS", "mutt DSN: RET");
 
 	is_int(PARSE("-oi", "-t", "--", "r"), 0, "-oi -t -- r");
 	ok(!O.dot_ends && O.read_recipients, "-oi -t: flags");
@@ -196,6 +206,12 @@ test_ignored(void)
 	is_int(PARSE("-Nnever", "-Rfull", "-Venv1", "-N", "success",
 	    "-R", "hdrs", "-V", "env2", "r"), 0, "-N -R -V both forms");
 	is_str(rcpts(), "r", "-N/-R/-V arguments eaten");
+	is_str(O.dsn_notify, "SUCCESS", "last -N wins");
+	is_str(O.dsn_envid, "env2", "last -V wins");
+	is_int(PARSE("--store-password", "-a", "work"), 0, "--store-password");
+	is_int(O.mode, CLI_MODE_STORE_PASSWORD, "store mode");
+	is_int(PARSE("--forget-password"), 0, "--forget-password");
+	is_int(O.mode, CLI_MODE_FORGET_PASSWORD, "forget mode");
 	is_int(PARSE("-U", "-G", "-m", "-n", "-h", "5", "-Lyubin",
 	    "-O", "DeliveryMode=b", "r"), 0, "-U -G -m -n -h -L -O");
 	is_str(rcpts(), "r", "their arguments eaten");
@@ -220,8 +236,13 @@ test_errors(void)
 	usage_error(PARSE("-V"), "option '-V' needs an argument", "-V");
 	usage_error(PARSE("-b"), "option '-b' needs an argument", "-b");
 	usage_error(PARSE("-bp"), "option '-bp' is not supported yet", "-bp");
-	usage_error(PARSE("-bv", "r"), "option '-bv' is not supported yet",
-	    "-bv");
+	is_int(PARSE("-bv", "r"), 0, "-bv parses");
+	is_int(O.mode, CLI_MODE_VERIFY, "-bv: verify mode");
+	usage_has(PARSE("-N", "sometimes"), "expected NEVER", "-N bad");
+	usage_has(PARSE("-N", "success,success"), "expected NEVER",
+	    "-N repeated word");
+	usage_has(PARSE("-R", "body"), "expected FULL or HDRS", "-R bad");
+	usage_has(PARSE("-V", "a b"), "printable ASCII", "-V with space");
 	usage_error(PARSE("-b", "p"), "option '-bp' is not supported yet",
 	    "-b p");
 	usage_error(PARSE("-bs"), "option '-bs' is not supported", "-bs");

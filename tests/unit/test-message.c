@@ -904,6 +904,43 @@ test_spool_dir_refused(void)
 	    "spool dir: a foreign owner is refused (%s)", err.message);
 }
 
+/*
+ * Root writes everywhere, so as root the read-only home is checked in a
+ * child that has become nobody (65534): the home is nobody's, mode 0500.
+ */
+static void
+read_only_home_as_nobody(const char *home, const char *tmp)
+{
+	char got[PATH_MAX] = "";
+	struct error err;
+	int fds[2], status = 0;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (chmod(tmpdir, 0711) < 0 || chown(home, 65534, 65534) < 0 ||
+	    chown(tmp, 65534, 65534) < 0 || pipe(fds) < 0) {
+		ok(0, "spool dir: read-only home: set-up as nobody failed");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		spool_dir_with(NULL, home, tmp, got, sizeof(got), &err);
+		_exit(write(fds[1], got, strlen(got)) < 0);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		n = read(fds[0], got, sizeof(got) - 1);
+	close(fds[0]);
+	got[n > 0 ? n : 0] = '\0';
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	is_str(got, tmp, "spool dir: read-only home (as nobody): falls "
+	    "back to $TMPDIR");
+}
+
 static void
 test_spool_dir_fallback(void)
 {
@@ -930,7 +967,7 @@ test_spool_dir_fallback(void)
 	mkdir_or_die(file);
 	chmod(file, 0500);
 	if (geteuid() == 0) {
-		ok(1, "spool dir: read-only home # SKIP root writes anyway");
+		read_only_home_as_nobody(file, tmp);
 		return;
 	}
 	spool_dir_with(NULL, file, tmp, got, sizeof(got), &err);

@@ -1,0 +1,50 @@
+/*
+ * address.h -- RFC 5322 addresses: the address-list parser used for -t
+ * (To/Cc/Bcc and Resent-*), single-address checks for the envelope, and IDN
+ * (RFC 5890/5891 via libidn2) for servers without SMTPUTF8 (RFC 6531).
+ * Pure functions: no I/O.
+ */
+#ifndef YUBIN_ADDRESS_H
+#define YUBIN_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+struct address_list {
+	char **addr;		/* addr-specs "local@domain" (or bare "local") */
+	size_t n;
+	size_t cap;
+};
+
+void address_list_init(struct address_list *l);
+void address_list_add(struct address_list *l, const char *addr);
+void address_list_release(struct address_list *l);
+
+/*
+ * Parse a header field body (what follows "To:"; may still contain folding
+ * CRLF + WSP) as an RFC 5322 address-list and append every addr-spec to out:
+ * display names and comments dropped, quoted local parts kept quoted as in
+ * the source, groups expanded ("undisclosed-recipients:;" adds nothing),
+ * obsolete forms tolerated where unambiguous (obs-route, missing display
+ * name quoting). Encoded words (RFC 2047) in display names are left alone.
+ * field names the header in messages ("To"). A malformed list: ERR_DATAERR
+ * "malformed address in 'To:' header: <what and where>"; out unchanged.
+ */
+int address_parse_list(const char *value, size_t len, const char *field,
+    struct address_list *out, struct error *err);
+
+/* Whether a is pure ASCII. */
+bool address_is_ascii(const char *a);
+
+/*
+ * For a server without SMTPUTF8: convert the domain part to A-labels
+ * (libidn2, UTS #46 non-transitional). *out is malloc'd. An ASCII address
+ * is copied unchanged. A non-ASCII local part cannot be converted:
+ * ERR_DATAERR "address 'x' has a non-ASCII local part and the server does
+ * not support SMTPUTF8". An invalid IDN domain: ERR_DATAERR naming it.
+ */
+int address_to_ascii(const char *a, char **out, struct error *err);
+
+#endif

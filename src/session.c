@@ -234,9 +234,14 @@ session_send_body(struct session *s, struct message *m, struct error *err)
 	static char in[SESSION_CHUNK], out[2 * SESSION_CHUNK];
 	struct dotstuff d;
 	const char *end;
+	off_t total = 0;
 	ssize_t n;
 
 	dotstuff_init(&d);
+	if (s->smtp.out.len > 0 && transport_write(s->t, s->smtp.out.data,
+	    s->smtp.out.len, err) < 0)
+		return session_io_error(s, err);
+	dynbuf_reset(&s->smtp.out);
 	if (lseek(m->fd, 0, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind the spool "
 		    "file: %s", strerror(errno));
@@ -249,10 +254,21 @@ session_send_body(struct session *s, struct message *m, struct error *err)
 			    "spool file: %s", strerror(errno));
 		if (n == 0)
 			break;
-		if (transport_write(s->t, out, dotstuff_run(&d, in, (size_t)n,
-		    out), err) < 0)
+		total += n;
+		if (s->smtp.bdat ? transport_write(s->t, in, (size_t)n,
+		    err) < 0 : transport_write(s->t, out, dotstuff_run(&d,
+		    in, (size_t)n, out), err) < 0)
 			return session_io_error(s, err);
 	}
+	if (total != m->size) {
+		/* BDAT announced m->size octets: the connection is unusable. */
+		s->usable = false;
+		return error_set(err, ERR_IOERR, "the spool file changed "
+		    "while it was sent (%lld bytes, expected %lld)",
+		    (long long)total, (long long)m->size);
+	}
+	if (s->smtp.bdat)
+		return 0;
 	end = dotstuff_end(&d);
 	if (transport_write(s->t, end, strlen(end), err) < 0)
 		return session_io_error(s, err);

@@ -395,6 +395,10 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	for (size_t i = 0; i < env->nrcpt; i++)
 		if (smtp_check_addr(s, env->rcpt[i], true, &s->txn_err) < 0)
 			return -1;
+	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
+		return error_set(&s->txn_err, ERR_DATAERR, "the message "
+		    "contains 8-bit data and the server does not support "
+		    "8BITMIME; encode it (quoted-printable or base64) first");
 	if (s->caps.size_limit > 0 &&
 	    (unsigned long long)s->info.size > s->caps.size_limit)
 		return error_set(&s->txn_err, ERR_UNAVAILABLE, "message "
@@ -424,23 +428,65 @@ smtp_pop(struct smtp *s)
 	return p;
 }
 
+/* RFC 3461 4: xtext, "+HH" for '+', '=' and anything not printable. */
+static void
+smtp_xtext(struct dynbuf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c < '!' || c > '~' || c == '+' || c == '=')
+			dynbuf_printf(b, "+%02X", c);
+		else
+			dynbuf_add(b, v, 1);
+	}
+}
+
 static void
 smtp_send_mail(struct smtp *s)
 {
 	const struct envelope *env = s->env;
 	bool utf8 = smtp_addr_8bit(env->from);
-	char size[32] = "", body[20] = "";
+	struct dynbuf p;
 
+	dynbuf_init(&p, 4096);
 	for (size_t i = 0; i < env->nrcpt && !utf8; i++)
 		utf8 = smtp_addr_8bit(env->rcpt[i]);
 	if (s->caps.ext & SMTP_EXT_SIZE)
-		snprintf(size, sizeof(size), " SIZE=%lld",
-		    (long long)s->info.size);
+		dynbuf_printf(&p, " SIZE=%lld", (long long)s->info.size);
 	if (s->info.eightbit && (s->caps.ext & SMTP_EXT_8BITMIME))
-		snprintf(body, sizeof(body), " BODY=8BITMIME");
-	smtp_cmd(s, NULL, "MAIL FROM:<%s>%s%s%s", env->from, size, body,
-	    utf8 ? " SMTPUTF8" : "");
+		dynbuf_addstr(&p, " BODY=8BITMIME");
+	if (utf8)
+		dynbuf_addstr(&p, " SMTPUTF8");
+	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_return != NULL)
+		dynbuf_printf(&p, " RET=%s", env->dsn_return);
+	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_envid != NULL) {
+		dynbuf_addstr(&p, " ENVID=");
+		smtp_xtext(&p, env->dsn_envid);
+	}
+	smtp_cmd(s, NULL, "MAIL FROM:<%s>%s", env->from, p.data ? p.data : "");
 	smtp_push(s, SMTP_CMD_MAIL, 0);
+	dynbuf_release(&p);
+}
+
+static void
+smtp_send_rcpt(struct smtp *s, size_t i)
+{
+	const struct envelope *env = s->env;
+	const char *a = env->rcpt[i];
+	struct dynbuf p;
+
+	dynbuf_init(&p, 4096);
+	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL)
+		dynbuf_printf(&p, " NOTIFY=%s", env->dsn_notify);
+	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL &&
+	    !smtp_addr_8bit(a)) {
+		dynbuf_addstr(&p, " ORCPT=rfc822;");
+		smtp_xtext(&p, a);
+	}
+	smtp_cmd(s, NULL, "RCPT TO:<%s>%s", a, p.data ? p.data : "");
+	smtp_push(s, SMTP_CMD_RCPT, i);
+	dynbuf_release(&p);
 }
 
 static bool
@@ -469,9 +515,13 @@ smtp_fill(struct smtp *s)
 			smtp_send_mail(s);
 			s->mail_queued = true;
 		} else if (s->next_rcpt < s->env->nrcpt) {
-			smtp_cmd(s, NULL, "RCPT TO:<%s>",
-			    s->env->rcpt[s->next_rcpt]);
-			smtp_push(s, SMTP_CMD_RCPT, s->next_rcpt++);
+			smtp_send_rcpt(s, s->next_rcpt++);
+		} else if (!s->data_queued && !smtp_txn_failed(s) &&
+		    (s->caps.ext & SMTP_EXT_CHUNKING)) {
+			/* BDAT only once every recipient is known good. */
+			if (s->npending == 0)
+				s->data_queued = s->bdat = true;
+			break;
 		} else if (!s->data_queued && !smtp_txn_failed(s)) {
 			smtp_cmd(s, NULL, "DATA");
 			smtp_push(s, SMTP_CMD_DATA, 0);
@@ -492,7 +542,7 @@ smtp_mail(struct smtp *s, const struct envelope *env,
 	s->env = env;
 	s->info = *info;
 	s->next_rcpt = 0;
-	s->mail_queued = s->data_queued = false;
+	s->mail_queued = s->data_queued = s->bdat = false;
 	s->rcpt_ok = s->rcpt_temp = s->rcpt_perm = 0;
 	if (smtp_check_envelope(s, env) < 0)
 		return SMTP_ACT_READY;
@@ -585,6 +635,12 @@ smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 	smtp_fill(s);
 	if (s->npending > 0)
 		return SMTP_ACT_READ;
+	if (s->bdat) {
+		/* RFC 3030: the whole spool as one last chunk. */
+		smtp_cmd(s, NULL, "BDAT %lld LAST", (long long)s->info.size);
+		smtp_set_state(s, SMTP_STATE_BODY);
+		return SMTP_ACT_BODY;
+	}
 	return smtp_envelope_failed(s, r);
 }
 

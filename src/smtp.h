@@ -9,8 +9,9 @@
  *	case SMTP_ACT_TLS:    write smtp.out, check nothing is buffered
  *			      (injection), handshake, act = smtp_on_tls()
  *	case SMTP_ACT_AUTH:   get the password, act = smtp_auth_start()
- *	case SMTP_ACT_BODY:   write smtp.out, stream the dot-stuffed message,
- *			      act = smtp_on_body_sent()
+ *	case SMTP_ACT_BODY:   write smtp.out, stream the message (raw after
+ *			      BDAT when smtp.bdat, else dot-stuffed and
+ *			      the final dot), act = smtp_on_body_sent()
  *	case SMTP_ACT_READY:  idle: smtp_mail() for a message, or smtp_quit()
  *	case SMTP_ACT_CLOSE:  write smtp.out, close (after QUIT)
  *	case SMTP_ACT_FAIL:   write smtp.out, close; smtp.err says why
@@ -115,6 +116,7 @@ struct smtp {
 	struct smtp_msginfo info;
 	bool need_rset;			/* a failed transaction left state */
 	bool mail_queued;
+	bool bdat;			/* body goes as BDAT (RFC 3030) */
 	size_t next_rcpt;		/* next RCPT to queue */
 	bool data_queued;
 	struct smtp_pending *pending;	/* FIFO of commands awaiting replies */

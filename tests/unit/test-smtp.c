@@ -378,9 +378,68 @@ test_greeting_and_auth(void)
 	}
 }
 
+static void
+test_extensions(void)
+{
+	static const char *r1[] = { "bob+x@example.org" };
+	struct envelope env = { .from = "a@b", .rcpt = r1, .nrcpt = 1,
+	    .dsn_notify = "FAILURE,DELAY", .dsn_return = "HDRS",
+	    .dsn_envid = "id=1" };
+	struct smtp s;
+
+	ready(&s, "250-mx\n250-PIPELINING\n250 DSN");
+	smtp_mail(&s, &env, &info);
+	is_str(sent(&s), "MAIL FROM:<a@b> RET=HDRS ENVID=id+3D1\r\n"
+	    "RCPT TO:<bob+x@example.org> NOTIFY=FAILURE,DELAY "
+	    "ORCPT=rfc822;bob+2Bx@example.org\r\nDATA\r\n",
+	    "DSN parameters, xtext-encoded");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250 PIPELINING");
+	smtp_mail(&s, &env, &info);
+	is_str(sent(&s), "MAIL FROM:<a@b>\r\nRCPT TO:<bob+x@example.org>\r\n"
+	    "DATA\r\n", "no DSN parameters without DSN");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250-PIPELINING\n250 CHUNKING");
+	smtp_mail(&s, &env2, &info);
+	is_str(sent(&s), "MAIL FROM:<alice@example.test>\r\n"
+	    "RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\n",
+	    "CHUNKING: envelope pipelined, no DATA");
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_on_reply(&s, R("250 ok")), SMTP_ACT_BODY,
+	    "all recipients accepted -> body");
+	ok(s.bdat, "as BDAT");
+	is_str(sent(&s), "BDAT 1234 LAST\r\n", "one last chunk of SIZE bytes");
+	smtp_on_body_sent(&s);
+	is_int(smtp_on_reply(&s, R("250 2.0.0 ok")), SMTP_ACT_READY, "ready");
+	is_int(smtp_txn_result(&s), 0, "sent");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250-PIPELINING\n250 CHUNKING");
+	smtp_mail(&s, &env2, &info);
+	sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("550 5.1.1 no"));
+	is_int(smtp_on_reply(&s, R("250 ok")), SMTP_ACT_READY,
+	    "CHUNKING with a rejected recipient: no BDAT at all");
+	is_str(sent(&s), "", "nothing sent");
+	is_int(s.txn_err.kind, ERR_NOUSER, "67");
+	smtp_release(&s);
+
+	ready(&s, "250 mx");
+	is_int(smtp_mail(&s, &env2, &(struct smtp_msginfo){ 10, true }),
+	    SMTP_ACT_READY, "8-bit message, no 8BITMIME: refused locally");
+	is_int(s.txn_err.kind, ERR_DATAERR, "as 65");
+	ok(strstr(s.txn_err.message, "8BITMIME") != NULL, "says why");
+	smtp_release(&s);
+}
+
 int
 main(void)
 {
+	test_extensions();
 	test_full_session();
 	test_no_starttls();
 	test_pipelining();

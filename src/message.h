@@ -18,7 +18,9 @@ struct error;
 struct message {
 	int fd;			/* spool file, -1 when none */
 	char *path;		/* its name (NULL if it was unlinked at once) */
-	off_t size;		/* bytes in the spool (canonical CRLF form) */
+	off_t offset;		/* where the message starts in fd (0 for a
+				   spool; after the envelope in a queue file) */
+	off_t size;		/* message bytes (canonical CRLF form) */
 	bool eightbit;		/* some byte >= 0x80 */
 	bool has_nul;		/* some NUL byte */
 	size_t max_line;	/* longest line in octets, without CRLF */

@@ -242,11 +242,12 @@ session_send_body(struct session *s, struct message *m, struct error *err)
 	    s->smtp.out.len, err) < 0)
 		return session_io_error(s, err);
 	dynbuf_reset(&s->smtp.out);
-	if (lseek(m->fd, 0, SEEK_SET) < 0)
+	if (lseek(m->fd, m->offset, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind the spool "
 		    "file: %s", strerror(errno));
-	for (;;) {
-		n = read(m->fd, in, sizeof(in));
+	while (total < m->size) {
+		n = read(m->fd, in, (size_t)(m->size - total) < sizeof(in) ?
+		    (size_t)(m->size - total) : sizeof(in));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

@@ -22,8 +22,8 @@ int session_open(struct session **out, const struct account *a,
     struct error *err);
 
 /*
- * One transaction: MAIL, RCPT..., DATA, the message streamed from m->fd
- * (from offset 0, dot-stuffed, in large writes), final dot. 0 only after 250
+ * One transaction: MAIL, RCPT..., DATA, m->size bytes streamed from m->fd
+ * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT. 0 only after 250
  * to the final dot. On -1, err says why; session_usable() tells whether the
  * connection can carry another message.
  */

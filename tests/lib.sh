@@ -1,0 +1,475 @@
+# tests/lib.sh -- sourced by every tests/tNNNN-*.sh script.  Bash only.
+#
+# TAP:      plan N | ok DESC | not_ok DESC | check DESC CMD... | is GOT WANT DESC
+#           like GOT ERE DESC | unlike GOT ERE DESC | skip DESC REASON | diag MSG...
+#           diag_file FILE | skip_all REASON | bail_out REASON | done_testing
+#           YUBIN_NO_SKIP=1 turns skip_all/skip into failures (CI).
+# Needs:    need_root | need_cmd CMD | need_yubin | need_aiosmtpd | need_certtool
+# Paths:    $abs_top_srcdir $abs_top_builddir (automake's AM_TESTS_ENVIRONMENT, or
+#           derived from this file) $TESTS_DIR $YUBIN $PYTHON $SCRATCH (per test,
+#           removed on exit unless something failed) $TESTENV_DIR (real server)
+# Running:  run_yubin STDIN_FILE ARGS...  -> $RC $ERR $OUT $SECS (timeout 30 s;
+#           $YUBIN_WRAPPER, e.g. "valgrind -q", is put in front when set)
+# Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
+#           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
+#           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
+#           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY)
+# Config:   write_config FILE LINE...      (one account "test", mode 0600)
+#           real_config FILE PORT LINE...  (localhost, CA, alice, alice-pw, from)
+# Mail:     make_message FILE TOKEN [BODY_BYTES], find_delivered TOKEN [SECS],
+#           maildir_count, wait_for_delivery COUNT_BEFORE [N],
+#           delivered_body FILE [FIRST_LINE]
+set -u
+
+# ---------------------------------------------------------------- paths
+if [ -z "${abs_top_srcdir:-}" ]; then
+    abs_top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+fi
+if [ -z "${abs_top_builddir:-}" ]; then
+    abs_top_builddir=$abs_top_srcdir
+fi
+TESTS_DIR=$abs_top_srcdir/tests
+YUBIN=${YUBIN:-$abs_top_builddir/src/yubin}
+YUBIN_TIMEOUT=${YUBIN_TIMEOUT:-30}
+PYTHON=/usr/bin/python3
+TEST_NAME=$(basename "$0" .sh)
+# the real server's state dir; fixed here, before anything touches TMPDIR
+TESTENV_DIR=${STATE_DIR:-${TMPDIR:-/tmp}/yubin-testenv}
+export LC_ALL=C.UTF-8
+
+# ---------------------------------------------------------------- TAP
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+
+plan() {
+    _tap_planned=$1
+    echo "1..$1"
+}
+
+ok() {
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+    _tap_n=$((_tap_n + 1))
+    _tap_failed=$((_tap_failed + 1))
+    echo "not ok $_tap_n - $*"
+}
+
+diag() {
+    local line
+    for line in "$@"; do
+        printf '%s\n' "$line" | sed 's/^/# /'
+    done
+}
+
+# diag_file FILE [MAX_LINES]: a file as diagnostics, long lines cut
+diag_file() {
+    local f=$1 max=${2:-200}
+    if [ ! -e "$f" ]; then
+        diag "($f: missing)"
+        return 0
+    fi
+    diag "---- $(basename "$f") ($(wc -c < "$f") bytes)"
+    head -n "$max" "$f" | cut -c1-300 | sed 's/^/#   /'
+    [ "$(wc -l < "$f")" -le "$max" ] || diag "    ... (cut after $max lines)"
+    return 0
+}
+
+# check DESC CMD...: ok if CMD succeeds
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+is() {
+    if [ "$1" = "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        diag "got:      '$1'" "expected: '$2'"
+    fi
+}
+
+# like TEXT ERE DESC / unlike TEXT ERE DESC
+like() {
+    if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+        ok "$3"
+    else
+        not_ok "$3"
+        diag "no line matches /$2/ in:" "$(printf '%s\n' "$1" | head -n 40 | cut -c1-300)"
+    fi
+}
+
+unlike() {
+    if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+        not_ok "$3"
+        diag "a line matches /$2/:" "$(printf '%s\n' "$1" | grep -E -- "$2" | head -n 5)"
+    else
+        ok "$3"
+    fi
+}
+
+skip() {
+    if [ "${YUBIN_NO_SKIP:-0}" = 1 ]; then
+        not_ok "$1 (would skip: $2; YUBIN_NO_SKIP=1)"
+    else
+        _tap_n=$((_tap_n + 1))
+        echo "ok $_tap_n - $1 # SKIP $2"
+    fi
+}
+
+skip_all() {
+    if [ "${YUBIN_NO_SKIP:-0}" = 1 ]; then
+        echo "Bail out! would skip: $*"
+        _tap_failed=$((_tap_failed + 1))
+        exit 1
+    fi
+    echo "1..0 # SKIP $*"
+    exit 0
+}
+
+bail_out() {
+    echo "Bail out! $*"
+    _tap_failed=$((_tap_failed + 1))
+    exit 1
+}
+
+# done_testing: print the plan if none was given, check the count, exit
+done_testing() {
+    if [ -z "$_tap_planned" ]; then
+        echo "1..$_tap_n"
+    elif [ "$_tap_planned" != "$_tap_n" ]; then
+        diag "planned $_tap_planned tests but ran $_tap_n"
+        _tap_failed=$((_tap_failed + 1))
+    fi
+    [ "$_tap_failed" = 0 ] && exit 0
+    exit 1
+}
+
+# ---------------------------------------------------------------- requirements
+need_root() {
+    [ "$(id -u)" = 0 ] || skip_all "needs root"
+}
+
+need_cmd() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || skip_all "needs $c"
+    done
+}
+
+need_yubin() {
+    [ -x "$YUBIN" ] || skip_all "no yubin binary at $YUBIN (build it first)"
+}
+
+need_aiosmtpd() {
+    [ -x "$PYTHON" ] || skip_all "needs $PYTHON"
+    "$PYTHON" -c 'import aiosmtpd' 2>/dev/null ||
+        skip_all "needs python3-aiosmtpd (for $PYTHON)"
+}
+
+need_certtool() {
+    need_cmd certtool
+}
+
+# ---------------------------------------------------------------- scratch, cleanup
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/yubin-$TEST_NAME.XXXXXX") ||
+    bail_out "cannot create a scratch directory"
+touch "$SCRATCH/.stamp"
+_bg_pids=()
+
+_lib_exit() {
+    local rc=$? p
+    for p in "${_bg_pids[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${_bg_pids[@]}"; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    if [ "$rc" = 0 ] && [ "$_tap_failed" = 0 ]; then
+        rm -rf "$SCRATCH"
+    else
+        echo "# scratch directory kept: $SCRATCH"
+    fi
+    exit "$rc"
+}
+trap _lib_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---------------------------------------------------------------- running yubin
+# run_yubin STDIN_FILE ARGS...: run $YUBIN under timeout; sets RC (exit code,
+# 124 = killed by the timeout), ERR and OUT (files), SECS (wall seconds)
+_run_no=0
+run_yubin() {
+    local in=$1 t0 t1
+    shift
+    _run_no=$((_run_no + 1))
+    OUT=$SCRATCH/run$_run_no.out
+    ERR=$SCRATCH/run$_run_no.err
+    t0=$EPOCHREALTIME
+    # shellcheck disable=SC2086
+    timeout -k 5 "$YUBIN_TIMEOUT" ${YUBIN_WRAPPER:-} "$YUBIN" "$@" \
+        < "$in" > "$OUT" 2> "$ERR"
+    RC=$?
+    t1=$EPOCHREALTIME
+    SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    printf '%s\n' "yubin $* -> exit $RC in ${SECS}s" >> "$SCRATCH/runs.log"
+    return 0
+}
+
+# seconds_below SECS LIMIT: true if SECS < LIMIT (decimals allowed)
+seconds_below() {
+    awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
+}
+
+# ---------------------------------------------------------------- servers
+free_port() {
+    "$PYTHON" - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+EOF
+}
+
+# closed_port: a 127.0.0.1 port on which connections are refused, held (bound,
+# never listening) by a helper process until the test ends, so that no other
+# test can start listening on it meanwhile; sets CLOSED_PORT
+closed_port() {
+    start_bg closed-port "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print("READY", s.getsockname()[1], flush=True)
+time.sleep(600)
+' || bail_out "cannot hold a closed port"
+    CLOSED_PORT=$BG_PORT
+}
+
+# start_bg NAME CMD...: start a server in the background, wait (10 s) for a
+# "READY ... PORT" line on its stdout; sets BG_PID, BG_PORT; output in
+# $SCRATCH/NAME.out and NAME.err; killed when the test exits
+start_bg() {
+    local name=$1 line=""
+    shift
+    "$@" > "$SCRATCH/$name.out" 2> "$SCRATCH/$name.err" < /dev/null &
+    BG_PID=$!
+    _bg_pids+=("$BG_PID")
+    BG_PORT=
+    for _ in $(seq 100); do
+        line=$(grep -m1 '^READY' "$SCRATCH/$name.out" 2>/dev/null)
+        [ -n "$line" ] && break
+        kill -0 "$BG_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$line" ]; then
+        diag "server '$name' did not start: $*"
+        diag_file "$SCRATCH/$name.err" 40
+        return 1
+    fi
+    BG_PORT=${line##* }
+    return 0
+}
+
+# stop_bg PID: stop one background server now (and wait for it)
+stop_bg() {
+    kill -TERM "$1" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    return 0
+}
+
+# start_real_server: Postfix + Dovecot on loopback; sources env.sh (SMTP_*)
+start_real_server() {
+    need_root
+    if ! STATE_DIR=$TESTENV_DIR timeout 600 "$TESTS_DIR/server/start.sh" \
+            > "$SCRATCH/server-start.log" 2>&1; then
+        diag_file "$SCRATCH/server-start.log" 80
+        bail_out "cannot start the test server (tests/server/start.sh)"
+    fi
+    # shellcheck disable=SC1091
+    . "$TESTENV_DIR/env.sh"
+}
+
+# test_pki: a CA and a server certificate (CN localhost, IP 127.0.0.1) for
+# fake servers: the real server's PKI when readable, else a cached pair
+# made with certtool.  Sets TEST_CA TEST_CERT TEST_KEY.
+test_pki() {
+    local d=$TESTENV_DIR/pki
+    if [ -r "$d/ca.crt" ] && [ -r "$d/server.crt" ] && [ -r "$d/server.key" ]; then
+        TEST_CA=$d/ca.crt TEST_CERT=$d/server.crt TEST_KEY=$d/server.key
+        return 0
+    fi
+    d=${TMPDIR:-/tmp}/yubin-test-pki-$(id -u)
+    if [ ! -s "$d/server.key" ]; then
+        need_certtool
+        local t
+        t=$(mktemp -d "$d.tmp.XXXXXX") || bail_out "mktemp failed"
+        (
+            cd "$t" || exit 1
+            certtool --generate-privkey --key-type=rsa --bits=2048 --outfile ca.key
+            printf '%s\n' 'cn = "yubin fake CA"' 'serial = 1' \
+                'expiration_days = 3650' ca cert_signing_key > ca.tmpl
+            certtool --generate-self-signed --load-privkey ca.key \
+                --template ca.tmpl --outfile ca.crt
+            certtool --generate-privkey --key-type=rsa --bits=2048 --outfile server.key
+            printf '%s\n' 'cn = "localhost"' 'dns_name = "localhost"' \
+                'ip_address = "127.0.0.1"' 'serial = 2' 'expiration_days = 3650' \
+                tls_www_server signing_key encryption_key > server.tmpl
+            certtool --generate-certificate --load-privkey server.key \
+                --load-ca-certificate ca.crt --load-ca-privkey ca.key \
+                --template server.tmpl --outfile server.crt
+        ) > "$t/certtool.log" 2>&1 || {
+            diag_file "$t/certtool.log"
+            bail_out "certtool failed"
+        }
+        # first one wins; a concurrent test's directory is as good as ours
+        mv -T "$t" "$d" 2>/dev/null || rm -rf "$t"
+    fi
+    TEST_CA=$d/ca.crt TEST_CERT=$d/server.crt TEST_KEY=$d/server.key
+}
+
+# ---------------------------------------------------------------- configs
+# write_config FILE LINE...: a config file with one account "test" (the
+# default account) made of the given lines; mode 0600
+write_config() {
+    local f=$1
+    shift
+    (
+        umask 077
+        {
+            echo "# written by $TEST_NAME"
+            echo "account test"
+            printf '%s\n' "$@"
+            echo "account default : test"
+        } > "$f"
+    )
+    chmod 600 "$f"
+}
+
+# real_config FILE PORT LINE...: account for the real server (after
+# start_real_server): localhost:PORT, the test CA, alice / alice-pw
+real_config() {
+    local f=$1 port=$2
+    shift 2
+    write_config "$f" "host localhost" "port $port" "tls_trust_file $SMTP_CA" \
+        "user alice" "password alice-pw" "from alice@example.test" \
+        "timeout 30" "$@"
+}
+
+# ---------------------------------------------------------------- messages
+new_token() {
+    printf '%s-%s-%s\n' "$(date +%s%N)" "$$" "$RANDOM"
+}
+
+# make_message FILE TOKEN [BODY_BYTES]: an LF message with every header a
+# client might add (From Date Message-ID), X-Yubin-Test: TOKEN, and lines
+# that need dot-stuffing; no line is a lone "."
+make_message() {
+    local f=$1 tok=$2 size=${3:-0}
+    {
+        printf 'From: Alice <alice@example.test>\n'
+        printf 'To: rcpt@example.org\n'
+        printf 'Date: Mon, 02 Jan 2023 03:04:05 +0000\n'
+        printf 'Message-ID: <%s@example.test>\n' "$tok"
+        printf 'Subject: yubin test %s\n' "$tok"
+        printf 'X-Yubin-Test: %s\n' "$tok"
+        printf 'MIME-Version: 1.0\n'
+        printf 'Content-Type: text/plain; charset=utf-8\n'
+        printf 'Content-Transfer-Encoding: 8bit\n'
+        printf '\n'
+        printf 'Hello from %s.\n' "$TEST_NAME"
+        printf '.a line that starts with a dot\n'
+        printf '..two dots\n'
+        printf 'K\xc3\xa4se \xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\n'
+        printf 'trailing spaces   \n'
+        printf '\n'
+        if [ "$size" -gt 0 ]; then
+            "$PYTHON" - "$size" <<'EOF'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+i = 0
+done = 0
+while done < n:
+    line = b"%08d ." % i + b"x" * 62 + b"\n"
+    if i % 1000 == 0:
+        line = b"." + line
+    out.write(line)
+    done += len(line)
+    i += 1
+EOF
+        fi
+        printf 'end of message\n'
+    } > "$f"
+}
+
+maildir_count() {
+    find "$SMTP_MAILDIR/new" -type f 2>/dev/null | wc -l
+}
+
+# wait_for_delivery COUNT_BEFORE [N]: wait (10 s) until the Maildir holds
+# N (default 1) more messages than COUNT_BEFORE
+wait_for_delivery() {
+    local before=$1 n=${2:-1}
+    for _ in $(seq 100); do
+        [ "$(maildir_count)" -ge $((before + n)) ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# find_delivered TOKEN [SECS]: print the Maildir file(s) of the message(s)
+# carrying "X-Yubin-Test: TOKEN" delivered since this test started; waits
+# up to SECS (10) for the first one; false if none
+find_delivered() {
+    local tok=$1 secs=${2:-10} f found=1 i
+    for ((i = 0; i < secs * 10; i++)); do
+        while IFS= read -r f; do
+            if head -c 65536 "$f" 2>/dev/null | grep -qF "X-Yubin-Test: $tok"; then
+                printf '%s\n' "$f"
+                found=0
+            fi
+        done < <(find "$SMTP_MAILDIR/new" -type f -newer "$SCRATCH/.stamp" 2>/dev/null)
+        [ "$found" = 0 ] && return 0
+        [ "$secs" = 0 ] && break
+        sleep 0.1
+    done
+    return 1
+}
+
+# delivered_body FILE [FIRST_LINE]: the delivered message without the lines
+# Postfix prepends.  With FIRST_LINE (the original's first line): from the
+# first line equal to it.  Without: drop the leading Return-Path,
+# X-Original-To, Delivered-To and the first Received header.
+delivered_body() {
+    local f=$1 n
+    if [ $# -ge 2 ]; then
+        n=$(FIRST="$2" awk '$0 == ENVIRON["FIRST"] { print NR; exit }' "$f")
+        [ -n "$n" ] || return 1
+        tail -n "+$n" "$f"
+        return 0
+    fi
+    awk '
+        done { print; next }
+        /^(Return-Path|X-Original-To|Delivered-To):/ { next }
+        /^Received:/ && !rcvd { rcvd = 1; inrcvd = 1; next }
+        inrcvd && /^[ \t]/ { next }
+        { done = 1; print }
+    ' "$f"
+}

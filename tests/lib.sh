@@ -181,6 +181,9 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/yubin-$TEST_NAME.XXXXXX") ||
     bail_out "cannot create a scratch directory"
 touch "$SCRATCH/.stamp"
 _bg_pids=()
+# yubin's spool and queue, and any config lookup, stay inside the scratch
+# directory: a test never touches the real ~/.local/state or ~/.config.
+export XDG_STATE_HOME=$SCRATCH/state XDG_CONFIG_HOME=$SCRATCH/config
 
 _lib_exit() {
     local rc=$? p

@@ -8,13 +8,17 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "account.h"
 #include "config.h"
 #include "error.h"
+#include "log.h"
 #include "util.h"
 
 #define ACCOUNT_TIMEOUT_DEFAULT 60	/* seconds */
@@ -237,6 +241,50 @@ finish_misc(const struct account_conf *conf, struct account *out,
 	    conf->domain : "localhost";
 	out->timeout_ms = (int)(t * 1000);
 	out->logfile = conf->logfile;
+	out->queue = config_isset(conf, CONF_QUEUE) ? (int)conf->queue :
+	    CONF_QUEUE_ON_FAILURE;
+	out->queue_max_age = config_isset(conf, CONF_QUEUE_MAX_AGE) ?
+	    conf->queue_max_age : 5L * 86400;
+	return 0;
+}
+
+/* A bool key: its value when written, else the default. */
+static bool
+conf_bool(const struct account_conf *conf, enum config_key k, bool value,
+    bool dflt)
+{
+	return config_isset(conf, k) ? value : dflt;
+}
+
+/* How the message and its envelope are treated. */
+static int
+finish_message(const struct account_conf *conf, struct account *out,
+    struct error *err)
+{
+	long sf = config_isset(conf, CONF_SET_FROM_HEADER) ?
+	    conf->set_from_header : CONF_SET_FROM_AUTO;
+
+	if (sf < CONF_SET_FROM_AUTO || sf > CONF_SET_FROM_OFF)
+		return account_error(conf, err, "invalid set_from_header %ld",
+		    sf);
+	out->from_pattern = conf->from != NULL &&
+	    strpbrk(conf->from, "*?[") != NULL;
+	out->from_full_name = conf->from_full_name;
+	out->allow_from_override = conf_bool(conf, CONF_ALLOW_FROM_OVERRIDE,
+	    conf->allow_from_override, true);
+	out->set_from_header = (enum conf_set_from)sf;
+	out->set_date_header = conf_bool(conf, CONF_SET_DATE_HEADER,
+	    conf->set_date_header, true);
+	out->set_msgid_header = conf_bool(conf, CONF_SET_MSGID_HEADER,
+	    conf->set_msgid_header, true);
+	out->remove_bcc_headers = conf_bool(conf, CONF_REMOVE_BCC_HEADERS,
+	    conf->remove_bcc_headers, true);
+	out->undisclosed_recipients = conf_bool(conf,
+	    CONF_UNDISCLOSED_RECIPIENTS, conf->undisclosed_recipients, false);
+	out->aliases = conf->aliases;
+	out->maildomain = conf->maildomain;
+	out->dsn_notify = conf->dsn_notify;
+	out->dsn_return = conf->dsn_return;
 	return 0;
 }
 
@@ -250,9 +298,62 @@ account_finish(const struct account_conf *conf, struct account *out,
 	if (finish_transport(conf, out, err) < 0 ||
 	    finish_tls(conf, out, err) < 0 ||
 	    finish_auth(conf, out, err) < 0 ||
-	    finish_misc(conf, out, err) < 0)
+	    finish_misc(conf, out, err) < 0 ||
+	    finish_message(conf, out, err) < 0)
 		return -1;
 	return 0;
+}
+
+bool
+account_from_matches(const char *from, const char *addr)
+{
+	if (strpbrk(from, "*?[") != NULL)
+		return fnmatch(from, addr, FNM_CASEFOLD) == 0;
+	return strcasecmp(from, addr) == 0;
+}
+
+/* sender without "+detail" in the local part, or NULL when it has none. */
+static char *
+strip_detail(const char *sender)
+{
+	const char *at = strrchr(sender, '@');
+	const char *plus = strchr(sender, '+');
+
+	if (at == NULL || plus == NULL || plus > at || sender[0] == '"')
+		return NULL;
+	return xasprintf("%.*s%s", (int)(plus - sender), sender, at);
+}
+
+static const struct account_conf *
+find_by_from(const struct config *c, const char *sender)
+{
+	const struct account_conf *a;
+
+	for (a = c->accounts; a != NULL; a = a->next)
+		if (a->from != NULL && account_from_matches(a->from, sender))
+			return a;
+	return NULL;
+}
+
+int
+account_select_by_from(const struct config *c, const char *name,
+    const char *sender, struct account *out, struct error *err)
+{
+	const struct account_conf *a;
+	char *bare;
+
+	if (name != NULL || sender == NULL || *sender == '\0')
+		return account_select(c, name, out, err);
+	if ((a = find_by_from(c, sender)) == NULL &&
+	    (bare = strip_detail(sender)) != NULL) {
+		a = find_by_from(c, bare);
+		free(bare);
+	}
+	if (a == NULL)
+		return account_select(c, NULL, out, err);
+	log_verbose("account '%s' chosen by envelope sender '%s'", a->name,
+	    sender);
+	return account_finish(a, out, err);
 }
 
 int

@@ -11,9 +11,9 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "transport.h"
 
-struct config;
 struct account_conf;
 struct error;
 
@@ -36,8 +36,24 @@ struct account {
 	const char *from;		/* envelope sender, or NULL */
 	const char *domain;		/* EHLO argument */
 	int timeout_ms;			/* 0 = none */
+	int queue;			/* enum conf_queue */
+	long queue_max_age;		/* seconds */
 	const char *logfile;		/* or NULL */
 	char mechbuf[32];
+
+	/* the message and its envelope (msmtp's keys, see yubinrc(5)) */
+	bool from_pattern;		/* from holds a wildcard: * ? [ */
+	const char *from_full_name;	/* or NULL */
+	bool allow_from_override;	/* -f / -F may replace from */
+	enum conf_set_from set_from_header;
+	bool set_date_header;		/* add a missing Date: */
+	bool set_msgid_header;		/* add a missing Message-ID: */
+	bool remove_bcc_headers;
+	bool undisclosed_recipients;
+	const char *aliases;		/* aliases file or NULL */
+	const char *maildomain;		/* or NULL */
+	const char *dsn_notify;		/* NULL, "NEVER", "SUCCESS,DELAY"... */
+	const char *dsn_return;		/* NULL, "FULL" or "HDRS" */
 };
 
 /*
@@ -50,6 +66,24 @@ struct account {
  */
 int account_select(const struct config *c, const char *name,
     struct account *out, struct error *err);
+
+/*
+ * msmtp's choice by envelope sender: with name (-a) given, or sender NULL,
+ * the same as account_select(). Otherwise the first account in file order
+ * whose 'from' matches sender (account_from_matches()), trying sender as it
+ * is first and then without a "+detail" in its local part
+ * (user+lists@example.org matches user@example.org); when none matches,
+ * as account_select() without a name.
+ */
+int account_select_by_from(const struct config *c, const char *name,
+    const char *sender, struct account *out, struct error *err);
+
+/*
+ * Whether addr matches a 'from' value: equal ignoring case, or, when from
+ * holds one of * ? [, the shell wildcard pattern matches (fnmatch(3),
+ * ignoring case).
+ */
+bool account_from_matches(const char *from, const char *addr);
 
 /* Apply defaults to and check one account (account_select's second half). */
 int account_finish(const struct account_conf *conf, struct account *out,

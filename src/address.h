@@ -35,6 +35,21 @@ void address_list_release(struct address_list *l);
 int address_parse_list(const char *value, size_t len, const char *field,
     struct address_list *out, struct error *err);
 
+/*
+ * The same parser for one command-line argument (a recipient, -f): what
+ * names it in messages ("recipient"). A CR or LF anywhere, or a malformed
+ * list: ERR_DATAERR "malformed recipient 'x': <what and where>" or
+ * "recipient 'x' contains a line break"; out unchanged.
+ */
+int address_parse_arg(const char *arg, const char *what,
+    struct address_list *out, struct error *err);
+
+/*
+ * The domain of an addr-spec: what follows the last '@' outside a quoted
+ * local part, or NULL for a bare local part ("root").
+ */
+const char *address_domain(const char *a);
+
 /* Whether a is pure ASCII. */
 bool address_is_ascii(const char *a);
 

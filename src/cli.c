@@ -102,19 +102,58 @@ opt_b(struct options *o, const char *name, const char *arg,
 		o->mode = CLI_MODE_VERIFY;
 		return 0;
 	}
-	if (strcmp(arg, "p") == 0)
-		return error_set(err, ERR_USAGE, "option '%s%s' is not "
-		    "supported yet", name, arg);
+	if (strcmp(arg, "p") == 0) {
+		o->mode = CLI_MODE_QUEUE_LIST;
+		return 0;
+	}
 	return error_set(err, ERR_USAGE, "option '%s%s' is not supported",
 	    name, arg);
 }
 
+/* -q: flush the queue (sendmail's -qTIME, -qR... are not supported). */
 static int
 opt_queue(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	return error_set(err, ERR_USAGE, "option '%s' is not supported yet",
-	    name);
+	if (arg != NULL && *arg != '\0')
+		return error_set(err, ERR_USAGE, "option '%s%s' is not "
+		    "supported (use -q)", name, arg);
+	o->mode = CLI_MODE_FLUSH;
+	return 0;
+}
+
+static int
+opt_queue_list(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_QUEUE_LIST;
+	return 0;
+}
+
+static int
+opt_json(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->json = true;
+	return 0;
+}
+
+static int
+opt_queue_remove(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_QUEUE_REMOVE;
+	o->queue_id = arg;
+	return 0;
+}
+
+static int
+opt_queue_retry(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_QUEUE_RETRY;
+	o->queue_id = arg;
+	return 0;
 }
 
 /* Known sendmail flags that mean nothing to a relay-only client. */
@@ -195,6 +234,14 @@ opt_dsn_envid(struct options *o, const char *name, const char *arg,
 }
 
 static int
+opt_read_envelope_from(struct options *o, const char *name,
+    const char *arg, struct error *err)
+{
+	o->read_envelope_from = true;
+	return 0;
+}
+
+static int
 opt_store_password(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
@@ -271,8 +318,14 @@ static const struct cli_long {
 	{ "account", true, opt_account },
 	{ "from", true, opt_from },
 	{ "read-recipients", false, opt_read_rcpt },
+	{ "read-envelope-from", false, opt_read_envelope_from },
 	{ "store-password", false, opt_store_password },
 	{ "forget-password", false, opt_forget_password },
+	{ "flush", false, opt_queue },
+	{ "queue-list", false, opt_queue_list },
+	{ "json", false, opt_json },
+	{ "queue-remove", true, opt_queue_remove },
+	{ "queue-retry", true, opt_queue_retry },
 };
 
 /* ---------------------------------------------------------------- parser */
@@ -401,11 +454,14 @@ cli_usage(FILE *f)
 	    "       yubin -bv [-C file] [-a account] recipient...\n"
 	    "       yubin --store-password | --forget-password "
 	    "[-C file] [-a account]\n"
+	    "       yubin -q | -bp [--json] | --queue-remove ID | "
+	    "--queue-retry ID\n"
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
 	    "  -a, --account=NAME      use this account\n"
 	    "  -f, -r, --from=ADDR     envelope sender\n"
 	    "  -F NAME                 sender's full name\n"
+	    "  --read-envelope-from    envelope sender from the From: header\n"
 	    "  -t, --read-recipients   take recipients from the message "
 	    "headers\n"
 	    "  -i, -oi                 a line holding only '.' does not end "

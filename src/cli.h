@@ -18,6 +18,10 @@ enum cli_mode {
 	CLI_MODE_VERIFY,		/* -bv: check addresses and account */
 	CLI_MODE_STORE_PASSWORD,	/* --store-password */
 	CLI_MODE_FORGET_PASSWORD,	/* --forget-password */
+	CLI_MODE_FLUSH,			/* -q, --flush */
+	CLI_MODE_QUEUE_LIST,		/* -bp, --queue-list [--json] */
+	CLI_MODE_QUEUE_REMOVE,		/* --queue-remove ID */
+	CLI_MODE_QUEUE_RETRY,		/* --queue-retry ID */
 };
 
 struct options {
@@ -27,6 +31,8 @@ struct options {
 	const char *from;		/* -f / -r ADDR */
 	const char *fullname;		/* -F NAME */
 	bool read_recipients;		/* -t */
+	bool read_envelope_from;	/* --read-envelope-from: the sender
+					   is the From: field's address */
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v (repeatable) */
 	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY */
@@ -34,6 +40,8 @@ struct options {
 	const char *dsn_envid;		/* -V: envelope id */
 	char **rcpt;			/* recipients (point into argv) */
 	size_t nrcpt;
+	const char *queue_id;		/* --queue-remove / --queue-retry */
+	bool json;			/* --json */
 };
 
 /*

@@ -72,6 +72,11 @@ defaults_init(struct conf_node *d)
 	d->ac.tls_starttls = true;
 	d->ac.tls_certcheck = true;
 	d->ac.timeout = 60;
+	d->ac.allow_from_override = true;
+	d->ac.set_from_header = CONF_SET_FROM_AUTO;
+	d->ac.set_date_header = true;
+	d->ac.set_msgid_header = true;
+	d->ac.remove_bcc_headers = true;
 }
 
 static void

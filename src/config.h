@@ -26,7 +26,26 @@ enum config_key {
 	CONF_TLS_KEY_FILE, CONF_TLS_HOST_OVERRIDE, CONF_TLS_PRIORITIES,
 	CONF_AUTH, CONF_USER, CONF_PASSWORD, CONF_PASSWORDEVAL, CONF_FROM,
 	CONF_DOMAIN, CONF_TIMEOUT, CONF_LOGFILE,
+	CONF_FROM_FULL_NAME, CONF_ALLOW_FROM_OVERRIDE, CONF_SET_FROM_HEADER,
+	CONF_SET_DATE_HEADER, CONF_SET_MSGID_HEADER, CONF_REMOVE_BCC_HEADERS,
+	CONF_UNDISCLOSED_RECIPIENTS, CONF_ALIASES, CONF_MAILDOMAIN,
+	CONF_DSN_NOTIFY, CONF_DSN_RETURN,
+	CONF_QUEUE, CONF_QUEUE_MAX_AGE,
 	CONF_NKEYS
+};
+
+/* set_from_header: when yubin writes the From: field. */
+enum conf_set_from {
+	CONF_SET_FROM_AUTO,	/* when the message has none (default) */
+	CONF_SET_FROM_ON,	/* always, replacing the message's own */
+	CONF_SET_FROM_OFF,	/* never */
+};
+
+/* queue off | on-failure | always */
+enum conf_queue {
+	CONF_QUEUE_ON_FAILURE,	/* a temporary failure queues (default) */
+	CONF_QUEUE_OFF,		/* never: exit 75 */
+	CONF_QUEUE_ALWAYS,	/* queue, send in the background */
 };
 
 /* An account as written in the file (after inheritance), not yet checked. */
@@ -51,6 +70,20 @@ struct account_conf {
 	char *domain;
 	long timeout;		/* seconds; 0 = off */
 	char *logfile;
+	/* the message and its envelope (msmtp's keys) */
+	char *from_full_name;		/* for a From: field yubin writes */
+	bool allow_from_override;	/* -f / -F may replace from */
+	long set_from_header;		/* enum conf_set_from */
+	bool set_date_header;		/* add a missing Date: */
+	bool set_msgid_header;		/* add a missing Message-ID: */
+	bool remove_bcc_headers;
+	bool undisclosed_recipients;	/* To: undisclosed-recipients:; */
+	char *aliases;			/* aliases file */
+	char *maildomain;		/* for recipients without a domain */
+	char *dsn_notify;		/* "NEVER" or "SUCCESS,FAILURE,..." */
+	char *dsn_return;		/* "FULL" or "HDRS" */
+	long queue;			/* enum conf_queue */
+	long queue_max_age;		/* seconds */
 	unsigned long set;	/* (1UL << CONF_X) when key X was written */
 	char *file;		/* where the account was defined */
 	int line;

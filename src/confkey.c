@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "confkey.h"
@@ -57,8 +58,24 @@ static const struct field {
 	F(CONF_DOMAIN, domain, FIELD_STR),
 	F(CONF_TIMEOUT, timeout, FIELD_LONG),
 	F(CONF_LOGFILE, logfile, FIELD_STR),
+	F(CONF_FROM_FULL_NAME, from_full_name, FIELD_STR),
+	F(CONF_ALLOW_FROM_OVERRIDE, allow_from_override, FIELD_BOOL),
+	F(CONF_SET_FROM_HEADER, set_from_header, FIELD_LONG),
+	F(CONF_SET_DATE_HEADER, set_date_header, FIELD_BOOL),
+	F(CONF_SET_MSGID_HEADER, set_msgid_header, FIELD_BOOL),
+	F(CONF_REMOVE_BCC_HEADERS, remove_bcc_headers, FIELD_BOOL),
+	F(CONF_UNDISCLOSED_RECIPIENTS, undisclosed_recipients, FIELD_BOOL),
+	F(CONF_ALIASES, aliases, FIELD_STR),
+	F(CONF_MAILDOMAIN, maildomain, FIELD_STR),
+	F(CONF_DSN_NOTIFY, dsn_notify, FIELD_STR),
+	F(CONF_DSN_RETURN, dsn_return, FIELD_STR),
+	F(CONF_QUEUE, queue, FIELD_LONG),
+	F(CONF_QUEUE_MAX_AGE, queue_max_age, FIELD_LONG),
 #undef F
 };
+
+_Static_assert(CONF_NKEYS < sizeof(unsigned long) * 8,
+    "one bit per key in an unsigned long");
 
 static char **
 field_str(struct account_conf *a, enum config_key k)
@@ -320,6 +337,50 @@ key_timeout(struct confkey_ctx *c, const struct confkey *k,
 	return mark(c, k);
 }
 
+/* queue off | on-failure | always */
+static int
+key_queue(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	long *q = field_long(a, k->key);
+
+	if (strcmp(v, "off") == 0)
+		*q = CONF_QUEUE_OFF;
+	else if (strcmp(v, "on-failure") == 0)
+		*q = CONF_QUEUE_ON_FAILURE;
+	else if (strcmp(v, "always") == 0)
+		*q = CONF_QUEUE_ALWAYS;
+	else
+		return invalid(c, k, v, "off, on-failure or always");
+	return mark(c, k);
+}
+
+/* A duration: seconds, or a number with s, m, h or d. */
+static int
+key_duration(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	static const struct { char unit; long mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char num[32];
+	size_t n = strlen(v);
+	long mul = 1, x;
+
+	if (n == 0 || n >= sizeof(num))
+		return invalid(c, k, v, "seconds, or a number with s/m/h/d");
+	memcpy(num, v, n + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (num[n - 1] == units[i].unit) {
+			mul = units[i].mul;
+			num[n - 1] = '\0';
+		}
+	if (util_parse_long(num, 1, 3650L * 86400 / mul, &x) < 0)
+		return invalid(c, k, v, "seconds, or a number with s/m/h/d");
+	*field_long(a, k->key) = x * mul;
+	return mark(c, k);
+}
+
 /* on, off or a method name; account.c knows which methods exist. */
 static int
 key_auth(struct confkey_ctx *c, const struct confkey *k,
@@ -397,6 +458,121 @@ key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
 	return key_string(c, k, a, buf);
 }
 
+/* ---------------------------------------------------------------- message */
+
+/* set_date_header, set_msgid_header: auto (or empty) or off. */
+static int
+key_auto_off(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0' || util_strcaseeq(v, "auto"))
+		*field_bool(a, k->key) = true;
+	else if (util_strcaseeq(v, "off"))
+		*field_bool(a, k->key) = false;
+	else
+		return invalid(c, k, v, "auto or off");
+	return mark(c, k);
+}
+
+/* set_from_header: auto, on (or empty) or off. */
+static int
+key_set_from(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	long *f = field_long(a, k->key);
+
+	if (util_strcaseeq(v, "auto"))
+		*f = CONF_SET_FROM_AUTO;
+	else if (*v == '\0' || util_strcaseeq(v, "on"))
+		*f = CONF_SET_FROM_ON;
+	else if (util_strcaseeq(v, "off"))
+		*f = CONF_SET_FROM_OFF;
+	else
+		return invalid(c, k, v, "auto, on or off");
+	return mark(c, k);
+}
+
+/* add_missing_from_header (msmtp < 1.8.8): on is auto, off is off. */
+static int
+key_missing_from(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	bool on;
+
+	if (parse_bool(v, &on) < 0)
+		return invalid(c, k, v, "on or off");
+	*field_long(a, k->key) = on ? CONF_SET_FROM_AUTO : CONF_SET_FROM_OFF;
+	return mark(c, k);
+}
+
+/* keepbcc (msmtp 1.4): the opposite of remove_bcc_headers. */
+static int
+key_keepbcc(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	bool keep;
+
+	if (parse_bool(v, &keep) < 0)
+		return invalid(c, k, v, "on or off");
+	*field_bool(a, k->key) = !keep;
+	return mark(c, k);
+}
+
+/* A domain: no blanks, no '@' or other specials; empty unsets. */
+static int
+key_domain_name(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (strpbrk(v, " \t@<>()[]\\,;:\"") != NULL || *v == '.' ||
+	    *v == '-')
+		return invalid(c, k, v, "a domain such as example.org");
+	return key_string(c, k, a, v);
+}
+
+/* dsn_notify: off, never, or a list of success, failure, delay. */
+static int
+key_dsn_notify(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	char buf[32] = "";
+	const char *p = v;
+	size_t n, i;
+
+	if (util_strcaseeq(v, "off"))
+		return key_string(c, k, a, "");
+	if (util_strcaseeq(v, "never"))
+		return key_string(c, k, a, "NEVER");
+	do {
+		n = strcspn(p, ",");
+		for (i = 0; i < ARRAY_SIZE(words); i++)
+			if (n == strlen(words[i]) &&
+			    strncasecmp(p, words[i], n) == 0)
+				break;
+		if (i == ARRAY_SIZE(words) || strstr(buf, words[i]) != NULL)
+			return invalid(c, k, v, "off, never or a list of "
+			    "success, failure, delay");
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+		    buf[0] != '\0' ? "," : "", words[i]);
+		p += n;
+	} while (*p++ == ',');
+	return key_string(c, k, a, buf);
+}
+
+/* dsn_return: off, headers (or hdrs, as sendmail's -R), full. */
+static int
+key_dsn_return(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (util_strcaseeq(v, "off"))
+		return key_string(c, k, a, "");
+	if (util_strcaseeq(v, "headers") || util_strcaseeq(v, "hdrs"))
+		return key_string(c, k, a, "HDRS");
+	if (util_strcaseeq(v, "full"))
+		return key_string(c, k, a, "FULL");
+	return invalid(c, k, v, "off, headers or full");
+}
+
 /* ---------------------------------------------------------------- ignored */
 
 /* A known msmtp key that yubin does not implement yet. */
@@ -459,25 +635,26 @@ key_protocol(struct confkey_ctx *c, const struct confkey *k,
 #define WARN(name, why, same)	{ name, key_ignore_warn, -1, why, same }
 #define REFUSE(name, fn, why)	{ name, fn, -1, why, NULL }
 static const struct confkey keys[] = {
-	IGNORE("add_missing_date_header"),
-	IGNORE("add_missing_from_header"),
-	WARN("aliases", "local recipients are not replaced", NULL),
-	WARN("allow_from_override", "-f still overrides 'from'", "on"),
+	KEY("add_missing_date_header", key_bool, CONF_SET_DATE_HEADER),
+	KEY("add_missing_from_header", key_missing_from,
+	    CONF_SET_FROM_HEADER),
+	KEY("aliases", key_path, CONF_ALIASES),
+	KEY("allow_from_override", key_bool, CONF_ALLOW_FROM_OVERRIDE),
 	KEY("auth", key_auth, CONF_AUTH),
 	IGNORE("auto_from"),
 	KEY("connect_timeout", key_timeout, CONF_TIMEOUT),
 	KEY("domain", key_string, CONF_DOMAIN),
-	IGNORE("dsn_notify"),
-	IGNORE("dsn_return"),
+	KEY("dsn_notify", key_dsn_notify, CONF_DSN_NOTIFY),
+	KEY("dsn_return", key_dsn_return, CONF_DSN_RETURN),
 	REFUSE("eval", key_refuse,
 	    "its line would be lost; use passwordeval for a password"),
 	KEY("from", key_string, CONF_FROM),
-	IGNORE("from_full_name"),
+	KEY("from_full_name", key_string, CONF_FROM_FULL_NAME),
 	KEY("host", key_host, CONF_HOST),
-	IGNORE("keepbcc"),
+	KEY("keepbcc", key_keepbcc, CONF_REMOVE_BCC_HEADERS),
 	KEY("logfile", key_path, CONF_LOGFILE),
 	IGNORE("logfile_time_format"),
-	IGNORE("maildomain"),
+	KEY("maildomain", key_domain_name, CONF_MAILDOMAIN),
 	IGNORE("ntlmdomain"),
 	KEY("password", key_password, CONF_PASSWORD),
 	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
@@ -487,10 +664,12 @@ static const struct confkey keys[] = {
 	    "yubin would connect without the proxy"),
 	REFUSE("proxy_port", key_refuse_set,
 	    "yubin would connect without the proxy"),
-	IGNORE("remove_bcc_headers"),
-	IGNORE("set_date_header"),
-	IGNORE("set_from_header"),
-	IGNORE("set_msgid_header"),
+	KEY("queue", key_queue, CONF_QUEUE),
+	KEY("queue_max_age", key_duration, CONF_QUEUE_MAX_AGE),
+	KEY("remove_bcc_headers", key_bool, CONF_REMOVE_BCC_HEADERS),
+	KEY("set_date_header", key_auto_off, CONF_SET_DATE_HEADER),
+	KEY("set_from_header", key_set_from, CONF_SET_FROM_HEADER),
+	KEY("set_msgid_header", key_auto_off, CONF_SET_MSGID_HEADER),
 	REFUSE("socket", key_refuse_set,
 	    "yubin would connect to host and port instead"),
 	IGNORE("source_ip"),
@@ -511,8 +690,7 @@ static const struct confkey keys[] = {
 	KEY("tls_priorities", key_string, CONF_TLS_PRIORITIES),
 	KEY("tls_starttls", key_bool, CONF_TLS_STARTTLS),
 	KEY("tls_trust_file", key_trust, CONF_TLS_TRUST_FILE),
-	WARN("undisclosed_recipients", "To and Cc headers are sent as they are",
-	    "off"),
+	KEY("undisclosed_recipients", key_bool, CONF_UNDISCLOSED_RECIPIENTS),
 	KEY("user", key_string, CONF_USER),
 };
 #undef KEY

@@ -4,18 +4,25 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
 #include "cli.h"
 #include "config.h"
+#include "envelope.h"
 #include "error.h"
+#include "flush.h"
 #include "log.h"
 #include "message.h"
+#include "password.h"
+#include "queue.h"
 #include "sasl.h"
 #include "session.h"
 #include "smtp.h"
@@ -68,37 +75,231 @@ write_log(const struct account *a, const struct session *s,
 		log_warn("cannot write to logfile '%s'", a->logfile);
 }
 
-/* Spool stdin, connect, send, quit. */
+/* What yubin(1) MESSAGE HANDLING promises to say about the message. */
+static void
+message_warnings(const struct message *m)
+{
+	if (m->nul_removed > 0)
+		log_warn("removed %zu NUL byte%s from the message (SMTP does "
+		    "not allow them)", m->nul_removed,
+		    m->nul_removed == 1 ? "" : "s");
+	if (m->max_line > 998)
+		log_warn("the message has a line of %zu bytes; SMTP allows "
+		    "998, so the server may refuse it or break the line",
+		    m->max_line);
+}
+
+/* ---------------------------------------------------------------- queue */
+
+/* The config file as a queued message records it: absolute, or NULL. */
+static char *
+config_abspath(const struct config *cfg)
+{
+	char cwd[PATH_MAX];
+
+	if (cfg->path == NULL)
+		return NULL;
+	if (cfg->path[0] == '/')
+		return xstrdup(cfg->path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	return xasprintf("%s/%s", cwd, cfg->path);
+}
+
+/*
+ * Queue the message of j (why: the failed attempt, or NULL with "queue
+ * always") and say so: "yubin: message queued as ID: <why>".
+ */
 static int
-send_message(const struct options *o, const struct account *a,
+queue_message(const struct envelope_job *j, const char *config,
+    const struct message *m, const struct error *why, struct error *err)
+{
+	struct queue_new n = { .config = config, .account = j->acct.name,
+	    .env = &j->env, .msg = m, .max_age = j->acct.queue_max_age,
+	    .failure = why };
+	char id[QUEUE_ID_MAX], text[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8];
+	struct queue q;
+	int rc;
+
+	rc = queue_open(&q, NULL, err);
+	if (rc == 0)
+		rc = queue_enqueue(&q, &n, id, err);
+	queue_close(&q);
+	if (rc < 0)
+		return -1;
+	if (why != NULL) {
+		error_format(why, text, sizeof(text));
+		text[strcspn(text, "\n")] = '\0';
+		fprintf(stderr, "yubin: message queued as %s: %s\n", id, text);
+	} else
+		fprintf(stderr, "yubin: message queued as %s\n", id);
+	return 0;
+}
+
+/* A temporary failure with "queue on-failure": queue instead. */
+static int
+queue_after_failure(const struct envelope_job *j, const char *config,
+    const struct message *m, struct error *err)
+{
+	struct error qerr;
+
+	error_init(&qerr);
+	if (queue_message(j, config, m, err, &qerr) == 0)
+		return 0;
+	print_error(err);		/* what failed, then why not queued */
+	error_prefix(&qerr, "cannot queue the message");
+	err->kind = ERR_TEMP;
+	util_strlcpy(err->message, qerr.message, sizeof(err->message));
+	err->reply[0] = '\0';
+	return -1;
+}
+
+/*
+ * After a send: what is due for the same account goes over the same
+ * connection, a few messages at most, without waiting for another flush.
+ */
+static void
+flush_after_send(const struct envelope_job *j, const char *config,
+    struct session *s)
+{
+	struct flush_opts fo = { .config = config != NULL ? config : "",
+	    .account = j->acct.name, .max_messages = 10, .max_seconds = 3,
+	    .session = s, .acct = &j->acct };
+	struct flush_stats st;
+	struct error err;
+	struct queue q;
+
+	error_init(&err);
+	if (queue_open(&q, NULL, &err) == 0 &&
+	    queue_pending(&q, fo.config, fo.account, (long long)time(NULL)) &&
+	    flush_run(&q, &fo, &st, &err) < 0)
+		log_warn("%s", err.message);
+	queue_close(&q);
+}
+
+/* "queue always": send in a detached background flush. */
+static void
+flush_background(const struct envelope_job *j, const char *config)
+{
+	struct flush_opts fo = { .config = config != NULL ? config : "",
+	    .account = j->acct.name, .lock_wait_ms = 10 * 60 * 1000 };
+	struct error err;
+
+	error_init(&err);
+	if (flush_spawn(NULL, &fo, &err) < 0)
+		log_warn("%s", err.message);
+}
+
+/* -q, -bp, --queue-remove ID, --queue-retry ID */
+static int
+queue_mode(const struct options *o, struct error *err)
+{
+	struct flush_opts fo = { .lock_wait_ms = 60 * 1000 };
+	struct flush_stats st;
+	struct queue q;
+	long long now = (long long)time(NULL);
+	int rc = queue_open(&q, NULL, err);
+
+	if (rc == 0 && o->mode == CLI_MODE_FLUSH) {
+		rc = flush_run(&q, &fo, &st, err);
+		log_verbose("queue: %zu sent, %zu deferred, %zu failed%s",
+		    st.sent, st.deferred, st.failed, st.locked_out ?
+		    " (another flush is running)" : "");
+	} else if (rc == 0 && o->mode == CLI_MODE_QUEUE_LIST)
+		rc = queue_list(&q, stdout, o->json, now, err);
+	else if (rc == 0 && o->mode == CLI_MODE_QUEUE_REMOVE)
+		rc = queue_remove(&q, o->queue_id, err);
+	else if (rc == 0)
+		rc = queue_retry(&q, o->queue_id, QUEUE_MAX_AGE_DEFAULT, now,
+		    err);
+	queue_close(&q);
+	return rc;
+}
+
+/* Spool stdin (the envelope policy edits the header), connect, send. */
+static int
+send_message(struct envelope_job *j, const struct config *cfg,
     struct error *err)
 {
-	struct message_opts mo = { .dot_ends = o->dot_ends };
-	struct envelope env = {
-		.from = o->from != NULL ? o->from : a->from,
-		.rcpt = (const char *const *)o->rcpt, .nrcpt = o->nrcpt,
-	};
+	struct message_opts mo = { .dot_ends = true };
 	struct session *s = NULL;
+	struct message m;
+	char *config = NULL;
+	int rc = -1;
+
+	message_init(&m);
+	envelope_message_opts(j, &mo);
+	if (message_spool(&m, STDIN_FILENO, &mo, err) < 0 ||
+	    envelope_finish(j, err) < 0)
+		goto out;
+	message_warnings(&m);
+	config = config_abspath(cfg);
+	if (j->acct.queue == CONF_QUEUE_ALWAYS) {
+		rc = queue_message(j, config, &m, NULL, err);
+		if (rc == 0)
+			flush_background(j, config);
+		goto done;
+	}
+	if (session_open(&s, &j->acct, err) < 0 ||
+	    session_send(s, &j->env, &m, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (j->env.from == NULL)
+		j->env.from = j->sender;
+	if (j->selected && j->acct.logfile != NULL)
+		write_log(&j->acct, s, &j->env, &m, rc == 0 ? NULL : err);
+	if (rc == 0)
+		flush_after_send(j, config, s);
+	else if (err->kind == ERR_TEMP && m.fd >= 0 && j->selected &&
+	    j->acct.queue == CONF_QUEUE_ON_FAILURE)
+		rc = queue_after_failure(j, config, &m, err);
+done:
+	session_close(s);
+	message_release(&m);
+	free(config);
+	return rc;
+}
+
+/*
+ * -bv: check the recipients and the account, send nothing. The message is
+ * read only when the envelope depends on it (-t, --read-envelope-from).
+ */
+static int
+verify(struct envelope_job *j, struct error *err)
+{
+	struct message_opts mo = { .dot_ends = true };
 	struct message m;
 	int rc = -1;
 
 	message_init(&m);
-	if (env.from == NULL)
-		return error_set(err, ERR_CONFIG, "no envelope sender: set "
-		    "'from' for account '%s' or use -f ADDRESS", a->name);
-	if (env.nrcpt == 0)
-		return error_set(err, ERR_USAGE, "no recipients given");
-	if (message_spool(&m, STDIN_FILENO, &mo, err) < 0)
+	envelope_message_opts(j, &mo);
+	if (envelope_needs_message(j) &&
+	    message_spool(&m, STDIN_FILENO, &mo, err) < 0)
 		goto out;
-	if (session_open(&s, a, err) < 0 ||
-	    session_send(s, &env, &m, err) < 0)
+	if (envelope_finish(j, err) < 0)
 		goto out;
-	rc = 0;
+	envelope_print_verify(j, stdout);
+	rc = fflush(stdout) == 0 ? 0 : error_set(err, ERR_IOERR, "cannot "
+	    "write to standard output: %s", strerror(errno));
 out:
-	if (a->logfile != NULL)
-		write_log(a, s, &env, &m, rc == 0 ? NULL : err);
-	session_close(s);
 	message_release(&m);
+	return rc;
+}
+
+/* Send (or verify): the envelope, then the message. */
+static int
+run(const struct options *o, const struct config *cfg, struct error *err)
+{
+	struct envelope_job j;
+	int rc;
+
+	envelope_job_init(&j, o, cfg);
+	rc = envelope_begin(&j, err);
+	if (rc == 0)
+		rc = o->mode == CLI_MODE_VERIFY ? verify(&j, err) :
+		    send_message(&j, cfg, err);
+	envelope_job_release(&j);
 	return rc;
 }
 
@@ -128,10 +329,23 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_verbose(o.verbose);
-	if (config_load(&cfg, o.config_file, &err) < 0 ||
+	if (o.mode == CLI_MODE_FLUSH || o.mode == CLI_MODE_QUEUE_LIST ||
+	    o.mode == CLI_MODE_QUEUE_REMOVE || o.mode == CLI_MODE_QUEUE_RETRY) {
+		rc = queue_mode(&o, &err);	/* needs no config */
+		goto out;
+	}
+	if (config_load(&cfg, o.config_file, &err) < 0)
+		goto out;
+	/* sending picks the account with the envelope (envelope.c) */
+	if (o.mode != CLI_MODE_SEND && o.mode != CLI_MODE_VERIFY &&
 	    account_select(&cfg, o.account, &acct, &err) < 0)
 		goto out;
-	rc = send_message(&o, &acct, &err);
+	if (o.mode == CLI_MODE_STORE_PASSWORD)
+		rc = password_store(&acct, &err);
+	else if (o.mode == CLI_MODE_FORGET_PASSWORD)
+		rc = password_forget(&acct, &err);
+	else
+		rc = run(&o, &cfg, &err);
 out:
 	if (rc < 0)
 		print_error(&err);

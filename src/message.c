@@ -10,7 +10,10 @@
  *   the last, unterminated line is text: it becomes ".\r\n" like any other
  *   last line. ". " or ".." are text too.
  * - NUL bytes are copied unchanged and reported in has_nul (RFC 5321 does
- *   not allow them in DATA; a later change may refuse or strip them).
+ *   not allow them in DATA), unless strip_nul drops them from the body.
+ * - With a header hook, the header section is held in memory (at most
+ *   HEADERS_MAX bytes) until its end is known, then edited and written;
+ *   the body is streamed as before.
  */
 #include "autoconfig.h"
 
@@ -32,6 +35,7 @@
 #endif
 
 #include "error.h"
+#include "headers.h"
 #include "message.h"
 #include "util.h"
 
@@ -473,9 +477,119 @@ spool_write(struct message *m, const char *p, size_t n, struct error *err)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- headers */
+
+/*
+ * One spool run: where the canonical bytes go. With a header hook, they
+ * are held in hdr until the end of the header section is known.
+ */
+struct spool {
+	struct message *m;
+	const struct message_opts *o;
+	bool in_header;			/* collecting the header section */
+	struct dynbuf hdr;
+	struct headers_scan scan;
+	bool hdr_nul;			/* a field written holds a NUL byte */
+};
+
+/* Body bytes to the file, NUL bytes dropped when asked. */
+static int
+spool_body(struct spool *sp, const char *p, size_t n, struct error *err)
+{
+	const char *z;
+
+	if (!sp->o->strip_nul)
+		return spool_write(sp->m, p, n, err);
+	while (n > 0 && (z = memchr(p, '\0', n)) != NULL) {
+		if (spool_write(sp->m, p, (size_t)(z - p), err) < 0)
+			return -1;
+		sp->m->nul_removed++;
+		n -= (size_t)(z - p) + 1;
+		p = z + 1;
+	}
+	return spool_write(sp->m, p, n, err);
+}
+
+static int
+write_fields(struct spool *sp, const struct headers *h, struct error *err)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (memchr(h->f[i].raw, '\0', h->f[i].len) != NULL)
+			sp->hdr_nul = true;
+		if (spool_write(sp->m, h->f[i].raw, h->f[i].len, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The header section is hdr[scan.skip..end): hand it to the hook, write
+ * the fields, the empty line when the input lacked one, and the body bytes
+ * read so far; from now on bytes go straight to the file.
+ */
+static int
+header_done(struct spool *sp, enum headers_end how, size_t end,
+    struct error *err)
+{
+	const char *buf = sp->hdr.data;
+	size_t skip = sp->scan.skip < end ? sp->scan.skip : end;
+	struct headers h;
+	int r = -1;
+
+	headers_init(&h);
+	if (headers_parse(&h, buf + skip, end - skip, err) == 0 &&
+	    sp->o->header_hook(&h, sp->o->hook_arg, err) == 0 &&
+	    write_fields(sp, &h, err) == 0 &&
+	    (how != HEADERS_END_BODY || h.n == 0 ||
+	    spool_write(sp->m, "\r\n", 2, err) == 0) &&
+	    spool_body(sp, buf + end, sp->hdr.len - end, err) == 0)
+		r = 0;
+	headers_release(&h);
+	dynbuf_release(&sp->hdr);
+	sp->in_header = false;
+	return r;
+}
+
+static int
+header_too_big(struct error *err)
+{
+	return error_set(err, ERR_DATAERR, "header section larger than %d "
+	    "MiB", HEADERS_MAX / (1024 * 1024));
+}
+
+/* Look for the end of the header section in what was collected. */
+static int
+header_step(struct spool *sp, bool eof, struct error *err)
+{
+	enum headers_end how;
+	size_t end = 0;
+
+	how = headers_scan(&sp->scan, sp->hdr.data, sp->hdr.len, eof, &end);
+	if (how == HEADERS_MORE)
+		return sp->hdr.len > HEADERS_MAX ? header_too_big(err) : 0;
+	if (end > HEADERS_MAX)
+		return header_too_big(err);
+	return header_done(sp, how, end, err);
+}
+
+/* Canonical bytes from the normaliser. */
+static int
+spool_out(struct spool *sp, const char *p, size_t n, struct error *err)
+{
+	if (!sp->in_header)
+		return spool_body(sp, p, n, err);
+	if (n == 0)
+		return 0;
+	if (dynbuf_add(&sp->hdr, p, n) < 0)
+		return header_too_big(err);
+	return header_step(sp, false, err);
+}
+
+/* ---------------------------------------------------------------- copy */
+
 /* infd -> crlf -> spool file, until EOF or the "." line. */
 static int
-spool_copy(struct message *m, int infd, struct crlf *c, char *in, char *out,
+spool_copy(struct spool *sp, int infd, struct crlf *c, char *in, char *out,
     struct error *err)
 {
 	bool ended = false;
@@ -489,17 +603,23 @@ spool_copy(struct message *m, int infd, struct crlf *c, char *in, char *out,
 		if (n == 0)
 			break;
 		/* out has SPOOL_OUT = 2 * SPOOL_CHUNK + 2 bytes, see above */
-		if (spool_write(m, out, crlf_run(c, in, (size_t)n, out,
+		if (spool_out(sp, out, crlf_run(c, in, (size_t)n, out,
 		    &ended), err) < 0)
 			return -1;
 	}
-	return spool_write(m, out, crlf_finish(c, out), err);
+	if (spool_out(sp, out, crlf_finish(c, out), err) < 0)
+		return -1;
+	if (sp->in_header && sp->hdr.len > 0)	/* empty input: no hook */
+		return header_step(sp, true, err);
+	return 0;
 }
 
 /* fsync, rewind, check that there was a message at all. */
 static int
-spool_commit(struct message *m, const struct crlf *c, struct error *err)
+spool_commit(struct spool *sp, const struct crlf *c, struct error *err)
 {
+	struct message *m = sp->m;
+
 	if (m->size == 0)
 		return error_set(err, ERR_DATAERR, "no message on standard "
 		    "input");
@@ -510,7 +630,7 @@ spool_commit(struct message *m, const struct crlf *c, struct error *err)
 		return error_set(err, ERR_IOERR, "cannot rewind spool file "
 		    "'%s': %s", m->path, strerror(errno));
 	m->eightbit = c->eightbit;
-	m->has_nul = c->has_nul;
+	m->has_nul = sp->o->strip_nul ? sp->hdr_nul : c->has_nul;
 	m->max_line = c->max_line;
 	return 0;
 }
@@ -521,6 +641,9 @@ message_spool(struct message *m, int infd, const struct message_opts *o,
 {
 	char dir[PATH_MAX], *buf;
 	const char *d = o->spool_dir;
+	struct spool sp = {
+		.m = m, .o = o, .in_header = o->header_hook != NULL,
+	};
 	struct crlf c;
 	int r = -1;
 
@@ -531,14 +654,17 @@ message_spool(struct message *m, int infd, const struct message_opts *o,
 		d = dir;
 	}
 	crlf_init(&c, o->dot_ends);
+	dynbuf_init(&sp.hdr, HEADERS_MAX + SPOOL_OUT);
+	headers_scan_init(&sp.scan);
 	buf = xmalloc(SPOOL_CHUNK + SPOOL_OUT);
 	if (spool_create(m, d, err) < 0 ||
-	    spool_copy(m, infd, &c, buf, buf + SPOOL_CHUNK, err) < 0 ||
-	    spool_commit(m, &c, err) < 0)
+	    spool_copy(&sp, infd, &c, buf, buf + SPOOL_CHUNK, err) < 0 ||
+	    spool_commit(&sp, &c, err) < 0)
 		goto out;
 	r = 0;
 out:
 	free(buf);
+	dynbuf_release(&sp.hdr);
 	if (r < 0)
 		message_release(m);	/* keep is false: the file goes */
 	return r;

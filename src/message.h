@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 struct error;
+struct headers;
 
 struct message {
 	int fd;			/* spool file, -1 when none */
@@ -25,12 +26,31 @@ struct message {
 	bool has_nul;		/* some NUL byte */
 	size_t max_line;	/* longest line in octets, without CRLF */
 	bool keep;		/* do not unlink on release (queued) */
+	size_t nul_removed;	/* NUL bytes dropped from the body */
 };
 
 struct message_opts {
 	bool dot_ends;		/* a line holding only "." ends the input
 				   (sendmail's default; false with -i/-oi) */
 	const char *spool_dir;	/* NULL: message_spool_dir() */
+	/*
+	 * Optional. When set, the header section (see headers.h for where it
+	 * ends; at most HEADERS_MAX bytes, else ERR_DATAERR "header section
+	 * larger than 1 MiB") is held back, split into fields and handed to
+	 * header_hook, which may read, remove and add fields; -1 fails the
+	 * spool with the hook's error. The fields are then written in their
+	 * new order, followed by the body as it came (streamed: memory stays
+	 * flat for the body). When the input has no header section, or it
+	 * ends at a line that is not a field, an empty line is put between
+	 * the fields written and the body (unless no field is written at all).
+	 * Empty input never reaches the hook.
+	 */
+	int (*header_hook)(struct headers *h, void *arg, struct error *err);
+	void *hook_arg;
+	bool strip_nul;		/* drop NUL bytes from the body (they are
+				   not allowed in SMTP), counted in
+				   nul_removed; has_nul then reports NUL
+				   bytes left in header fields only */
 };
 
 void message_init(struct message *m);

@@ -1,15 +1,17 @@
 /*
  * password.c -- see password.h. The sources are tried in the order of
- * password_sources[]; each one finds the password (1), is not configured
- * for the account (0, the next one is tried) or fails (-1, stop: a broken
- * passwordeval must not silently fall through to a prompt). The keyring,
- * ~/.netrc and /dev/tty sources go into that table.
+ * password_sources[]; each one finds the password (1), has none for the
+ * account (0: it says why in a short note, the next one is tried) or fails
+ * (-1, stop: a broken passwordeval must not silently fall through to a
+ * prompt). The notes make the "no password" message.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -19,33 +21,77 @@
 #include "account.h"
 #include "config.h"
 #include "error.h"
+#include "keyring.h"
+#include "log.h"
+#include "netrc.h"
 #include "password.h"
+#include "prompt.h"
 #include "util.h"
 
-#define EVAL_OUTPUT_MAX (64 * 1024)	/* bytes of passwordeval output kept */
+#define EVAL_OUTPUT_MAX (64 * 1024)	/* passwordeval output kept */
+#define NOTE_MAX 192			/* bytes of one "why not" note */
 
 extern char **environ;
 
-struct password_source {
-	const char *name;	/* what was tried, for the "no password" text */
-	int (*get)(const struct account *a, char **out, struct error *err);
+/* Why a source had nothing, for the "no password" message. */
+struct note {
+	char text[NOTE_MAX];
 };
 
-static int source_config(const struct account *, char **, struct error *);
-static int source_eval(const struct account *, char **, struct error *);
+struct password_source {
+	const char *name;	/* for the "no password" message */
+	int (*get)(const struct account *a, char **out, struct note *why,
+	    struct error *err);
+};
+
+static int source_config(const struct account *, char **, struct note *,
+    struct error *);
+static int source_eval(const struct account *, char **, struct note *,
+    struct error *);
+static int source_keyring(const struct account *, char **, struct note *,
+    struct error *);
+static int source_netrc(const struct account *, char **, struct note *,
+    struct error *);
+static int source_prompt(const struct account *, char **, struct note *,
+    struct error *);
 
 static const struct password_source password_sources[] = {
 	{ "password", source_config },
 	{ "passwordeval", source_eval },
+	{ "keyring", source_keyring },
+	{ "netrc", source_netrc },
+	{ "prompt", source_prompt },
 };
+
+static void __attribute__((format(printf, 2, 3)))
+note_set(struct note *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->text, sizeof(n->text), fmt, ap);
+	va_end(ap);
+}
+
+/* The account's user (NULL when none is set). */
+static const char *
+account_user(const struct account *a)
+{
+	if (a->user != NULL)
+		return a->user;
+	return a->conf != NULL ? a->conf->user : NULL;
+}
 
 /* ---------------------------------------------------------------- config */
 
 static int
-source_config(const struct account *a, char **out, struct error *err)
+source_config(const struct account *a, char **out, struct note *why,
+    struct error *err)
 {
-	if (a->conf == NULL || a->conf->password == NULL)
+	if (a->conf == NULL || a->conf->password == NULL) {
+		note_set(why, "not set");
 		return 0;
+	}
 	*out = xstrdup(a->conf->password);
 	return 1;
 }
@@ -155,15 +201,18 @@ eval_run(const struct account *a, const char *cmd, struct dynbuf *b,
 }
 
 static int
-source_eval(const struct account *a, char **out, struct error *err)
+source_eval(const struct account *a, char **out, struct note *why,
+    struct error *err)
 {
 	struct dynbuf b;
 	bool overflow;
 	size_t len;
 	int r = 1;
 
-	if (a->conf == NULL || a->conf->passwordeval == NULL)
+	if (a->conf == NULL || a->conf->passwordeval == NULL) {
+		note_set(why, "not set");
 		return 0;
+	}
 	dynbuf_init(&b, EVAL_OUTPUT_MAX);
 	b.secret = true;
 	if (eval_run(a, a->conf->passwordeval, &b, &overflow, err) == -1) {
@@ -186,43 +235,204 @@ source_eval(const struct account *a, char **out, struct error *err)
 	return r;
 }
 
-/* ---------------------------------------------------------------- API */
+/* -------------------------------------------------------------- keyring */
 
 static int
-nothing_found(const struct account *a, struct error *err)
+source_keyring(const struct account *a, char **out, struct note *why,
+    struct error *err)
 {
-	char tried[256] = "";
-	size_t used = 0;
-	const char *user = a->user;
-	const char *file = a->conf != NULL ? a->conf->file : NULL;
+	const char *user = account_user(a);
 
-	if (user == NULL && a->conf != NULL)
-		user = a->conf->user;
+	if (user == NULL) {
+		note_set(why, "no 'user' to look up");
+		return 0;
+	}
+	return keyring_lookup(a->host, user, out, why->text,
+	    sizeof(why->text));
+}
+
+/* ---------------------------------------------------------------- netrc */
+
+static int
+source_netrc(const struct account *a, char **out, struct note *why,
+    struct error *err)
+{
+	const char *user = account_user(a);
+	char *path = netrc_path();
+	int r;
+
+	if (path == NULL) {
+		note_set(why, "no home directory");
+		return 0;
+	}
+	if (user == NULL) {
+		note_set(why, "no 'user' to look up");
+		free(path);
+		return 0;
+	}
+	r = netrc_lookup(path, a->host, user, out, err);
+	if (r == 0 && access(path, F_OK) == -1)
+		note_set(why, "%s: %s", path, strerror(errno));
+	else if (r == 0)
+		note_set(why, "no 'machine %s login %s' in %s", a->host, user,
+		    path);
+	if (r == 1)
+		log_verbose("password for '%s' at '%s' found in %s", user,
+		    a->host, path);
+	free(path);
+	return r;
+}
+
+/* --------------------------------------------------------------- prompt */
+
+static int
+source_prompt(const struct account *a, char **out, struct note *why,
+    struct error *err)
+{
+	const char *user = account_user(a);
+	char prompt[256];
+
+	snprintf(prompt, sizeof(prompt), "password for %s at %s: ",
+	    user != NULL ? user : "(no user)", a->host);
+	return prompt_tty(prompt, out, why->text, sizeof(why->text), err);
+}
+
+/* ---------------------------------------------------------------- API */
+
+/* How the keyring could help, for the "no password" message. */
+static const char *
+store_hint(const struct account *a, char *buf, size_t size)
+{
+#ifdef HAVE_LIBSECRET
+	snprintf(buf, size, ", or run 'yubin --store-password -a %s' in your "
+	    "desktop session", a->name);
+#else
+	snprintf(buf, size, "%s", "");
+#endif
+	return buf;
+}
+
+static int
+nothing_found(const struct account *a, const struct note *why,
+    struct error *err)
+{
+	const char *user = account_user(a);
+	const char *file = a->conf != NULL ? a->conf->file : NULL;
+	char tried[ERROR_MSG_MAX] = "", hint[160];
+	size_t used = 0;
+
 	for (size_t i = 0; i < ARRAY_SIZE(password_sources); i++) {
-		int n = snprintf(tried + used, sizeof(tried) - used, "%s%s",
-		    i > 0 ? ", " : "", password_sources[i].name);
+		int n = snprintf(tried + used, sizeof(tried) - used,
+		    "\n  %s: %s", password_sources[i].name, why[i].text);
 
 		if (n < 0 || (size_t)n >= sizeof(tried) - used)
 			break;
 		used += (size_t)n;
 	}
-	return error_set(err, ERR_AUTH, "no password for account '%s' "
-	    "(user '%s'): tried %s; set 'passwordeval' or 'password' in %s",
-	    a->name, user ? user : "", tried,
-	    file ? file : "the configuration file");
+	return error_set(err, ERR_AUTH, "no password for user '%s' at '%s' "
+	    "(account '%s'); tried:%s\nset 'passwordeval' (works from cron "
+	    "too) or 'password' in %s%s", user != NULL ? user : "",
+	    a->host != NULL ? a->host : "", a->name, tried,
+	    file != NULL ? file : "the configuration file",
+	    store_hint(a, hint, sizeof(hint)));
 }
 
 int
 password_get(const struct account *a, char **out, struct error *err)
 {
+	struct note why[ARRAY_SIZE(password_sources)];
+
 	*out = NULL;
+	memset(why, 0, sizeof(why));
 	for (size_t i = 0; i < ARRAY_SIZE(password_sources); i++) {
-		int r = password_sources[i].get(a, out, err);
+		int r = password_sources[i].get(a, out, &why[i], err);
 
 		if (r == -1)
 			return -1;
-		if (r == 1)
+		if (r == 1) {
+			log_verbose("password from %s",
+			    password_sources[i].name);
 			return 0;
+		}
 	}
-	return nothing_found(a, err);
+	return nothing_found(a, why, err);
+}
+
+/* ------------------------------------------------- store and forget */
+
+static int
+need_user(const struct account *a, struct error *err)
+{
+	const char *user = account_user(a);
+
+	if (user == NULL || *user == '\0')
+		return error_set(err, ERR_CONFIG, "account '%s' has no 'user', "
+		    "so there is no password to store or forget", a->name);
+	return 0;
+}
+
+/* Twice on the terminal, or the first line of stdin. */
+static int
+read_new_password(const struct account *a, char **out, struct error *err)
+{
+	char prompt[256], why[NOTE_MAX];
+	char *again = NULL;
+	int r;
+
+	if (!isatty(STDIN_FILENO))
+		return prompt_read_line(STDIN_FILENO, out, err);
+	snprintf(prompt, sizeof(prompt), "password for %s at %s: ",
+	    account_user(a), a->host);
+	r = prompt_tty(prompt, out, why, sizeof(why), err);
+	if (r == 1)
+		r = prompt_tty("the same password again: ", &again, why,
+		    sizeof(why), err);
+	if (r == 0)
+		r = error_set(err, ERR_USAGE, "cannot ask for the password: "
+		    "%s; give it on standard input", why);
+	if (r == 1 && strcmp(*out, again) != 0)
+		r = error_set(err, ERR_DATAERR, "the two passwords differ; "
+		    "nothing was stored");
+	util_free_secret(again);
+	if (r == -1) {
+		util_free_secret(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+password_store(const struct account *a, struct error *err)
+{
+	char *pw = NULL;
+	int r;
+
+	if (need_user(a, err) == -1 || keyring_check(err) == -1)
+		return -1;
+	if (read_new_password(a, &pw, err) == -1)
+		return -1;
+	r = keyring_store(a->host, account_user(a), pw, err);
+	util_free_secret(pw);
+	if (r == 0)
+		log_verbose("password for '%s' at '%s' stored in the keyring",
+		    account_user(a), a->host);
+	return r;
+}
+
+int
+password_forget(const struct account *a, struct error *err)
+{
+	int r;
+
+	if (need_user(a, err) == -1)
+		return -1;
+	r = keyring_forget(a->host, account_user(a), err);
+	if (r == 0)
+		log_warn("the keyring holds no password for '%s' at '%s'",
+		    account_user(a), a->host);
+	else if (r == 1)
+		log_verbose("password for '%s' at '%s' removed from the "
+		    "keyring", account_user(a), a->host);
+	return r < 0 ? -1 : 0;
 }

@@ -349,7 +349,9 @@ test_pki() {
 
 # ---------------------------------------------------------------- configs
 # write_config FILE LINE...: a config file with one account "test" (the
-# default account) made of the given lines; mode 0600
+# default account), "queue off" unless a LINE says otherwise (a test that
+# checks an exit code wants the failure, not "queued"; the queue tests say
+# "queue on-failure" or "queue always"), made of the given lines; mode 0600
 write_config() {
     local f=$1
     shift
@@ -358,6 +360,7 @@ write_config() {
         {
             echo "# written by $TEST_NAME"
             echo "account test"
+            echo "queue off"
             printf '%s\n' "$@"
             echo "account default : test"
         } > "$f"

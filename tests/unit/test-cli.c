@@ -235,7 +235,20 @@ test_errors(void)
 	usage_error(PARSE("-R"), "option '-R' needs an argument", "-R");
 	usage_error(PARSE("-V"), "option '-V' needs an argument", "-V");
 	usage_error(PARSE("-b"), "option '-b' needs an argument", "-b");
-	usage_error(PARSE("-bp"), "option '-bp' is not supported yet", "-bp");
+	is_int(PARSE("-bp"), 0, "-bp parses");
+	is_int(O.mode, CLI_MODE_QUEUE_LIST, "-bp: queue list");
+	is_int(PARSE("--queue-list", "--json"), 0, "--queue-list --json");
+	ok(O.mode == CLI_MODE_QUEUE_LIST && O.json, "list as JSON");
+	is_int(PARSE("--queue-remove", "ABC"), 0, "--queue-remove ID");
+	ok(O.mode == CLI_MODE_QUEUE_REMOVE && strcmp(O.queue_id, "ABC") == 0,
+	    "remove mode with the id");
+	is_int(PARSE("--queue-retry=ABC"), 0, "--queue-retry=ID");
+	ok(O.mode == CLI_MODE_QUEUE_RETRY && strcmp(O.queue_id, "ABC") == 0,
+	    "retry mode with the id");
+	is_int(PARSE("-q"), 0, "-q parses");
+	is_int(O.mode, CLI_MODE_FLUSH, "-q: flush");
+	is_int(PARSE("--flush"), 0, "--flush parses");
+	is_int(O.mode, CLI_MODE_FLUSH, "--flush: flush");
 	is_int(PARSE("-bv", "r"), 0, "-bv parses");
 	is_int(O.mode, CLI_MODE_VERIFY, "-bv: verify mode");
 	usage_has(PARSE("-N", "sometimes"), "expected NEVER", "-N bad");
@@ -243,13 +256,11 @@ test_errors(void)
 	    "-N repeated word");
 	usage_has(PARSE("-R", "body"), "expected FULL or HDRS", "-R bad");
 	usage_has(PARSE("-V", "a b"), "printable ASCII", "-V with space");
-	usage_error(PARSE("-b", "p"), "option '-bp' is not supported yet",
-	    "-b p");
+	is_int(PARSE("-b", "p"), 0, "-b p is -bp");
 	usage_error(PARSE("-bs"), "option '-bs' is not supported", "-bs");
-	usage_error(PARSE("-q"), "option '-q' is not supported yet", "-q");
-	usage_error(PARSE("-q1h"), "option '-q' is not supported yet",
+	usage_error(PARSE("-q1h"), "option '-q1h' is not supported (use -q)",
 	    "-q1h");
-	usage_error(PARSE("-tq"), "option '-q' is not supported yet", "-tq");
+	is_int(PARSE("-tq"), 0, "-tq: -t and -q");
 	usage_error(PARSE("--bogus"), "unknown option '--bogus'", "--bogus");
 	usage_error(PARSE("--bogus=1"), "unknown option '--bogus'",
 	    "--bogus=1");

@@ -458,27 +458,13 @@ test_refused(void)
 static const char msmtp_only[] =
 	"defaults\n"
 	"syslog LOG_MAIL\n"
-	"aliases /etc/aliases\n"
-	"maildomain example.org\n"
 	"auto_from off\n"
-	"dsn_notify failure,delay\n"
-	"dsn_return headers\n"
-	"add_missing_from_header on\n"
-	"add_missing_date_header on\n"
-	"set_from_header auto\n"
-	"set_date_header auto\n"
-	"set_msgid_header auto\n"
-	"remove_bcc_headers on\n"
-	"undisclosed_recipients off\n"
-	"allow_from_override off\n"
 	"logfile_time_format %Y\n"
 	"tls_crl_file /etc/crl.pem\n"
 	"tls_min_dh_prime_bits 1024\n"
 	"tls_force_sslv3 off\n"
 	"ntlmdomain WORK\n"
 	"source_ip 192.0.2.1\n"
-	"keepbcc off\n"
-	"from_full_name Joe\n"
 	"account a\n"
 	"host h\n";
 
@@ -505,15 +491,108 @@ test_ignored(void)
 	log_set_verbose(saved);
 	ok(strstr(out, RC ":2: 'syslog' is not supported yet, ignored")
 	    != NULL, "-v note for an ignored key");
-	ok(strstr(out, RC ":17: 'tls_crl_file' is not supported yet, "
+	ok(strstr(out, RC ":5: 'tls_crl_file' is not supported yet, "
 	    "ignored: certificates are not checked") != NULL,
 	    "warning for tls_crl_file");
-	ok(strstr(out, "'undisclosed_recipients' is not supported yet, "
-	    "ignored\n") != NULL, "undisclosed_recipients off: only a note");
-	ok(strstr(out, RC ":15: 'allow_from_override' is not supported "
-	    "yet, ignored: -f still overrides 'from'") != NULL,
-	    "allow_from_override off: a warning");
 	free(out);
+}
+
+/* The message keys (msmtp's), now implemented: values and defaults. */
+static void
+test_message_keys(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	ok(parse(&c, "defaults\nhost h\n"
+	    "account d\n"
+	    "account m\naliases /etc/aliases\nmaildomain example.org\n"
+	    "dsn_notify failure,Delay\ndsn_return headers\n"
+	    "set_from_header on\nset_date_header off\nset_msgid_header off\n"
+	    "remove_bcc_headers off\nundisclosed_recipients\n"
+	    "allow_from_override off\nfrom_full_name Joe Example\n"
+	    "account o : m\nadd_missing_from_header off\n"
+	    "add_missing_date_header on\nkeepbcc off\ndsn_notify never\n"
+	    "dsn_return hdrs\n"
+	    "account p : m\ndsn_notify off\ndsn_return full\n", &err) == 0,
+	    "message keys parse: %s", err.message);
+	ok(account_select(&c, "d", &a, &err) == 0 && a.allow_from_override &&
+	    a.set_from_header == CONF_SET_FROM_AUTO && a.set_date_header &&
+	    a.set_msgid_header && a.remove_bcc_headers &&
+	    !a.undisclosed_recipients && a.aliases == NULL &&
+	    a.maildomain == NULL && a.dsn_notify == NULL &&
+	    a.dsn_return == NULL && a.from_full_name == NULL,
+	    "message keys: msmtp's defaults");
+	ok(account_select(&c, "m", &a, &err) == 0 && !a.allow_from_override &&
+	    a.set_from_header == CONF_SET_FROM_ON && !a.set_date_header &&
+	    !a.set_msgid_header && !a.remove_bcc_headers &&
+	    a.undisclosed_recipients, "message keys: written values");
+	is_str(a.aliases, "/etc/aliases", "aliases");
+	is_str(a.maildomain, "example.org", "maildomain");
+	is_str(a.dsn_notify, "FAILURE,DELAY", "dsn_notify upper case");
+	is_str(a.dsn_return, "HDRS", "dsn_return headers is HDRS");
+	is_str(a.from_full_name, "Joe Example", "from_full_name");
+	ok(account_select(&c, "o", &a, &err) == 0 &&
+	    a.set_from_header == CONF_SET_FROM_OFF && a.set_date_header &&
+	    a.remove_bcc_headers, "old names: add_missing_*, keepbcc");
+	is_str(a.dsn_notify, "NEVER", "dsn_notify never");
+	ok(account_select(&c, "p", &a, &err) == 0 && a.dsn_notify == NULL,
+	    "dsn_notify off unsets the inherited value");
+	is_str(a.dsn_return, "FULL", "dsn_return full");
+	config_release(&c);
+	parse_fails("account a\ndsn_notify failure,failure\n", RC ":2: "
+	    "invalid value 'failure,failure' for 'dsn_notify' (expected off, "
+	    "never or a list of success, failure, delay)", "dsn_notify twice");
+	parse_fails("account a\ndsn_notify success,\n", RC ":2: invalid value "
+	    "'success,' for 'dsn_notify' (expected off, never or a list of "
+	    "success, failure, delay)", "dsn_notify trailing comma");
+	parse_fails("account a\ndsn_return body\n", RC ":2: invalid value "
+	    "'body' for 'dsn_return' (expected off, headers or full)",
+	    "dsn_return body");
+	parse_fails("account a\nset_date_header on\n", RC ":2: invalid value "
+	    "'on' for 'set_date_header' (expected auto or off)",
+	    "set_date_header on");
+	parse_fails("account a\nset_from_header maybe\n", RC ":2: invalid "
+	    "value 'maybe' for 'set_from_header' (expected auto, on or off)",
+	    "set_from_header maybe");
+	parse_fails("account a\nmaildomain a@b\n", RC ":2: invalid value "
+	    "'a@b' for 'maildomain' (expected a domain such as example.org)",
+	    "maildomain with '@'");
+}
+
+/* The account chosen by envelope sender (msmtp's --from). */
+static void
+test_select_by_from(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	ok(parse(&c, "defaults\nhost h\n"
+	    "account work\nfrom bob@work.example\n"
+	    "account lists\nfrom bob+lists@home.example\n"
+	    "account home\nfrom bob@home.example\n"
+	    "account any\nfrom *@wild.example\n"
+	    "account default : home\n", &err) == 0, "from accounts parse");
+	ok(account_select_by_from(&c, NULL, "BOB@Work.Example", &a, &err) ==
+	    0 && strcmp(a.name, "work") == 0, "by from: case ignored");
+	ok(account_select_by_from(&c, NULL, "bob+lists@home.example", &a,
+	    &err) == 0 && strcmp(a.name, "lists") == 0,
+	    "by from: exact subaddress first");
+	ok(account_select_by_from(&c, NULL, "bob+x@work.example", &a, &err)
+	    == 0 && strcmp(a.name, "work") == 0, "by from: +detail dropped");
+	ok(account_select_by_from(&c, NULL, "anyone@WILD.example", &a, &err)
+	    == 0 && strcmp(a.name, "any") == 0 && a.from_pattern,
+	    "by from: wildcard pattern");
+	ok(account_select_by_from(&c, NULL, "x@other.example", &a, &err) ==
+	    0 && strcmp(a.name, "default") == 0, "by from: no match, default");
+	ok(account_select_by_from(&c, "work", "bob@home.example", &a, &err)
+	    == 0 && strcmp(a.name, "work") == 0, "by from: -a wins");
+	ok(account_from_matches("bob@[ab].example", "bob@a.example") &&
+	    !account_from_matches("bob@x.example", "bob@y.example"),
+	    "from_matches");
+	config_release(&c);
 }
 
 static void
@@ -1078,6 +1157,8 @@ main(void)
 	test_errors();
 	test_refused();
 	test_ignored();
+	test_message_keys();
+	test_select_by_from();
 	test_fingerprints();
 	test_implicit_default();
 	test_long_lines();

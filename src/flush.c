@@ -1,0 +1,583 @@
+/*
+ * flush.c -- see flush.h. The engine decides what to send, in which order
+ * and over which connection, and records every outcome in the queue; how
+ * a message goes out is the transport's business (SMTP at the end of this
+ * file, a fake in the unit tests).
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "bounce.h"
+#include "config.h"
+#include "error.h"
+#include "flush.h"
+#include "log.h"
+#include "message.h"
+#include "queue.h"
+#include "session.h"
+#include "smtp.h"
+#include "util.h"
+
+#define FLUSH_MAX_OPENS	3	/* connections per account and run */
+
+struct flush {
+	struct queue *q;
+	const struct flush_opts *o;
+	const struct flush_transport *tr;
+	struct flush_stats *st;
+	long long start_ms;
+	size_t attempts;
+	/* the account being flushed */
+	void *conn;
+	struct error open_err;	/* why it could not connect, or ERR_NONE */
+	int opens;
+};
+
+static void flush_entry(struct flush *f, struct queue_entry *e);
+
+static long long
+flush_now(const struct flush *f)
+{
+	return f->o->now != 0 ? f->o->now : (long long)time(NULL);
+}
+
+/* Whether the run has used up its allowance (checked between messages). */
+static bool
+flush_limit(const struct flush *f)
+{
+	const struct flush_opts *o = f->o;
+
+	return (o->max_messages > 0 && f->attempts >= o->max_messages) ||
+	    (o->max_seconds > 0 &&
+	    util_now_ms() - f->start_ms >= o->max_seconds * 1000LL);
+}
+
+/* A failure of the message itself, not of the server or of us. */
+static bool
+flush_permanent(const struct error *err)
+{
+	return err->kind == ERR_DATAERR || err->kind == ERR_NOUSER ||
+	    err->kind == ERR_UNAVAILABLE || err->kind == ERR_USAGE;
+}
+
+static bool
+flush_wanted(const struct flush *f, const struct queue_entry *e)
+{
+	return e->valid && e->where == QUEUE_MSG &&
+	    e->st.status == QUEUE_ST_QUEUED &&
+	    (f->o->force || e->st.next <= flush_now(f));
+}
+
+static bool
+flush_match(const struct flush *f, const struct queue_entry *e)
+{
+	const struct flush_opts *o = f->o;
+
+	return (o->account == NULL || strcmp(o->account, e->account) == 0) &&
+	    (o->config == NULL || strcmp(o->config, e->config) == 0);
+}
+
+/* "bob@example.org" or "bob@example.org and 2 more" */
+static const char *
+rcpt_text(const struct queue_entry *e, char *buf, size_t size)
+{
+	if (e->nrcpt > 1)
+		snprintf(buf, size, "%s and %zu more", e->rcpt[0],
+		    e->nrcpt - 1);
+	else
+		snprintf(buf, size, "%s", e->nrcpt ? e->rcpt[0] : "?");
+	return buf;
+}
+
+/* ---------------------------------------------------------------- reports */
+
+/* Send the queued report id now if the connection is still up. */
+static void
+flush_send_now(struct flush *f, const char *id)
+{
+	struct queue_entry b;
+	struct error err;
+
+	if (f->conn == NULL || !f->tr->usable(f->conn) || flush_limit(f))
+		return;
+	error_init(&err);
+	if (queue_load(f->q, id, &b, &err) == 0 && b.valid)
+		flush_entry(f, &b);
+	queue_entry_release(&b);
+}
+
+/* Queue the failure report of e (locked, FAILED, in failed/). */
+static int
+flush_enqueue_report(struct flush *f, struct queue_entry *e, char *id,
+    struct error *err)
+{
+	const char *rcpt[1] = { e->from };
+	struct envelope env = { .from = "", .rcpt = rcpt, .nrcpt = 1 };
+	struct queue_new n = {
+		.config = e->config[0] != '\0' ? e->config : NULL,
+		.account = e->account, .env = &env, .now = flush_now(f),
+		.max_age = e->st.expire > e->st.since ?
+		    (long)(e->st.expire - e->st.since) : QUEUE_MAX_AGE_DEFAULT,
+	};
+	struct message m;
+	int rc;
+
+	if (bounce_build(f->q, e, flush_now(f), &m, err) < 0)
+		return -1;
+	n.msg = &m;
+	rc = queue_enqueue(f->q, &n, id, err);
+	message_release(&m);
+	return rc;
+}
+
+static void
+flush_report(struct flush *f, struct queue_entry *e)
+{
+	char id[QUEUE_ID_MAX];
+	struct error err;
+
+	error_init(&err);
+	if (!bounce_wanted(e)) {
+		if (queue_reported(f->q, e, &err) < 0)
+			log_warn("%s", err.message);
+		return;
+	}
+	if (flush_enqueue_report(f, e, id, &err) < 0) {
+		log_warn("cannot report the failure of message %s to %s: %s",
+		    e->id, e->from, err.message);
+		return;			/* FAILED: the next run tries again */
+	}
+	queue_test_crash("bounce-after-enqueue");
+	f->st->reports++;
+	log_verbose("failure of message %s reported to %s (report %s)",
+	    e->id, e->from, id);
+	if (queue_reported(f->q, e, &err) < 0)
+		log_warn("%s", err.message);
+	flush_send_now(f, id);
+}
+
+/* ---------------------------------------------------------------- outcomes */
+
+static void
+flush_failed(struct flush *f, struct queue_entry *e, const char *how)
+{
+	char to[300];
+
+	f->st->failed++;
+	log_warn("message %s to %s %s: %s; kept in %s/failed/%s", e->id,
+	    rcpt_text(e, to, sizeof(to)), how, e->st.error, f->q->path,
+	    e->id);
+	flush_report(f, e);
+}
+
+/* Record a failed attempt: permanent -> failed/, else deferred. */
+static void
+flush_outcome(struct flush *f, struct queue_entry *e,
+    const struct error *why, bool sent)
+{
+	long long now = flush_now(f);
+	struct error err;
+	int rc;
+
+	error_init(&err);
+	if (sent && flush_permanent(why)) {
+		if (queue_fail(f->q, e, why, now, &err) == 0)
+			flush_failed(f, e, "failed permanently");
+		else
+			log_warn("%s", err.message);
+		return;
+	}
+	rc = queue_defer(f->q, e, why, now, &err);
+	if (rc < 0)
+		log_warn("%s", err.message);
+	else if (rc == 1)
+		flush_failed(f, e, "expired");
+	else {
+		f->st->deferred++;
+		log_verbose("message %s deferred (attempt %u, next in %llds): "
+		    "%s", e->id, e->st.attempts, e->st.next - now,
+		    e->st.error);
+	}
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* 0 connected; -1 cannot (open_err); -2 gave up reconnecting. */
+static int
+flush_connect(struct flush *f, const struct queue_entry *e)
+{
+	if (f->conn != NULL)
+		return 0;
+	if (f->open_err.kind != ERR_NONE)
+		return -1;
+	if (f->opens >= FLUSH_MAX_OPENS)
+		return -2;
+	f->opens++;
+	if (f->tr->open(f->tr->arg, e, &f->conn, &f->open_err) == 0)
+		return 0;
+	f->conn = NULL;
+	if (f->open_err.kind == ERR_NONE)
+		error_set(&f->open_err, ERR_TEMP, "cannot connect");
+	log_verbose("queue: account '%s': %s", e->account,
+	    f->open_err.message);
+	return -1;
+}
+
+static void
+flush_sent(struct flush *f, struct queue_entry *e)
+{
+	struct error err;
+
+	error_init(&err);
+	queue_test_crash("flush-after-250");
+	if (queue_done(f->q, e, &err) < 0) {
+		log_warn("%s", err.message);
+		return;
+	}
+	f->st->sent++;
+	log_verbose("message %s sent", e->id);
+}
+
+/* Lock e, send it if it is (still) due, record the outcome, unlock. */
+static void
+flush_entry(struct flush *f, struct queue_entry *e)
+{
+	struct error err;
+	int rc;
+
+	error_init(&err);
+	rc = queue_lock(f->q, e, &err);
+	if (rc != 0) {
+		if (rc == 1)
+			f->st->busy++;
+		else
+			log_warn("%s", err.message);
+		return;
+	}
+	if (!flush_wanted(f, e)) {
+		queue_unlock(e);	/* another flush got there first */
+		return;
+	}
+	rc = flush_connect(f, e);
+	if (rc == -2)
+		f->st->left++;
+	else if (rc == -1)
+		flush_outcome(f, e, &f->open_err, false);
+	else {
+		f->attempts++;
+		if (f->tr->send(f->conn, e, &err) == 0)
+			flush_sent(f, e);
+		else
+			flush_outcome(f, e, &err, true);
+	}
+	queue_unlock(e);
+	if (f->conn != NULL && !f->tr->usable(f->conn)) {
+		f->tr->close(f->conn);
+		f->conn = NULL;
+	}
+}
+
+/* Every due message of one account, over one connection. */
+static void
+flush_group(struct flush *f, struct queue_entry **v, size_t n)
+{
+	f->conn = NULL;
+	error_init(&f->open_err);
+	f->opens = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (flush_limit(f)) {
+			f->st->left += n - i;
+			break;
+		}
+		flush_entry(f, v[i]);
+	}
+	if (f->conn != NULL)
+		f->tr->close(f->conn);
+	f->conn = NULL;
+}
+
+/* By account, then oldest first. */
+static int
+group_cmp(const void *a, const void *b)
+{
+	const struct queue_entry *x = *(struct queue_entry *const *)a;
+	const struct queue_entry *y = *(struct queue_entry *const *)b;
+	int c = strcmp(x->config, y->config);
+
+	if (c == 0)
+		c = strcmp(x->account, y->account);
+	if (c == 0 && x->created != y->created)
+		c = x->created < y->created ? -1 : 1;
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+static bool
+same_account(const struct queue_entry *x, const struct queue_entry *y)
+{
+	return strcmp(x->config, y->config) == 0 &&
+	    strcmp(x->account, y->account) == 0;
+}
+
+/* Finish what a crash interrupted: a half-done move, a missing report. */
+static void
+flush_settle(struct flush *f, struct queue_entry *e)
+{
+	struct error err;
+
+	error_init(&err);
+	if (queue_lock(f->q, e, &err) != 0) {
+		if (err.kind != ERR_NONE)
+			log_warn("%s", err.message);
+		return;
+	}
+	if (queue_settle(f->q, e, &err) < 0)
+		log_warn("%s", err.message);
+	else if (e->where == QUEUE_FAILED && e->st.status == QUEUE_ST_FAILED)
+		flush_report(f, e);
+	queue_unlock(e);
+}
+
+/* Settle (and report) every entry of w left half-way by a crash. */
+static int
+flush_settle_dir(struct flush *f, enum queue_where w, struct error *err)
+{
+	struct queue_entries l;
+	const struct queue_entry *e;
+
+	if (queue_scan(f->q, w, w == QUEUE_FAILED, &l, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++) {
+		e = &l.v[i];
+		if (e->valid && (w == QUEUE_MSG ?
+		    e->st.status != QUEUE_ST_QUEUED :
+		    e->st.status != QUEUE_ST_REPORTED))
+			flush_settle(f, &l.v[i]);
+	}
+	queue_entries_release(&l);
+	return 0;
+}
+
+/* Send every wanted message of msg/, one account at a time. */
+static int
+flush_queue(struct flush *f, struct error *err)
+{
+	struct queue_entries l;
+	struct queue_entry **due;
+	size_t n = 0, i, j;
+
+	if (queue_scan(f->q, QUEUE_MSG, true, &l, err) < 0)
+		return -1;
+	due = xcalloc(l.n + 1, sizeof(*due));
+	for (i = 0; i < l.n; i++)
+		if (flush_wanted(f, &l.v[i]) && flush_match(f, &l.v[i]))
+			due[n++] = &l.v[i];
+	if (n > 1)
+		qsort(due, n, sizeof(*due), group_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && same_account(due[i], due[j]); j++)
+			continue;
+		flush_group(f, due + i, j - i);
+	}
+	free(due);
+	queue_entries_release(&l);
+	return 0;
+}
+
+int
+flush_run(struct queue *q, const struct flush_opts *o,
+    struct flush_stats *st, struct error *err)
+{
+	struct flush_transport smtp = flush_smtp;
+	struct flush f = { .q = q, .o = o, .st = st, .tr = o->transport };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (f.tr == NULL) {
+		smtp.arg = (void *)o;
+		f.tr = &smtp;
+	}
+	f.start_ms = util_now_ms();
+	rc = queue_flush_lock(q, o->lock_wait_ms, err);
+	if (rc != 0) {
+		st->locked_out = rc == 1;
+		return rc < 0 ? -1 : 0;
+	}
+	queue_cleanup(q, flush_now(&f), QUEUE_TMP_MAX_AGE);
+	rc = flush_settle_dir(&f, QUEUE_FAILED, err);
+	if (rc == 0)
+		rc = flush_settle_dir(&f, QUEUE_MSG, err);
+	if (rc == 0)
+		rc = flush_queue(&f, err);
+	queue_flush_unlock(q);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+/* In the detached grandchild: run the flush, never return. */
+static void __attribute__((noreturn))
+spawn_child(const char *queue_path, const struct flush_opts *o)
+{
+	struct flush_opts co = *o;
+	struct flush_stats st;
+	struct queue q;
+	struct error err;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			(void)close(fd);
+	}
+	co.session = NULL;
+	co.acct = NULL;
+	error_init(&err);
+	if (queue_open(&q, queue_path, &err) == 0)
+		(void)flush_run(&q, &co, &st, &err);
+	queue_close(&q);
+	_exit(0);
+}
+
+int
+flush_spawn(const char *queue_path, const struct flush_opts *o,
+    struct error *err)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return error_set(err, ERR_OSERR, "cannot start a background "
+		    "flush: %s", strerror(errno));
+	if (pid == 0) {
+		/* child: detach, leave the work to a grandchild */
+		(void)setsid();
+		pid = fork();
+		if (pid == 0)
+			spawn_child(queue_path, o);
+		_exit(pid < 0 ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- SMTP */
+
+struct smtp_conn {
+	struct config cfg;
+	struct account acct;
+	const struct account *a;
+	struct session *s;
+	bool adopted;		/* the caller's session: do not close it */
+};
+
+static bool
+smtp_usable(void *conn)
+{
+	return session_usable(((struct smtp_conn *)conn)->s);
+}
+
+static void
+smtp_close(void *conn)
+{
+	struct smtp_conn *c = conn;
+
+	if (!c->adopted)
+		session_close(c->s);
+	config_release(&c->cfg);
+	free(c);
+}
+
+static bool
+smtp_adoptable(const struct flush_opts *o, const struct queue_entry *e)
+{
+	return o->session != NULL && o->acct != NULL && o->account != NULL &&
+	    session_usable(o->session) && strcmp(o->account, e->account) == 0 &&
+	    strcmp(o->config != NULL ? o->config : "", e->config) == 0;
+}
+
+static int
+smtp_open(void *arg, const struct queue_entry *e, void **conn,
+    struct error *err)
+{
+	const struct flush_opts *o = arg;
+	struct smtp_conn *c = xcalloc(1, sizeof(*c));
+
+	config_init(&c->cfg);
+	*conn = c;
+	if (o != NULL && smtp_adoptable(o, e)) {
+		c->s = o->session;
+		c->a = o->acct;
+		c->adopted = true;
+		return 0;
+	}
+	if (config_load(&c->cfg, e->config[0] != '\0' ? e->config : NULL,
+	    err) < 0 || account_select(&c->cfg, e->account, &c->acct,
+	    err) < 0)
+		error_prefix(err, "account '%s' of queued mail", e->account);
+	else if (session_open(&c->s, &c->acct, err) == 0) {
+		c->a = &c->acct;
+		return 0;
+	}
+	smtp_close(c);
+	*conn = NULL;
+	return -1;
+}
+
+static void
+smtp_log(const struct smtp_conn *c, const struct envelope *env,
+    const struct message *m, const struct error *err)
+{
+	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
+	struct log_record rec = {
+		.account = c->a->name, .host = c->a->host,
+		.tls = session_tls(c->s), .mech = session_mech(c->s),
+		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
+		.size = m->size, .reply = session_reply(c->s),
+		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
+	};
+
+	if (err != NULL) {
+		error_format(err, msg, sizeof(msg));
+		rec.error = msg;
+	}
+	if (log_message(c->a->logfile, &rec) < 0)
+		log_warn("cannot write to logfile '%s'", c->a->logfile);
+}
+
+static int
+smtp_send(void *conn, const struct queue_entry *e, struct error *err)
+{
+	struct smtp_conn *c = conn;
+	struct envelope env;
+	struct message m;
+	int rc;
+
+	queue_entry_envelope(e, &env);
+	queue_entry_message(e, &m);
+	rc = session_send(c->s, &env, &m, err);
+	if (c->a->logfile != NULL)
+		smtp_log(c, &env, &m, rc == 0 ? NULL : err);
+	return rc;
+}
+
+const struct flush_transport flush_smtp = {
+	.open = smtp_open,
+	.send = smtp_send,
+	.usable = smtp_usable,
+	.close = smtp_close,
+	.arg = NULL,
+};

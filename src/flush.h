@@ -1,0 +1,110 @@
+/*
+ * flush.h -- send what the queue holds (yubin -q, the systemd timer, the
+ * background flush after "queue always", the opportunistic flush after a
+ * successful send).
+ *
+ * One flush at a time (queue_flush_lock()); enqueueing never waits for it.
+ * A run:
+ *   1. removes stale tmp/ files (queue_cleanup());
+ *   2. finishes what a crash interrupted: moves left half-way between msg/
+ *      and failed/, failure reports not written yet;
+ *   3. sends every due message (every one with force), grouped by account:
+ *      one connection per account (opened when the first message of the
+ *      account is locked; re-opened at most twice when the server drops
+ *      it), several messages over it, each locked while it is sent;
+ *   4. records each outcome in the queue: 250 -> gone; temporary failure
+ *      (4xx, connection, TLS, authentication, configuration) -> deferred
+ *      with back-off, or failed once older than its max age; permanent
+ *      failure (5xx to the transaction, a bad address) -> failed/ at once;
+ *   5. reports each failure to the envelope sender: a report (bounce.h) is
+ *      queued from <> through the same account, and sent at once over the
+ *      open connection when there is one.
+ * A failure to connect counts as a failed attempt of every due message of
+ * the account (each locked in turn), so back-off applies to all of them.
+ */
+#ifndef YUBIN_FLUSH_H
+#define YUBIN_FLUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct account;
+struct error;
+struct queue;
+struct queue_entry;
+struct session;
+
+/*
+ * How a message goes out. flush_run() uses SMTP (config_load(),
+ * account_select(), session_open() and session_send(), a logfile line per
+ * message) unless told otherwise: the unit tests plug in a fake.
+ */
+struct flush_transport {
+	/*
+	 * Connect for e's account (e->config: absolute path or "" for the
+	 * default lookup; e->account). -1: every due message of the account
+	 * is deferred with err.
+	 */
+	int (*open)(void *arg, const struct queue_entry *e, void **conn,
+	    struct error *err);
+	/* Send locked e (queue_entry_envelope/_message); 0 after the 250. */
+	int (*send)(void *conn, const struct queue_entry *e,
+	    struct error *err);
+	/* Whether conn can carry another message (session_usable()). */
+	bool (*usable)(void *conn);
+	void (*close)(void *conn);
+	void *arg;
+};
+
+struct flush_opts {
+	long long now;		/* 0: the clock (tests fix it) */
+	const char *config;	/* only messages of this account: config */
+	const char *account;	/* path and name as stored; NULL: all */
+	bool force;		/* also messages that are not due yet */
+	size_t max_messages;	/* attempts per run; 0: no limit */
+	int max_seconds;	/* start no message after; 0: no limit */
+	int lock_wait_ms;	/* for the flush lock: 0 try once, < 0 wait */
+	const struct flush_transport *transport; /* NULL: SMTP */
+	/*
+	 * An open, usable session for (config, account) to use first
+	 * instead of connecting again (the opportunistic flush after a
+	 * send); flush_run() neither closes it nor frees acct.
+	 */
+	struct session *session;
+	const struct account *acct;
+};
+
+struct flush_stats {
+	size_t sent;		/* 250 received, removed from the queue */
+	size_t deferred;	/* temporary failure, will be retried */
+	size_t failed;		/* moved to failed/ */
+	size_t reports;		/* failure reports queued */
+	size_t busy;		/* locked by another process: skipped */
+	size_t left;		/* due but not tried (max_messages/seconds) */
+	bool locked_out;	/* another flush was running: nothing done */
+};
+
+/*
+ * One run as described above. Per-message problems are counted in st and
+ * reported (log_warn() for failures and refused files, log_verbose() for
+ * the rest), not returned: -1 only when the queue itself cannot be read or
+ * locked. With the flush lock busy (after lock_wait_ms): 0 and
+ * st->locked_out.
+ */
+int flush_run(struct queue *q, const struct flush_opts *o,
+    struct flush_stats *st, struct error *err);
+
+/*
+ * Run flush_run() in a detached child (fork, setsid, standard descriptors
+ * on /dev/null, a queue of its own opened at queue_path (NULL: default);
+ * o->session is ignored) and return at once; the child _exit()s. For
+ * "queue always" and for a flush after a send that must not keep the
+ * caller waiting.
+ */
+int flush_spawn(const char *queue_path, const struct flush_opts *o,
+    struct error *err);
+
+/* The SMTP transport flush_run() uses by default (arg: the flush_opts). */
+extern const struct flush_transport flush_smtp;
+
+#endif

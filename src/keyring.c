@@ -1,0 +1,339 @@
+/*
+ * keyring.c -- see keyring.h. libsecret is not linked but loaded with
+ * dlopen() the first time the keyring is needed: a send whose password
+ * comes from the config never maps libsecret, GIO, GObject and GLib (some
+ * 3 MB of resident memory, and their constructors), and a yubin built with
+ * libsecret still runs where it is not installed. <libsecret/secret.h>
+ * gives the types and constants only; every call goes through lib below.
+ *
+ * Before that, a session bus must exist: without one GLib would try to
+ * autolaunch a bus with dbus-launch (which needs X11) and print a warning.
+ * GLib's own messages are routed to the -v trace.
+ */
+#include "autoconfig.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifdef HAVE_LIBSECRET
+#include <dlfcn.h>
+#include <libsecret/secret.h>
+#endif
+
+#include "error.h"
+#include "keyring.h"
+#include "log.h"
+#include "util.h"
+
+#define KEYRING_SERVICE "smtp"
+
+#ifdef HAVE_LIBSECRET
+
+#ifndef LIBSECRET_SONAME
+#define LIBSECRET_SONAME "libsecret-1.so.0"
+#endif
+
+/* The functions of libsecret (and of GLib, its dependency) yubin calls. */
+static struct {
+	gchar *(*lookup)(const SecretSchema *, GCancellable *, GError **,
+	    ...);
+	gboolean (*store)(const SecretSchema *, const gchar *, const gchar *,
+	    const gchar *, GCancellable *, GError **, ...);
+	gboolean (*clear)(const SecretSchema *, GCancellable *, GError **,
+	    ...);
+	void (*password_free)(gchar *);
+	void (*disconnect)(void);
+	const SecretSchema *(*get_schema)(SecretSchemaType);
+	void (*error_free)(GError *);
+	void (*set_writer)(GLogWriterFunc, gpointer, GDestroyNotify);
+} lib;
+
+const char *
+keyring_unavailable(void)
+{
+	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char path[4096];
+	struct stat st;
+	int n;
+
+	if (addr != NULL && *addr != '\0')
+		return NULL;
+	if (dir != NULL && *dir == '/') {
+		n = snprintf(path, sizeof(path), "%s/bus", dir);
+		if (n > 0 && (size_t)n < sizeof(path) &&
+		    stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return NULL;
+	}
+	return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set "
+	    "and there is no $XDG_RUNTIME_DIR/bus)";
+}
+
+/*
+ * yubin's schema. DONT_MATCH_NAME: lookups and removals ignore the schema
+ * name, so msmtp's and secret-tool's items match as well.
+ */
+static const SecretSchema keyring_schema = {
+	.name = "org.yubin.password",
+	.flags = SECRET_SCHEMA_DONT_MATCH_NAME,
+	.attributes = {
+		{ "host", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "service", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 },
+	},
+};
+
+/*
+ * GLib's messages (libsecret, GDBus) go to the -v trace only, debug
+ * messages to -v -v.
+ */
+static GLogWriterOutput
+keyring_log(GLogLevelFlags level, const GLogField *fields, gsize n,
+    gpointer data)
+{
+	if ((level & G_LOG_LEVEL_DEBUG) && log_get_verbose() < 2)
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n; i++) {
+		const char *v = fields[i].value;
+		gssize len = fields[i].length;
+
+		if (strcmp(fields[i].key, "MESSAGE") != 0 || v == NULL)
+			continue;
+		log_verbose("keyring: %.*s", (int)(len < 0 ? (gssize)strlen(v) :
+		    len), v);
+	}
+	return G_LOG_WRITER_HANDLED;
+}
+
+#define LOAD(h, field, name) \
+	((lib.field = (__typeof__(lib.field))dlsym(h, name)) != NULL || \
+	    (missing = name, false))
+
+static bool
+load_symbols(void *h, const char **missing_out)
+{
+	const char *missing = NULL;
+	bool ok = LOAD(h, lookup, "secret_password_lookup_sync") &&
+	    LOAD(h, store, "secret_password_store_sync") &&
+	    LOAD(h, clear, "secret_password_clear_sync") &&
+	    LOAD(h, password_free, "secret_password_free") &&
+	    LOAD(h, disconnect, "secret_service_disconnect") &&
+	    LOAD(h, get_schema, "secret_get_schema") &&
+	    LOAD(h, error_free, "g_error_free") &&
+	    LOAD(h, set_writer, "g_log_set_writer_func");
+
+	*missing_out = missing;
+	return ok;
+}
+
+/* Load libsecret once; NULL when it is there, else why not. */
+static const char *
+keyring_load(void)
+{
+	static char failed[256];
+	static void *h;
+	const char *missing;
+
+	if (h != NULL || failed[0] != '\0')
+		return failed[0] != '\0' ? failed : NULL;
+	if ((h = dlopen(LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(failed, sizeof(failed), "cannot load libsecret: %s",
+		    dlerror());
+		return failed;
+	}
+	if (!load_symbols(h, &missing)) {
+		snprintf(failed, sizeof(failed), "%s has no %s",
+		    LIBSECRET_SONAME, missing);
+		return failed;	/* h stays: GLib cannot be unloaded */
+	}
+	lib.set_writer(keyring_log, NULL, NULL);
+	return NULL;
+}
+
+/* NULL when the keyring can be asked, else why not. */
+static const char *
+keyring_ready(void)
+{
+	const char *why = keyring_unavailable();
+
+	return why != NULL ? why : keyring_load();
+}
+
+static int
+keyring_fail(GError *gerr, const char *what, struct error *err)
+{
+	error_set(err, ERR_UNAVAILABLE, "%s: %s", what,
+	    gerr != NULL ? gerr->message : "libsecret gave no reason");
+	if (gerr != NULL)
+		lib.error_free(gerr);
+	return -1;
+}
+
+int
+keyring_check(struct error *err)
+{
+	const char *why = keyring_ready();
+
+	if (why != NULL)
+		return error_set(err, ERR_UNAVAILABLE, "cannot reach the "
+		    "keyring: %s; run this in your desktop session", why);
+	return 0;
+}
+
+/* yubin's / msmtp's / secret-tool's item, then libgnome-keyring's. */
+static gchar *
+lookup_any(const char *host, const char *user, GError **gerr)
+{
+	gchar *pw;
+
+	pw = lib.lookup(&keyring_schema, NULL, gerr, "host", host,
+	    "service", KEYRING_SERVICE, "user", user, NULL);
+	if (pw == NULL && *gerr == NULL)
+		pw = lib.lookup(lib.get_schema(
+		    SECRET_SCHEMA_TYPE_COMPAT_NETWORK), NULL, gerr,
+		    "user", user, "protocol", KEYRING_SERVICE, "server", host,
+		    NULL);
+	return pw;
+}
+
+int
+keyring_lookup(const char *host, const char *user, char **out, char *why,
+    size_t size)
+{
+	const char *no = keyring_ready();
+	GError *gerr = NULL;
+	gchar *pw;
+
+	*out = NULL;
+	if (no != NULL) {
+		snprintf(why, size, "%s", no);
+		log_verbose("keyring skipped: %s", no);
+		return 0;
+	}
+	pw = lookup_any(host, user, &gerr);
+	lib.disconnect();	/* drop libsecret's singleton */
+	if (gerr != NULL) {
+		snprintf(why, size, "%s", gerr->message);
+		log_verbose("keyring: %s", gerr->message);
+		lib.error_free(gerr);
+		return 0;
+	}
+	if (pw == NULL) {
+		snprintf(why, size, "no item with host '%s' service '%s' "
+		    "user '%s' (or it is locked)", host, KEYRING_SERVICE,
+		    user);
+		return 0;
+	}
+	*out = xstrdup(pw);
+	lib.password_free(pw);
+	return 1;
+}
+
+/* Remove every matching item; *removed tells whether there was one. */
+static int
+clear_all(const char *host, const char *user, bool *removed,
+    GError **gerr)
+{
+	gboolean r;
+
+	r = lib.clear(&keyring_schema, NULL, gerr, "host", host,
+	    "service", KEYRING_SERVICE, "user", user, NULL);
+	*removed = r;
+	if (*gerr != NULL)
+		return -1;
+	r = lib.clear(lib.get_schema(SECRET_SCHEMA_TYPE_COMPAT_NETWORK), NULL,
+	    gerr, "user", user, "protocol", KEYRING_SERVICE, "server", host,
+	    NULL);
+	*removed = *removed || r;
+	return *gerr != NULL ? -1 : 0;
+}
+
+int
+keyring_store(const char *host, const char *user, const char *password,
+    struct error *err)
+{
+	GError *gerr = NULL;
+	bool removed;
+	char *label;
+	gboolean ok;
+
+	if (keyring_check(err) == -1)
+		return -1;
+	if (clear_all(host, user, &removed, &gerr) == -1) {
+		lib.disconnect();
+		return keyring_fail(gerr, "cannot replace the keyring item",
+		    err);
+	}
+	label = xasprintf("yubin: %s@%s", user, host);
+	ok = lib.store(&keyring_schema, SECRET_COLLECTION_DEFAULT, label,
+	    password, NULL, &gerr, "host", host, "service", KEYRING_SERVICE,
+	    "user", user, NULL);
+	free(label);
+	lib.disconnect();
+	if (!ok)
+		return keyring_fail(gerr, "cannot store the password in the "
+		    "keyring", err);
+	return 0;
+}
+
+int
+keyring_forget(const char *host, const char *user, struct error *err)
+{
+	GError *gerr = NULL;
+	bool removed;
+	int r;
+
+	if (keyring_check(err) == -1)
+		return -1;
+	r = clear_all(host, user, &removed, &gerr);
+	lib.disconnect();
+	if (r == -1)
+		return keyring_fail(gerr, "cannot remove the keyring item",
+		    err);
+	return removed ? 1 : 0;
+}
+
+#else /* !HAVE_LIBSECRET */
+
+#define KEYRING_NONE "yubin was built without libsecret"
+
+const char *
+keyring_unavailable(void)
+{
+	return KEYRING_NONE;
+}
+
+int
+keyring_check(struct error *err)
+{
+	return error_set(err, ERR_UNAVAILABLE, "cannot use the keyring: %s; "
+	    "use 'passwordeval' instead", KEYRING_NONE);
+}
+
+int
+keyring_lookup(const char *host, const char *user, char **out, char *why,
+    size_t size)
+{
+	*out = NULL;
+	snprintf(why, size, "%s", KEYRING_NONE);
+	return 0;
+}
+
+int
+keyring_store(const char *host, const char *user, const char *password,
+    struct error *err)
+{
+	return keyring_check(err);
+}
+
+int
+keyring_forget(const char *host, const char *user, struct error *err)
+{
+	return keyring_check(err);
+}
+
+#endif /* HAVE_LIBSECRET */

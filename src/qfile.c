@@ -1,0 +1,435 @@
+/*
+ * qfile.c -- see qfile.h. The envelope and the state slots of a queue file
+ * as bytes: build, parse, check. Text, so a human can read a queue file
+ * with less(1); checksummed, so a torn or foreign file is never trusted.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qfile.h"
+#include "util.h"
+
+#define MAGIC		"yubin-queue 1"
+#define SLOT_MAGIC	"yubin-state "
+#define SLOT_PREFIX	(sizeof(SLOT_MAGIC) - 1 + 16 + 1)
+
+_Static_assert(QUEUE_ERROR_MAX + 256 < QFILE_SLOT - SLOT_PREFIX,
+    "a state always fits in its slot");
+
+uint64_t
+qfile_fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+
+	while (n-- > 0) {
+		h ^= *s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+qfile_oneline(char *dst, size_t size, const char *s)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c == '\r' || c == '\n' || c == '\t' ? ' ' :
+		    c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+/* ---------------------------------------------------------------- build */
+
+static int
+hdr_add(struct dynbuf *b, const char *key, const char *val, char *why,
+    size_t whysize)
+{
+	if (val[strcspn(val, "\r\n")] != '\0')
+		return why_set(why, whysize, "a line break in '%s'", key);
+	if (dynbuf_printf(b, "%s %s\n", key, val) < 0)
+		return why_set(why, whysize, "envelope too large");
+	return 0;
+}
+
+static int
+hdr_add_opt(struct dynbuf *b, const char *key, const char *val, char *why,
+    size_t whysize)
+{
+	return val == NULL ? 0 : hdr_add(b, key, val, why, whysize);
+}
+
+int
+qfile_header_build(const struct queue_entry *e, struct dynbuf *out,
+    char *why, size_t whysize)
+{
+	char num[64], sum[32];
+	size_t i;
+
+	if (e->nrcpt == 0)
+		return why_set(why, whysize, "no recipients");
+	snprintf(num, sizeof(num), "%lld", e->created);
+	if (dynbuf_printf(out, MAGIC "\n") < 0 ||
+	    hdr_add(out, "id", e->id, why, whysize) < 0 ||
+	    hdr_add(out, "created", num, why, whysize) < 0 ||
+	    (e->config[0] != '\0' &&
+	    hdr_add(out, "config", e->config, why, whysize) < 0) ||
+	    hdr_add(out, "account", e->account, why, whysize) < 0 ||
+	    hdr_add(out, "from", e->from, why, whysize) < 0)
+		return -1;
+	for (i = 0; i < e->nrcpt; i++)
+		if (hdr_add(out, "rcpt", e->rcpt[i], why, whysize) < 0)
+			return -1;
+	snprintf(num, sizeof(num), "%lld", e->size);
+	if (hdr_add_opt(out, "notify", e->dsn_notify, why, whysize) < 0 ||
+	    hdr_add_opt(out, "return", e->dsn_return, why, whysize) < 0 ||
+	    hdr_add_opt(out, "envid", e->dsn_envid, why, whysize) < 0 ||
+	    hdr_add(out, "size", num, why, whysize) < 0 ||
+	    hdr_add(out, "eightbit", e->eightbit ? "1" : "0", why,
+	    whysize) < 0)
+		return -1;
+	snprintf(sum, sizeof(sum), "%016" PRIx64,
+	    qfile_fnv(out->data, out->len, QFILE_FNV_INIT));
+	return hdr_add(out, "end", sum, why, whysize);
+}
+
+/* ---------------------------------------------------------------- parse */
+
+static int
+parse_ll(const char *s, long long min, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A string-valued key: set once. */
+static int
+hdr_string(char **dst, const char *key, const char *val, char *why,
+    size_t whysize)
+{
+	if (*dst != NULL)
+		return why_set(why, whysize, "'%s' given twice", key);
+	*dst = xstrdup(val);
+	return 0;
+}
+
+static int
+hdr_number(struct queue_entry *e, const char *key, const char *val,
+    char *why, size_t whysize)
+{
+	long long v;
+
+	if (parse_ll(val, 0, &v) < 0)
+		return why_set(why, whysize, "bad '%s' value", key);
+	if (strcmp(key, "created") == 0)
+		e->created = v;
+	else if (strcmp(key, "size") == 0)
+		e->size = v;
+	else if (v > 1)
+		return why_set(why, whysize, "bad 'eightbit' value");
+	else
+		e->eightbit = v == 1;
+	return 0;
+}
+
+static int
+hdr_field(struct queue_entry *e, const char *key, const char *val,
+    char *why, size_t whysize)
+{
+	if (strcmp(key, "id") == 0) {
+		if (util_strlcpy(e->id, val, sizeof(e->id)) >= sizeof(e->id))
+			return why_set(why, whysize, "id too long");
+		return 0;
+	}
+	if (strcmp(key, "created") == 0 || strcmp(key, "size") == 0 ||
+	    strcmp(key, "eightbit") == 0)
+		return hdr_number(e, key, val, why, whysize);
+	if (strcmp(key, "rcpt") == 0) {
+		e->rcpt = xrealloc(e->rcpt, (e->nrcpt + 1) * sizeof(*e->rcpt));
+		e->rcpt[e->nrcpt++] = xstrdup(val);
+		return 0;
+	}
+	if (strcmp(key, "config") == 0)
+		return hdr_string(&e->config, key, val, why, whysize);
+	if (strcmp(key, "account") == 0)
+		return hdr_string(&e->account, key, val, why, whysize);
+	if (strcmp(key, "from") == 0)
+		return hdr_string(&e->from, key, val, why, whysize);
+	if (strcmp(key, "notify") == 0)
+		return hdr_string(&e->dsn_notify, key, val, why, whysize);
+	if (strcmp(key, "return") == 0)
+		return hdr_string(&e->dsn_return, key, val, why, whysize);
+	if (strcmp(key, "envid") == 0)
+		return hdr_string(&e->dsn_envid, key, val, why, whysize);
+	return why_set(why, whysize, "unknown envelope key '%.40s'", key);
+}
+
+/* The "end FNV" line: checksum of everything before it, required keys. */
+static int
+hdr_end(struct queue_entry *e, const char *buf, size_t before,
+    const char *val, char *why, size_t whysize)
+{
+	char sum[32];
+
+	snprintf(sum, sizeof(sum), "%016" PRIx64,
+	    qfile_fnv(buf, before, QFILE_FNV_INIT));
+	if (strcmp(val, sum) != 0)
+		return why_set(why, whysize, "envelope checksum mismatch");
+	if (e->id[0] == '\0' || e->account == NULL || e->from == NULL ||
+	    e->nrcpt == 0 || e->created == 0)
+		return why_set(why, whysize, "envelope incomplete");
+	if (e->config == NULL)
+		e->config = xstrdup("");
+	return 0;
+}
+
+/* One line (no LF) of the envelope; 1 when it was the end line. */
+static int
+hdr_line(struct queue_entry *e, const char *buf, const char *line,
+    size_t n, char *why, size_t whysize)
+{
+	char *copy, *val;
+	int rc;
+
+	if (memchr(line, '\0', n) != NULL)
+		return why_set(why, whysize, "NUL byte in the envelope");
+	copy = xstrndup(line, n);
+	if (line == buf) {
+		rc = strcmp(copy, MAGIC) == 0 ? 0 : why_set(why, whysize,
+		    "not a yubin queue file");
+		free(copy);
+		return rc;
+	}
+	val = strchr(copy, ' ');
+	if (val == NULL) {
+		free(copy);
+		return why_set(why, whysize, "malformed envelope line");
+	}
+	*val++ = '\0';
+	if (strcmp(copy, "end") == 0)
+		rc = hdr_end(e, buf, (size_t)(line - buf), val, why,
+		    whysize) < 0 ? -1 : 1;
+	else
+		rc = hdr_field(e, copy, val, why, whysize);
+	free(copy);
+	return rc;
+}
+
+int
+qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
+    size_t *hdrlen, char *why, size_t whysize)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	int rc;
+
+	if (len >= sizeof(MAGIC) - 1 && memcmp(buf, MAGIC,
+	    sizeof(MAGIC) - 1) != 0)
+		return why_set(why, whysize, "not a yubin queue file");
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return len >= QFILE_HEADER_MAX ? why_set(why, whysize,
+			    "envelope too long") : 1;
+		rc = hdr_line(e, buf, p, (size_t)(nl - p), why, whysize);
+		if (rc < 0)
+			return -1;
+		p = nl + 1;
+		if (rc == 1) {
+			*hdrlen = (size_t)(p - buf);
+			return 0;
+		}
+	}
+}
+
+off_t
+qfile_slot_off(size_t hdrlen)
+{
+	return (off_t)((hdrlen + QFILE_ALIGN - 1) / QFILE_ALIGN * QFILE_ALIGN);
+}
+
+off_t
+qfile_body_off(size_t hdrlen)
+{
+	return qfile_slot_off(hdrlen) + 2 * QFILE_SLOT;
+}
+
+off_t
+qfile_total(size_t hdrlen, long long size)
+{
+	return qfile_body_off(hdrlen) + (off_t)size + (off_t)QFILE_TRAILER_LEN;
+}
+
+/* ---------------------------------------------------------------- state */
+
+static const char *const status_names[] = {
+	[QUEUE_ST_QUEUED] = "queued",
+	[QUEUE_ST_FAILED] = "failed",
+	[QUEUE_ST_REPORTED] = "reported",
+};
+
+const char *
+qfile_status_name(enum queue_status s)
+{
+	return (size_t)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
+}
+
+int
+qfile_status_parse(const char *name, enum queue_status *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (strcmp(name, status_names[i]) == 0) {
+			*out = (enum queue_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+qfile_state_encode(const struct queue_state *st, char *slot)
+{
+	char prefix[SLOT_PREFIX + 1], kind[16], esc[16], error[QUEUE_ERROR_MAX];
+
+	qfile_oneline(kind, sizeof(kind), st->kind);
+	qfile_oneline(esc, sizeof(esc), st->esc);
+	qfile_oneline(error, sizeof(error), st->error);
+	memset(slot, 0, QFILE_SLOT);
+	snprintf(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
+	    "seq %llu\nstatus %s\nattempts %u\nnext %lld\nlast %lld\n"
+	    "since %lld\nexpire %lld\nkind %s\ncode %d\nesc %s\nerror %s\n",
+	    st->seq, qfile_status_name(st->status), st->attempts, st->next,
+	    st->last, st->since, st->expire, kind, st->code, esc, error);
+	snprintf(prefix, sizeof(prefix), SLOT_MAGIC "%016" PRIx64 "\n",
+	    qfile_fnv(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
+	    QFILE_FNV_INIT));
+	memcpy(slot, prefix, SLOT_PREFIX);
+}
+
+static int
+state_number(const char *val, long long *out)
+{
+	return parse_ll(val, 0, out);
+}
+
+static int
+state_field(struct queue_state *st, const char *key, const char *val)
+{
+	long long v = 0;
+
+	if (strcmp(key, "status") == 0)
+		return qfile_status_parse(val, &st->status);
+	if (strcmp(key, "kind") == 0)
+		return util_strlcpy(st->kind, val, sizeof(st->kind)) <
+		    sizeof(st->kind) ? 0 : -1;
+	if (strcmp(key, "esc") == 0)
+		return util_strlcpy(st->esc, val, sizeof(st->esc)) <
+		    sizeof(st->esc) ? 0 : -1;
+	if (strcmp(key, "error") == 0) {
+		util_strlcpy(st->error, val, sizeof(st->error));
+		return 0;
+	}
+	if (state_number(val, &v) < 0)
+		return -1;
+	if (strcmp(key, "seq") == 0)
+		st->seq = (unsigned long long)v;
+	else if (strcmp(key, "attempts") == 0)
+		st->attempts = v > 100000 ? 100000 : (unsigned)v;
+	else if (strcmp(key, "next") == 0)
+		st->next = v;
+	else if (strcmp(key, "last") == 0)
+		st->last = v;
+	else if (strcmp(key, "since") == 0)
+		st->since = v;
+	else if (strcmp(key, "expire") == 0)
+		st->expire = v;
+	else if (strcmp(key, "code") == 0)
+		st->code = v > 999 ? 0 : (int)v;
+	return 0;			/* unknown keys: newer versions */
+}
+
+/* The payload: NUL-terminated "key value\n" lines. */
+static int
+state_parse(struct queue_state *st, char *p)
+{
+	char *nl, *val;
+
+	memset(st, 0, sizeof(*st));
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			return -1;
+		*nl = '\0';
+		val = strchr(p, ' ');
+		if (val == NULL)
+			return -1;
+		*val++ = '\0';
+		if (state_field(st, p, val) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	return st->seq > 0 && st->expire > 0 ? 0 : -1;
+}
+
+int
+qfile_state_decode(struct queue_state *st, const char *slot)
+{
+	char payload[QFILE_SLOT], sum[20];
+
+	if (memcmp(slot, SLOT_MAGIC, sizeof(SLOT_MAGIC) - 1) != 0 ||
+	    slot[SLOT_PREFIX - 1] != '\n')
+		return -1;
+	snprintf(sum, sizeof(sum), "%016" PRIx64, qfile_fnv(slot +
+	    SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX, QFILE_FNV_INIT));
+	if (memcmp(slot + sizeof(SLOT_MAGIC) - 1, sum, 16) != 0)
+		return -1;
+	memcpy(payload, slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX);
+	payload[QFILE_SLOT - SLOT_PREFIX] = '\0';
+	return state_parse(st, payload);
+}
+
+int
+qfile_state_pick(const char *slot0, const char *slot1,
+    struct queue_state *st)
+{
+	struct queue_state a, b;
+	int ra = qfile_state_decode(&a, slot0);
+	int rb = qfile_state_decode(&b, slot1);
+
+	if (ra < 0 && rb < 0)
+		return -1;
+	if (rb < 0 || (ra == 0 && a.seq >= b.seq))
+		*st = a;
+	else
+		*st = b;
+	return 0;
+}

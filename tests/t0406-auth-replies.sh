@@ -1,0 +1,78 @@
+#!/bin/bash
+# t0406-auth-replies.sh -- how yubin maps the server's answer to AUTH
+# (tests/fake/fake_smtpd.py --fault AUTH=...): 535 -> 77 with the server's
+# text; 454 -> 75 (try again later); 534 and 538 -> 77 with a hint; and
+# nothing is sent after a refused AUTH (no MAIL FROM, nothing accepted).
+. "$(dirname "$0")/lib.sh"
+
+need_yubin
+need_cmd timeout
+need_aiosmtpd
+test_pki
+
+plan 19
+
+TOKEN=$(new_token)
+make_message "$SCRATCH/msg" "$TOKEN"
+
+# auth_case NAME FAULT: fake_smtpd.py answering AUTH with FAULT ("" for
+# none); sets RC ERR and MAILS (MAIL commands the server saw)
+auth_case() {
+    local name=$1 fault=$2 dir=$SCRATCH/$1
+    local -a f=()
+    [ -n "$fault" ] && f=(--fault "AUTH=$fault")
+    mkdir -p "$dir/save"
+    if ! start_bg "$name" "$PYTHON" "$TESTS_DIR/fake/fake_smtpd.py" \
+            --port 0 --tls starttls --cert "$TEST_CERT" --key "$TEST_KEY" \
+            --user alice:alice-pw --mechs PLAIN,LOGIN \
+            --save-dir "$dir/save" "${f[@]}"; then
+        RC=none ERR=/dev/null MAILS=none
+        return
+    fi
+    write_config "$dir/config" "host 127.0.0.1" "port $BG_PORT" \
+        "tls_trust_file $TEST_CA" "user alice" "password alice-pw" \
+        "auth plain" "from alice@example.test" "timeout 10"
+    run_yubin "$SCRATCH/msg" -v -C "$dir/config" rcpt@example.org
+    stop_bg "$BG_PID"
+    MAILS=$(cat "$dir"/save/conn-*.json 2>/dev/null | grep -c ' C MAIL FROM')
+}
+
+auth_case ok ""
+is "$RC" 0 "AUTH accepted: exit 0"
+is "$MAILS" 1 "AUTH accepted: the server saw MAIL FROM"
+
+auth_case r535 "535 5.7.8 Bad credentials (yubin test)"
+is "$RC" 77 "535: exit 77"
+like "$(cat "$ERR")" \
+    "^yubin: authentication \\(PLAIN\\) failed for user 'alice': 535 5\\.7\\.8 Bad credentials \\(yubin test\\)\$" \
+    "535: the message carries the server's text"
+is "$MAILS" 0 "535: no MAIL FROM reached the server"
+unlike "$(cat "$ERR")" '^yubin: --> MAIL' "535: no MAIL FROM sent"
+
+auth_case r454 "454 4.7.0 Temporary authentication failure (yubin test)"
+is "$RC" 75 "454: exit 75 (temporary)"
+like "$(cat "$ERR")" \
+    "^yubin: authentication \\(PLAIN\\) failed temporarily: 454 4\\.7\\.0 Temporary authentication failure \\(yubin test\\)\$" \
+    "454: 'failed temporarily' with the server's text"
+is "$MAILS" 0 "454: no MAIL FROM reached the server"
+
+auth_case r534 "534 5.7.9 Please log in with your web browser"
+is "$RC" 77 "534: exit 77"
+like "$(cat "$ERR")" "another mechanism or a log-in through its web site" \
+    "534: the message has a hint"
+like "$(cat "$ERR")" "534 5\\.7\\.9 Please log in with your web browser" \
+    "534: and the server's text"
+is "$MAILS" 0 "534: no MAIL FROM reached the server"
+
+auth_case r538 "538 5.7.11 Encryption required"
+is "$RC" 77 "538: exit 77"
+like "$(cat "$ERR")" "the server requires encryption" "538: the message has a hint"
+is "$MAILS" 0 "538: no MAIL FROM reached the server"
+
+auth_case r421 "421 4.7.0 going down"
+is "$RC" 75 "421 to AUTH: exit 75"
+is "$MAILS" 0 "421: no MAIL FROM reached the server"
+unlike "$(cat "$ERR")" 'alice-pw|AGFsaWNlAGFsaWNlLXB3' \
+    "421: the trace holds no password"
+
+done_testing

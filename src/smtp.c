@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "log.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -34,6 +35,8 @@ static const char *const smtp_state_names[] = {
 	[SMTP_STATE_QUIT] = "QUIT",
 	[SMTP_STATE_CLOSED] = "CLOSED",
 };
+
+static void smtp_free_ascii(struct smtp *s);
 
 const char *
 smtp_state_name(enum smtp_state st)
@@ -73,6 +76,7 @@ smtp_release(struct smtp *s)
 {
 	sasl_free(s->sasl);
 	s->sasl = NULL;
+	smtp_free_ascii(s);
 	dynbuf_release(&s->out);
 	dynbuf_release(&s->rcpt_errors);
 	free(s->pending);
@@ -379,9 +383,49 @@ smtp_check_addr(const struct smtp *s, const char *a, bool rcpt,
 			return error_set(err, ERR_DATAERR, "%s address "
 			    "contains a forbidden character (0x%02x)", what, c);
 	}
-	if (smtp_addr_8bit(a) && !(s->caps.ext & SMTP_EXT_SMTPUTF8))
-		return error_set(err, ERR_DATAERR, "%s address '%s' is not "
-		    "ASCII and the server does not support SMTPUTF8", what, a);
+	return 0;
+}
+
+static void
+smtp_free_ascii(struct smtp *s)
+{
+	for (size_t i = 0; i < s->nascii; i++)
+		free(s->ascii[i]);
+	free(s->ascii);
+	s->ascii = NULL;
+	s->nascii = 0;
+}
+
+static bool
+smtp_env_8bit(const struct envelope *env)
+{
+	bool eight = smtp_addr_8bit(env->from);
+
+	for (size_t i = 0; i < env->nrcpt && !eight; i++)
+		eight = smtp_addr_8bit(env->rcpt[i]);
+	return eight;
+}
+
+/*
+ * No SMTPUTF8: send the envelope with every domain as A-labels (RFC 5891);
+ * a UTF-8 local part has no ASCII form (ERR_DATAERR from address.c).
+ */
+static int
+smtp_to_ascii(struct smtp *s, const struct envelope *env)
+{
+	smtp_free_ascii(s);
+	s->ascii = xcalloc(env->nrcpt + 1, sizeof(*s->ascii));
+	for (size_t i = 0; i <= env->nrcpt; i++) {
+		const char *a = i == 0 ? env->from : env->rcpt[i - 1];
+
+		if (address_to_ascii(a, &s->ascii[i], &s->txn_err) < 0)
+			return -1;
+		s->nascii = i + 1;
+	}
+	s->ascii_env = *env;
+	s->ascii_env.from = s->ascii[0];
+	s->ascii_env.rcpt = (const char *const *)s->ascii + 1;
+	s->env = &s->ascii_env;
 	return 0;
 }
 
@@ -395,6 +439,9 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	for (size_t i = 0; i < env->nrcpt; i++)
 		if (smtp_check_addr(s, env->rcpt[i], true, &s->txn_err) < 0)
 			return -1;
+	if (smtp_env_8bit(env) && !(s->caps.ext & SMTP_EXT_SMTPUTF8) &&
+	    smtp_to_ascii(s, env) < 0)
+		return -1;
 	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
 		return error_set(&s->txn_err, ERR_DATAERR, "the message "
 		    "contains 8-bit data and the server does not support "
@@ -446,12 +493,10 @@ static void
 smtp_send_mail(struct smtp *s)
 {
 	const struct envelope *env = s->env;
-	bool utf8 = smtp_addr_8bit(env->from);
+	bool utf8 = smtp_env_8bit(env);
 	struct dynbuf p;
 
 	dynbuf_init(&p, 4096);
-	for (size_t i = 0; i < env->nrcpt && !utf8; i++)
-		utf8 = smtp_addr_8bit(env->rcpt[i]);
 	if (s->caps.ext & SMTP_EXT_SIZE)
 		dynbuf_printf(&p, " SIZE=%lld", (long long)s->info.size);
 	if (s->info.eightbit && (s->caps.ext & SMTP_EXT_8BITMIME))

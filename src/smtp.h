@@ -113,6 +113,9 @@ struct smtp {
 
 	/* current transaction */
 	const struct envelope *env;
+	struct envelope ascii_env;	/* env with A-label domains (IDN) */
+	char **ascii;			/* its strings: from, then rcpts */
+	size_t nascii;
 	struct smtp_msginfo info;
 	bool need_rset;			/* a failed transaction left state */
 	bool mail_queued;
@@ -152,7 +155,9 @@ enum smtp_action smtp_auth_start(struct smtp *s, const char *hostname,
 /*
  * Start a transaction (state must be READY). Checks every address (no CR,
  * LF, NUL, '<', '>', no leading '-', not empty for recipients); a bad one
- * fails the transaction with ERR_DATAERR before anything is sent. Refuses
+ * fails the transaction with ERR_DATAERR before anything is sent. A UTF-8
+ * address goes as is with SMTPUTF8 (RFC 6531); without it the domain is
+ * converted to A-labels (IDNA) and a UTF-8 local part is ERR_DATAERR. Refuses
  * locally (ERR_UNAVAILABLE) when the server's SIZE limit is smaller than
  * info->size. Queues RSET (if needed), MAIL, RCPTs and DATA, pipelined when
  * the server offers PIPELINING.

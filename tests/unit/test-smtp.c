@@ -328,6 +328,19 @@ test_local_refusals(void)
 		    "UTF-8 address with SMTPUTF8 -> parameter sent");
 		smtp_release(&s);
 	}
+	{
+		static const char *idn[] = { "joerg@ex\xc3\xa4mple.org" };
+		struct envelope env = { .from = "a@b\xc3\xbc.example",
+		    .rcpt = idn, .nrcpt = 1 };
+
+		ready(&s, "250-mx\n250 PIPELINING");
+		is_int(smtp_mail(&s, &env, &info), SMTP_ACT_READ,
+		    "UTF-8 domains without SMTPUTF8: sent");
+		is_str(sent(&s), "MAIL FROM:<a@xn--b-eha.example>\r\n"
+		    "RCPT TO:<joerg@xn--exmple-cua.org>\r\nDATA\r\n",
+		    "as A-labels, no SMTPUTF8 parameter");
+		smtp_release(&s);
+	}
 }
 
 static void

@@ -544,22 +544,7 @@ address_parse_list(const char *value, size_t len, const char *field,
 static const char *
 show(const char *s, char *buf, size_t size)
 {
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 8 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (n >= SHOW_MAX) {
-			n += (size_t)snprintf(buf + n, size - n, "...");
-			break;
-		}
-		if (ch < 0x20 || ch == 0x7f)
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
-		else
-			buf[n++] = (char)ch;
-	}
-	buf[n] = '\0';
-	return buf;
+	return util_show(s, SHOW_MAX, false, buf, size);
 }
 
 int

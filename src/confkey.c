@@ -164,22 +164,7 @@ confkey_error(const struct confkey_ctx *ctx, const char *fmt, ...)
 const char *
 confkey_show(const char *s, char *buf, size_t size)
 {
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 8 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (n >= CONFKEY_SHOW_MAX) {
-			n += (size_t)snprintf(buf + n, size - n, "...");
-			break;
-		}
-		if (ch < 0x20 || ch >= 0x7f || ch == '\\')
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
-		else
-			buf[n++] = (char)ch;
-	}
-	buf[n] = '\0';
-	return buf;
+	return util_show(s, CONFKEY_SHOW_MAX, true, buf, size);
 }
 
 /* ---------------------------------------------------------------- values */

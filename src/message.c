@@ -269,32 +269,6 @@ state_home(char *buf, size_t size)
 	return path_fmt(buf, size, "%s/.local/state", home);
 }
 
-/*
- * mkdir -p with mode 0700 for every component that is missing (chmod after
- * mkdir so that the umask does not matter). -1 with errno on failure.
- */
-static int
-mkdir_p(char *path)
-{
-	char *s, save;
-
-	for (s = path + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		save = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == 0)
-			(void)chmod(path, 0700);
-		else if (errno != EEXIST) {
-			*s = save;
-			return -1;
-		}
-		*s = save;
-		if (save == '\0')
-			return 0;
-	}
-}
-
 /* The directory must be ours: a real directory (no symlink), our uid. */
 static int
 check_private_dir(const char *path, struct error *err)
@@ -338,7 +312,7 @@ message_spool_dir(char *buf, size_t size, struct error *err)
 
 	if (state_home(home, sizeof(home)) < 0 ||
 	    path_fmt(path, sizeof(path), "%s/yubin/queue/tmp", home) < 0 ||
-	    mkdir_p(path) < 0)
+	    util_mkdir_p(path) < 0)
 		return spool_dir_fallback(buf, size, err);
 	if (check_private_dir(path, err) < 0)
 		return -1;

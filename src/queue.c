@@ -106,29 +106,6 @@ queue_default_dir(char *buf, size_t size, struct error *err)
 	return 0;
 }
 
-/* mkdir -p, mode 0700 for what it creates; -1 with errno. */
-static int
-mkdir_p(char *path)
-{
-	char *s, save;
-
-	for (s = path + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		save = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == 0)
-			(void)chmod(path, 0700);
-		else if (errno != EEXIST) {
-			*s = save;
-			return -1;
-		}
-		*s = save;
-		if (save == '\0')
-			return 0;
-	}
-}
-
 /* fd is a directory we own that nobody else may write to. */
 static int
 check_dir(int fd, const char *path, const char *sub, struct error *err)
@@ -188,7 +165,7 @@ queue_open(struct queue *q, const char *path, struct error *err)
 	}
 	q->path = xstrdup(path);
 	if (util_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf) ||
-	    mkdir_p(buf) < 0)
+	    util_mkdir_p(buf) < 0)
 		return error_set(err, ERR_CANTCREAT, "cannot create queue "
 		    "directory '%s': %s", path, strerror(errno));
 	q->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -139,6 +140,51 @@ bool
 util_strcaseeq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
+}
+
+const char *
+util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 8 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (n >= max) {
+			n += (size_t)snprintf(buf + n, size - n, "...");
+			break;
+		}
+		if (ch < 0x20 || ch == 0x7f ||
+		    (ascii_only && (ch > 0x7f || ch == '\\')))
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	if (size > 0)
+		buf[n] = '\0';
+	return buf;
+}
+
+int
+util_mkdir_p(char *path)
+{
+	char *s, save;
+
+	for (s = path + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		save = *s;
+		*s = '\0';
+		if (mkdir(path, 0700) == 0)
+			(void)chmod(path, 0700);
+		else if (errno != EEXIST) {
+			*s = save;
+			return -1;
+		}
+		*s = save;
+		if (save == '\0')
+			return 0;
+	}
 }
 
 long long

@@ -34,6 +34,21 @@ int util_parse_long(const char *s, long min, long max, long *out);
 /* Case-insensitive ASCII compare of at most n bytes; true if equal. */
 bool util_strcaseeq(const char *a, const char *b);
 
+/*
+ * s made safe to quote in a message: control bytes (and, with ascii_only,
+ * bytes >= 0x7f and backslashes) as \xNN, cut with "..." after max bytes.
+ * Returns buf.
+ */
+const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
+    size_t size);
+
+/*
+ * mkdir -p: every missing component is created with mode 0700 (chmod after
+ * mkdir, so the umask does not matter). -1 with errno on failure. path is
+ * modified during the call and restored.
+ */
+int util_mkdir_p(char *path);
+
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
 

@@ -4,13 +4,16 @@
 #
 #   bench/compare.sh [-n RUNS] [-c CASES]
 #     -n RUNS   runs per tool and case (default 5; one extra warm-up run each)
-#     -c CASES  comma-separated subset of: small,row20,big-sink,big-fake
-#               (default: all)
+#     -c CASES  comma-separated subset of: small,row20,big-sink,big-fake,
+#               queue200 (default: all)
 #   Environment: YUBIN (default src/yubin), MSMTP (default msmtp in PATH),
-#                BIG_MB (size of the big message, default 100)
+#                BIG_MB (size of the big message, default 100),
+#                QUEUE_N (messages of the queue200 case, default 200)
 #
 # Cases (both tools get the same config file: host localhost, the test CA,
-# alice / alice-pw, tls on, STARTTLS, auth on, timeout 60):
+# alice / alice-pw, tls on, STARTTLS, auth on, timeout 60; yubin runs with
+# a private XDG_STATE_HOME, and a yubin run that queued instead of sending
+# counts as failed):
 #   small     one small message end to end: Postfix on 587, STARTTLS + AUTH,
 #             delivered to the Maildir
 #   row20     20 small messages in a row (one process each), same server
@@ -18,17 +21,25 @@
 #             proxying to smtp-sink, which discards it
 #   big-fake  the same message to tests/fake/fake_smtpd.py --discard
 #             (STARTTLS + AUTH; measures the client, not Postfix)
+#   queue200  QUEUE_N small messages queued by yubin while the server is down
+#             ("queue on-failure", a closed port), made due (--queue-retry),
+#             the config repointed at tests/fake/fake_smtpd.py (STARTTLS +
+#             AUTH, --fast-data --save-dir, a fresh server per run); then ONE
+#             "yubin -q" is timed, against QUEUE_N msmtp runs sending the same
+#             messages to a fresh server. "conns" is the number of
+#             connections that server saw (conn-*.json); yubin's must be 1,
+#             and every message must have been accepted.
 # Measured with /usr/bin/time: wall seconds, user+sys CPU seconds, peak RSS.
 # Needs root (it starts tests/server/start.sh).
 set -u
 
 RUNS=5
-CASES=small,row20,big-sink,big-fake
+CASES=small,row20,big-sink,big-fake,queue200
 while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
     c) CASES=$OPTARG ;;
-    *) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 64 ;;
+    *) sed -n '2,36s/^# \{0,1\}//p' "$0"; exit 64 ;;
     esac
 done
 case $RUNS in '' | *[!0-9]* | 0) echo "compare.sh: -n needs a number > 0" >&2; exit 64 ;; esac
@@ -38,6 +49,7 @@ YUBIN=${YUBIN:-$top/src/yubin}
 MSMTP=${MSMTP:-$(command -v msmtp)}
 PYTHON=/usr/bin/python3
 BIG_MB=${BIG_MB:-100}
+QUEUE_N=${QUEUE_N:-200}
 STATE_DIR=${STATE_DIR:-${TMPDIR:-/tmp}/yubin-testenv}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -49,9 +61,14 @@ fi
 [ "$(id -u)" = 0 ] || die "needs root (for the Postfix test server)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/yubin-bench.XXXXXX") || die "mktemp failed"
-fake_pid=
+# yubin's spool and queue: private to this run, never the user's
+export XDG_STATE_HOME=$work/state
+fake_pids=()
 cleanup() {
-    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
+    local p
+    for p in "${fake_pids[@]}"; do
+        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
     # delete what the benchmark delivered to the test Maildir
     if [ -n "${SMTP_MAILDIR:-}" ] && [ -d "$SMTP_MAILDIR/new" ]; then
         find "$SMTP_MAILDIR/new" -type f -newer "$work/stamp" \
@@ -114,20 +131,38 @@ with open(path, "wb") as f:
 EOF
 fi
 
-if want big-fake; then
+# fake_start NAME ARGS...: tests/fake/fake_smtpd.py (STARTTLS + AUTH) in the
+# background; sets fake_pid and fport
+fake_start() {
+    local name=$1
+    shift
     "$PYTHON" "$top/tests/fake/fake_smtpd.py" --port 0 --tls starttls \
         --cert "$SMTP_SERVER_CERT" --key "$SMTP_SERVER_KEY" \
-        --user alice:alice-pw --discard > "$work/fake.out" 2> "$work/fake.err" &
+        --user alice:alice-pw "$@" > "$work/$name.out" 2> "$work/$name.err" &
     fake_pid=$!
+    fake_pids+=("$fake_pid")
     for _ in $(seq 100); do
-        grep -q '^READY' "$work/fake.out" 2>/dev/null && break
+        grep -q '^READY' "$work/$name.out" 2>/dev/null && break
         sleep 0.1
     done
-    fport=$(awk '/^READY/ { print $3 }' "$work/fake.out")
-    [ -n "$fport" ] || { cat "$work/fake.err" >&2; die "fake_smtpd.py did not start"; }
-    config "$work/fake.conf" "$fport"
+    fport=$(awk '/^READY/ { print $3 }' "$work/$name.out")
+    [ -n "$fport" ] || { cat "$work/$name.err" >&2; die "fake_smtpd.py did not start"; }
+}
+
+fake_stop() {  # pid
+    kill "$1" 2>/dev/null && wait "$1" 2>/dev/null
+}
+
+# fake_config FILE PORT: the config for a fake server
+fake_config() {
+    config "$1" "$2"
     # localhost may resolve to ::1 first; the fake listens on 127.0.0.1 only
-    sed -i 's/^host localhost$/host 127.0.0.1/' "$work/fake.conf"
+    sed -i 's/^host localhost$/host 127.0.0.1/' "$1"
+}
+
+if want big-fake; then
+    fake_start fake --discard
+    fake_config "$work/fake.conf" "$fport"
 fi
 
 # ------------------------------------------------ measuring
@@ -135,12 +170,18 @@ fi
 # appends "wall cpu rss" to OUT, or returns 1
 one() {
     local tool=$1 conf=$2 msg=$3 count=$4 out=$5
+    # shellcheck disable=SC2016
     if ! timeout 900 /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
             bash -c 'for ((i = 0; i < $3; i++)); do
                          "$0" -C "$1" rcpt@example.org < "$2" || exit 1
                      done' "$tool" "$conf" "$msg" "$count" \
             > /dev/null 2> "$work/err"; then
         echo "  $(basename "$tool") failed:" >&2
+        sed 's/^/    /' "$work/err" | head -n 5 >&2
+        return 1
+    fi
+    if grep -q 'message queued as' "$work/err"; then
+        echo "  $(basename "$tool") queued the message instead of sending it:" >&2
         sed 's/^/    /' "$work/err" | head -n 5 >&2
         return 1
     fi
@@ -160,6 +201,11 @@ ratio() {
         if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
 
+# row CASE TOOL WALL CPU RSS [CONNS]
+row() {
+    printf '%-34s %-6s %9s %9s %10s %6s\n' "$1" "$2" "$3" "$4" "$5" "${6:--}" >> "$work/report"
+}
+
 # bench CASE CONF MSG COUNT
 bench() {
     local name=$1 conf=$2 msg=$3 count=$4 r t
@@ -176,26 +222,183 @@ bench() {
             fi
         done
     done
-    local yw yc ym mw mc mm
-    yw=$(median 1 "$work/$name.yubin") yc=$(median 2 "$work/$name.yubin")
-    ym=$(median 3 "$work/$name.yubin")
-    mw=$(median 1 "$work/$name.msmtp") mc=$(median 2 "$work/$name.msmtp")
-    mm=$(median 3 "$work/$name.msmtp")
-    printf '%-34s %-6s %9s %9s %10s\n' "$name" yubin "$yw" "$yc" "$ym" >> "$work/report"
-    printf '%-34s %-6s %9s %9s %10s\n' "" msmtp "$mw" "$mc" "$mm" >> "$work/report"
-    printf '%-34s %-6s %9s %9s %10s\n' "" ratio "$(ratio "$yw" "$mw")" \
-        "$(ratio "$yc" "$mc")" "$(ratio "$ym" "$mm")" >> "$work/report"
+    report "$name" "$work/$name.yubin" "$work/$name.msmtp"
 }
 
-printf '%-34s %-6s %9s %9s %10s\n' case tool wall/s cpu/s rss/KiB > "$work/report"
+# report CASE YUBIN_FILE MSMTP_FILE: median rows (a 4th column is conns)
+report() {
+    local yw yc ym yn mw mc mm mn
+    yw=$(median 1 "$2") yc=$(median 2 "$2") ym=$(median 3 "$2")
+    mw=$(median 1 "$3") mc=$(median 2 "$3") mm=$(median 3 "$3")
+    yn=- mn=-
+    if awk 'NF >= 4 { f = 1 } END { exit !f }' "$2" 2>/dev/null; then
+        yn=$(median 4 "$2") mn=$(median 4 "$3")
+    fi
+    row "$1" yubin "$yw" "$yc" "$ym" "$yn"
+    row "" msmtp "$mw" "$mc" "$mm" "$mn"
+    row "" ratio "$(ratio "$yw" "$mw")" "$(ratio "$yc" "$mc")" \
+        "$(ratio "$ym" "$mm")" "$(ratio "$yn" "$mn")"
+}
+
+# ------------------------------------------------ queue200
+# QUEUE_N small messages (distinct Message-IDs); both tools send these.
+q_messages() {
+    local i
+    mkdir -p "$work/q"
+    for ((i = 1; i <= QUEUE_N; i++)); do
+        printf '%s\n' 'From: Alice <alice@example.test>' 'To: rcpt@example.org' \
+            'Date: Mon, 02 Jan 2023 03:04:05 +0000' \
+            "Message-ID: <$token.q$i@example.test>" "Subject: bench queue $i" \
+            "X-Yubin-Bench: $token" '' "Queued message $i." > "$work/q/$i.msg"
+    done
+}
+
+# a TCP port on 127.0.0.1 that nothing listens on (bound, then let go)
+closed_port() {
+    "$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# q_seen DIR: "ACCEPTED CONNECTIONS" as fake_smtpd.py --save-dir recorded
+# them: messages answered 2xx, and connections (conn-*.json is written when
+# a connection closes: wait for as many as the messages name)
+q_seen() {
+    "$PYTHON" - "$1" <<'EOF'
+import glob, json, os, sys, time
+d = sys.argv[1]
+acc, named = 0, set()
+for f in glob.glob(os.path.join(d, "[0-9]*.json")):
+    with open(f) as fh:
+        m = json.load(fh)
+    acc += bool(m.get("accepted"))
+    named.add(m.get("connection"))
+for _ in range(100):
+    conns = len(glob.glob(os.path.join(d, "conn-*.json")))
+    if conns >= len(named):
+        break
+    time.sleep(0.05)
+print(acc, max(conns, len(named)))
+EOF
+}
+
+# q_fail WHAT FILE: say why a queue200 run failed
+q_fail() {
+    echo "  queue200: $1" >&2
+    [ -n "${2:-}" ] && [ -s "$2" ] && sed 's/^/    /' "$2" | head -n 8 >&2
+    return 1
+}
+
+# q_yubin OUT: queue QUEUE_N messages with the server down, then time ONE
+# "yubin -q"; appends "wall cpu rss connections" to OUT
+q_yubin() {
+    local out=$1 st=$work/qstate conf=$work/q-yubin.conf i id n seen
+    rm -rf "$st" "$work/qsave"
+    mkdir -p "$st" "$work/qsave"
+    fake_config "$conf" "$(closed_port)"
+    echo "queue on-failure" >> "$conf"
+    : > "$work/q-enqueue.err"
+    for ((i = 1; i <= QUEUE_N; i++)); do
+        XDG_STATE_HOME=$st "$YUBIN" -C "$conf" rcpt@example.org \
+            < "$work/q/$i.msg" 2>> "$work/q-enqueue.err" ||
+            { q_fail "enqueueing message $i failed" "$work/q-enqueue.err"; return 1; }
+    done
+    n=$(grep -c 'message queued as' "$work/q-enqueue.err")
+    [ "$n" = "$QUEUE_N" ] ||
+        { q_fail "$n of $QUEUE_N messages queued" "$work/q-enqueue.err"; return 1; }
+    # due now rather than in a minute (the first retry)
+    XDG_STATE_HOME=$st "$YUBIN" -bp --json |
+        "$PYTHON" -c 'import json, sys
+for line in sys.stdin:
+    print(json.loads(line)["id"])' > "$work/q-ids"
+    while read -r id; do
+        XDG_STATE_HOME=$st "$YUBIN" --queue-retry "$id" 2>> "$work/q-enqueue.err" ||
+            { q_fail "--queue-retry $id failed" "$work/q-enqueue.err"; return 1; }
+    done < "$work/q-ids"
+    fake_start qfake --fast-data --save-dir "$work/qsave"
+    # the queue keeps the config's path: the messages follow the new port
+    sed -i "s/^port .*/port $fport/" "$conf"
+    if ! XDG_STATE_HOME=$st timeout 900 /usr/bin/time -f '%e %U %S %M' \
+            -o "$work/time" "$YUBIN" -q > /dev/null 2> "$work/err"; then
+        fake_stop "$fake_pid"
+        q_fail "yubin -q failed" "$work/err"
+        return 1
+    fi
+    [ -s "$work/err" ] && q_fail "yubin -q said:" "$work/err"
+    seen=$(q_seen "$work/qsave")
+    fake_stop "$fake_pid"
+    n=$(XDG_STATE_HOME=$st "$YUBIN" -bp --json | wc -l)
+    [ "$n" = 0 ] || { q_fail "$n messages still queued after yubin -q"; return 1; }
+    [ "${seen% *}" = "$QUEUE_N" ] ||
+        { q_fail "the server accepted ${seen% *} of $QUEUE_N messages"; return 1; }
+    if [ "${seen#* }" != 1 ]; then
+        echo "  queue200: yubin -q used ${seen#* } connections (want 1)" >&2
+        q_bad=1
+    fi
+    tail -n 1 "$work/time" |
+        awk -v c="${seen#* }" '{ printf "%s %.3f %s %s\n", $1, $2 + $3, $4, c }' >> "$out"
+}
+
+# q_msmtp OUT: QUEUE_N msmtp runs, one per message, to a fresh server
+q_msmtp() {
+    local out=$1 conf=$work/q-msmtp.conf seen
+    rm -rf "$work/qsave"
+    mkdir -p "$work/qsave"
+    fake_start qfake --fast-data --save-dir "$work/qsave"
+    fake_config "$conf" "$fport"
+    # shellcheck disable=SC2016
+    if ! timeout 900 /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+            bash -c 'for ((i = 1; i <= $2; i++)); do
+                         "$0" -C "$1" rcpt@example.org < "$3/$i.msg" || exit 1
+                     done' "$MSMTP" "$conf" "$QUEUE_N" "$work/q" \
+            > /dev/null 2> "$work/err"; then
+        fake_stop "$fake_pid"
+        q_fail "msmtp failed" "$work/err"
+        return 1
+    fi
+    seen=$(q_seen "$work/qsave")
+    fake_stop "$fake_pid"
+    [ "${seen% *}" = "$QUEUE_N" ] ||
+        { q_fail "the server accepted ${seen% *} of $QUEUE_N messages from msmtp"; return 1; }
+    tail -n 1 "$work/time" |
+        awk -v c="${seen#* }" '{ printf "%s %.3f %s %s\n", $1, $2 + $3, $4, c }' >> "$out"
+}
+
+queue200() {
+    local name="$QUEUE_N queued: 1 -q / $QUEUE_N msmtp" r
+    echo "running queue200 ($RUNS runs + 1 warm-up per tool) ..." >&2
+    q_messages
+    : > "$work/q.yubin"
+    : > "$work/q.msmtp"
+    for ((r = 0; r <= RUNS; r++)); do
+        if [ "$r" = 0 ]; then
+            q_yubin /dev/null
+            q_msmtp /dev/null
+        else
+            q_yubin "$work/q.yubin"
+            q_msmtp "$work/q.msmtp"
+        fi
+    done
+    report "$name" "$work/q.yubin" "$work/q.msmtp"
+}
+
+q_bad=0
+row case tool wall/s cpu/s rss/KiB conns
 want small && bench "small, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 1
 want row20 && bench "20 in a row, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 20
 want big-sink && bench "${BIG_MB} MB, 10591 Postfix->smtp-sink" "$work/sink.conf" "$work/big.msg" 1
 want big-fake && bench "${BIG_MB} MB, fake_smtpd --discard" "$work/fake.conf" "$work/big.msg" 1
+want queue200 && queue200
 
 echo
 echo "yubin: $YUBIN"
 echo "msmtp: $MSMTP ($("$MSMTP" --version | head -n 1))"
 echo "medians of $RUNS runs; ratio = yubin / msmtp (below 1: yubin better)"
+echo "conns: connections the server saw (queue200 only; yubin's must be 1)"
 echo
 cat "$work/report"
+if [ "$q_bad" = 1 ]; then
+    echo "compare.sh: yubin -q did not send the queue over one connection" >&2
+    exit 1
+fi

@@ -139,6 +139,14 @@ opt_json(struct options *o, const char *name, const char *arg,
 }
 
 static int
+opt_force(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->force = true;
+	return 0;
+}
+
+static int
 opt_queue_remove(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
@@ -324,6 +332,7 @@ static const struct cli_long {
 	{ "flush", false, opt_queue },
 	{ "queue-list", false, opt_queue_list },
 	{ "json", false, opt_json },
+	{ "force", false, opt_force },
 	{ "queue-remove", true, opt_queue_remove },
 	{ "queue-retry", true, opt_queue_retry },
 };
@@ -454,7 +463,7 @@ cli_usage(FILE *f)
 	    "       yubin -bv [-C file] [-a account] recipient...\n"
 	    "       yubin --store-password | --forget-password "
 	    "[-C file] [-a account]\n"
-	    "       yubin -q | -bp [--json] | --queue-remove ID | "
+	    "       yubin -q [--force] | -bp [--json] | --queue-remove ID | "
 	    "--queue-retry ID\n"
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
@@ -475,6 +484,12 @@ cli_usage(FILE *f)
 	    "  --store-password        store the account's password in the "
 	    "keyring\n"
 	    "  --forget-password       remove it from the keyring\n"
+	    "  -q, --flush [--force]   send the queued messages that are due "
+	    "(--force: all)\n"
+	    "  -bp, --queue-list [--json]  list the queue\n"
+	    "  --queue-remove ID       delete a queued message\n"
+	    "  --queue-retry ID        make a queued (or failed) message due "
+	    "now\n"
 	    "  --                      all further arguments are recipients\n"
 	    "Accepted and ignored: -oX -BX -bm -G -U -h -L -O -m "
 	    "-n.\n", f);

@@ -42,6 +42,7 @@ struct options {
 	size_t nrcpt;
 	const char *queue_id;		/* --queue-remove / --queue-retry */
 	bool json;			/* --json */
+	bool force;			/* --force: -q sends what is not due */
 };
 
 /*

@@ -194,7 +194,8 @@ flush_background(const struct envelope_job *j, const char *config)
 static int
 queue_mode(const struct options *o, struct error *err)
 {
-	struct flush_opts fo = { .lock_wait_ms = 60 * 1000 };
+	struct flush_opts fo = { .lock_wait_ms = 60 * 1000,
+	    .force = o->force };
 	struct flush_stats st;
 	struct queue q;
 	long long now = (long long)time(NULL);

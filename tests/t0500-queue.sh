@@ -264,4 +264,20 @@ run_yubin /dev/null --queue-list --json
 like "$(cat "$OUT")" '"from":"","rcpt":\["alice@example.test"\]' \
     "the report to the sender waits in the queue (server down)"
 
+# ------------------------------------------------ -q --force
+config force "$DOWN"
+run_yubin "$SCRATCH/msg" -C "$SCRATCH/force/config" "force-$TOKEN@example.org"
+ID=$(queued_id)
+fake force || bail_out "fake_smtpd.py does not start"
+repoint force "$BG_PORT"
+run_yubin /dev/null -q
+check "-q: a message whose retry time has not come stays" \
+    test -f "$Q/msg/$ID"
+is "$(accepted "$SCRATCH/force/save")" 0 "-q: nothing sent early"
+run_yubin /dev/null -q --force
+is "$RC" 0 "-q --force: exit 0"
+check "-q --force: sent and gone from the queue" test ! -e "$Q/msg/$ID"
+is "$(accepted "$SCRATCH/force/save")" 1 "-q --force: delivered once"
+stop_bg "$FAKE_PID"
+
 done_testing

@@ -249,6 +249,9 @@ test_errors(void)
 	is_int(O.mode, CLI_MODE_FLUSH, "-q: flush");
 	is_int(PARSE("--flush"), 0, "--flush parses");
 	is_int(O.mode, CLI_MODE_FLUSH, "--flush: flush");
+	ok(!O.force, "--flush: not forced");
+	is_int(PARSE("-q", "--force"), 0, "-q --force parses");
+	ok(O.mode == CLI_MODE_FLUSH && O.force, "-q --force: everything");
 	is_int(PARSE("-bv", "r"), 0, "-bv parses");
 	is_int(O.mode, CLI_MODE_VERIFY, "-bv: verify mode");
 	usage_has(PARSE("-N", "sometimes"), "expected NEVER", "-N bad");

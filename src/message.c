@@ -464,7 +464,17 @@ struct spool {
 	struct dynbuf hdr;
 	struct headers_scan scan;
 	bool hdr_nul;			/* a field written holds a NUL byte */
+	bool hdr_8bit;			/* a field written has a byte >= 0x80 */
 };
+
+static bool
+has_8bit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return true;
+	return false;
+}
 
 /* Body bytes to the file, NUL bytes dropped when asked. */
 static int
@@ -490,6 +500,8 @@ write_fields(struct spool *sp, const struct headers *h, struct error *err)
 	for (size_t i = 0; i < h->n; i++) {
 		if (memchr(h->f[i].raw, '\0', h->f[i].len) != NULL)
 			sp->hdr_nul = true;
+		if (has_8bit(h->f[i].raw, h->f[i].len))
+			sp->hdr_8bit = true;
 		if (spool_write(sp->m, h->f[i].raw, h->f[i].len, err) < 0)
 			return -1;
 	}
@@ -603,7 +615,9 @@ spool_commit(struct spool *sp, const struct crlf *c, struct error *err)
 	if (lseek(m->fd, 0, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind spool file "
 		    "'%s': %s", m->path, strerror(errno));
-	m->eightbit = c->eightbit;
+	/* the fields yubin wrote (an added From:) count too */
+	m->eightbit = c->eightbit || sp->hdr_8bit;
+	m->utf8_header = sp->hdr_8bit;
 	m->has_nul = sp->o->strip_nul ? sp->hdr_nul : c->has_nul;
 	m->max_line = c->max_line;
 	return 0;

@@ -23,6 +23,8 @@ struct message {
 				   spool; after the envelope in a queue file) */
 	off_t size;		/* message bytes (canonical CRLF form) */
 	bool eightbit;		/* some byte >= 0x80 */
+	bool utf8_header;	/* some header field has a byte >= 0x80
+				   (RFC 6532: wants SMTPUTF8) */
 	bool has_nul;		/* some NUL byte */
 	size_t max_line;	/* longest line in octets, without CRLF */
 	bool keep;		/* do not unlink on release (queued) */

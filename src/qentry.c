@@ -664,5 +664,6 @@ queue_entry_message(const struct queue_entry *e, struct message *m)
 	m->offset = e->body_off;
 	m->size = (off_t)e->size;
 	m->eightbit = e->eightbit;
+	m->utf8_header = e->utf8_header;
 	m->keep = true;
 }

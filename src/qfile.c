@@ -108,7 +108,8 @@ qfile_header_build(const struct queue_entry *e, struct dynbuf *out,
 	    hdr_add_opt(out, "envid", e->dsn_envid, why, whysize) < 0 ||
 	    hdr_add(out, "size", num, why, whysize) < 0 ||
 	    hdr_add(out, "eightbit", e->eightbit ? "1" : "0", why,
-	    whysize) < 0)
+	    whysize) < 0 || (e->utf8_header &&
+	    hdr_add(out, "utf8header", "1", why, whysize) < 0))
 		return -1;
 	snprintf(sum, sizeof(sum), "%016" PRIx64,
 	    qfile_fnv(out->data, out->len, QFILE_FNV_INIT));
@@ -157,7 +158,9 @@ hdr_number(struct queue_entry *e, const char *key, const char *val,
 	else if (strcmp(key, "size") == 0)
 		e->size = v;
 	else if (v > 1)
-		return why_set(why, whysize, "bad 'eightbit' value");
+		return why_set(why, whysize, "bad '%s' value", key);
+	else if (strcmp(key, "utf8header") == 0)
+		e->utf8_header = v == 1;
 	else
 		e->eightbit = v == 1;
 	return 0;
@@ -173,7 +176,7 @@ hdr_field(struct queue_entry *e, const char *key, const char *val,
 		return 0;
 	}
 	if (strcmp(key, "created") == 0 || strcmp(key, "size") == 0 ||
-	    strcmp(key, "eightbit") == 0)
+	    strcmp(key, "eightbit") == 0 || strcmp(key, "utf8header") == 0)
 		return hdr_number(e, key, val, why, whysize);
 	if (strcmp(key, "rcpt") == 0) {
 		e->rcpt = xrealloc(e->rcpt, (e->nrcpt + 1) * sizeof(*e->rcpt));

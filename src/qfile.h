@@ -13,6 +13,7 @@
  *			  notify|return|envid VALUE	(DSN, optional)
  *			  size OCTETS
  *			  eightbit 0|1
+ *			  utf8header 1	(only when set)
  *			  end FNV		(FNV-1a 64 of every byte above)
  *	[S, S+1024)	state slot 0, S = H rounded up to 512
  *	[S+1024, S+2048) state slot 1

@@ -358,6 +358,7 @@ new_entry(struct queue_entry *e, const struct queue_new *n, long long now)
 	e->dsn_envid = env->dsn_envid ? xstrdup(env->dsn_envid) : NULL;
 	e->size = (long long)n->msg->size;
 	e->eightbit = n->msg->eightbit;
+	e->utf8_header = n->msg->utf8_header;
 }
 
 /* The state of a new entry: due now, or after its failed first attempt. */

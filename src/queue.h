@@ -104,6 +104,7 @@ struct queue_entry {
 	char *dsn_notify, *dsn_return, *dsn_envid;	/* or NULL */
 	long long size;			/* message bytes */
 	bool eightbit;
+	bool utf8_header;		/* header fields hold UTF-8 */
 	/* layout */
 	off_t slot_off;			/* two state slots */
 	off_t body_off;			/* message bytes */

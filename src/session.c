@@ -280,7 +280,8 @@ int
 session_send(struct session *s, const struct envelope *env,
     struct message *m, struct error *err)
 {
-	struct smtp_msginfo info = { .size = m->size, .eightbit = m->eightbit };
+	struct smtp_msginfo info = { .size = m->size, .eightbit = m->eightbit,
+	    .utf8_header = m->utf8_header };
 	enum smtp_action end;
 
 	if (!s->usable)

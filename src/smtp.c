@@ -493,7 +493,8 @@ static void
 smtp_send_mail(struct smtp *s)
 {
 	const struct envelope *env = s->env;
-	bool utf8 = smtp_env_8bit(env);
+	bool utf8 = smtp_env_8bit(env) || (s->info.utf8_header &&
+	    (s->caps.ext & SMTP_EXT_SMTPUTF8));
 	struct dynbuf p;
 
 	dynbuf_init(&p, 4096);

@@ -90,6 +90,7 @@ struct envelope {
 struct smtp_msginfo {
 	off_t size;		/* octets as sent (canonical CRLF form) */
 	bool eightbit;
+	bool utf8_header;	/* SMTPUTF8 on MAIL when the server has it */
 };
 
 enum smtp_cmd {

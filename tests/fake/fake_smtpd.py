@@ -27,7 +27,9 @@ EHLO:  --advertise PIPELINING,8BITMIME,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES,CHUNKIN
        refused with 555; BDAT is refused with 500 unless CHUNKING is listed
        (BDAT is implemented).  --size N sets the SIZE value / limit.
        A client that pipelines without PIPELINING being advertised is recorded
-       ("pipelining_violation") in the session JSON.
+       ("pipelining_violation") in the session JSON.  Every command read while
+       more client lines were already waiting is recorded as [VERB, LINES] in
+       "pipelined" (MAIL with 3 lines waiting: RCPT, RCPT, DATA sent in one go).
 FAULTS: --fault STAGE[#N]=ACTION  (repeatable)
        STAGE  CONNECT (the greeting) EHLO HELO STARTTLS AUTH MAIL RCPT DATA (reply to
               the DATA command) DATA_END (reply after the final dot / BDAT LAST)
@@ -110,6 +112,7 @@ class FakeSMTP(SMTP):
         self.msg_nos = []
         self.t0 = time.monotonic()
         self.pipelining_violation = False
+        self.pipelined = []        # [verb, complete lines already waiting]
         self._dropped = False
         self._greeted = False
         self._bdat = None
@@ -125,6 +128,16 @@ class FakeSMTP(SMTP):
     def _pending_input(self):
         buf = getattr(self._reader, "_buffer", b"")
         return len(buf) > 0
+
+    def _note_pipelined(self, name):
+        """Record a command read while further client lines were already waiting
+        (they were sent before this command's reply).  Not for BDAT: its chunk
+        follows it in the same write."""
+        if name == "BDAT":
+            return
+        n = bytes(getattr(self._reader, "_buffer", b"")).count(b"\n")
+        if n:
+            self.pipelined.append([name, n])
 
     async def push(self, status):
         if self._dropped:
@@ -172,6 +185,7 @@ class FakeSMTP(SMTP):
             with open(os.path.join(self.cfg.save_dir, f"conn-{self.conn_no:04d}.json"), "w") as f:
                 json.dump({"connection": self.conn_no, "messages": self.msg_nos,
                            "pipelining_violation": self.pipelining_violation,
+                           "pipelined": self.pipelined,
                            "transcript": self.events}, f, indent=1)
         super().connection_lost(error)
 
@@ -205,6 +219,7 @@ class FakeSMTP(SMTP):
     def _wrap(self, name, meth):
         async def wrapped(arg):
             self.ev("C", name if arg is None else f"{name} {arg}")
+            self._note_pipelined(name)
             if name == "BDAT" and "CHUNKING" not in self.cfg.advertise:
                 return await self.push('500 Error: command "BDAT" not recognized')
             act = self.fault_action(name)
@@ -418,6 +433,7 @@ class Handler:
             "reply": status,
             "accepted": status.startswith("2"),
             "pipelining_violation": server.pipelining_violation,
+            "pipelined": list(server.pipelined),
             "transcript": server.events,
         }
         with open(base + ".json", "w") as f:

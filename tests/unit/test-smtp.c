@@ -163,7 +163,7 @@ test_pipelining(void)
 	struct smtp s;
 
 	ready(&s, "250-mx\n250-PIPELINING\n250 8BITMIME");
-	smtp_mail(&s, &env2, &(struct smtp_msginfo){ 10, true });
+	smtp_mail(&s, &env2, &(struct smtp_msginfo){ .size = 10, .eightbit = true });
 	is_str(sent(&s), "MAIL FROM:<alice@example.test> BODY=8BITMIME\r\n"
 	    "RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\n"
 	    "DATA\r\n", "MAIL, RCPTs and DATA in one write");
@@ -442,7 +442,7 @@ test_extensions(void)
 	smtp_release(&s);
 
 	ready(&s, "250 mx");
-	is_int(smtp_mail(&s, &env2, &(struct smtp_msginfo){ 10, true }),
+	is_int(smtp_mail(&s, &env2, &(struct smtp_msginfo){ .size = 10, .eightbit = true }),
 	    SMTP_ACT_READY, "8-bit message, no 8BITMIME: refused locally");
 	is_int(s.txn_err.kind, ERR_DATAERR, "as 65");
 	ok(strstr(s.txn_err.message, "8BITMIME") != NULL, "says why");

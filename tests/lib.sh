@@ -347,6 +347,20 @@ test_pki() {
     TEST_CA=$d/ca.crt TEST_CERT=$d/server.crt TEST_KEY=$d/server.key
 }
 
+# fake_accepted DIR: how many messages fake_smtpd.py (--save-dir DIR)
+# answered 2xx to, from its NNNN.json transcripts
+fake_accepted() {
+    "$PYTHON" - "$1" <<'EOF'
+import glob, json, os, sys
+n = 0
+for f in glob.glob(os.path.join(sys.argv[1], "[0-9]*.json")):
+    with open(f) as fh:
+        if json.load(fh).get("accepted"):
+            n += 1
+print(n)
+EOF
+}
+
 # ---------------------------------------------------------------- configs
 # write_config FILE LINE...: a config file with one account "test" (the
 # default account), "queue off" unless a LINE says otherwise (a test that

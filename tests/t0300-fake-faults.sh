@@ -43,15 +43,7 @@ fake() {
 
 # accepted DIR: how many messages the fake server answered 2xx to
 accepted() {
-    "$PYTHON" - "$1" <<'EOF'
-import glob, json, os, sys
-n = 0
-for f in glob.glob(os.path.join(sys.argv[1], "[0-9]*.json")):
-    with open(f) as fh:
-        if json.load(fh).get("accepted"):
-            n += 1
-print(n)
-EOF
+    fake_accepted "$1"
 }
 
 # show NAME: diagnostics for a case

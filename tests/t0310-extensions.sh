@@ -92,15 +92,7 @@ conn() {
 
 # accepted DIR: how many messages the fake server answered 2xx to
 accepted() {
-    "$PYTHON" - "$1/save" <<'EOF'
-import glob, json, os, sys
-n = 0
-for f in glob.glob(os.path.join(sys.argv[1], "[0-9]*.json")):
-    with open(f) as fh:
-        if json.load(fh).get("accepted"):
-            n += 1
-print(n)
-EOF
+    fake_accepted "$1/save"
 }
 
 # show: diagnostics for the last case

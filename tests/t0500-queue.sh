@@ -55,15 +55,7 @@ repoint() {
 
 # accepted DIR: messages the fake server answered 2xx to
 accepted() {
-    "$PYTHON" - "$1" <<'EOF'
-import glob, json, os, sys
-n = 0
-for f in glob.glob(os.path.join(sys.argv[1], "[0-9]*.json")):
-    with open(f) as fh:
-        if json.load(fh).get("accepted"):
-            n += 1
-print(n)
-EOF
+    fake_accepted "$1"
 }
 
 # wait_accepted DIR N: wait (10 s) until DIR holds N accepted messages

@@ -162,6 +162,27 @@ is "$(find "$SCRATCH/multi/save" -name 'conn-*.json' | wc -l)" 1 \
     "-q: over one connection"
 stop_bg "$FAKE_PID"
 
+# ------------------------------------------------ 200 in one flush
+config many "$DOWN" "queue on-failure"
+n=0
+for i in $(seq 200); do
+    run_yubin "$SCRATCH/msg" -C "$SCRATCH/many/config" "m$i@example.org"
+    [ "$RC" = 0 ] && n=$((n + 1))
+done
+is "$n" 200 "200 messages queued while the server is down"
+fake many || bail_out "fake_smtpd.py does not start"
+repoint many "$BG_PORT"
+run_yubin /dev/null -q --force
+is "$RC" 0 "-q --force with 200 queued: exit 0 (${SECS}s)"
+wait_accepted "$SCRATCH/many/save" 200
+is "$(accepted "$SCRATCH/many/save")" 200 "200 sent"
+sleep 0.3
+is "$(find "$SCRATCH/many/save" -name 'conn-*.json' | wc -l)" 1 \
+    "200 sent over ONE connection (connections counted at the server)"
+run_yubin /dev/null --queue-list --json
+is "$(grep -c '"m[0-9]*@example\.org"' "$OUT")" 0 "none of the 200 left queued"
+stop_bg "$FAKE_PID"
+
 # ------------------------------------------------ 5xx at flush: failed/, report
 repoint down "$DOWN"
 run_yubin "$SCRATCH/msg" -C "$SCRATCH/down/config" rcpt@example.org

@@ -86,14 +86,14 @@ struct reader {
 static int __attribute__((format(printf, 2, 3)))
 parse_error(const struct reader *r, const char *fmt, ...)
 {
-	char msg[ERROR_MSG_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = error_vset_at(r->err, ERR_CONFIG, r->name, r->entry_line, fmt,
+	    ap);
 	va_end(ap);
-	return error_set(r->err, ERR_CONFIG, "%s:%d: %s", r->name,
-	    r->entry_line, msg);
+	return rc;
 }
 
 static char *

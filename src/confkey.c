@@ -151,14 +151,14 @@ confkey_release_values(struct account_conf *a)
 int
 confkey_error(const struct confkey_ctx *ctx, const char *fmt, ...)
 {
-	char msg[ERROR_MSG_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = error_vset_at(ctx->err, ERR_CONFIG, ctx->file, ctx->line, fmt,
+	    ap);
 	va_end(ap);
-	return error_set(ctx->err, ERR_CONFIG, "%s:%d: %s", ctx->file,
-	    ctx->line, msg);
+	return rc;
 }
 
 const char *

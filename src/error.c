@@ -61,6 +61,29 @@ error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 }
 
 int
+error_vset_at(struct error *err, enum error_kind kind, const char *file,
+    int line, const char *fmt, va_list ap)
+{
+	char msg[ERROR_MSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return error_set(err, kind, "%s:%d: %s", file, line, msg);
+}
+
+int
+error_set_at(struct error *err, enum error_kind kind, const char *file,
+    int line, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_vset_at(err, kind, file, line, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
 error_set_reply(struct error *err, enum error_kind kind,
     const struct reply *r, const char *fmt, ...)
 {

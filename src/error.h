@@ -10,6 +10,7 @@
 #ifndef YUBIN_ERROR_H
 #define YUBIN_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum error_kind {
@@ -44,6 +45,14 @@ void error_init(struct error *err);
 /* Fill err (kind + formatted message, clears reply); always returns -1. */
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Like error_set, the message prefixed with "file:line: ". */
+int error_set_at(struct error *err, enum error_kind kind, const char *file,
+    int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+int error_vset_at(struct error *err, enum error_kind kind, const char *file,
+    int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 struct reply;
 /*

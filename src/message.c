@@ -30,9 +30,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include "error.h"
 #include "headers.h"
@@ -344,44 +341,6 @@ message_release(struct message *m)
 	message_init(m);
 }
 
-/* Random bytes for file names; need not be secret (O_EXCL protects us). */
-static void
-random_bytes(unsigned char *r, size_t n)
-{
-	static uint64_t state;
-	struct timespec ts;
-	size_t i;
-
-#ifdef HAVE_GETRANDOM
-	if (getrandom(r, n, GRND_NONBLOCK) == (ssize_t)n)
-		return;
-#endif
-	clock_gettime(CLOCK_REALTIME, &ts);
-	state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-	    (uint64_t)ts.tv_sec;
-	for (i = 0; i < n; i++) {		/* xorshift64 */
-		state ^= state << 13;
-		state ^= state >> 7;
-		state ^= state << 17;
-		r[i] = (unsigned char)(state >> 24);
-	}
-}
-
-/* SPOOL_RANDLEN random letters and digits, NUL-terminated. */
-static void
-random_name(char out[SPOOL_RANDLEN + 1])
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char r[SPOOL_RANDLEN];
-	size_t i;
-
-	random_bytes(r, sizeof(r));
-	for (i = 0; i < sizeof(r); i++)
-		out[i] = set[r[i] % (sizeof(set) - 1)];
-	out[i] = '\0';
-}
-
 /* Create dir/spool.XXXXXXXXXXXX, 0600 whatever the umask. */
 static int
 spool_create(struct message *m, const char *dir, struct error *err)
@@ -390,7 +349,7 @@ spool_create(struct message *m, const char *dir, struct error *err)
 	int fd = -1, tries;
 
 	for (tries = 0; tries < 100 && fd < 0; tries++) {
-		random_name(name);
+		util_random_name(name, SPOOL_RANDLEN);
 		if (path_fmt(path, sizeof(path), "%s/" SPOOL_PREFIX "%s", dir,
 		    name) < 0)
 			return error_set(err, ERR_CANTCREAT, "cannot create "

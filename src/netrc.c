@@ -301,27 +301,15 @@ netrc_path(void)
 static int
 read_all(int fd, const char *path, struct dynbuf *b, struct error *err)
 {
-	char buf[4096];
-	ssize_t n;
-	int r = 0;
+	bool overflow;
 
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (dynbuf_add(b, buf, (size_t)n) == -1) {
-			r = error_set(err, ERR_CONFIG, "'%s' is larger than "
-			    "%d bytes", path, NETRC_FILE_MAX);
-			break;
-		}
-	}
-	if (n == -1)
-		r = error_set(err, ERR_CONFIG, "cannot read '%s': %s", path,
+	if (dynbuf_read_fd(b, fd, &overflow) < 0)
+		return error_set(err, ERR_CONFIG, "cannot read '%s': %s", path,
 		    strerror(errno));
-	util_wipe(buf, sizeof(buf));
-	return r;
+	if (overflow)
+		return error_set(err, ERR_CONFIG, "'%s' is larger than %d "
+		    "bytes", path, NETRC_FILE_MAX);
+	return 0;
 }
 
 static int

@@ -124,25 +124,10 @@ eval_child(const char *cmd, int in, int out)
 static int
 eval_read(int fd, struct dynbuf *b, bool *overflow, struct error *err)
 {
-	char buf[4096];
-	ssize_t n;
-	int r = 0;
-
-	*overflow = false;
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!*overflow && dynbuf_add(b, buf, (size_t)n) == -1)
-			*overflow = true;
-	}
-	if (n == -1)
-		r = error_set(err, ERR_IOERR, "cannot read passwordeval "
+	if (dynbuf_read_fd(b, fd, overflow) < 0)
+		return error_set(err, ERR_IOERR, "cannot read passwordeval "
 		    "output: %s", strerror(errno));
-	util_wipe(buf, sizeof(buf));
-	return r;
+	return 0;
 }
 
 static int

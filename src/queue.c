@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include "log.h"
 #include "message.h"
@@ -200,37 +197,6 @@ queue_close(struct queue *q)
 
 /* ---------------------------------------------------------------- IDs */
 
-static void
-random_name(char *out, size_t n)
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789";
-	static uint64_t state;
-	unsigned char r[32];
-	struct timespec ts;
-	size_t i;
-
-	if (n > sizeof(r))
-		n = sizeof(r);
-#ifdef HAVE_GETRANDOM
-	if (getrandom(r, n, GRND_NONBLOCK) != (ssize_t)n)
-#endif
-	{
-		clock_gettime(CLOCK_REALTIME, &ts);
-		state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-		    (uint64_t)ts.tv_sec;
-		for (i = 0; i < n; i++) {		/* xorshift64 */
-			state ^= state << 13;
-			state ^= state >> 7;
-			state ^= state << 17;
-			r[i] = (unsigned char)(state >> 24);
-		}
-	}
-	for (i = 0; i < n; i++)
-		out[i] = set[r[i] % (sizeof(set) - 1)];
-	out[n] = '\0';
-}
-
 /* "20240501T093012-Ab3dEf9xQz": UTC time (sorts), random part. */
 static void
 make_id(char *id, long long now)
@@ -241,7 +207,7 @@ make_id(char *id, long long now)
 
 	if (gmtime_r(&t, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
-	random_name(rnd, RANDLEN);
+	util_random_name(rnd, RANDLEN);
 	snprintf(id, QUEUE_ID_MAX, "%04d%02d%02dT%02d%02d%02d-%s",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, rnd);
@@ -518,7 +484,7 @@ queue_tmpfile(struct queue *q, struct error *err)
 
 	fd = openat(q->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	for (int tries = 0; fd < 0 && tries < 10; tries++) {
-		random_name(name + 2, RANDLEN);
+		util_random_name(name + 2, RANDLEN);
 		fd = openat(q->tmpfd, name, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)

@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
 #include <sys/stat.h>
 
 #include "util.h"
@@ -187,6 +192,44 @@ util_mkdir_p(char *path)
 	}
 }
 
+static void
+util_random_bytes(unsigned char *r, size_t n)
+{
+	static uint64_t state;
+	struct timespec ts;
+
+#ifdef HAVE_GETRANDOM
+	if (getrandom(r, n, GRND_NONBLOCK) == (ssize_t)n)
+		return;
+#endif
+	clock_gettime(CLOCK_REALTIME, &ts);
+	state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+	    (uint64_t)ts.tv_sec;
+	for (size_t i = 0; i < n; i++) {		/* xorshift64 */
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		r[i] = (unsigned char)(state >> 24);
+	}
+}
+
+void
+util_random_name(char *out, size_t n)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[64];
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < sizeof(r) ? n - i : sizeof(r);
+		util_random_bytes(r, k);
+		for (size_t j = 0; j < k; j++)
+			out[i + j] = set[r[j] % (sizeof(set) - 1)];
+	}
+	out[n] = '\0';
+}
+
 long long
 util_now_ms(void)
 {
@@ -284,6 +327,26 @@ dynbuf_reset(struct dynbuf *b)
 		util_wipe(b->data, b->alloc);
 	b->len = 0;
 	b->data[0] = '\0';
+}
+
+int
+dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
+{
+	char buf[4096];
+	ssize_t n;
+
+	*overflow = false;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!*overflow && dynbuf_add(b, buf, (size_t)n) == -1)
+			*overflow = true;
+	}
+	util_wipe(buf, sizeof(buf));
+	return n == -1 ? -1 : 0;
 }
 
 void

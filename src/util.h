@@ -49,6 +49,13 @@ const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
  */
 int util_mkdir_p(char *path);
 
+/*
+ * n random letters and digits into out, NUL-terminated (out has n + 1
+ * bytes). For file names, which O_EXCL protects: not a secret, so when
+ * getrandom(2) is unavailable a time-seeded xorshift is good enough.
+ */
+void util_random_name(char *out, size_t n);
+
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
 
@@ -75,5 +82,12 @@ void dynbuf_consume(struct dynbuf *b, size_t n);
 /* Empty the buffer (wiping it when secret), keeping the allocation. */
 void dynbuf_reset(struct dynbuf *b);
 void dynbuf_release(struct dynbuf *b);
+
+/*
+ * Read fd to its end into b. What does not fit under b's cap is read and
+ * dropped, and *overflow says so. -1 with errno on a read error. The stack
+ * buffer used is wiped (b may be secret).
+ */
+int dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow);
 
 #endif

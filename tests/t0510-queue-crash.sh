@@ -9,18 +9,12 @@
 #   - a full disk: YUBIN_TEST_FAIL_AT=enqueue-write, and a real 1 MiB tmpfs
 #     (root): non-zero exit, a clear message, nothing left in the queue.
 #
-# Needs main.c wired to src/queue.h and src/flush.h (issue 5); skipped
-# until yubin knows --queue-list.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
 need_cmd timeout
 need_aiosmtpd
-"$YUBIN" --queue-list >/dev/null 2>&1
-[ $? = 64 ] && skip_all "yubin has no queue yet (--queue-list unknown)"
-
-export XDG_STATE_HOME=$SCRATCH/state
-Q=$XDG_STATE_HOME/yubin/queue
+Q=$XDG_STATE_HOME/yubin/queue		# lib.sh gives each test its own
 
 TOKEN=$(new_token)
 make_message "$SCRATCH/msg" "$TOKEN"

@@ -4,18 +4,12 @@
 # while "yubin -q" runs in a loop against a slow server: every message is
 # delivered exactly once, and no yubin waits long for a running flush.
 #
-# Needs main.c wired to src/queue.h and src/flush.h (issue 5); skipped
-# until yubin knows --queue-list.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
 need_cmd timeout
 need_aiosmtpd
-"$YUBIN" --queue-list >/dev/null 2>&1
-[ $? = 64 ] && skip_all "yubin has no queue yet (--queue-list unknown)"
-
-export XDG_STATE_HOME=$SCRATCH/state
-Q=$XDG_STATE_HOME/yubin/queue
+Q=$XDG_STATE_HOME/yubin/queue		# lib.sh gives each test its own
 N=50
 
 # a slow server: every message takes 0.2 s after its final dot

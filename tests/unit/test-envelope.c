@@ -26,6 +26,7 @@
 #include "message.h"
 #include "util.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char tmpdir[] = "/tmp/yubin-test-envelope.XXXXXX";
 static char aliases_path[256];
@@ -66,18 +67,7 @@ load_config(struct config *c, const char *text, struct error *err)
 static int
 input_fd(const char *data, size_t len)
 {
-	char path[300];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/in.XXXXXX", tmpdir);
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		printf("Bail out! input: %s\n", strerror(errno));
-		exit(1);
-	}
-	unlink(path);
-	return fd;
+	return test_data_fd(tmpdir, data, len);
 }
 
 static int

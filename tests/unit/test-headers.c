@@ -24,6 +24,7 @@
 #include "message.h"
 #include "util.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1	/* string literal with its length */
 
@@ -280,18 +281,7 @@ test_hook(struct headers *h, void *arg, struct error *err)
 static int
 input_fd(const char *data, size_t len)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/in.XXXXXX", tmpdir);
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		printf("Bail out! input: %s\n", strerror(errno));
-		exit(1);
-	}
-	unlink(path);
-	return fd;
+	return test_data_fd(tmpdir, data, len);
 }
 
 /* The spool file's bytes into out (at most cap). */

@@ -26,6 +26,7 @@
 #include "message.h"
 #include "util.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1	/* string literal with its length */
 #define GUARD 32			/* canary bytes after each out buffer */
@@ -562,22 +563,10 @@ mkdir_or_die(const char *path)
 	}
 }
 
-/* An fd at offset 0 of a file holding data (unlinked already). */
 static int
 data_fd(const char *data, size_t len)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/input.XXXXXX", tmpdir);
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		printf("Bail out! input file: %s\n", strerror(errno));
-		exit(1);
-	}
-	unlink(path);
-	return fd;
+	return test_data_fd(tmpdir, data, len);
 }
 
 static int

@@ -36,7 +36,7 @@ error_init(struct error *err)
 	memset(err, 0, sizeof(*err));
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 error_vset(struct error *err, enum error_kind kind, const char *fmt,
     va_list ap)
 {

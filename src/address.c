@@ -30,6 +30,10 @@
 #include "util.h"
 
 #define SHOW_MAX 40		/* bytes of a token quoted in a message */
+#define CHECK_SHOW_MAX 200	/* bytes of an address quoted in a message */
+#define SHOWN_SIZE (CHECK_SHOW_MAX * 4 + 8)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ---------------------------------------------------------------- list */
 
@@ -590,37 +594,119 @@ address_is_ascii(const char *a)
 	return true;
 }
 
+/* Why a is not safe on a command line (see address_check()), or NULL. */
+static const char *
+unsafe_why(const char *a)
+{
+	bool quoted = false;
+
+	if (*a == '\0')
+		return "is empty";
+	if (*a == '-')
+		return "begins with '-'";
+	if (strlen(a) > ADDRESS_MAX)
+		return "is longer than " STR(ADDRESS_MAX) " bytes";
+	for (const char *p = a; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch < 0x20 || ch == 0x7f)
+			return "contains a control character";
+		if (ch == '<' || ch == '>')
+			return "contains '<' or '>'";
+		if (ch == ' ' && !quoted)
+			return "contains a space outside quotes";
+		if (ch == '\\' && quoted && p[1] != '\0')
+			p++;
+		else if (ch == '"')
+			quoted = !quoted;
+	}
+	return NULL;
+}
+
+/* An address (or domain) quoted in a message. */
+static const char *
+shown(const char *s, char buf[SHOWN_SIZE])
+{
+	return util_show(s, CHECK_SHOW_MAX, false, buf, SHOWN_SIZE);
+}
+
+int
+address_check(const char *a, const char *what, const char *where,
+    struct error *err)
+{
+	char buf[SHOWN_SIZE];
+	const char *why = unsafe_why(a);
+
+	if (why == NULL)
+		return 0;
+	return error_set(err, ERR_DATAERR, "%s '%s'%s%s %s", what,
+	    shown(a, buf), where != NULL ? " " : "",
+	    where != NULL ? where : "", why);
+}
+
+#ifdef HAVE_LIBIDN2
+/*
+ * dom as A-labels under STD3 rules. libidn2 2.3 drops what STD3 forbids
+ * (the '>' a fullwidth '＞' maps to) instead of failing, which would send
+ * the message to another domain: the mapping without STD3 must agree.
+ */
+static int
+idna_domain(const char *a, const char *dom, char **ace, struct error *err)
+{
+	const int flags = IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT;
+	char buf[SHOWN_SIZE], dbuf[SHOWN_SIZE], mbuf[SHOWN_SIZE];
+	char *mapped = NULL;
+	int rc;
+
+	rc = idn2_to_ascii_8z(dom, ace, flags | IDN2_USE_STD3_ASCII_RULES);
+	if (rc == IDN2_OK &&
+	    idn2_to_ascii_8z(dom, &mapped, flags) == IDN2_OK &&
+	    strcmp(*ace, mapped) != 0) {
+		error_set(err, ERR_DATAERR, "address '%s' has an invalid "
+		    "internationalized domain '%s': it maps to '%s', which is "
+		    "not a host name", shown(a, buf), shown(dom, dbuf),
+		    shown(mapped, mbuf));
+		rc = IDN2_DISALLOWED;
+	} else if (rc != IDN2_OK)
+		error_set(err, ERR_DATAERR, "address '%s' has an invalid "
+		    "internationalized domain '%s': %s", shown(a, buf),
+		    shown(dom, dbuf), idn2_strerror(rc));
+	idn2_free(mapped);
+	if (rc != IDN2_OK) {
+		idn2_free(*ace);
+		*ace = NULL;
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 int
 address_to_ascii(const char *a, char **out, struct error *err)
 {
 	const char *dom = address_domain(a);
 	size_t local = dom != NULL ? (size_t)(dom - 1 - a) : strlen(a);
-	char *ace = NULL;
+	char buf[SHOWN_SIZE], *ace = NULL;
 
 	*out = NULL;
 	for (size_t i = 0; i < local; i++)
 		if ((unsigned char)a[i] >= 0x80)
 			return error_set(err, ERR_DATAERR, "address '%s' has a "
 			    "non-ASCII local part and the server does not "
-			    "support SMTPUTF8", a);
+			    "support SMTPUTF8", shown(a, buf));
 	if (dom == NULL || address_is_ascii(dom) || dom[0] == '[') {
 		*out = xstrdup(a);
 		return 0;
 	}
 #ifdef HAVE_LIBIDN2
-	int rc = idn2_to_ascii_8z(dom, &ace, IDN2_NONTRANSITIONAL |
-	    IDN2_NFC_INPUT);
-
-	if (rc != IDN2_OK)
-		return error_set(err, ERR_DATAERR, "address '%s' has an "
-		    "invalid internationalized domain '%s': %s", a, dom,
-		    idn2_strerror(rc));
+	if (idna_domain(a, dom, &ace, err) < 0)
+		return -1;
 	*out = xasprintf("%.*s@%s", (int)local, a, ace);
 	idn2_free(ace);
 	return 0;
 #else
 	(void)ace;
 	return error_set(err, ERR_DATAERR, "address '%s' has a non-ASCII "
-	    "domain and yubin was built without libidn2", a);
+	    "domain and yubin was built without libidn2", shown(a, buf));
 #endif
 }

@@ -53,12 +53,30 @@ const char *address_domain(const char *a);
 /* Whether a is pure ASCII. */
 bool address_is_ascii(const char *a);
 
+#define ADDRESS_MAX 512		/* bytes of an address on a command line */
+
+/*
+ * The one rule for "this address is safe on an SMTP command line (and
+ * cannot pass for an option)", applied to every address the parser,
+ * the aliases, the maildomain, IDNA or a queue file hand over, right up
+ * to the wire: not empty, not longer than ADDRESS_MAX, no leading '-', no
+ * control character (C0, DEL), no '<' or '>', no white space outside a
+ * quoted local part. ERR_DATAERR "<what> '<a>' <where> <why>" (where may
+ * be NULL), e.g. "recipient '-oQ@x.org' on the command line begins with
+ * '-'"; the address is shown through util_show().
+ */
+int address_check(const char *a, const char *what, const char *where,
+    struct error *err);
+
 /*
  * For a server without SMTPUTF8: convert the domain part to A-labels
- * (libidn2, UTS #46 non-transitional). *out is malloc'd. An ASCII address
- * is copied unchanged. A non-ASCII local part cannot be converted:
- * ERR_DATAERR "address 'x' has a non-ASCII local part and the server does
- * not support SMTPUTF8". An invalid IDN domain: ERR_DATAERR naming it.
+ * (libidn2, UTS #46 non-transitional, STD3 rules: only letters, digits and
+ * hyphens). *out is malloc'd. An ASCII address is copied unchanged. A
+ * non-ASCII local part cannot be converted: ERR_DATAERR "address 'x' has a
+ * non-ASCII local part and the server does not support SMTPUTF8". An
+ * invalid IDN domain, or one whose mapping holds characters STD3 forbids
+ * (a fullwidth '>' or space maps to an ASCII one; libidn2 drops them
+ * under STD3 instead of failing): ERR_DATAERR naming it.
  */
 int address_to_ascii(const char *a, char **out, struct error *err);
 

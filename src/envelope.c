@@ -68,39 +68,12 @@ show(const char *s, char *buf, size_t size)
 	return util_show(s, SHOW_MAX, false, buf, size);
 }
 
-/*
- * An address that reaches a command must not look like an option or break
- * the command: no leading '-', no control character, no '<' '>'. what
- * ("recipient", "sender") and where ("in the 'To:' header") name it.
- */
-static int
-check_address(const char *a, const char *what, const char *where,
-    struct error *err)
-{
-	char buf[SHOW_MAX * 4 + 8];
-	const char *why = NULL;
-
-	if (*a == '\0')
-		why = "is empty";
-	else if (*a == '-')
-		why = "begins with '-'";
-	else if (strpbrk(a, "<>") != NULL)
-		why = "contains '<' or '>'";
-	for (const char *p = a; why == NULL && *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			why = "contains a control character";
-	if (why == NULL)
-		return 0;
-	return error_set(err, ERR_DATAERR, "%s '%s' %s %s", what,
-	    show(a, buf, sizeof(buf)), where, why);
-}
-
 static int
 add_rcpts(struct envelope_job *j, const struct address_list *l,
     const char *where, struct error *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		if (check_address(l->addr[i], "recipient", where, err) < 0)
+		if (address_check(l->addr[i], "recipient", where, err) < 0)
 			return -1;
 		address_list_add(&j->rcpt, l->addr[i]);
 	}
@@ -130,7 +103,7 @@ parse_dash_f(struct envelope_job *j, struct error *err)
 	else if (l.n != 1)
 		r = error_set(err, ERR_USAGE, "option '-f' takes one address, "
 		    "not %zu", l.n);
-	else if (check_address(l.addr[0], "sender", "given with -f", err) == 0)
+	else if (address_check(l.addr[0], "sender", "given with -f", err) == 0)
 		j->want_sender = xstrdup(l.addr[0]);
 	else
 		r = -1;
@@ -182,7 +155,7 @@ finish_sender(struct envelope_job *j, struct error *err)
 		free(j->sender);
 		j->sender = s;
 	}
-	if (*j->sender != '\0' && check_address(j->sender, "sender",
+	if (*j->sender != '\0' && address_check(j->sender, "sender",
 	    "of the envelope", err) < 0)
 		return -1;
 	if (j->opt->fullname != NULL && (a->from_full_name == NULL ||
@@ -329,7 +302,7 @@ header_sender(struct envelope_job *j, const struct headers *h,
 		r = error_set(err, ERR_DATAERR, "no envelope sender: the "
 		    "'From:' header holds no address");
 	if (r == 0)
-		r = check_address(l.addr[0], "sender", where, err);
+		r = address_check(l.addr[0], "sender", where, err);
 	if (r == 0) {
 		j->want_sender = xstrdup(l.addr[0]);
 		j->have_want = true;
@@ -598,7 +571,7 @@ resolve_one(const struct envelope_job *j, const struct aliases *al,
 			q = NULL;
 		if (q == NULL)
 			rc = no_domain(j, x.addr[i], err);
-		else if ((rc = check_address(q, "recipient", where, err)) == 0)
+		else if ((rc = address_check(q, "recipient", where, err)) == 0)
 			address_list_add(out, q);
 		free(q);
 	}

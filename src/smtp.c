@@ -17,7 +17,6 @@
 
 #define SMTP_OUT_MAX (1024 * 1024)
 #define SMTP_RCPT_ERRORS_MAX (64 * 1024)
-#define SMTP_ADDR_MAX 512
 #define SMTP_WINDOW_DEFAULT 100
 
 static const char *const smtp_state_names[] = {
@@ -361,31 +360,6 @@ smtp_addr_8bit(const char *a)
 	return false;
 }
 
-/* Check an address before it reaches a command line. */
-static int
-smtp_check_addr(const struct smtp *s, const char *a, bool rcpt,
-    struct error *err)
-{
-	const char *what = rcpt ? "recipient" : "sender";
-
-	if (rcpt && *a == '\0')
-		return error_set(err, ERR_DATAERR, "empty recipient address");
-	if (*a == '-')
-		return error_set(err, ERR_DATAERR, "%s address '%s' begins "
-		    "with '-'", what, a);
-	if (strlen(a) > SMTP_ADDR_MAX)
-		return error_set(err, ERR_DATAERR, "%s address is longer "
-		    "than %d bytes", what, SMTP_ADDR_MAX);
-	for (const char *p = a; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
-			return error_set(err, ERR_DATAERR, "%s address "
-			    "contains a forbidden character (0x%02x)", what, c);
-	}
-	return 0;
-}
-
 static void
 smtp_free_ascii(struct smtp *s)
 {
@@ -429,18 +403,35 @@ smtp_to_ascii(struct smtp *s, const struct envelope *env)
 	return 0;
 }
 
+/* Every address of env through the one rule (address_check()). */
+static int
+smtp_check_addrs(const struct envelope *env, const char *where,
+    struct error *err)
+{
+	if (*env->from != '\0' &&
+	    address_check(env->from, "sender", where, err) < 0)
+		return -1;
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (address_check(env->rcpt[i], "recipient", where, err) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The envelope as it will be written, checked after its last change (the
+ * A-labels of IDNA), so what reaches the wire has passed the same rule as
+ * the command line.
+ */
 static int
 smtp_check_envelope(struct smtp *s, const struct envelope *env)
 {
-	if (smtp_check_addr(s, env->from, false, &s->txn_err) < 0)
-		return -1;
 	if (env->nrcpt == 0)
 		return error_set(&s->txn_err, ERR_USAGE, "no recipients");
-	for (size_t i = 0; i < env->nrcpt; i++)
-		if (smtp_check_addr(s, env->rcpt[i], true, &s->txn_err) < 0)
-			return -1;
+	if (smtp_check_addrs(env, NULL, &s->txn_err) < 0)
+		return -1;
 	if (smtp_env_8bit(env) && !(s->caps.ext & SMTP_EXT_SMTPUTF8) &&
-	    smtp_to_ascii(s, env) < 0)
+	    (smtp_to_ascii(s, env) < 0 || smtp_check_addrs(s->env,
+	    "in ASCII (IDNA)", &s->txn_err) < 0))
 		return -1;
 	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
 		return error_set(&s->txn_err, ERR_DATAERR, "the message "

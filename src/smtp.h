@@ -154,11 +154,13 @@ enum smtp_action smtp_auth_start(struct smtp *s, const char *hostname,
     const char *password, const char *cb_type, const char *cb_data);
 
 /*
- * Start a transaction (state must be READY). Checks every address (no CR,
- * LF, NUL, '<', '>', no leading '-', not empty for recipients); a bad one
- * fails the transaction with ERR_DATAERR before anything is sent. A UTF-8
- * address goes as is with SMTPUTF8 (RFC 6531); without it the domain is
- * converted to A-labels (IDNA) and a UTF-8 local part is ERR_DATAERR. Refuses
+ * Start a transaction (state must be READY). Checks every address with
+ * address_check() (no CR, LF, NUL, '<', '>', no leading '-', ...); a bad
+ * one fails the transaction with ERR_DATAERR before anything is sent. A
+ * UTF-8 address goes as is with SMTPUTF8 (RFC 6531); without it the domain
+ * is converted to A-labels (IDNA), a UTF-8 local part is ERR_DATAERR, and
+ * the converted addresses -- what the commands will hold -- pass
+ * address_check() again. Refuses
  * locally (ERR_UNAVAILABLE) when the server's SIZE limit is smaller than
  * info->size. Queues RSET (if needed), MAIL, RCPTs and DATA, pipelined when
  * the server offers PIPELINING.

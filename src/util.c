@@ -155,7 +155,7 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 	for (; *s != '\0' && n + 8 < size; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if (n >= max) {
+		if (n >= max && (ch & 0xc0) != 0x80) {	/* not mid-UTF-8 */
 			n += (size_t)snprintf(buf + n, size - n, "...");
 			break;
 		}

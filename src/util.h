@@ -36,8 +36,8 @@ bool util_strcaseeq(const char *a, const char *b);
 
 /*
  * s made safe to quote in a message: control bytes (and, with ascii_only,
- * bytes >= 0x7f and backslashes) as \xNN, cut with "..." after max bytes.
- * Returns buf.
+ * bytes >= 0x7f and backslashes) as \xNN, cut with "..." after max bytes
+ * (never inside a UTF-8 sequence). Returns buf.
  */
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
     size_t size);

@@ -14,7 +14,9 @@
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
 #           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
-#           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY)
+#           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY), fake_accepted DIR,
+#           client_lines DIR (fake_smtpd.py's recorded commands), jget FILE EXPR,
+#           plain_fake NAME ARGS..., plain_case NAME MSG ARGS... -- YUBIN_ARGS...
 # Config:   write_config FILE LINE...      (one account "test", mode 0600)
 #           real_config FILE PORT LINE...  (localhost, CA, alice, alice-pw, from)
 # Mail:     make_message FILE TOKEN [BODY_BYTES], find_delivered TOKEN [SECS],
@@ -373,6 +375,71 @@ for f in glob.glob(os.path.join(sys.argv[1], "[0-9]*.json")):
         if json.load(fh).get("accepted"):
             n += 1
 print(n)
+EOF
+}
+
+# plain_fake NAME FAKE_ARGS...: start fake_smtpd.py (no TLS, no AUTH) saving
+# to $SCRATCH/NAME/save, and write $SCRATCH/NAME/config (timeout 10, plus
+# the lines in the array PLAIN_CONFIG when set); sets FAKE_PID
+plain_fake() {
+    local name=$1
+    shift
+    local dir=$SCRATCH/$name
+    mkdir -p "$dir/save"
+    start_bg "$name-fake" "$PYTHON" "$TESTS_DIR/fake/fake_smtpd.py" \
+        --port 0 --tls none --save-dir "$dir/save" "$@" || return 1
+    FAKE_PID=$BG_PID
+    write_config "$dir/config" "host 127.0.0.1" "port $BG_PORT" "tls off" \
+        "auth off" "from alice@example.test" "timeout 10" \
+        ${PLAIN_CONFIG[@]+"${PLAIN_CONFIG[@]}"}
+}
+
+# plain_case NAME MESSAGE FAKE_ARGS... -- YUBIN_ARGS...: start plain_fake,
+# run yubin -C its config against it, stop the server (so that every
+# transcript is written); sets RC ERR OUT, and CASE_DIR.  False if the
+# server did not start.
+plain_case() {
+    local name=$1 msg=$2
+    shift 2
+    local -a fa=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        fa+=("$1")
+        shift
+    done
+    shift
+    CASE_DIR=$SCRATCH/$name
+    if ! plain_fake "$name" ${fa[@]+"${fa[@]}"}; then
+        RC=fake-server-did-not-start
+        return 1
+    fi
+    run_yubin "$msg" -C "$CASE_DIR/config" "$@"
+    stop_bg "$FAKE_PID"
+    return 0
+}
+
+# jget FILE EXPR: EXPR (python, the JSON document is "d") of a JSON file;
+# strings as they are, anything else as JSON (UTF-8, not \u escapes)
+jget() {
+    "$PYTHON" - "$@" <<'EOF' 2>/dev/null
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as f:
+    d = json.load(f)
+v = eval(sys.argv[2], {"d": d})
+print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+EOF
+}
+
+# client_lines DIR: every client command fake_smtpd.py (--save-dir DIR/save)
+# recorded, of every connection, one a line (UTF-8): "MAIL FROM:<...> ..."
+client_lines() {
+    "$PYTHON" - "$1" <<'EOF' 2>/dev/null
+import glob, json, os, sys
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "save", "conn-*.json"))):
+    with open(f, encoding="utf-8") as fh:
+        for ev in json.load(fh)["transcript"]:
+            parts = ev.split(None, 2)
+            if len(parts) == 3 and parts[1] == "C":
+                print(parts[2])
 EOF
 }
 

@@ -18,68 +18,6 @@ plan 65
 # the fake server's default advertisement, minus whatever a case leaves out
 ALL="PIPELINING,8BITMIME,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES"
 
-# fake NAME FAKE_ARGS...: start fake_smtpd.py (no TLS, no AUTH) saving to
-# $SCRATCH/NAME/save, and write $SCRATCH/NAME/config; sets FAKE_PID
-fake() {
-    local name=$1
-    shift
-    local dir=$SCRATCH/$name
-    mkdir -p "$dir/save"
-    start_bg "$name-fake" "$PYTHON" "$TESTS_DIR/fake/fake_smtpd.py" \
-        --port 0 --tls none --save-dir "$dir/save" "$@" || return 1
-    FAKE_PID=$BG_PID
-    write_config "$dir/config" "host 127.0.0.1" "port $BG_PORT" "tls off" \
-        "auth off" "from alice@example.test" "timeout 10"
-}
-
-# case_run NAME MESSAGE FAKE_ARGS... -- YUBIN_ARGS...: start the fake server,
-# run yubin against it, stop the server (so that every transcript is
-# written); sets RC ERR OUT, and CASE_DIR.  False if the server did not start.
-case_run() {
-    local name=$1 msg=$2
-    shift 2
-    local -a fa=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-        fa+=("$1")
-        shift
-    done
-    shift
-    CASE_DIR=$SCRATCH/$name
-    if ! fake "$name" ${fa[@]+"${fa[@]}"}; then
-        RC=fake-server-did-not-start
-        return 1
-    fi
-    run_yubin "$msg" -C "$CASE_DIR/config" "$@"
-    stop_bg "$FAKE_PID"
-    return 0
-}
-
-# jget FILE EXPR: EXPR (python, the JSON document is "d") of a JSON file;
-# strings as they are, anything else as JSON (UTF-8, not \u escapes)
-jget() {
-    "$PYTHON" - "$@" <<'EOF' 2>/dev/null
-import json, sys
-with open(sys.argv[1], encoding="utf-8") as f:
-    d = json.load(f)
-v = eval(sys.argv[2], {"d": d})
-print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-EOF
-}
-
-# client_lines DIR: every client command of every connection, one a line
-# (UTF-8), "MAIL FROM:<...> SIZE=..."
-client_lines() {
-    "$PYTHON" - "$1" <<'EOF' 2>/dev/null
-import glob, json, os, sys
-for f in sorted(glob.glob(os.path.join(sys.argv[1], "save", "conn-*.json"))):
-    with open(f, encoding="utf-8") as fh:
-        for ev in json.load(fh)["transcript"]:
-            parts = ev.split(None, 2)
-            if len(parts) == 3 and parts[1] == "C":
-                print(parts[2])
-EOF
-}
-
 # verbs DIR: the client's command verbs, space-separated ("EHLO MAIL ... QUIT")
 verbs() {
     client_lines "$1" | awk '{ printf "%s%s", sep, $1; sep = " " } END { print "" }'
@@ -137,7 +75,7 @@ sed 's/$/\r/' "$SCRATCH/dots" > "$SCRATCH/dots.crlf"
 # ------------------------------------------------ PIPELINING
 # advertised: MAIL, both RCPTs and DATA in one write; the server read MAIL
 # with the three other lines already waiting
-case_run pipe "$SCRATCH/msg" -- a@example.org b@example.org ||
+plain_case pipe "$SCRATCH/msg" -- a@example.org b@example.org ||
     bail_out "fake_smtpd.py does not start"
 is "$RC" 0 "PIPELINING: exit 0"
 [ "$RC" = 0 ] || show
@@ -151,7 +89,7 @@ check "PIPELINING: stored bytes = input in CRLF form" \
 
 # not advertised: one command at a time (fake_smtpd.py notes a client that
 # sends before it has read the reply)
-case_run nopipe "$SCRATCH/msg" --advertise 8BITMIME,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES \
+plain_case nopipe "$SCRATCH/msg" --advertise 8BITMIME,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES \
     -- a@example.org b@example.org
 is "$RC" 0 "no PIPELINING: exit 0"
 [ "$RC" = 0 ] || show
@@ -163,7 +101,7 @@ is "$(accepted "$CASE_DIR")" 1 "no PIPELINING: message accepted"
 
 # the detector itself: a client that does pipeline is caught
 mkdir -p "$SCRATCH/detector"
-if fake detector --advertise 8BITMIME,SIZE; then
+if plain_fake detector --advertise 8BITMIME,SIZE; then
     "$PYTHON" - "$BG_PORT" <<'EOF' > "$SCRATCH/detector/client.log" 2>&1
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
@@ -181,7 +119,7 @@ else
 fi
 
 # ------------------------------------------------ SIZE
-case_run size "$SCRATCH/ascii" -- a@example.org
+plain_case size "$SCRATCH/ascii" -- a@example.org
 is "$RC" 0 "SIZE: exit 0"
 [ "$RC" = 0 ] || show
 is "$(jget "$CASE_DIR/save/0001.json" '" ".join(d["mail_options"])')" "SIZE=$ASCII_SIZE" \
@@ -190,15 +128,15 @@ check "SIZE: stored bytes = input in CRLF form" \
     cmp -s "$SCRATCH/ascii.crlf" "$CASE_DIR/save/0001.eml"
 
 SIZE_DOTS=$(wc -c < "$SCRATCH/msg.crlf")
-case_run size-dots "$SCRATCH/msg" -- a@example.org
+plain_case size-dots "$SCRATCH/msg" -- a@example.org
 like "$(client_lines "$CASE_DIR" | grep '^MAIL')" " SIZE=$SIZE_DOTS( |\$)" \
     "SIZE: SIZE=$SIZE_DOTS for a message with dot-stuffed lines (unstuffed size)"
 
-case_run size-equal "$SCRATCH/ascii" --size "$ASCII_SIZE" -- a@example.org
+plain_case size-equal "$SCRATCH/ascii" --size "$ASCII_SIZE" -- a@example.org
 is "$RC" 0 "SIZE limit = message size: sent (exit 0)"
 [ "$RC" = 0 ] || show
 
-case_run size-over "$SCRATCH/ascii" --size $((ASCII_SIZE - 1)) -- a@example.org
+plain_case size-over "$SCRATCH/ascii" --size $((ASCII_SIZE - 1)) -- a@example.org
 is "$RC" 69 "SIZE limit 1 byte under the message size: exit 69"
 like "$(cat "$ERR")" "limit of $((ASCII_SIZE - 1)) bytes" \
     "SIZE limit: the message names the limit"
@@ -206,27 +144,27 @@ is "$(verbs "$CASE_DIR")" "EHLO QUIT" "SIZE limit: nothing sent after EHLO (no M
 [ "$(verbs "$CASE_DIR")" = "EHLO QUIT" ] || show
 
 # ------------------------------------------------ 8BITMIME
-case_run 8bit "$SCRATCH/msg" -- a@example.org
+plain_case 8bit "$SCRATCH/msg" -- a@example.org
 is "$RC" 0 "8BITMIME: 8-bit body, exit 0"
 like "$(client_lines "$CASE_DIR" | grep '^MAIL')" ' BODY=8BITMIME( |$)' \
     "8BITMIME: MAIL ... BODY=8BITMIME"
 check "8BITMIME: stored bytes = input in CRLF form" \
     cmp -s "$SCRATCH/msg.crlf" "$CASE_DIR/save/0001.eml"
 
-case_run no8bit "$SCRATCH/msg" --advertise PIPELINING,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES \
+plain_case no8bit "$SCRATCH/msg" --advertise PIPELINING,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES \
     -- a@example.org
 is "$RC" 65 "no 8BITMIME: 8-bit body refused, exit 65"
 like "$(cat "$ERR")" '8-bit.*8BITMIME' "no 8BITMIME: the message says why"
 is "$(verbs "$CASE_DIR")" "EHLO QUIT" "no 8BITMIME: no MAIL sent"
 
-case_run no8bit-ascii "$SCRATCH/ascii" --advertise PIPELINING,SIZE,ENHANCEDSTATUSCODES \
+plain_case no8bit-ascii "$SCRATCH/ascii" --advertise PIPELINING,SIZE,ENHANCEDSTATUSCODES \
     -- a@example.org
 is "$RC" 0 "no 8BITMIME: an ASCII message is sent (exit 0)"
 is "$(client_lines "$CASE_DIR" | grep '^MAIL')" \
     "MAIL FROM:<alice@example.test> SIZE=$ASCII_SIZE" "no 8BITMIME: no BODY= parameter"
 
 # ------------------------------------------------ SMTPUTF8
-case_run utf8 "$SCRATCH/ascii" -- 'jörg@exämple.org'
+plain_case utf8 "$SCRATCH/ascii" -- 'jörg@exämple.org'
 is "$RC" 0 "SMTPUTF8: UTF-8 recipient, exit 0"
 [ "$RC" = 0 ] || show
 lines=$(client_lines "$CASE_DIR")
@@ -235,19 +173,19 @@ like "$lines" '^RCPT TO:<jörg@exämple\.org>$' "SMTPUTF8: RCPT TO:<jörg@exämp
 is "$(jget "$CASE_DIR/save/0001.json" 'd["rcpt_tos"]')" '["jörg@exämple.org"]' \
     "SMTPUTF8: the server got the UTF-8 recipient"
 
-case_run utf8-ascii "$SCRATCH/ascii" -- a@example.org
+plain_case utf8-ascii "$SCRATCH/ascii" -- a@example.org
 is "$(client_lines "$CASE_DIR" | grep '^MAIL')" \
     "MAIL FROM:<alice@example.test> SIZE=$ASCII_SIZE" \
     "SMTPUTF8 offered, ASCII envelope: no SMTPUTF8 parameter"
 
 NO_UTF8=PIPELINING,8BITMIME,SIZE,ENHANCEDSTATUSCODES
-case_run noutf8-local "$SCRATCH/ascii" --advertise "$NO_UTF8" -- 'jörg@exämple.org'
+plain_case noutf8-local "$SCRATCH/ascii" --advertise "$NO_UTF8" -- 'jörg@exämple.org'
 is "$RC" 65 "no SMTPUTF8: non-ASCII local part refused, exit 65"
 like "$(cat "$ERR")" "jörg@exämple\.org.*SMTPUTF8" \
     "no SMTPUTF8: the message names the address and SMTPUTF8"
 is "$(verbs "$CASE_DIR")" "EHLO QUIT" "no SMTPUTF8: non-ASCII local part, no MAIL sent"
 
-case_run noutf8-idn "$SCRATCH/ascii" --advertise "$NO_UTF8" -- 'joerg@exämple.org'
+plain_case noutf8-idn "$SCRATCH/ascii" --advertise "$NO_UTF8" -- 'joerg@exämple.org'
 is "$RC" 0 "no SMTPUTF8: IDN domain, exit 0"
 [ "$RC" = 0 ] || show
 lines=$(client_lines "$CASE_DIR")
@@ -258,7 +196,7 @@ is "$(printf '%s\n' "$lines" | grep '^MAIL')" \
 is "$(accepted "$CASE_DIR")" 1 "no SMTPUTF8: IDN domain, message accepted"
 
 # ------------------------------------------------ CHUNKING
-case_run chunking "$SCRATCH/dots" \
+plain_case chunking "$SCRATCH/dots" \
     --advertise PIPELINING,8BITMIME,SIZE,SMTPUTF8,ENHANCEDSTATUSCODES,CHUNKING \
     -- -i a@example.org
 is "$RC" 0 "CHUNKING: exit 0"
@@ -277,7 +215,7 @@ is "$(client_lines "$CASE_DIR" | awk '$1 == "BDAT" { n += $2 } END { print n + 0
     "$(wc -c < "$SCRATCH/dots.crlf")" "CHUNKING: the BDAT sizes add up to the message size"
 
 # the same message without CHUNKING: DATA, and the lone dots survive stuffing
-case_run nochunking "$SCRATCH/dots" -- -i a@example.org
+plain_case nochunking "$SCRATCH/dots" -- -i a@example.org
 is "$(verbs "$CASE_DIR")" "EHLO MAIL RCPT DATA QUIT" "no CHUNKING: DATA used"
 check "no CHUNKING: stored bytes = input in CRLF form (dot-stuffed and unstuffed)" \
     cmp -s "$SCRATCH/dots.crlf" "$CASE_DIR/save/0001.eml"
@@ -285,7 +223,7 @@ check "no CHUNKING: stored bytes = input in CRLF form (dot-stuffed and unstuffed
 # ------------------------------------------------ DSN
 # shellcheck disable=SC2054
 DSN_ARGS=(-N failure,delay -R hdrs -V id123 a@example.org 'Bob <b+x@example.org>')
-case_run dsn "$SCRATCH/ascii" --advertise "$ALL,DSN" -- "${DSN_ARGS[@]}"
+plain_case dsn "$SCRATCH/ascii" --advertise "$ALL,DSN" -- "${DSN_ARGS[@]}"
 is "$RC" 0 "DSN: exit 0"
 [ "$RC" = 0 ] || show
 lines=$(client_lines "$CASE_DIR")
@@ -300,7 +238,7 @@ like "$lines" '^RCPT TO:<b\+x@example\.org> .*ORCPT=rfc822;b\+2Bx@example\.org( 
 is "$(printf '%s\n' "$lines" | grep -c '^RCPT .*NOTIFY=FAILURE,DELAY')" 2 \
     "DSN: NOTIFY on every RCPT"
 
-case_run nodsn "$SCRATCH/ascii" -- "${DSN_ARGS[@]}"
+plain_case nodsn "$SCRATCH/ascii" -- "${DSN_ARGS[@]}"
 is "$RC" 0 "no DSN: exit 0 (the DSN options are dropped)"
 [ "$RC" = 0 ] || show
 is "$(client_lines "$CASE_DIR" | grep -E '^(MAIL|RCPT)')" \
@@ -310,7 +248,7 @@ RCPT TO:<b+x@example.org>" "no DSN: no RET, ENVID, NOTIFY or ORCPT parameter"
 is "$(accepted "$CASE_DIR")" 1 "no DSN: message accepted"
 
 # ------------------------------------------------ ENHANCEDSTATUSCODES
-case_run esc "$SCRATCH/ascii" \
+plain_case esc "$SCRATCH/ascii" \
     --fault 'RCPT=550 5.1.1 <a@example.org>: Recipient address rejected: no such user' \
     -- a@example.org
 is "$RC" 67 "ENHANCEDSTATUSCODES: 550 5.1.1 to RCPT, exit 67"
@@ -322,20 +260,20 @@ is "$(accepted "$CASE_DIR")" 0 "ENHANCEDSTATUSCODES: nothing accepted"
 # A From: that yubin adds for an IDN sender is 8-bit too: the message needs
 # 8BITMIME (RFC 6152), and SMTPUTF8 when offered (RFC 6532).
 printf 'Subject: no from %s\n\nbody\n' "$TOKEN" > "$SCRATCH/nofrom"
-case_run idnfrom-no8bit "$SCRATCH/nofrom" \
+plain_case idnfrom-no8bit "$SCRATCH/nofrom" \
     --advertise PIPELINING,SIZE,ENHANCEDSTATUSCODES \
     -- -f 'alice@exämple.test' a@example.org
 is "$RC" 65 "IDN sender, added From:, no 8BITMIME: refused (65)"
 is "$(verbs "$CASE_DIR")" "EHLO QUIT" "IDN sender, no 8BITMIME: no MAIL sent"
 
-case_run idnfrom "$SCRATCH/nofrom" -- -f 'alice@exämple.test' a@example.org
+plain_case idnfrom "$SCRATCH/nofrom" -- -f 'alice@exämple.test' a@example.org
 is "$RC" 0 "IDN sender, 8BITMIME and SMTPUTF8 offered: exit 0"
 like "$(client_lines "$CASE_DIR" | grep '^MAIL')" \
     ' BODY=8BITMIME.* SMTPUTF8|SMTPUTF8.* BODY=8BITMIME' \
     "IDN sender: MAIL declares BODY=8BITMIME and SMTPUTF8"
 
 printf 'Subject: K\303\244se %s\n\nbody\n' "$TOKEN" > "$SCRATCH/utf8subj.msg"
-case_run utf8subj "$SCRATCH/utf8subj.msg" -- a@example.org
+plain_case utf8subj "$SCRATCH/utf8subj.msg" -- a@example.org
 is "$RC" 0 "UTF-8 Subject: exit 0"
 like "$(client_lines "$CASE_DIR" | grep '^MAIL')" ' SMTPUTF8( |$)' \
     "UTF-8 Subject, SMTPUTF8 offered: MAIL ... SMTPUTF8 (RFC 6532)"

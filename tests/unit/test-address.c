@@ -306,6 +306,49 @@ test_to_ascii(void)
 #endif
 }
 
+/* The one "safe on a command line" rule (address_check()). */
+static void
+test_check(void)
+{
+	static const struct {
+		const char *addr, *where, *msg;
+	} bad[] = {
+		{ "victim@example.com> NOTIFY=SUCCESS", NULL, "recipient "
+		    "'victim@example.com> NOTIFY=SUCCESS' contains '<' or '>'" },
+		{ "victim@example.com NOTIFY=SUCCESS", "in ASCII (IDNA)",
+		    "recipient 'victim@example.com NOTIFY=SUCCESS' in ASCII "
+		    "(IDNA) contains a space outside quotes" },
+		{ "-oQ/tmp@x.org", "on the command line", "recipient "
+		    "'-oQ/tmp@x.org' on the command line begins with '-'" },
+		{ "bob@x\r\nRSET", NULL, "recipient 'bob@x\\x0d\\x0aRSET' "
+		    "contains a control character" },
+		{ "", NULL, "recipient '' is empty" },
+		{ "\"a\"b c\"\"@x", NULL, "recipient '\"a\"b c\"\"@x' contains a "
+		    "space outside quotes" },
+	};
+	char longer[600];
+	struct error err;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		error_init(&err);
+		is_int(address_check(bad[i].addr, "recipient", bad[i].where,
+		    &err), -1, "check: '%s' refused", bad[i].msg);
+		is_str(err.message, bad[i].msg, "check: message %zu", i);
+		is_int(err.kind, ERR_DATAERR, "check: as 65");
+	}
+	is_int(address_check("\"john doe\"@example.org", "sender", NULL,
+	    &err), 0, "check: a space inside quotes is fine");
+	is_int(address_check("a\"\\\" >\"@x", "sender", NULL, &err), -1,
+	    "check: '>' inside quotes is not");
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	longer[100] = '@';
+	is_int(address_check(longer, "sender", NULL, &err), -1,
+	    "check: 599 bytes refused");
+	ok(strstr(err.message, "...' is longer than 512 bytes") != NULL,
+	    "check: length message cut: %s", err.message);
+}
+
 /* ---------------------------------------------------------------- random */
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
@@ -357,6 +400,7 @@ main(void)
 	test_args();
 	test_domain();
 	test_to_ascii();
+	test_check();
 	test_random();
 	return done_testing();
 }

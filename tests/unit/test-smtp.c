@@ -449,6 +449,60 @@ test_extensions(void)
 	smtp_release(&s);
 }
 
+/*
+ * Issue 9, finding 1: fullwidth characters that UTS #46 maps to '>', ' ',
+ * '=' and '@' must not turn into ESMTP parameters when the domain goes out
+ * as A-labels (a server without SMTPUTF8): refused, nothing sent.
+ */
+static void
+test_idna_injection(void)
+{
+	static const char *victim[] = {
+		"victim@ｅｘａｍｐｌｅ．ｃｏｍ＞　ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ",
+	};
+	static const char *boss = "me@ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝ＦＵＬＬ"
+	    "　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ";
+	const struct envelope by_rcpt = { .from = "a@b", .rcpt = victim,
+	    .nrcpt = 1, .dsn_notify = "FAILURE" };
+	const struct envelope by_from = { .from = boss, .rcpt = rcpt2,
+	    .nrcpt = 1 };
+	struct smtp s;
+
+	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
+	is_int(smtp_mail(&s, &by_rcpt, &info), SMTP_ACT_READY,
+	    "IDNA: fullwidth '＞　ＮＯＴＩＦＹ＝' recipient refused locally");
+	is_int(s.txn_err.kind, ERR_DATAERR, "IDNA recipient: as 65");
+	is_str(s.txn_err.message, "address 'victim@ｅｘａｍｐｌｅ．ｃｏｍ＞　"
+	    "ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ' has an invalid internationalized "
+	    "domain 'ｅｘａｍｐｌｅ．ｃｏｍ＞　ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ': it "
+	    "maps to 'example.com> notify=success', which is not a host name",
+	    "IDNA recipient: message");
+	is_str(sent(&s), "", "IDNA recipient: no MAIL, no RCPT");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
+	is_int(smtp_mail(&s, &by_from, &info), SMTP_ACT_READY,
+	    "IDNA: fullwidth '＞　ＲＥＴ＝ＦＵＬＬ　ＡＵＴＨ＝' sender refused");
+	is_int(s.txn_err.kind, ERR_DATAERR, "IDNA sender: as 65");
+	is_str(s.txn_err.message, "address 'me@ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ"
+	    "＝ＦＵＬＬ　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ' has an "
+	    "invalid internationalized domain 'ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝"
+	    "ＦＵＬＬ　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ': it maps to "
+	    "'example.org> ret=full auth=boss@example.org', which is not a "
+	    "host name", "IDNA sender: message");
+	is_str(sent(&s), "", "IDNA sender: no MAIL");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
+	is_int(smtp_mail(&s, &(struct envelope){ .from = "a@b",
+	    .rcpt = (const char *[]){ "joerg@ｅｘäｍｐｌｅ．ｏｒｇ" },
+	    .nrcpt = 1 }, &info), SMTP_ACT_READ,
+	    "IDNA: fullwidth letters and dots alone still map");
+	is_str(sent(&s), "MAIL FROM:<a@b>\r\nRCPT TO:<joerg@xn--exmple-cua"
+	    ".org>\r\nDATA\r\n", "IDNA: the A-labels on the wire");
+	smtp_release(&s);
+}
+
 int
 main(void)
 {
@@ -461,5 +515,6 @@ main(void)
 	test_data_end();
 	test_local_refusals();
 	test_greeting_and_auth();
+	test_idna_injection();
 	return done_testing();
 }

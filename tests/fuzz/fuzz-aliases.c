@@ -50,7 +50,11 @@ expand(const struct aliases *a, const char *name)
 	address_list_release(&l);
 }
 
-/* The names of the first entries: "name:" at the start of a line. */
+/*
+ * The names of the first entries: "name:" at the start of a line, when it
+ * could be a recipient (envelope.c expands only checked addresses: no
+ * control character).
+ */
 static size_t
 names(const uint8_t *data, size_t size, char **out)
 {
@@ -62,8 +66,12 @@ names(const uint8_t *data, size_t size, char **out)
 	while (n < NAMES_MAX && fuzz_lines_next(&in, &line, &len)) {
 		const char *colon = memchr(line, ':', len);
 
-		if (colon != NULL && colon > line && line[0] != ' ' &&
-		    line[0] != '\t' && line[0] != '#')
+		bool ctl = false;
+
+		for (const char *p = line; colon != NULL && p < colon; p++)
+			ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
+		if (colon != NULL && colon > line && !ctl && line[0] != ' ' &&
+		    line[0] != '#')
 			out[n++] = xstrndup(line, (size_t)(colon - line));
 	}
 	return n;

@@ -129,7 +129,7 @@ setting(struct input *in, char *l)
 	    (strcmp(v, "FULL") == 0 || strcmp(v, "HDRS") == 0))
 		in->env.dsn_return = v;
 	else if ((v = value(l, "envid")) != NULL && printable_ascii(v) &&
-	    strlen(v) <= 100)
+	    *v != '\0' && strlen(v) <= 100)
 		in->env.dsn_envid = v;
 	else if ((v = value(l, "tls")) != NULL)
 		in->opts.tls = strcmp(v, "starttls") == 0 ? SMTP_TLS_STARTTLS :

@@ -40,6 +40,12 @@ if [ -z "${FUZZ_OUT:-}" ]; then
     made_out=1
 fi
 mkdir -p "$FUZZ_OUT/findings" || exit 1
+# the targets' scratch files (fuzz_tmpdir()): on /dev/shm when there is
+# one, removed at the end even when a target crashed
+FUZZ_TMPDIR=$(mktemp -d /dev/shm/yubin-fuzz-run.XXXXXX 2>/dev/null ||
+    mktemp -d "$FUZZ_OUT/tmp.XXXXXX") || exit 1
+export FUZZ_TMPDIR
+trap 'rm -rf "$FUZZ_TMPDIR"' EXIT
 
 # limits: no input may take 10 s, 2 GB of RSS or a 512 MB malloc (a target
 # must not reach xmalloc's exit(71) on out-of-memory)

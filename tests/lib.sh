@@ -169,13 +169,21 @@ done_testing() {
 
 # ---------------------------------------------------------------- requirements
 need_root() {
-    [ "$(id -u)" = 0 ] || skip_all "needs root"
+    [ "$(id -u)" = 0 ] || skip_all "needs root (run make check as root)"
+}
+
+# _deps_hint: " (not installed: ...; how to install them)" when packages of
+# tests/deps.sh are missing, for skip messages
+_deps_hint() {
+    local h
+    h=$("$TESTS_DIR/deps.sh" test --hint 2>/dev/null)
+    [ -z "$h" ] || printf ' (%s)' "$h"
 }
 
 need_cmd() {
     local c
     for c in "$@"; do
-        command -v "$c" >/dev/null 2>&1 || skip_all "needs $c"
+        command -v "$c" >/dev/null 2>&1 || skip_all "needs $c$(_deps_hint)"
     done
 }
 
@@ -184,9 +192,9 @@ need_yubin() {
 }
 
 need_aiosmtpd() {
-    [ -x "$PYTHON" ] || skip_all "needs $PYTHON"
+    [ -x "$PYTHON" ] || skip_all "needs $PYTHON$(_deps_hint)"
     "$PYTHON" -c 'import aiosmtpd' 2>/dev/null ||
-        skip_all "needs python3-aiosmtpd (for $PYTHON)"
+        skip_all "needs python3-aiosmtpd (for $PYTHON)$(_deps_hint)"
 }
 
 need_certtool() {

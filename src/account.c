@@ -312,7 +312,9 @@ oauth_fill(const struct account_conf *conf, const struct oauth_preset *p,
 	o->client_secret = conf->oauth2_client_secret;
 	o->client_secret_eval = conf->oauth2_client_secret_eval;
 	o->scope = conf->oauth2_scope != NULL ? conf->oauth2_scope : p->scope;
-	o->trust_file = conf->oauth2_trust_file;
+	o->trust_file = conf->oauth2_trust_file != NULL &&
+	    strcmp(conf->oauth2_trust_file, "system") != 0 ?
+	    conf->oauth2_trust_file : NULL;
 	if (oauth_url(conf, conf->oauth2_auth_endpoint, p, p->auth, tenant,
 	    o->auth_url, err) < 0 ||
 	    oauth_url(conf, conf->oauth2_device_endpoint, p, p->device,
@@ -354,6 +356,12 @@ finish_oauth(const struct account_conf *conf, struct account *out,
 	if (out->oauth.token_url[0] == '\0')
 		return account_error(conf, err, "oauth2_token_endpoint is not "
 		    "set");
+	if (out->oauth.provider == ACCOUNT_OAUTH_GOOGLE &&
+	    out->oauth.client_secret == NULL &&
+	    out->oauth.client_secret_eval == NULL)
+		return account_error(conf, err, "Google needs the client "
+		    "secret of the application too: set oauth2_client_secret "
+		    "or oauth2_client_secret_eval");
 	return 0;
 }
 

@@ -490,6 +490,10 @@ cli_parse(struct options *o, int argc, char **argv, struct error *err)
 	}
 	if (r == -1)
 		return -1;
+	if ((o->flow != CLI_FLOW_AUTO || o->store != CLI_STORE_AUTO) &&
+	    o->mode != CLI_MODE_LOGIN)
+		return error_set(err, ERR_USAGE, "--device, --browser and "
+		    "--store go with --login");
 	if (argc > 0) {
 		o->rcpt = argv + 1;
 		if (1 + n < argc)

@@ -609,6 +609,7 @@ wait_answer(struct browser *b, const struct account *a, struct error *err)
 		if (n <= 0)
 			return error_set(err, ERR_AUTH, "no answer from the "
 			    "browser in 10 minutes; run yubin --login again");
+		r = ANSWER_NONE;
 		if (p[0].revents & POLLIN)
 			r = on_connection(b, a, err);
 		if (r == ANSWER_NONE && b->stdin_open && p[1].revents)

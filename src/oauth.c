@@ -8,10 +8,12 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "error.h"
@@ -34,11 +36,15 @@ const char *
 oauth_login_command(const struct account *a, char *buf, size_t size)
 {
 	const char *file = a->conf != NULL ? a->conf->file : NULL;
+	char cwd[PATH_MAX];
 
-	if (file != NULL)
-		snprintf(buf, size, "yubin -C %s --login -a %s", file, a->name);
-	else
+	if (file == NULL)
 		snprintf(buf, size, "yubin --login -a %s", a->name);
+	else if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(buf, size, "yubin -C %s/%s --login -a %s", cwd, file,
+		    a->name);
+	else
+		snprintf(buf, size, "yubin -C %s --login -a %s", file, a->name);
 	return buf;
 }
 
@@ -56,18 +62,43 @@ oauth_token_path(const struct account *a, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- POST */
 
+/* oauth2_client_secret_eval's answer, run once per process. */
+static struct {
+	char *cmd;
+	char *secret;
+} evaled;
+
+static void
+forget_evaled(void)
+{
+	free(evaled.cmd);
+	util_free_secret(evaled.secret);
+	evaled.cmd = evaled.secret = NULL;
+}
+
 static int
 client_secret(const struct account *a, char **out, struct error *err)
 {
+	const char *cmd = a->oauth.client_secret_eval;
+
 	*out = NULL;
 	if (a->oauth.client_secret != NULL) {
 		*out = xstrdup(a->oauth.client_secret);
 		return 0;
 	}
-	if (a->oauth.client_secret_eval == NULL)
+	if (cmd == NULL)
 		return 0;
-	return password_eval(a, "oauth2_client_secret_eval",
-	    a->oauth.client_secret_eval, "secret", out, err);
+	if (evaled.cmd == NULL || strcmp(evaled.cmd, cmd) != 0) {
+		if (evaled.cmd == NULL)
+			atexit(forget_evaled);
+		forget_evaled();
+		if (password_eval(a, "oauth2_client_secret_eval", cmd,
+		    "secret", &evaled.secret, err) < 0)
+			return -1;
+		evaled.cmd = xstrdup(cmd);
+	}
+	*out = xstrdup(evaled.secret);
+	return 0;
 }
 
 /* form += "&client_id=...[&client_secret=...]" */
@@ -116,7 +147,7 @@ read_answer(const char *url, struct http_response *rs,
 	ans->status = st;
 	if (st >= 500 || st == 429)
 		return error_set(err, ERR_TEMP, "the OAuth 2.0 provider at '%s' "
-		    "answered HTTP %ld; trying again later", url, st);
+		    "answered HTTP %ld (a temporary failure)", url, st);
 	if (json_parse(rs->body.data != NULL ? rs->body.data : "",
 	    rs->body.len, &ans->doc, err) < 0) {
 		if (err->kind != ERR_PROTOCOL)
@@ -245,6 +276,32 @@ save_refreshed(const struct account *a, struct tokenstore *ts,
 	return tokenstore_write(ts, st, err);
 }
 
+/*
+ * A login's refresh token into the store asked for; with none asked, the
+ * keyring when it is reachable and takes it, else the file (the sign-in
+ * must not be lost to a keyring that says no).
+ */
+static int
+keep_login(const struct account *a, enum token_store want,
+    struct token_state *st, const char *rt, struct error *err)
+{
+	struct error kerr;
+
+	if (want == TOKEN_STORE_KEYRING)
+		return keep_in_keyring(a, st, rt, err);
+	error_init(&kerr);
+	if (want == TOKEN_STORE_NONE && keyring_unavailable() == NULL) {
+		if (keep_in_keyring(a, st, rt, &kerr) == 0)
+			return 0;
+		log_warn("%s; keeping the refresh token in the token file "
+		    "instead", kerr.message);
+	}
+	keep_in_file(st, rt);
+	if (keyring_unavailable() == NULL)
+		(void)keyring_forget(a->host, KEYRING_OAUTH2, a->user, &kerr);
+	return 0;
+}
+
 int
 oauth_save_login(const struct account *a, enum token_store want,
     const struct oauth_answer *ans, enum token_store *where,
@@ -253,7 +310,6 @@ oauth_save_login(const struct account *a, enum token_store want,
 	const char *rt = json_string(ans->doc, "refresh_token");
 	struct token_state st = { 0 };
 	struct tokenstore ts;
-	struct error kerr;
 	int r = -1;
 
 	if (rt == NULL || *rt == '\0')
@@ -264,19 +320,8 @@ oauth_save_login(const struct account *a, enum token_store want,
 	if (tokenstore_init(&ts, a->host, a->user, err) < 0 ||
 	    take_access(a, ans, &st, err) < 0)
 		goto out;
-	if (want == TOKEN_STORE_NONE)
-		want = keyring_unavailable() == NULL ? TOKEN_STORE_KEYRING :
-		    TOKEN_STORE_FILE;
-	error_init(&kerr);
-	if (want == TOKEN_STORE_KEYRING &&
-	    keep_in_keyring(a, &st, rt, err) < 0)
+	if (keep_login(a, want, &st, rt, err) < 0)
 		goto out;
-	if (want == TOKEN_STORE_FILE) {
-		keep_in_file(&st, rt);
-		if (keyring_unavailable() == NULL)
-			(void)keyring_forget(a->host, KEYRING_OAUTH2, a->user,
-			    &kerr);
-	}
 	r = tokenstore_write(&ts, &st, err);
 	*where = st.store;
 out:
@@ -309,6 +354,7 @@ usable(const struct account *a, const struct token_state *st,
 	    !same(st->access, refused);
 }
 
+/* Where yubin looked, and the login that fixes it from here. */
 static int
 no_token(const struct account *a, const struct tokenstore *ts,
     const char *file_why, const char *keyring_why, struct error *err)
@@ -317,9 +363,10 @@ no_token(const struct account *a, const struct tokenstore *ts,
 
 	return error_set(err, ERR_AUTH, "no OAuth 2.0 token for user '%s' at "
 	    "'%s' (account '%s'); looked in:\n  token file: %s: %s\n  "
-	    "keyring: %s\nlog in once with: %s", a->user, a->host, a->name,
+	    "keyring: %s\nlog in once with: %s%s", a->user, a->host, a->name,
 	    ts->path, file_why, keyring_why,
-	    oauth_login_command(a, cmd, sizeof(cmd)));
+	    oauth_login_command(a, cmd, sizeof(cmd)),
+	    keyring_unavailable() != NULL ? " --store=file" : "");
 }
 
 /* The refresh token and where it is. */
@@ -341,6 +388,7 @@ find_refresh(const struct account *a, const struct tokenstore *ts,
 	if (st->store == TOKEN_STORE_FILE && st->refresh != NULL) {
 		*out = xstrdup(st->refresh);
 		*where = TOKEN_STORE_FILE;
+		log_verbose("OAuth 2.0: refresh token from the token file");
 		return 0;
 	}
 	if (st->store != TOKEN_STORE_FILE && keyring_lookup(a->host,
@@ -363,17 +411,17 @@ refresh_refused(const struct account *a, const struct oauth_answer *ans,
 
 	oauth_login_command(a, cmd, sizeof(cmd));
 	if (strcmp(ans->error, "invalid_grant") == 0)
-		return error_set(err, ERR_AUTH, "%s refused the OAuth 2.0 "
-		    "refresh token of account '%s' (%s): it has expired or was "
-		    "revoked; log in again: %s", a->oauth.name, a->name,
-		    ans->description, cmd);
+		return error_set(err, ERR_AUTH, "%s refused the refresh token "
+		    "of account '%s' (%s): it has expired or was revoked; log "
+		    "in again: %s", a->oauth.name, a->name, ans->description,
+		    cmd);
 	if (strcmp(ans->error, "invalid_client") == 0 ||
 	    strcmp(ans->error, "unauthorized_client") == 0)
 		return error_set(err, ERR_AUTH, "%s refused the client of "
 		    "account '%s' (%s); check oauth2_client_id and "
 		    "oauth2_client_secret", a->oauth.name, a->name,
 		    ans->description);
-	return error_set(err, ERR_AUTH, "%s refused to refresh the OAuth 2.0 "
+	return error_set(err, ERR_AUTH, "%s refused to refresh the access "
 	    "token of account '%s' (%s)", a->oauth.name, a->name,
 	    ans->description);
 }
@@ -477,6 +525,10 @@ oauth_logout(const struct account *a, struct error *err)
 	struct error kerr;
 	int f, k = 0;
 
+	if (a->oauth.provider == ACCOUNT_OAUTH_NONE)
+		return error_set(err, ERR_CONFIG, "account '%s' has no "
+		    "oauth2_provider: --logout is for OAuth 2.0 accounts",
+		    a->name);
 	if (tokenstore_init(&ts, a->host, a->user, err) < 0 ||
 	    (f = tokenstore_remove(&ts, err)) < 0)
 		return -1;

@@ -38,7 +38,7 @@ was built without OAuth 2.0 support (configure --without-oauth2)" \
     done_testing
 fi
 
-plan 79
+plan 81
 
 TF=$(oauth_token_file)
 P=t0440-$$
@@ -219,13 +219,13 @@ oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
 send
 is "$RC" 75 "provider 503, queue off: exit 75"
 is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
-provider at '$OAUTH_URL/token' answered HTTP 503; trying again later" \
+provider at '$OAUTH_URL/token' answered HTTP 503 (a temporary failure)" \
     "provider 503: the message"
 
 oauth_config "$C" "$CLIENT" "queue on-failure"
 send
 is "$RC" 0 "provider 503, queue on-failure: exit 0 (queued)"
-like "$(tail -n 1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+: during authentication: the OAuth 2\.0 provider at '.*' answered HTTP 503; trying again later\$" \
+like "$(tail -n 1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+: during authentication: the OAuth 2\.0 provider at '.*' answered HTTP 503 \(a temporary failure\)\$" \
     "provider 503: queued, and why"
 queued_tok=$TOK
 
@@ -293,9 +293,9 @@ oauth_admin revoke "client_id=$CLIENT" > /dev/null
 send
 is "$RC" 77 "revoked refresh token: exit 77"
 is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
-provider refused the OAuth 2.0 refresh token of account 'default' \
-(invalid_grant: refresh token revoked): it has expired or was revoked; log in \
-again: yubin -C $C --login -a default" "revoked: the message names the login command"
+provider refused the refresh token of account 'default' (invalid_grant: \
+refresh token revoked): it has expired or was revoked; log in again: \
+yubin -C $C --login -a default" "revoked: the message names the login command"
 run_yubin /dev/null -bp
 is "$(cat "$OUT")" "queue is empty" "revoked: nothing queued"
 
@@ -354,7 +354,7 @@ is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
 yubin:   token file: $TF: no such file
 yubin:   keyring: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set \
 and there is no \$XDG_RUNTIME_DIR/bus)
-yubin: log in once with: yubin -C $C --login -a default" \
+yubin: log in once with: yubin -C $C --login -a default --store=file" \
     "no token: where yubin looked and the login command"
 run_yubin /dev/null -C "$C" --logout
 is "$RC" 0 "--logout again: exit 0"
@@ -370,5 +370,11 @@ run_yubin /dev/null -C "$SCRATCH/nop.conf" --login
 is "$RC" 78 "--login without oauth2_provider: exit 78"
 is "$(cat "$ERR")" "yubin: account 'default' has no oauth2_provider: \
 --login is for OAuth 2.0 accounts" "--login without a provider: the message"
+run_yubin /dev/null -C "$SCRATCH/nop.conf" --logout
+is "$RC:$(cat "$ERR")" "78:yubin: account 'default' has no oauth2_provider: \
+--logout is for OAuth 2.0 accounts" "--logout without a provider: 78 and why"
+run_yubin /dev/null -C "$C" --store=file
+is "$RC:$(head -n 1 "$ERR")" "64:yubin: --device, --browser and --store go \
+with --login" "--store without --login: a usage error"
 
 done_testing

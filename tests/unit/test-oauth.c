@@ -109,8 +109,11 @@ test_presets(void)
 	config_release(&c);
 
 	ok(account_from(BASE "oauth2_provider google\noauth2_client_id cid\n"
+	    "oauth2_client_secret_eval cat x\noauth2_trust_file system\n"
 	    "oauth2_token_endpoint https://t.example/tok\noauth2_scope s\n",
 	    &c, &a, &err) == 0, "preset overridden: ok");
+	ok(a.oauth.trust_file == NULL, "oauth2_trust_file system: the system "
+	    "store");
 	is_str(a.oauth.token_url, "https://t.example/tok",
 	    "an endpoint overrides the preset's");
 	is_str(a.oauth.scope, "s", "the scope overrides the preset's");
@@ -144,19 +147,23 @@ test_config_errors(void)
 	account_fails(BASE "oauth2_provider custom\noauth2_client_id c\n", -1,
 	    "account 'a' (t.rc:1): oauth2_token_endpoint is not set",
 	    "custom without a token endpoint");
-	account_fails(BASE "oauth2_provider google\noauth2_client_id c\n"
+	account_fails(BASE "oauth2_provider microsoft\noauth2_client_id c\n"
 	    "auth plain\n", -1, "account 'a' (t.rc:1): auth plain cannot be "
 	    "used with oauth2_provider; write 'auth on', 'auth oauthbearer' "
 	    "or 'auth xoauth2'", "auth plain with a provider");
-	account_fails(BASE "oauth2_provider google\noauth2_client_id c\n"
+	account_fails(BASE "oauth2_provider microsoft\noauth2_client_id c\n"
 	    "auth off\n", -1, "account 'a' (t.rc:1): oauth2_provider is set "
 	    "but auth is off", "auth off with a provider");
 	account_fails(BASE "oauth2_client_id c\n", -1, "account 'a' "
 	    "(t.rc:1): oauth2_* settings without 'oauth2_provider' (google, "
 	    "microsoft or custom)", "client id without a provider");
-	account_fails("account a\nhost h\noauth2_provider google\n"
+	account_fails("account a\nhost h\noauth2_provider microsoft\n"
 	    "oauth2_client_id c\n", -1, "account 'a' (t.rc:1): auth is on but "
 	    "no 'user' is given", "a provider needs the user");
+	account_fails(BASE "oauth2_provider google\noauth2_client_id c\n", -1,
+	    "account 'a' (t.rc:1): Google needs the client secret of the "
+	    "application too: set oauth2_client_secret or "
+	    "oauth2_client_secret_eval", "google without a client secret");
 	account_fails(BASE "oauth2_provider microsoft\noauth2_client_id c\n"
 	    "oauth2_tenant a/b\n", -1, "account 'a' (t.rc:1): invalid "
 	    "oauth2_tenant 'a/b' (expected common, organizations, consumers, "

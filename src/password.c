@@ -122,38 +122,37 @@ eval_child(const char *cmd, int in, int out)
  * keeping at most EVAL_OUTPUT_MAX bytes; *overflow when more came.
  */
 static int
-eval_read(int fd, struct dynbuf *b, bool *overflow, struct error *err)
+eval_read(int fd, const char *what, struct dynbuf *b, bool *overflow,
+    struct error *err)
 {
 	if (dynbuf_read_fd(b, fd, overflow) < 0)
-		return error_set(err, ERR_IOERR, "cannot read passwordeval "
-		    "output: %s", strerror(errno));
+		return error_set(err, ERR_IOERR, "cannot read the output of "
+		    "%s: %s", what, strerror(errno));
 	return 0;
 }
 
 static int
-eval_wait(pid_t pid, const struct account *a, struct error *err)
+eval_wait(pid_t pid, const char *what, struct error *err)
 {
 	int status;
 
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			return error_set(err, ERR_OSERR, "passwordeval for "
-			    "account '%s': waitpid: %s", a->name,
-			    strerror(errno));
+			return error_set(err, ERR_OSERR, "%s: waitpid: %s",
+			    what, strerror(errno));
 	if (WIFSIGNALED(status))
-		return error_set(err, ERR_AUTH, "passwordeval for account "
-		    "'%s' was killed by signal %d", a->name, WTERMSIG(status));
+		return error_set(err, ERR_AUTH, "%s was killed by signal %d",
+		    what, WTERMSIG(status));
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return error_set(err, ERR_AUTH, "passwordeval for account "
-		    "'%s' exited with status %d%s", a->name,
-		    WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
+		return error_set(err, ERR_AUTH, "%s exited with status %d%s",
+		    what, WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
 		    " (command not found?)" : "");
 	return 0;
 }
 
 /* Run cmd with /bin/sh -c; its output into b. */
 static int
-eval_run(const struct account *a, const char *cmd, struct dynbuf *b,
+eval_run(const char *what, const char *cmd, struct dynbuf *b,
     bool *overflow, struct error *err)
 {
 	int devnull, fds[2], r;
@@ -178,10 +177,42 @@ eval_run(const struct account *a, const char *cmd, struct dynbuf *b,
 		eval_child(cmd, devnull, fds[1]);
 	close(devnull);
 	close(fds[1]);
-	r = eval_read(fds[0], b, overflow, err);
+	r = eval_read(fds[0], what, b, overflow, err);
 	close(fds[0]);
-	if (eval_wait(pid, a, r == 0 ? err : NULL) == -1 && r == 0)
+	if (eval_wait(pid, what, r == 0 ? err : NULL) == -1 && r == 0)
 		r = -1;
+	return r;
+}
+
+int
+password_eval(const struct account *a, const char *key, const char *cmd,
+    const char *noun, char **out, struct error *err)
+{
+	char what[256];
+	struct dynbuf b;
+	bool overflow;
+	size_t len;
+	int r = 0;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "%s for account '%s'", key, a->name);
+	dynbuf_init(&b, EVAL_OUTPUT_MAX);
+	b.secret = true;
+	if (eval_run(what, cmd, &b, &overflow, err) == -1) {
+		dynbuf_release(&b);
+		return -1;
+	}
+	len = b.data != NULL ? strcspn(b.data, "\n") : 0;
+	if (overflow && len == b.len)
+		r = error_set(err, ERR_AUTH, "%s printed a first line longer "
+		    "than %d bytes", what, EVAL_OUTPUT_MAX);
+	while (len > 0 && b.data[len - 1] == '\r')
+		len--;
+	if (r == 0 && len == 0)
+		r = error_set(err, ERR_AUTH, "%s printed no %s", what, noun);
+	if (r == 0)
+		*out = xstrndup(b.data, len);
+	dynbuf_release(&b);
 	return r;
 }
 
@@ -189,35 +220,14 @@ static int
 source_eval(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
-	struct dynbuf b;
-	bool overflow;
-	size_t len;
-	int r = 1;
-
 	if (a->conf == NULL || a->conf->passwordeval == NULL) {
 		note_set(why, "not set");
 		return 0;
 	}
-	dynbuf_init(&b, EVAL_OUTPUT_MAX);
-	b.secret = true;
-	if (eval_run(a, a->conf->passwordeval, &b, &overflow, err) == -1) {
-		dynbuf_release(&b);
+	if (password_eval(a, "passwordeval", a->conf->passwordeval,
+	    "password", out, err) < 0)
 		return -1;
-	}
-	len = b.data != NULL ? strcspn(b.data, "\n") : 0;
-	if (overflow && len == b.len)
-		r = error_set(err, ERR_AUTH, "passwordeval for account '%s' "
-		    "printed a first line longer than %d bytes", a->name,
-		    EVAL_OUTPUT_MAX);
-	while (len > 0 && b.data[len - 1] == '\r')
-		len--;
-	if (r == 1 && len == 0)
-		r = error_set(err, ERR_AUTH, "passwordeval for account '%s' "
-		    "printed no password", a->name);
-	if (r == 1)
-		*out = xstrndup(b.data, len);
-	dynbuf_release(&b);
-	return r;
+	return 1;
 }
 
 /* -------------------------------------------------------------- keyring */
@@ -232,7 +242,7 @@ source_keyring(const struct account *a, char **out, struct note *why,
 		note_set(why, "no 'user' to look up");
 		return 0;
 	}
-	return keyring_lookup(a->host, user, out, why->text,
+	return keyring_lookup(a->host, KEYRING_SMTP, user, out, why->text,
 	    sizeof(why->text));
 }
 
@@ -397,7 +407,7 @@ password_store(const struct account *a, struct error *err)
 		return -1;
 	if (read_new_password(a, &pw, err) == -1)
 		return -1;
-	r = keyring_store(a->host, account_user(a), pw, err);
+	r = keyring_store(a->host, KEYRING_SMTP, account_user(a), pw, err);
 	util_free_secret(pw);
 	if (r == 0)
 		log_verbose("password for '%s' at '%s' stored in the keyring",
@@ -412,7 +422,7 @@ password_forget(const struct account *a, struct error *err)
 
 	if (need_user(a, err) == -1)
 		return -1;
-	r = keyring_forget(a->host, account_user(a), err);
+	r = keyring_forget(a->host, KEYRING_SMTP, account_user(a), err);
 	if (r == 0)
 		log_warn("the keyring holds no password for '%s' at '%s'",
 		    account_user(a), a->host);

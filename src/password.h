@@ -36,6 +36,16 @@ struct error;
 int password_get(const struct account *a, char **out, struct error *err);
 
 /*
+ * Run cmd with /bin/sh -c (stdin /dev/null, stderr passed through) and
+ * return the first line of its output in *out (util_free_secret() it).
+ * key names the setting in messages ("passwordeval for account 'x' exited
+ * with status 1"), noun what was wanted ("printed no password"). ERR_AUTH
+ * for a failing command or no output.
+ */
+int password_eval(const struct account *a, const char *key, const char *cmd,
+    const char *noun, char **out, struct error *err);
+
+/*
  * yubin --store-password: read a password (from /dev/tty, twice, echo off,
  * when stdin is a terminal; else the first line of stdin) and store it in
  * the keyring for the account's host and user (replacing any item there).

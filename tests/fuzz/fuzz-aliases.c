@@ -4,7 +4,9 @@
  * of root, postmaster and a name nobody defines.
  *
  * Invariants: an error is ERR_CONFIG "fuzz:LINE: ..."; an expansion gives
- * at least one address, none empty or holding a control character, or
+ * at least one address, none empty or holding a control character but
+ * tab (the address parser keeps a tab inside quotes; address_check()
+ * refuses it before the wire), or
  * fails with ERR_CONFIG (nesting) or ERR_NOUSER (a command, file or
  * include target) and leaves the list as it was.
  */
@@ -42,9 +44,9 @@ expand(const struct aliases *a, const char *name)
 		for (size_t i = 0; i < l.n; i++) {
 			FUZZ_CHECK(l.addr[i][0] != '\0', "empty address");
 			for (const char *p = l.addr[i]; *p != '\0'; p++)
-				FUZZ_CHECK((unsigned char)*p >= 0x20 &&
-				    *p != 0x7f, "address '%s' holds 0x%02x",
-				    l.addr[i], *p);
+				FUZZ_CHECK(((unsigned char)*p >= 0x20 ||
+				    *p == '\t') && *p != 0x7f, "address '%s' "
+				    "holds 0x%02x", l.addr[i], *p);
 		}
 	}
 	address_list_release(&l);

@@ -13,6 +13,8 @@
  *	tls: none|starttls|implicit
  *	auth: on|MECH		authenticate (choose, or that mechanism)
  *	user: U / password: P / cb: BASE64 (channel binding data)
+ *	auth-retry		the secret is a cached OAuth token: a 535
+ *				asks for a fresh one, once (session.c)
  *	window: N		pipelining window
  *	size: N / 8bit / utf8header	the message
  *	messages: N		transactions on the connection (1..4)
@@ -46,6 +48,7 @@ struct input {
 	struct smtp_opts opts;
 	struct smtp_msginfo info;
 	const char *password, *cb;
+	bool auth_retry;
 	int messages;
 	const char *srv[MAX_SERVER];	/* server lines and their lengths */
 	size_t srvlen[MAX_SERVER];
@@ -150,6 +153,8 @@ setting(struct input *in, char *l)
 	else if ((v = value(l, "size")) != NULL &&
 	    util_parse_long(v, 0, 1L << 40, &n) == 0)
 		in->info.size = n;
+	else if (strcmp(l, "auth-retry") == 0)
+		in->auth_retry = true;
 	else if (strcmp(l, "8bit") == 0)
 		in->info.eightbit = true;
 	else if (strcmp(l, "utf8header") == 0)
@@ -243,8 +248,10 @@ session(struct input *in)
 			act = smtp_on_tls(&s);
 			break;
 		case SMTP_ACT_AUTH:
+			/* as session.c: a cached token, until refused once */
 			act = smtp_auth_start(&s, "mx.example", in->password,
-			    in->cb != NULL ? "tls-exporter" : NULL, in->cb);
+			    in->cb != NULL ? "tls-exporter" : NULL, in->cb,
+			    in->auth_retry && !s.auth_refused);
 			break;
 		case SMTP_ACT_BODY:
 			act = smtp_on_body_sent(&s);

@@ -16,10 +16,16 @@
 #               tree's tests/fuzz/corpus/NAME (libFuzzer -merge=1); review
 #               and commit them
 #   FUZZ_FLAGS  more libFuzzer flags
-# The tree's corpus is never written to (unless FUZZ_MERGE=1).  A crash,
-# leak, timeout, out-of-memory or broken invariant is a finding: its
-# reproducer is printed (hex) and kept; the script then exits 1.  Replay
-# one with tests/fuzz/replay-NAME FILE (make check builds it) or
+# The tree's corpus is never written to (unless FUZZ_MERGE=1).
+#
+# Each target runs in libFuzzer's fork mode, going on after a crash: a
+# crash, leak, timeout, out-of-memory or broken invariant is a finding,
+# and each finding is compared with the known ones (tests/fuzz/known/LIST):
+# one that breaks the same invariant (the same "file:line: invariant
+# broken", or the same sanitizer SUMMARY line) as a known input of that
+# target is reported as known; any other is new: its input is printed
+# (od -c) and kept, and the script exits 1.  Replay one with
+# tests/fuzz/replay-NAME FILE (make check builds it) or
 # tests/fuzz/fuzz-NAME FILE.
 set -u
 src=$(cd "$(dirname "$0")" && pwd)
@@ -46,11 +52,14 @@ FUZZ_TMPDIR=$(mktemp -d /dev/shm/yubin-fuzz-run.XXXXXX 2>/dev/null ||
     mktemp -d "$FUZZ_OUT/tmp.XXXXXX") || exit 1
 export FUZZ_TMPDIR
 trap 'rm -rf "$FUZZ_TMPDIR"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # limits: no input may take 10 s, 2 GB of RSS or a 512 MB malloc (a target
 # must not reach xmalloc's exit(71) on out-of-memory)
 flags=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048
-       -malloc_limit_mb=512 -print_final_stats=1 -detect_leaks=1)
+       -malloc_limit_mb=512 -fork=1 -ignore_crashes=1 -ignore_timeouts=1
+       -ignore_ooms=1)
 
 run_one() {
     local name=$1 exe=$bin/fuzz-$1 work=$FUZZ_OUT/corpus/$1 dict=()
@@ -63,28 +72,44 @@ run_one() {
     [ -d "$src/corpus/$name" ] && cp -p "$src/corpus/$name"/* "$work"/ 2>/dev/null
     [ -f "$src/dict/$name.dict" ] && dict=(-dict="$src/dict/$name.dict")
     # shellcheck disable=SC2086
-    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
-    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        "$exe" "${flags[@]}" "${dict[@]}" ${FUZZ_FLAGS:-} \
+    "$exe" "${flags[@]}" "${dict[@]}" ${FUZZ_FLAGS:-} \
         -artifact_prefix="$FUZZ_OUT/findings/$name-" "$work" \
         > "$FUZZ_OUT/$name.log" 2>&1
 }
 
-# summary NAME: "NAME  execs  cov  ft  corpus  result"
+# signature NAME FILE: which invariant the input breaks ("fuzz.c:353:
+# invariant broken"), or the sanitizer's SUMMARY line, or "crash"
+signature() {
+    local s
+    s=$("$bin/fuzz-$1" -runs=1 -timeout=10 -rss_limit_mb=2048 \
+            -malloc_limit_mb=512 "$2" 2>&1 |
+        grep -aoE '[^ /]+:[0-9]+: invariant broken|SUMMARY: [A-Za-z]+: [^ ]+( [^ (]+)?' |
+        head -n 1)
+    echo "${s:-crash}"
+}
+
+# the known findings' signatures: "NAME<TAB>signature<TAB>FILE" lines
+known_sigs() {
+    local file why
+    [ -f "$src/known/LIST" ] || return 0
+    while read -r file why; do
+        case $file in '' | '#'*) continue ;; esac
+        [ -x "$bin/fuzz-${file%%/*}" ] || continue
+        printf '%s\t%s\t%s\n' "${file%%/*}" \
+            "$(signature "${file%%/*}" "$src/known/$file")" "$file"
+    done < "$src/known/LIST"
+}
+
+# summary NAME: "NAME  execs  cov  ft  corpus  findings"
 summary() {
-    local log=$FUZZ_OUT/$1.log execs cov ft corp result=ok
-    execs=$(awk '/stat::number_of_executed_units:/ { print $2 }' "$log")
-    cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
-    ft=$(grep -Eo 'ft: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
-    corp=$(grep -Eo 'corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -n 1 | cut -d' ' -f2)
-    if compgen -G "$FUZZ_OUT/findings/$1-*" > /dev/null; then
-        result=FINDING
-    elif ! grep -q 'Done [0-9]* runs' "$log"; then
-        result=ERROR
-    fi
-    printf '%-8s %12s %6s %7s %12s  %s\n' "$1" "${execs:-?}" "${cov:-?}" \
-        "${ft:-?}" "${corp:-?}" "$result"
-    [ "$result" = ok ]
+    local log=$FUZZ_OUT/$1.log execs cov ft corp n
+    execs=$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+    cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+    ft=$(grep -aoE 'ft: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+    corp=$(grep -aoE 'corp: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+    n=$(find "$FUZZ_OUT/findings" -name "$1-*" | wc -l)
+    printf '%-8s %12s %6s %7s %7s  %s\n' "$1" "${execs:-?}" "${cov:-?}" \
+        "${ft:-?}" "${corp:-?}" "$n"
 }
 
 running=0
@@ -101,18 +126,28 @@ wait
 
 rc=0
 echo
-printf '%-8s %12s %6s %7s %12s  %s\n' target execs cov ft corpus result
+printf '%-8s %12s %6s %7s %7s  %s\n' target execs cov ft corpus findings
 for n in "${names[@]}"; do
-    summary "$n" || rc=1
+    summary "$n"
+    grep -q 'run.sh: no ' "$FUZZ_OUT/$n.log" 2>/dev/null && rc=1
 done
+known=$(known_sigs)
 for f in "$FUZZ_OUT"/findings/*; do
     [ -e "$f" ] || continue
     n=${f##*/}
     n=${n%%-*}
+    sig=$(signature "$n" "$f")
+    k=$(awk -F '\t' -v n="$n" -v s="$sig" '$1 == n && $2 == s { print $3; exit }' \
+        <<< "$known")
+    if [ -n "$k" ]; then
+        echo "known: $n: $sig, as tests/fuzz/known/$k ($f)"
+        continue
+    fi
+    rc=1
     echo
-    echo "=== finding: $f ($(wc -c < "$f") bytes)"
-    grep -E 'ERROR|invariant broken|SUMMARY|runtime error' "$FUZZ_OUT/$n.log" |
-        head -n 5
+    echo "=== NEW finding of $n: $sig ($f, $(wc -c < "$f") bytes)"
+    "$bin/fuzz-$n" -runs=1 -timeout=10 "$f" 2>&1 |
+        grep -aE 'invariant broken|ERROR|SUMMARY|runtime error' | head -n 5
     od -An -c "$f" | head -n 40
     echo "replay: tests/fuzz/replay-$n $f   (or $bin/fuzz-$n $f)"
 done
@@ -121,7 +156,7 @@ for n in "${names[@]}"; do
         mkdir -p "$src/corpus/$n"
         "$bin/fuzz-$n" -merge=1 "$src/corpus/$n" "$FUZZ_OUT/corpus/$n" \
             > "$FUZZ_OUT/$n.merge.log" 2>&1 &&
-            echo "merged into $src/corpus/$n: $(grep -Eo 'added [0-9]+ new units' "$FUZZ_OUT/$n.merge.log")"
+            echo "merged into $src/corpus/$n: $(grep -aEo 'added [0-9]+ new units' "$FUZZ_OUT/$n.merge.log")"
     fi
 done
 if [ "$rc" = 0 ] && [ "$made_out" = 1 ]; then

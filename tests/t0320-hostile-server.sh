@@ -1,0 +1,96 @@
+#!/bin/bash
+# t0320-hostile-server.sh -- bounded work against hostile or broken servers
+# (issue 9), each case with its own server:
+#   - a reply dripped a line at a time: the whole reply within `timeout`;
+#   - a peer that reads the message body at a trickle: each 64 KiB written
+#     within `timeout`.
+. "$(dirname "$0")/lib.sh"
+
+need_yubin
+need_cmd timeout
+[ -x "$PYTHON" ] || skip_all "needs $PYTHON"
+test_pki
+
+printf 'Subject: hostile\n\nbody\n' > "$SCRATCH/msg"
+
+# scripted NAME [SERVER_ARGS...]: scripted_smtpd.py with $SCRATCH/NAME.script
+# (written by the caller); sets PORT, SRV_PID; transcript NAME.tr
+scripted() {
+    local name=$1
+    shift
+    start_bg "$name" "$PYTHON" "$TESTS_DIR/fake/scripted_smtpd.py" \
+        --script "$SCRATCH/$name.script" --port 0 \
+        --transcript "$SCRATCH/$name.tr" --cert "$TEST_CERT" \
+        --key "$TEST_KEY" --timeout 25 "$@" || bail_out "no server $name"
+    PORT=$BG_PORT SRV_PID=$BG_PID
+}
+
+# conf NAME LINE...: $SCRATCH/NAME.conf for 127.0.0.1:$PORT, test CA
+conf() {
+    local name=$1
+    shift
+    write_config "$SCRATCH/$name.conf" "host 127.0.0.1" "port $PORT" \
+        "tls_trust_file $TEST_CA" "from alice@example.test" "auth off" "$@"
+}
+
+# ------------------------------------------------ a dripped reply (3)
+# A 100-line EHLO reply, one line every 0.9 s, against "timeout 1": the
+# reply as a whole gets 1 s (a per-line timeout waited 90 s).
+{
+    echo 'S: 220 drip.test ESMTP'
+    echo 'C: EHLO *'
+    for i in $(seq 99); do
+        echo "S: 250-drip$i"
+        echo 'SLEEP 0.9'
+    done
+    echo 'S: 250 END'
+    echo 'WAITCLOSE'
+} > "$SCRATCH/drip.script"
+scripted drip
+conf drip "tls off" "timeout 1"
+run_yubin "$SCRATCH/msg" -C "$SCRATCH/drip.conf" rcpt@example.org
+is "$RC" 75 "dripped EHLO reply: exit 75"
+is "$(cat "$ERR")" "yubin: during EHLO: timed out after 1 s waiting for \
+the server (reading)" "dripped EHLO reply: the message"
+check "dripped EHLO reply: over within 2.5 s (took ${SECS}s)" \
+    seconds_below "$SECS" 2.5
+stop_bg "$SRV_PID"
+
+# ------------------------------------------------ a trickling reader (3)
+# The server takes the body 4 KiB every 0.5 s through a small receive
+# buffer: each flush of 64 KiB must be done within "timeout 1"; progress
+# alone no longer renews it. (A guard, not a proof: on Linux the old
+# per-progress deadline gave up here too, as poll() wakes a writer only
+# once a third of its send buffer is free.)
+start_bg trickle "$PYTHON" -c '
+import socket, sys, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+print("READY", ls.getsockname()[1], flush=True)
+c, _ = ls.accept()
+f = c.makefile("rb")
+c.sendall(b"220 trickle.test ESMTP\r\n")
+for reply in (b"250 trickle.test", b"250 ok", b"250 ok", b"354 go"):
+    f.readline()
+    c.sendall(reply + b"\r\n")
+end = time.time() + 25
+while time.time() < end and c.recv(4096):
+    time.sleep(0.5)
+' || bail_out "no trickle server"
+PORT=$BG_PORT
+conf trickle "tls off" "timeout 1"
+"$PYTHON" -c '
+import sys
+sys.stdout.write("Subject: big\n\n" + ("x" * 76 + "\n") * 110000)
+' > "$SCRATCH/big"
+run_yubin "$SCRATCH/big" -C "$SCRATCH/trickle.conf" rcpt@example.org
+is "$RC" 75 "trickling reader: exit 75"
+is "$(cat "$ERR")" "yubin: while sending the message: timed out after 1 s \
+waiting for the server (writing)" "trickling reader: the message"
+check "trickling reader: over within 10 s (took ${SECS}s)" \
+    seconds_below "$SECS" 10
+stop_bg "$BG_PID"
+
+done_testing

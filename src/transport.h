@@ -41,7 +41,9 @@ int transport_connect(struct transport **out, const char *host, int port,
  * after connect for implicit TLS). Verifies the certificate as cfg says;
  * a refused certificate is ERR_PROTOCOL and the message names the reason:
  * "TLS certificate of 'host' is not trusted: expired" / "... does not match
- * host name 'host'" / "... signer not found". Handshake failure: ERR_PROTOCOL.
+ * host name 'host'" / "... signer not found". Handshake failure: ERR_PROTOCOL;
+ * but the connection closed or reset during the handshake is ERR_TEMP, as
+ * it is in clear text.
  */
 int transport_start_tls(struct transport *t, const struct tls_config *cfg,
     struct error *err);

@@ -3,7 +3,10 @@
 # (issue 9), each case with its own server:
 #   - a reply dripped a line at a time: the whole reply within `timeout`;
 #   - a peer that reads the message body at a trickle: each 64 KiB written
-#     within `timeout`.
+#     within `timeout`;
+#   - a connection closed or reset during the TLS handshake, on 465 and
+#     after STARTTLS: temporary (75, queued with "queue on-failure"), while
+#     a TLS protocol failure stays 76.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -92,5 +95,63 @@ waiting for the server (writing)" "trickling reader: the message"
 check "trickling reader: over within 10 s (took ${SECS}s)" \
     seconds_below "$SECS" 10
 stop_bg "$BG_PID"
+
+# ------------------------------------------------ TLS handshake (4)
+# handshake_case NAME TLS END WANT_RC WANT_ERR [CONFIG...]: the server
+# (implicit TLS, or STARTTLS after EHLO) reads the ClientHello and ENDs
+# (RESET or CLOSE); yubin's exit and message (port and queue ID as N, ID)
+handshake_case() {
+    local name=$1 tls=$2 end=$3 rc=$4 want=$5
+    shift 5
+    {
+        if [ "$tls" = starttls ]; then
+            printf '%s\n' 'S: 220 hs.test ESMTP' 'C: EHLO *' \
+                'S+: 250-hs.test' 'S: 250 STARTTLS' 'C: STARTTLS' \
+                'S: 220 2.0.0 go ahead'
+        fi
+        printf '%s\n' SWALLOW "$end"
+    } > "$SCRATCH/$name.script"
+    scripted "$name"
+    if [ "$tls" = starttls ]; then
+        conf "$name" "tls on" "tls_starttls on" "timeout 5" "$@"
+    else
+        conf "$name" "tls on" "tls_starttls off" "timeout 5" "$@"
+    fi
+    run_yubin "$SCRATCH/msg" -C "$SCRATCH/$name.conf" rcpt@example.org
+    is "$RC" "$rc" "$name: exit $rc"
+    is "$(sed -e 's/port [0-9]*/port N/' -e 's/ queued as [^:]*:/ queued as ID:/' \
+        "$ERR")" "$want" "$name: the message"
+    stop_bg "$SRV_PID"
+}
+
+LOST="connection to 127.0.0.1 port N lost during the TLS handshake: \
+Connection reset by peer"
+CLOSED="connection to 127.0.0.1 port N closed by the server during the TLS \
+handshake"
+handshake_case reset-465 implicit RESET 75 \
+    "yubin: waiting for the server's greeting: $LOST"
+handshake_case close-465 implicit CLOSE 75 \
+    "yubin: waiting for the server's greeting: $CLOSED"
+handshake_case reset-starttls starttls RESET 75 \
+    "yubin: during STARTTLS: $LOST"
+handshake_case close-starttls starttls CLOSE 75 \
+    "yubin: during STARTTLS: $CLOSED"
+
+handshake_case queued-465 implicit RESET 0 "yubin: message queued as ID: \
+waiting for the server's greeting: $LOST" "queue on-failure"
+run_yubin /dev/null -bp
+like "$(cat "$OUT")" "rcpt@example.org" "queued-465: in the queue (-bp)"
+
+# a server that answers the ClientHello with something that is not TLS:
+# a protocol failure, not a network one
+printf '%s\n' SWALLOW 'S: HTTP/1.0 400 Bad Request' WAITCLOSE \
+    > "$SCRATCH/garbage.script"
+scripted garbage
+conf garbage "tls on" "tls_starttls off" "timeout 5"
+run_yubin "$SCRATCH/msg" -C "$SCRATCH/garbage.conf" rcpt@example.org
+is "$RC" 76 "not TLS at all: still 76"
+like "$(cat "$ERR")" "^yubin: waiting for the server's greeting: TLS \
+handshake with '127\.0\.0\.1' failed: " "not TLS at all: a TLS failure"
+stop_bg "$SRV_PID"
 
 done_testing

@@ -1,17 +1,20 @@
 #!/bin/bash
 # t0320-hostile-server.sh -- bounded work against hostile or broken servers
-# (issue 9), each case with its own server:
+# (issue 9, findings 2-4), each case with its own server:
 #   - a reply dripped a line at a time: the whole reply within `timeout`;
 #   - a peer that reads the message body at a trickle: each 64 KiB written
 #     within `timeout`;
 #   - a connection closed or reset during the TLS handshake, on 465 and
 #     after STARTTLS: temporary (75, queued with "queue on-failure"), while
-#     a TLS protocol failure stays 76.
+#     a TLS protocol failure stays 76;
+#   - a SCRAM server asking for 10^9 PBKDF2 iterations: refused at once.
 . "$(dirname "$0")/lib.sh"
 
+SASLSERVER=$abs_top_builddir/tests/fake/saslserver
 need_yubin
 need_cmd timeout
 [ -x "$PYTHON" ] || skip_all "needs $PYTHON"
+[ -x "$SASLSERVER" ] || skip_all "no $SASLSERVER (make check builds it)"
 test_pki
 
 printf 'Subject: hostile\n\nbody\n' > "$SCRATCH/msg"
@@ -153,5 +156,21 @@ is "$RC" 76 "not TLS at all: still 76"
 like "$(cat "$ERR")" "^yubin: waiting for the server's greeting: TLS \
 handshake with '127\.0\.0\.1' failed: " "not TLS at all: a TLS failure"
 stop_bg "$SRV_PID"
+
+# ------------------------------------------------ SCRAM iterations (2)
+# i=10^9 would cost libgsasl ~8 minutes of CPU; refused before any of it
+start_bg scram "$SASLSERVER" --port 0 --tls implicit --cert "$TEST_CERT" \
+    --key "$TEST_KEY" --user alice:alice-pw --mechs SCRAM-SHA-256 \
+    --scram-iter 1000000000 --timeout 25 || bail_out "no saslserver"
+PORT=$BG_PORT
+conf scram "tls on" "tls_starttls off" "timeout 5" "auth on" "user alice" \
+    "password alice-pw"
+run_yubin "$SCRATCH/msg" -C "$SCRATCH/scram.conf" rcpt@example.org
+is "$RC" 76 "SCRAM i=10^9: exit 76"
+is "$(cat "$ERR")" "yubin: SCRAM-SHA-256 authentication refused: the server \
+asks for 1000000000 iterations (i=), more than the limit of 1000000" \
+    "SCRAM i=10^9: the message"
+check "SCRAM i=10^9: over within 2 s (took ${SECS}s)" seconds_below "$SECS" 2
+stop_bg "$BG_PID"
 
 done_testing

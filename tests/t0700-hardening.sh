@@ -3,7 +3,7 @@
 # named case against a fake server (tests/fake/fake_smtpd.py) or none:
 # the IDNA parameter injection (a server without SMTPUTF8 records the raw
 # commands); recipients by the thousand (CPU time bounded, every one at the
-# server once, in order).
+# server once, in order); an aliases file that fans out exponentially.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -111,5 +111,40 @@ is "$(grep -c '^Bcc:' "$SCRATCH/bcc/save/0001.eml")" 0 \
     "170,000 Bcc: none left in the message"
 check "170,000 Bcc: under 1 s of CPU (took ${CPU:-?} s)" \
     seconds_below "${CPU:-99}" 1
+
+# ------------------------------------------------ aliases (5)
+# Every line names the next one four times: 4^15 expansions before (the
+# process grew by gigabytes); each entry is now expanded once per name.
+{
+    for i in $(seq 0 14); do
+        n="l$((i + 1))"
+        echo "l$i: $n, $n, $n, $n"
+    done
+    echo 'l15: x@example.org, y@example.org'
+} > "$SCRATCH/bomb"
+write_config "$SCRATCH/aliases.conf" "host 127.0.0.1" "port 1" \
+    "from alice@example.test" "aliases $SCRATCH/bomb"
+run_yubin /dev/null -C "$SCRATCH/aliases.conf" -bv l0
+is "$RC" 0 "aliases bomb: -bv works"
+is "$(cat "$OUT")" "x@example.org... deliverable: account default, host 127.0.0.1
+y@example.org... deliverable: account default, host 127.0.0.1" \
+    "aliases bomb: the two addresses at the end, once each"
+check "aliases bomb: over at once (${SECS}s)" seconds_below "$SECS" 2
+
+# more than 10,000 addresses from one name: a clear error
+"$PYTHON" - "$SCRATCH/big" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for k in range(11):
+        f.write("e%d: " % k + ", ".join("u%d.%d@example.org" % (k, i)
+                                       for i in range(1000)) + "\n")
+    f.write("big: " + ", ".join("e%d" % k for k in range(11)) + "\n")
+EOF
+write_config "$SCRATCH/big.conf" "host 127.0.0.1" "port 1" \
+    "from alice@example.test" "aliases $SCRATCH/big"
+run_yubin /dev/null -C "$SCRATCH/big.conf" -bv big
+is "$RC" 78 "aliases: 11,000 addresses from one name: exit 78"
+is "$(cat "$ERR")" "yubin: aliases file '$SCRATCH/big': alias 'big' \
+expands to more than 10000 addresses" "aliases: 11,000 addresses: the message"
 
 done_testing

@@ -161,7 +161,9 @@ session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
 	for (;;) {
 		switch (act) {
 		case SMTP_ACT_READ:
-			if (session_flush(s, err) < 0 ||
+			/* replies already here first: one write for many */
+			if ((!transport_has_line(s->t) &&
+			    session_flush(s, err) < 0) ||
 			    session_read_reply(s, &r, err) < 0)
 				return session_io_error(s, err);
 			act = smtp_on_reply(&s->smtp, r);

@@ -429,6 +429,12 @@ transport_read_line(struct transport *t, char *buf, size_t size,
 	}
 }
 
+bool
+transport_has_line(const struct transport *t)
+{
+	return memchr(t->rbuf + t->rpos, '\n', t->rlen - t->rpos) != NULL;
+}
+
 size_t
 transport_pending(const struct transport *t)
 {

@@ -48,6 +48,9 @@ int transport_connect(struct transport **out, const char *host, int port,
 int transport_start_tls(struct transport *t, const struct tls_config *cfg,
     struct error *err);
 
+/* Whether a whole line is buffered: reading it will not wait. */
+bool transport_has_line(const struct transport *t);
+
 /* Bytes received but not yet consumed (STARTTLS injection check). */
 size_t transport_pending(const struct transport *t);
 

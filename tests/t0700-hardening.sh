@@ -97,7 +97,15 @@ is "$RC" 0 "48,000 recipients in To: (-t): sent"
 is "$(rcpts "$SCRATCH/t48k" | md5sum)" \
     "$(seq -f 'r%g@x.example' 0 47999 | md5sum)" \
     "48,000 -t recipients: all at the server, in order"
-check "48,000 -t recipients: under 1 s of CPU (took ${CPU:-?} s)" \
+# the send itself is mostly the fake server's pace (a recv for every
+# reply or two): bounded loosely; the envelope work alone under 1 s
+check "48,000 -t recipients: sent with under 3 s of CPU (took ${CPU:-?} s)" \
+    seconds_below "${CPU:-99}" 3
+cpu_run "$SCRATCH/48k.msg" -C "$SCRATCH/t48k/config" -t -bv
+is "$(sed 's/\.\.\. deliverable.*//' "$OUT" | md5sum)" \
+    "$(seq -f 'r%g@x.example' 0 47999 | md5sum)" \
+    "48,000 -t recipients, -bv: all, in order"
+check "48,000 -t recipients, -bv: under 1 s of CPU (took ${CPU:-?} s)" \
     seconds_below "${CPU:-99}" 1
 
 { yes 'Bcc:' | head -n 170000; printf 'Subject: bcc\n\nbody\n'; } \

@@ -360,8 +360,9 @@ spool_create(struct message *m, const char *dir, struct error *err)
 			break;
 	}
 	if (fd < 0)
-		return error_set(err, ERR_CANTCREAT, "cannot create spool "
-		    "file in '%s': %s", dir, strerror(errno));
+		return error_set(err, util_disk_full(errno) ? ERR_TEMP :
+		    ERR_CANTCREAT, "cannot create spool file in '%s': %s",
+		    dir, strerror(errno));
 	m->fd = fd;
 	m->path = xstrdup(path);
 	if (fchmod(fd, 0600) < 0)
@@ -388,20 +389,33 @@ read_some(int fd, char *buf, size_t size)
 	}
 }
 
+/*
+ * A failed write, fsync or create of the spool: a full disk is temporary
+ * (75: the caller may try again later), anything else as given.
+ */
+static int
+spool_error(const struct message *m, const char *what, enum error_kind kind,
+    struct error *err)
+{
+	int e = errno;
+
+	return error_set(err, util_disk_full(e) ? ERR_TEMP : kind, "cannot %s "
+	    "spool file '%s': %s", what, m->path, strerror(e));
+}
+
 static int
 spool_write(struct message *m, const char *p, size_t n, struct error *err)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = write(m->fd, p, n);
+		w = util_test_fail("spool-write") ? -1 : write(m->fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO;
-			return error_set(err, ERR_IOERR, "cannot write spool "
-			    "file '%s': %s", m->path, strerror(errno));
+			return spool_error(m, "write", ERR_IOERR, err);
 		}
 		p += w;
 		n -= (size_t)w;
@@ -569,8 +583,7 @@ spool_commit(struct spool *sp, const struct crlf *c, struct error *err)
 		return error_set(err, ERR_DATAERR, "no message on standard "
 		    "input");
 	if (fsync(m->fd) < 0)
-		return error_set(err, ERR_IOERR, "cannot write spool file "
-		    "'%s': %s", m->path, strerror(errno));
+		return spool_error(m, "write", ERR_IOERR, err);
 	if (lseek(m->fd, 0, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind spool file "
 		    "'%s': %s", m->path, strerror(errno));

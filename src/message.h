@@ -61,7 +61,8 @@ void message_init(struct message *m);
  * Copy infd to a new spool file, normalising line endings, and leave m->fd
  * open at offset 0. Empty input: ERR_DATAERR "no message on standard
  * input". Read error: ERR_IOERR. Cannot create/write the spool: ERR_CANTCREAT
- * / ERR_IOERR naming the file. The file is fsync'd before returning.
+ * / ERR_IOERR naming the file, but ERR_TEMP when the disk is full (ENOSPC,
+ * EDQUOT: try again later). The file is fsync'd before returning.
  */
 int message_spool(struct message *m, int infd, const struct message_opts *o,
     struct error *err);

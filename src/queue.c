@@ -37,41 +37,17 @@
 
 /* ---------------------------------------------------------------- hooks */
 
-/* Whether point is in the comma-separated list in the variable var. */
-static bool
-hook_active(const char *var, const char *point)
-{
-	const char *v = getenv(var), *p;
-	size_t n = strlen(point);
-
-	if (v == NULL)
-		return false;
-	for (p = v; (p = strstr(p, point)) != NULL; p += n)
-		if ((p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-			return true;
-	return false;
-}
-
 void
 queue_test_crash(const char *point)
 {
-	if (hook_active("YUBIN_TEST_CRASH_AT", point))
+	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
 		(void)raise(SIGKILL);
 }
 
 bool
 queue_test_armed(const char *point)
 {
-	return hook_active("YUBIN_TEST_CRASH_AT", point);
-}
-
-bool
-queue_test_fail(const char *point)
-{
-	if (!hook_active("YUBIN_TEST_FAIL_AT", point))
-		return false;
-	errno = ENOSPC;
-	return true;
+	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
 }
 
 /* ---------------------------------------------------------------- dirs */
@@ -230,7 +206,7 @@ queue_id_valid(const char *id)
 static int
 enqueue_pwrite(int fd, const void *p, size_t n, off_t off)
 {
-	if (queue_test_fail("enqueue-write"))
+	if (util_test_fail("enqueue-write"))
 		return -1;
 	return qentry_pwrite(fd, p, n, off);
 }
@@ -374,7 +350,7 @@ write_file(int fd, const struct queue_entry *e, const struct dynbuf *hdr,
 	    e->body_off + (off_t)e->size) < 0)
 		return -1;
 	*what = "sync";
-	if (queue_test_fail("enqueue-fsync") || fsync(fd) < 0)
+	if (util_test_fail("enqueue-fsync") || fsync(fd) < 0)
 		return -1;
 	return 0;
 }

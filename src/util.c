@@ -230,6 +230,35 @@ util_random_name(char *out, size_t n)
 	out[n] = '\0';
 }
 
+bool
+util_test_hook(const char *var, const char *point)
+{
+	const char *v = getenv(var), *p;
+	size_t n = strlen(point);
+
+	if (v == NULL)
+		return false;
+	for (p = v; (p = strstr(p, point)) != NULL; p += n)
+		if ((p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
+
+bool
+util_test_fail(const char *point)
+{
+	if (!util_test_hook("YUBIN_TEST_FAIL_AT", point))
+		return false;
+	errno = ENOSPC;
+	return true;
+}
+
+bool
+util_disk_full(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
 long long
 util_now_ms(void)
 {

@@ -56,6 +56,19 @@ int util_mkdir_p(char *path);
  */
 void util_random_name(char *out, size_t n);
 
+/*
+ * Test hooks, inert unless the variable is set: whether point is in the
+ * comma-separated list in the environment variable var.
+ * util_test_fail(point): YUBIN_TEST_FAIL_AT holds point; errno is then
+ * ENOSPC, and the caller fails as if the disk were full. Points are listed
+ * in queue.h.
+ */
+bool util_test_hook(const char *var, const char *point);
+bool util_test_fail(const char *point);
+
+/* Whether errno value e means "out of disk space" (ENOSPC, EDQUOT). */
+bool util_disk_full(int e);
+
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
 

@@ -3,7 +3,8 @@
 # named case against a fake server (tests/fake/fake_smtpd.py) or none:
 # the IDNA parameter injection (a server without SMTPUTF8 records the raw
 # commands); recipients by the thousand (CPU time bounded, every one at the
-# server once, in order); an aliases file that fans out exponentially.
+# server once, in order); an aliases file that fans out exponentially; a
+# full disk while spooling.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -154,5 +155,35 @@ run_yubin /dev/null -C "$SCRATCH/big.conf" -bv big
 is "$RC" 78 "aliases: 11,000 addresses from one name: exit 78"
 is "$(cat "$ERR")" "yubin: aliases file '$SCRATCH/big': alias 'big' \
 expands to more than 10000 addresses" "aliases: 11,000 addresses: the message"
+
+# ------------------------------------------------ a full disk (7)
+# Out of space while spooling standard input is temporary: 75, not 74.
+write_config "$SCRATCH/disk.conf" "host 127.0.0.1" "port 1" \
+    "from alice@example.test" "queue on-failure"
+printf 'Subject: disk\n\nbody\n' > "$SCRATCH/disk.msg"
+YUBIN_TEST_FAIL_AT=spool-write run_yubin "$SCRATCH/disk.msg" \
+    -C "$SCRATCH/disk.conf" rcpt@example.org
+is "$RC" 75 "disk full while spooling (injected): exit 75"
+is "$(sed 's/spool\.[A-Za-z0-9]*/spool.X/' "$ERR")" "yubin: cannot write \
+spool file '$XDG_STATE_HOME/yubin/queue/tmp/spool.X': No space left on \
+device" "disk full while spooling (injected): the message"
+is "$(ls "$XDG_STATE_HOME/yubin/queue/tmp")" "" \
+    "disk full while spooling (injected): no spool file left"
+
+if [ "$(id -u)" = 0 ] && mkdir -p "$SCRATCH/full" &&
+        mount -t tmpfs -o size=64k,mode=0700 tmpfs "$SCRATCH/full" \
+        2>/dev/null; then
+    head -c 300000 /dev/zero | tr '\0' 'x' | fold -w 70 |
+        { printf 'Subject: big\n\n'; cat; } > "$SCRATCH/300k"
+    XDG_STATE_HOME=$SCRATCH/full run_yubin "$SCRATCH/300k" \
+        -C "$SCRATCH/disk.conf" rcpt@example.org
+    umount "$SCRATCH/full"
+    is "$RC" 75 "64 KiB tmpfs, 300 kB message: exit 75"
+    like "$(cat "$ERR")" "^yubin: cannot write spool file '.*': No space \
+left on device$" "64 KiB tmpfs: the message"
+else
+    skip "64 KiB tmpfs, 300 kB message: exit 75" "needs root and mount"
+    skip "64 KiB tmpfs: the message" "needs root and mount"
+fi
 
 done_testing

@@ -3,9 +3,12 @@
  * sendmail's own getopt loop parses them, whatever the libc:
  *   - "-oi" is -o with the argument "i"; "-fADDR" equals "-f ADDR";
  *   - flags cluster ("-ti"); a flag taking an argument ends the cluster;
- *   - options and operands interleave (git: "-f a -i a b c") until "--".
- * Operands are moved, in order, to argv[1]... (as GNU getopt permutes argv)
- * and followed by a NULL; o->rcpt points there, so nothing is allocated.
+ *   - options end at the first operand, as in BSD sendmail (POSIX getopt
+ *     without GNU's permutation): "yubin a@b \"$addr\"" can never turn
+ *     $addr into an option such as -C; a "--" is dropped the first time
+ *     it comes, before or after the first operand.
+ * Operands are moved, in order, to argv[1]... and followed by a NULL;
+ * o->rcpt points there, so nothing is allocated.
  */
 #include "autoconfig.h"
 
@@ -426,18 +429,19 @@ cli_defaults(struct options *o, char **argv)
 int
 cli_parse(struct options *o, int argc, char **argv, struct error *err)
 {
-	bool operands_only = false;
+	bool operands_only = false, dashdash = false;
 	int i, n = 0, r = 0;
 
 	cli_defaults(o, argv);
 	for (i = 1; i < argc && r == 0; i++) {
 		const char *a = argv[i];
 
-		if (operands_only || a[0] != '-')
+		if (!dashdash && strcmp(a, "--") == 0) {
+			dashdash = operands_only = true;
+		} else if (operands_only || a[0] != '-') {
 			argv[1 + n++] = argv[i];	/* slot already read */
-		else if (strcmp(a, "--") == 0)
-			operands_only = true;
-		else if (a[1] == '-')
+			operands_only = true;		/* no option after */
+		} else if (a[1] == '-')
 			r = cli_long(o, argc, argv, &i, err);
 		else if (a[1] == '\0')
 			r = error_set(err, ERR_USAGE, "unknown option '-'");

@@ -170,6 +170,23 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 	return buf;
 }
 
+enum util_perm
+util_perm_secret(const struct stat *st)
+{
+	if (st->st_uid != geteuid())
+		return UTIL_PERM_OWNER;
+	return (st->st_mode & 077) != 0 ? UTIL_PERM_OTHERS_READ : UTIL_PERM_OK;
+}
+
+enum util_perm
+util_perm_commands(const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return UTIL_PERM_OWNER;
+	return (st->st_mode & 022) != 0 ? UTIL_PERM_OTHERS_WRITE :
+	    UTIL_PERM_OK;
+}
+
 int
 util_mkdir_p(char *path)
 {

@@ -42,6 +42,24 @@ bool util_strcaseeq(const char *a, const char *b);
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
     size_t size);
 
+struct stat;
+
+/* Who may touch a file that holds a secret or can run commands. */
+enum util_perm {
+	UTIL_PERM_OK,
+	UTIL_PERM_OTHERS_READ,	/* group or others may read it */
+	UTIL_PERM_OTHERS_WRITE,	/* group or others may write it */
+	UTIL_PERM_OWNER,	/* owned by another user */
+};
+
+/* A file holding a secret: ours (euid), nobody else may read it. */
+enum util_perm util_perm_secret(const struct stat *st);
+/*
+ * A file that can run commands (passwordeval): ours or root's, nobody
+ * else may write it (msmtp's rule for a password).
+ */
+enum util_perm util_perm_commands(const struct stat *st);
+
 /*
  * mkdir -p: every missing component is created with mode 0700 (chmod after
  * mkdir, so the umask does not matter). -1 with errno on failure. path is

@@ -4,7 +4,8 @@
 # the IDNA parameter injection (a server without SMTPUTF8 records the raw
 # commands); recipients by the thousand (CPU time bounded, every one at the
 # server once, in order); an aliases file that fans out exponentially; a
-# full disk while spooling; options after the first recipient.
+# full disk while spooling; options after the first recipient; who may
+# write a configuration file that runs commands.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -236,5 +237,34 @@ argv_refused "yubin a@b -Cx" "yubin: recipient '-Cx' on the command line \
 begins with '-'" a@example.org -Cx
 argv_refused "yubin a@b -f x@y (-f last)" "yubin: recipient '-f' on the \
 command line begins with '-'" a@example.org -f x@example.org
+
+# ------------------------------------------------ commands in config (8b)
+# A file with passwordeval runs commands: ours or root's, and writable by
+# nobody else (readable is fine: it holds no password itself).
+write_config "$SCRATCH/eval.conf" "host 127.0.0.1" "port 1" \
+    "from alice@example.test" "user alice" "passwordeval echo secret"
+for mode in 620 602; do
+    chmod "$mode" "$SCRATCH/eval.conf"
+    run_yubin /dev/null -C "$SCRATCH/eval.conf" -bv r@example.org
+    is "$RC" 78 "passwordeval in a config of mode $mode: exit 78"
+    is "$(cat "$ERR")" "yubin: $SCRATCH/eval.conf: can run commands \
+(passwordeval) but others may write to it; run: chmod go-w \
+'$SCRATCH/eval.conf'" "passwordeval in a config of mode $mode: the message"
+done
+chmod 640 "$SCRATCH/eval.conf"
+run_yubin /dev/null -C "$SCRATCH/eval.conf" -bv r@example.org
+is "$RC" 0 "passwordeval in a config of mode 640: fine"
+if [ "$(id -u)" = 0 ]; then
+    chmod 600 "$SCRATCH/eval.conf"
+    chown 65534 "$SCRATCH/eval.conf"
+    run_yubin /dev/null -C "$SCRATCH/eval.conf" -bv r@example.org
+    is "$RC" 78 "passwordeval in someone else's config: exit 78"
+    is "$(cat "$ERR")" "yubin: $SCRATCH/eval.conf: can run commands \
+(passwordeval) but is owned by another user (uid 65534); it must be owned \
+by you or root" "passwordeval in someone else's config: the message"
+else
+    skip "passwordeval in someone else's config: exit 78" "needs root"
+    skip "passwordeval in someone else's config: the message" "needs root"
+fi
 
 done_testing

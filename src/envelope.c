@@ -115,6 +115,7 @@ parse_dash_f(struct envelope_job *j, struct error *err)
 static int
 choose_sender(struct envelope_job *j, struct error *err)
 {
+	char buf[SHOW_MAX * 4 + 8];
 	const struct account *a = &j->acct;
 	const char *want = j->have_want ? j->want_sender : NULL;
 
@@ -126,10 +127,12 @@ choose_sender(struct envelope_job *j, struct error *err)
 	if (want != NULL && a->from_pattern)
 		return error_set(err, ERR_DATAERR, "envelope sender '%s' does "
 		    "not match 'from %s' of account '%s', and "
-		    "allow_from_override is off", want, a->from, a->name);
+		    "allow_from_override is off", show(want, buf, sizeof(buf)),
+		    a->from, a->name);
 	if (want != NULL)
 		log_verbose("account '%s' has allow_from_override off: "
-		    "sender '%s' replaced by '%s'", a->name, want, a->from);
+		    "sender '%s' replaced by '%s'", a->name, show(want, buf,
+		    sizeof(buf)), a->from);
 	if (a->from != NULL && !a->from_pattern) {
 		j->sender = xstrdup(a->from);
 		return 0;
@@ -550,7 +553,7 @@ resolve_one(const struct envelope_job *j, const struct aliases *al,
     const char *r, struct address_list *out, struct error *err)
 {
 	struct address_list x;
-	char where[160], *q;
+	char where[SHOW_MAX * 4 + 24], buf[SHOW_MAX * 4 + 8], *q;
 	int rc = 0;
 
 	if (address_domain(r) != NULL) {
@@ -562,7 +565,8 @@ resolve_one(const struct envelope_job *j, const struct aliases *al,
 		rc = aliases_expand(al, r, &x, err);
 	else
 		address_list_add(&x, r);
-	snprintf(where, sizeof(where), "from alias '%s'", r);
+	snprintf(where, sizeof(where), "from alias '%s'",
+	    show(r, buf, sizeof(buf)));
 	for (size_t i = 0; i < x.n && rc == 0; i++) {
 		if (address_domain(x.addr[i]) != NULL)
 			q = xstrdup(x.addr[i]);

@@ -159,7 +159,11 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 			n += (size_t)snprintf(buf + n, size - n, "...");
 			break;
 		}
-		if (ch < 0x20 || ch == 0x7f ||
+		if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f)	/* C1, as UTF-8 */
+			n += (size_t)snprintf(buf + n, size - n, "\\xc2\\x%02x",
+			    (unsigned char)*++s);
+		else if (ch < 0x20 || ch == 0x7f ||
 		    (ascii_only && (ch > 0x7f || ch == '\\')))
 			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
 		else

@@ -35,9 +35,12 @@ int util_parse_long(const char *s, long min, long max, long *out);
 bool util_strcaseeq(const char *a, const char *b);
 
 /*
- * s made safe to quote in a message: control bytes (and, with ascii_only,
- * bytes >= 0x7f and backslashes) as \xNN, cut with "..." after max bytes
- * (never inside a UTF-8 sequence). Returns buf.
+ * s made safe to quote in a message: control bytes, C0 and DEL, and the C1
+ * controls U+0080..U+009F as UTF-8 (C2 80..C2 9F: CSI and friends), as
+ * \xNN (with ascii_only, also every byte >= 0x7f and backslashes), cut
+ * with "..." after max bytes (never inside a UTF-8 sequence). The one
+ * sanitiser for text from the command line, a header or a file. Returns
+ * buf.
  */
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
     size_t size);

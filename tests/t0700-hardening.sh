@@ -5,7 +5,7 @@
 # commands); recipients by the thousand (CPU time bounded, every one at the
 # server once, in order); an aliases file that fans out exponentially; a
 # full disk while spooling; options after the first recipient; who may
-# write a configuration file that runs commands.
+# write a configuration file that runs commands; C1 controls in messages.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -266,5 +266,18 @@ else
     skip "passwordeval in someone else's config: exit 78" "needs root"
     skip "passwordeval in someone else's config: the message" "needs root"
 fi
+
+# ------------------------------------------------ C1 controls (8c)
+# U+009B (CSI, UTF-8 C2 9B) in an address is escaped in messages, like C0.
+C1=$'\xc2\x9b'
+run_yubin "$SCRATCH/argv.msg" -C "$SCRATCH/argv.conf" -- "-${C1}31m@x.org"
+is "$RC" 65 "C1 in a refused recipient: exit 65"
+is "$(cat "$ERR")" "yubin: recipient '-\\xc2\\x9b31m@x.org' on the \
+command line begins with '-'" "C1 in a refused recipient: escaped"
+plain_case c1 "$SCRATCH/many.msg" --fault RCPT=550 -- "a${C1}31m@example.org"
+is "$RC" 67 "C1 in a recipient the server refuses: exit 67"
+is "$(cat "$ERR")" "yubin: recipient 'a\\xc2\\x9b31m@example.org' \
+rejected: 550 5.1.1 Mailbox unavailable" \
+    "C1 in a recipient the server refuses: escaped"
 
 done_testing

@@ -69,8 +69,10 @@ int message_spool(struct message *m, int infd, const struct message_opts *o,
 
 /*
  * The spool directory: $XDG_STATE_HOME/yubin/queue/tmp (default
- * ~/.local/state/yubin/queue/tmp), created with mode 0700 as needed. When it
- * cannot be created, falls back to $TMPDIR (or /tmp). Writes into buf.
+ * ~/.local/state/yubin/queue/tmp), created with mode 0700 as needed, and
+ * checked as the queue checks it: queue/ and tmp/ no symbolic links, ours,
+ * not writable by others (else ERR_CANTCREAT). When it cannot be created,
+ * falls back to $TMPDIR (or /tmp). Writes into buf.
  */
 int message_spool_dir(char *buf, size_t size, struct error *err);
 

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,6 +190,44 @@ util_perm_commands(const struct stat *st)
 		return UTIL_PERM_OWNER;
 	return (st->st_mode & 022) != 0 ? UTIL_PERM_OTHERS_WRITE :
 	    UTIL_PERM_OK;
+}
+
+/* Why the open directory fd is not private, or NULL. */
+static const char *
+dir_unsafe(int fd, char *why, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		snprintf(why, size, "%s", strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, size, "not a directory");
+	else if (st.st_uid != geteuid())
+		snprintf(why, size, "owned by uid %ld, not by you",
+		    (long)st.st_uid);
+	else if (st.st_mode & 022)
+		snprintf(why, size, "writable by others (chmod 700 it)");
+	else
+		return NULL;
+	return why;
+}
+
+int
+util_open_private_dir(int dirfd, const char *path, char *why, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, size, "%s", errno == ELOOP || errno == ENOTDIR ?
+		    "not a directory (a symbolic link?)" : strerror(errno));
+		return -1;
+	}
+	if (dir_unsafe(fd, why, size) != NULL) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int

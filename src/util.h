@@ -64,6 +64,17 @@ enum util_perm util_perm_secret(const struct stat *st);
 enum util_perm util_perm_commands(const struct stat *st);
 
 /*
+ * Open path (a directory, never through a symbolic link: O_NOFOLLOW) with
+ * flags, relative to dirfd (AT_FDCWD for none), and check that it is ours
+ * and that nobody else may write to it. The fd, or -1 with why filled:
+ * "not a directory (a symbolic link?)", "owned by uid N, not by you",
+ * "writable by others (chmod 700 it)", or strerror(). The queue and the
+ * spool share this one rule.
+ */
+int util_open_private_dir(int dirfd, const char *path, char *why,
+    size_t size);
+
+/*
  * mkdir -p: every missing component is created with mode 0700 (chmod after
  * mkdir, so the umask does not matter). -1 with errno on failure. path is
  * modified during the call and restored.

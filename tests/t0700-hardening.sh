@@ -5,7 +5,8 @@
 # commands); recipients by the thousand (CPU time bounded, every one at the
 # server once, in order); an aliases file that fans out exponentially; a
 # full disk while spooling; options after the first recipient; who may
-# write a configuration file that runs commands; C1 controls in messages.
+# write a configuration file that runs commands; C1 controls in messages;
+# the spool directory checked as the queue is.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -279,5 +280,29 @@ is "$RC" 67 "C1 in a recipient the server refuses: exit 67"
 is "$(cat "$ERR")" "yubin: recipient 'a\\xc2\\x9b31m@example.org' \
 rejected: 550 5.1.1 Mailbox unavailable" \
     "C1 in a recipient the server refuses: escaped"
+
+# ------------------------------------------------ the spool directory (8d)
+# As strict as the queue's check: queue/ not a symbolic link (the spool
+# was made wherever it pointed), tmp/ not writable by others.
+mkdir -p "$SCRATCH/s1/yubin" "$SCRATCH/elsewhere/tmp"
+chmod 700 "$SCRATCH/elsewhere" "$SCRATCH/elsewhere/tmp"
+ln -s "$SCRATCH/elsewhere" "$SCRATCH/s1/yubin/queue"
+XDG_STATE_HOME=$SCRATCH/s1 run_yubin "$SCRATCH/argv.msg" \
+    -C "$SCRATCH/argv.conf" -bv -t
+is "$RC" 73 "spool under a symbolic link queue/: exit 73"
+is "$(cat "$ERR")" "yubin: refusing spool directory \
+'$SCRATCH/s1/yubin/queue': not a directory (a symbolic link?)" \
+    "spool under a symbolic link queue/: the message"
+is "$(ls "$SCRATCH/elsewhere/tmp")" "" \
+    "spool under a symbolic link queue/: nothing written there"
+mkdir -p "$SCRATCH/s2/yubin/queue/tmp"
+chmod 700 "$SCRATCH/s2/yubin/queue"
+chmod 777 "$SCRATCH/s2/yubin/queue/tmp"
+XDG_STATE_HOME=$SCRATCH/s2 run_yubin "$SCRATCH/argv.msg" \
+    -C "$SCRATCH/argv.conf" -bv -t
+is "$RC" 73 "spool in a tmp/ of mode 0777: exit 73"
+is "$(cat "$ERR")" "yubin: refusing spool directory \
+'$SCRATCH/s2/yubin/queue/tmp': writable by others (chmod 700 it)" \
+    "spool in a tmp/ of mode 0777: the message"
 
 done_testing

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "dsn.h"
 #include "error.h"
 #include "util.h"
 
@@ -180,33 +181,14 @@ static int
 opt_dsn_notify(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	static char buf[32];
-	const char *p = arg;
+	static char buf[DSN_NOTIFY_MAX];
 
-	if (strcasecmp(arg, "never") == 0) {
-		o->dsn_notify = "NEVER";
-		return 0;
-	}
-	buf[0] = '\0';
-	while (*p != '\0') {
-		size_t n = strcspn(p, ","), i;
-
-		for (i = 0; i < ARRAY_SIZE(words); i++)
-			if (n == strlen(words[i]) &&
-			    strncasecmp(p, words[i], n) == 0)
-				break;
-		if (i == ARRAY_SIZE(words) || strstr(buf, words[i]) != NULL)
-			return error_set(err, ERR_USAGE, "option '%s': "
-			    "expected NEVER or a list of SUCCESS, FAILURE, "
-			    "DELAY", name);
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
-		    buf[0] != '\0' ? "," : "", words[i]);
-		p += n + (p[n] == ',');
-	}
-	if (buf[0] == '\0')
+	if (*arg == '\0')
 		return error_set(err, ERR_USAGE, "option '%s' needs a value",
 		    name);
+	if (dsn_notify_parse(arg, buf, sizeof(buf)) < 0)
+		return error_set(err, ERR_USAGE, "option '%s': expected NEVER "
+		    "or a list of SUCCESS, FAILURE, DELAY", name);
 	o->dsn_notify = buf;
 	return 0;
 }
@@ -216,11 +198,8 @@ static int
 opt_dsn_return(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	if (strcasecmp(arg, "full") == 0)
-		o->dsn_return = "FULL";
-	else if (strcasecmp(arg, "hdrs") == 0)
-		o->dsn_return = "HDRS";
-	else
+	o->dsn_return = dsn_return_parse(arg);
+	if (o->dsn_return == NULL)
 		return error_set(err, ERR_USAGE, "option '%s': expected FULL "
 		    "or HDRS", name);
 	return 0;
@@ -233,13 +212,12 @@ opt_dsn_envid(struct options *o, const char *name, const char *arg,
 {
 	size_t n = strlen(arg);
 
-	if (n == 0 || n > 100)
+	if (n == 0 || n > DSN_ENVID_MAX)
 		return error_set(err, ERR_USAGE, "option '%s': the envelope "
 		    "id must be 1 to 100 characters", name);
-	for (const char *p = arg; *p != '\0'; p++)
-		if (*p < '!' || *p > '~')
-			return error_set(err, ERR_USAGE, "option '%s': the "
-			    "envelope id must be printable ASCII", name);
+	if (!dsn_envid_valid(arg))
+		return error_set(err, ERR_USAGE, "option '%s': the envelope "
+		    "id must be printable ASCII", name);
 	o->dsn_envid = arg;
 	return 0;
 }

@@ -677,6 +677,13 @@ dedup(struct address_list *l)
 	free(k);
 }
 
+/* A config value, "" for "off": NULL then. */
+static const char *
+set_or_null(const char *v)
+{
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 int
 envelope_finish(struct envelope_job *j, struct error *err)
 {
@@ -696,9 +703,9 @@ envelope_finish(struct envelope_job *j, struct error *err)
 	j->env.rcpt = (const char *const *)j->rcpt.addr;
 	j->env.nrcpt = j->rcpt.n;
 	j->env.dsn_notify = o->dsn_notify != NULL ? o->dsn_notify :
-	    j->acct.dsn_notify;
+	    set_or_null(j->acct.dsn_notify);
 	j->env.dsn_return = o->dsn_return != NULL ? o->dsn_return :
-	    j->acct.dsn_return;
+	    set_or_null(j->acct.dsn_return);
 	j->env.dsn_envid = o->dsn_envid;
 	return 0;
 }

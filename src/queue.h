@@ -28,7 +28,9 @@
  * a symbolic link, a non-regular file or a file owned by someone else in
  * msg/ or failed/ is refused (reported, never read, sent or removed); so
  * is a file whose envelope, checksums, size or trailer do not add up (the
- * remains of a crash or of a foreign copy).
+ * remains of a crash or of a foreign copy), or whose addresses or DSN
+ * values would not pass the command line's checks (address_check(),
+ * dsn_check(): an envelope edited by hand).
  *
  * Test hooks (always compiled in, inert unless the variable is set):
  *	YUBIN_TEST_CRASH_AT=point[,point...]   raise(SIGKILL) at that point

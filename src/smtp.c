@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "dsn.h"
 #include "log.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -432,6 +433,9 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	if (smtp_env_8bit(env) && !(s->caps.ext & SMTP_EXT_SMTPUTF8) &&
 	    (smtp_to_ascii(s, env) < 0 || smtp_check_addrs(s->env,
 	    "in ASCII (IDNA)", &s->txn_err) < 0))
+		return -1;
+	if (dsn_check(env->dsn_notify, env->dsn_return, env->dsn_envid,
+	    &s->txn_err) < 0)
 		return -1;
 	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
 		return error_set(&s->txn_err, ERR_DATAERR, "the message "

@@ -503,6 +503,41 @@ test_idna_injection(void)
 	smtp_release(&s);
 }
 
+/*
+ * Issue 9, finding 8e: DSN values (as a queue file hands them over) are
+ * checked right before the wire, like the addresses: no bare CR in RCPT.
+ */
+static void
+test_dsn_values(void)
+{
+	static const struct {
+		const char *notify, *ret, *envid, *msg;
+	} bad[] = {
+		{ "SUCCESS\rX", NULL, NULL,
+		    "invalid DSN NOTIFY value 'SUCCESS\\x0dX'" },
+		{ "success", NULL, NULL, "invalid DSN NOTIFY value 'success'" },
+		{ NULL, "FULL\r\nRSET", NULL,
+		    "invalid DSN RET value 'FULL\\x0d\\x0aRSET'" },
+		{ NULL, NULL, "a b", "invalid DSN ENVID value 'a b'" },
+	};
+	struct smtp s;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct envelope env = { .from = "a@b", .rcpt = rcpt2,
+		    .nrcpt = 1, .dsn_notify = bad[i].notify,
+		    .dsn_return = bad[i].ret, .dsn_envid = bad[i].envid };
+
+		ready(&s, "250-mx\n250-PIPELINING\n250 DSN");
+		is_int(smtp_mail(&s, &env, &info), SMTP_ACT_READY,
+		    "DSN value %zu refused locally", i);
+		is_int(s.txn_err.kind, ERR_DATAERR, "DSN value %zu: as 65", i);
+		is_str(s.txn_err.message, bad[i].msg, "DSN value %zu: message",
+		    i);
+		is_str(sent(&s), "", "DSN value %zu: nothing sent", i);
+		smtp_release(&s);
+	}
+}
+
 int
 main(void)
 {
@@ -516,5 +551,6 @@ main(void)
 	test_local_refusals();
 	test_greeting_and_auth();
 	test_idna_injection();
+	test_dsn_values();
 	return done_testing();
 }

@@ -5,7 +5,10 @@
  *   1. password      in the config file (config.c refuses a file other
  *                    users can read when it holds one)
  *   2. passwordeval  /bin/sh -c CMD: the first line of its stdout; stdin is
- *                    /dev/null, stderr passed through, exit status checked
+ *                    /dev/null, stderr passed through, exit status checked;
+ *                    a process group of its own (with the terminal's
+ *                    foreground when yubin has it), killed at the
+ *                    account's timeout (ERR_TEMP)
  *   3. keyring       the Secret Service through libsecret (keyring.h):
  *                    attributes host, service "smtp", user -- msmtp's items
  *                    too; skipped at once when there is no D-Bus session

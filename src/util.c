@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,14 +419,38 @@ dynbuf_reset(struct dynbuf *b)
 	b->data[0] = '\0';
 }
 
+/* Wait for fd to be readable before deadline: 0, or -1 (errno). */
+static int
+wait_readable(int fd, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long left;
+	int r;
+
+	do {
+		left = deadline - util_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (r == 0 || (r < 0 && errno == EINTR));
+	return r < 0 ? -1 : 0;
+}
+
 int
-dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
+dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
+    bool *overflow)
 {
 	char buf[4096];
 	ssize_t n;
 
 	*overflow = false;
 	for (;;) {
+		if (deadline >= 0 && wait_readable(fd, deadline) < 0) {
+			n = -1;
+			break;
+		}
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -436,6 +461,12 @@ dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
 	}
 	util_wipe(buf, sizeof(buf));
 	return n == -1 ? -1 : 0;
+}
+
+int
+dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
+{
+	return dynbuf_read_fd_until(b, fd, -1, overflow);
 }
 
 void

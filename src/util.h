@@ -134,5 +134,11 @@ void dynbuf_release(struct dynbuf *b);
  * buffer used is wiped (b may be secret).
  */
 int dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow);
+/*
+ * The same, before deadline (util_now_ms() time; -1: none): past it, -1
+ * with errno ETIMEDOUT and what was read so far in b.
+ */
+int dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
+    bool *overflow);
 
 #endif

@@ -6,7 +6,7 @@
 # server once, in order); an aliases file that fans out exponentially; a
 # full disk while spooling; options after the first recipient; who may
 # write a configuration file that runs commands; C1 controls in messages;
-# the spool directory checked as the queue is.
+# the spool directory checked as the queue is; a hanging passwordeval.
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -304,5 +304,44 @@ is "$RC" 73 "spool in a tmp/ of mode 0777: exit 73"
 is "$(cat "$ERR")" "yubin: refusing spool directory \
 '$SCRATCH/s2/yubin/queue/tmp': writable by others (chmod 700 it)" \
     "spool in a tmp/ of mode 0777: the message"
+
+# ------------------------------------------------ passwordeval (8f)
+# Bounded by the account's timeout: the command's whole process group is
+# killed, and it is temporary (75; "queue on-failure" queues the message).
+# fake_smtpd offers CRAM-MD5 in clear text ("tls off" is written).
+PW_CMD='sleep 31.7 & sleep 31.7; echo alice-pw'
+PLAIN_CONFIG=("auth on" "user alice" "passwordeval $PW_CMD" "timeout 1")
+plain_case eval-hang "$SCRATCH/many.msg" --user alice:alice-pw \
+    --mechs CRAM-MD5 -- r@example.org
+is "$RC" 75 "passwordeval that hangs: exit 75"
+is "$(cat "$ERR")" "yubin: during authentication: passwordeval for account \
+'default' did not finish within 1 s (timeout); killed it" \
+    "passwordeval that hangs: the message"
+check "passwordeval that hangs: over within 3 s (${SECS}s)" \
+    seconds_below "$SECS" 3
+is "$(pgrep -f 'sleep 31[.]7' | wc -l)" 0 \
+    "passwordeval that hangs: its process group is gone"
+PLAIN_CONFIG+=("queue on-failure")
+plain_case eval-queued "$SCRATCH/many.msg" --user alice:alice-pw \
+    --mechs CRAM-MD5 -- r@example.org
+is "$RC" 0 "passwordeval that hangs, queue on-failure: queued (exit 0)"
+like "$(cat "$ERR")" "^yubin: message queued as [^:]*: during \
+authentication: passwordeval for account 'default' did not finish" \
+    "passwordeval that hangs, queue on-failure: says so"
+
+# in a process group of its own, the command still gets the terminal (it
+# may prompt on /dev/tty) when yubin has it
+PLAIN_CONFIG=("auth on" "user alice" "timeout 10" "passwordeval printf \
+'pass? ' > /dev/tty; read -r p < /dev/tty; echo \"\$p\"")
+if plain_fake eval-tty --user alice:alice-pw --mechs CRAM-MD5; then
+    tty_run "pass? =alice-pw" -- sh -c "exec \"\$0\" -C \"\$1\" \
+r@example.org < \"\$2\"" "$YUBIN" "$SCRATCH/eval-tty/config" \
+        "$SCRATCH/many.msg"
+    stop_bg "$FAKE_PID"
+fi
+is "$RC" 0 "passwordeval prompting on the terminal: sent"
+is "$(fake_accepted "$SCRATCH/eval-tty/save")" 1 \
+    "passwordeval prompting on the terminal: the server took it"
+PLAIN_CONFIG=()
 
 done_testing

@@ -197,7 +197,7 @@ finish_auth(const struct account_conf *conf, struct account *out,
 	out->user = conf->user;
 	out->auth_mech = NULL;
 	if (a == NULL)
-		out->auth = conf->user != NULL;
+		out->auth = conf->user != NULL || conf->oauth2_provider != NULL;
 	else if (util_strcaseeq(a, "off"))
 		out->auth = false;
 	else if (util_strcaseeq(a, "on"))
@@ -209,6 +209,159 @@ finish_auth(const struct account_conf *conf, struct account *out,
 	if (out->auth && needs_user && conf->user == NULL)
 		return account_error(conf, err, "auth is %s but no 'user' is "
 		    "given", out->auth_mech != NULL ? out->auth_mech : "on");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- OAuth */
+
+/* An endpoint is base + tenant + path; Google's have no tenant. */
+static const struct oauth_preset {
+	const char *key;		/* oauth2_provider value */
+	enum account_oauth_provider provider;
+	const char *name;		/* for messages */
+	const char *base;		/* up to the tenant */
+	const char *auth, *device, *token;	/* after it; NULL: none */
+	const char *scope;
+} presets[] = {
+	{ "google", ACCOUNT_OAUTH_GOOGLE, "Google",
+	    "https://", "accounts.google.com/o/oauth2/v2/auth",
+	    NULL, "oauth2.googleapis.com/token",
+	    "https://mail.google.com/" },
+	{ "microsoft", ACCOUNT_OAUTH_MICROSOFT, "Microsoft 365",
+	    "https://login.microsoftonline.com/", "/oauth2/v2.0/authorize",
+	    "/oauth2/v2.0/devicecode", "/oauth2/v2.0/token",
+	    "https://outlook.office.com/SMTP.Send offline_access" },
+	{ "custom", ACCOUNT_OAUTH_CUSTOM, "the OAuth 2.0 provider",
+	    "", NULL, NULL, NULL, NULL },
+};
+
+/* Whether any oauth2_* key was written. */
+static bool
+oauth_keys_set(const struct account_conf *conf)
+{
+	for (int k = CONF_OAUTH2_PROVIDER; k <= CONF_OAUTH2_TRUST_FILE; k++)
+		if (config_isset(conf, (enum config_key)k))
+			return true;
+	return false;
+}
+
+/* url = the configured value, else the preset's (base, tenant, path). */
+static int
+oauth_url(const struct account_conf *conf, const char *value,
+    const struct oauth_preset *p, const char *path, const char *tenant,
+    char *url, struct error *err)
+{
+	int n;
+
+	if (value != NULL)
+		n = snprintf(url, ACCOUNT_URL_MAX, "%s", value);
+	else if (path != NULL)
+		n = snprintf(url, ACCOUNT_URL_MAX, "%s%s%s", p->base,
+		    p->provider == ACCOUNT_OAUTH_MICROSOFT ? tenant : "", path);
+	else
+		n = snprintf(url, ACCOUNT_URL_MAX, "%s", "");
+	if (n < 0 || n >= ACCOUNT_URL_MAX)
+		return account_error(conf, err, "OAuth 2.0 endpoint too long");
+	return 0;
+}
+
+static int
+oauth_tenant(const struct account_conf *conf, const char **out,
+    struct error *err)
+{
+	const char *t = conf->oauth2_tenant != NULL ? conf->oauth2_tenant :
+	    "common";
+
+	if (*t == '\0' || strspn(t, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(t))
+		return account_error(conf, err, "invalid oauth2_tenant '%s' "
+		    "(expected common, organizations, consumers, a domain or "
+		    "a tenant id)", t);
+	*out = t;
+	return 0;
+}
+
+/* The method must be one that carries a bearer token. */
+static int
+oauth_method(const struct account_conf *conf, const struct account *out,
+    struct error *err)
+{
+	if (!out->auth)
+		return account_error(conf, err, "oauth2_provider is set but "
+		    "auth is off");
+	if (out->auth_mech != NULL && strcmp(out->auth_mech, "XOAUTH2") != 0 &&
+	    strcmp(out->auth_mech, "OAUTHBEARER") != 0)
+		return account_error(conf, err, "auth %s cannot be used with "
+		    "oauth2_provider; write 'auth on', 'auth oauthbearer' or "
+		    "'auth xoauth2'", conf->auth);
+	return 0;
+}
+
+static int
+oauth_fill(const struct account_conf *conf, const struct oauth_preset *p,
+    struct account_oauth *o, struct error *err)
+{
+	const char *tenant = "";
+
+	if (p->provider == ACCOUNT_OAUTH_MICROSOFT &&
+	    oauth_tenant(conf, &tenant, err) < 0)
+		return -1;
+	o->provider = p->provider;
+	o->name = p->name;
+	o->client_id = conf->oauth2_client_id;
+	o->client_secret = conf->oauth2_client_secret;
+	o->client_secret_eval = conf->oauth2_client_secret_eval;
+	o->scope = conf->oauth2_scope != NULL ? conf->oauth2_scope : p->scope;
+	o->trust_file = conf->oauth2_trust_file != NULL &&
+	    strcmp(conf->oauth2_trust_file, "system") != 0 ?
+	    conf->oauth2_trust_file : NULL;
+	if (oauth_url(conf, conf->oauth2_auth_endpoint, p, p->auth, tenant,
+	    o->auth_url, err) < 0 ||
+	    oauth_url(conf, conf->oauth2_device_endpoint, p, p->device,
+	    tenant, o->device_url, err) < 0 ||
+	    oauth_url(conf, conf->oauth2_token_endpoint, p, p->token, tenant,
+	    o->token_url, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+finish_oauth(const struct account_conf *conf, struct account *out,
+    struct error *err)
+{
+	const char *name = conf->oauth2_provider;
+	size_t i;
+
+	if (name == NULL)
+		return oauth_keys_set(conf) ? account_error(conf, err,
+		    "oauth2_* settings without 'oauth2_provider' (google, "
+		    "microsoft or custom)") : 0;
+#ifndef HAVE_OAUTH2
+	return account_error(conf, err, "yubin was built without OAuth 2.0 "
+	    "support (configure --without-oauth2)");
+#endif
+	for (i = 0; i < ARRAY_SIZE(presets); i++)
+		if (strcmp(presets[i].key, name) == 0)
+			break;
+	if (i == ARRAY_SIZE(presets))
+		return account_error(conf, err, "unknown oauth2_provider '%s'",
+		    name);
+	if (oauth_method(conf, out, err) < 0 ||
+	    oauth_fill(conf, &presets[i], &out->oauth, err) < 0)
+		return -1;
+	if (out->oauth.client_id == NULL)
+		return account_error(conf, err, "oauth2_client_id is not set: "
+		    "register yubin with %s and write the client id here "
+		    "(see 'man yubinrc', OAUTH2)", out->oauth.name);
+	if (out->oauth.token_url[0] == '\0')
+		return account_error(conf, err, "oauth2_token_endpoint is not "
+		    "set");
+	if (out->oauth.provider == ACCOUNT_OAUTH_GOOGLE &&
+	    out->oauth.client_secret == NULL &&
+	    out->oauth.client_secret_eval == NULL)
+		return account_error(conf, err, "Google needs the client "
+		    "secret of the application too: set oauth2_client_secret "
+		    "or oauth2_client_secret_eval");
 	return 0;
 }
 
@@ -298,6 +451,7 @@ account_finish(const struct account_conf *conf, struct account *out,
 	if (finish_transport(conf, out, err) < 0 ||
 	    finish_tls(conf, out, err) < 0 ||
 	    finish_auth(conf, out, err) < 0 ||
+	    finish_oauth(conf, out, err) < 0 ||
 	    finish_misc(conf, out, err) < 0 ||
 	    finish_message(conf, out, err) < 0)
 		return -1;

@@ -5,6 +5,9 @@
  *   implicit TLS); port 465 alone also means implicit TLS; certificates
  *   verified (system trust store or tls_trust_file) with host-name check;
  *   auth on when user is set; timeout 60 s; EHLO name "localhost".
+ * With oauth2_provider, AUTH uses OAUTHBEARER or XOAUTH2 with a token that
+ * oauth.h fetches (auth on picks OAUTHBEARER when offered); another
+ * method, or auth off, is a configuration error.
  */
 #ifndef YUBIN_ACCOUNT_H
 #define YUBIN_ACCOUNT_H
@@ -21,6 +24,32 @@ enum account_tls {
 	ACCOUNT_TLS_OFF,	/* plain text ("tls off" written) */
 	ACCOUNT_TLS_STARTTLS,	/* RFC 3207, required */
 	ACCOUNT_TLS_IMPLICIT,	/* RFC 8314, TLS from the first byte */
+};
+
+enum account_oauth_provider {
+	ACCOUNT_OAUTH_NONE,		/* no oauth2_provider: passwords */
+	ACCOUNT_OAUTH_GOOGLE,
+	ACCOUNT_OAUTH_MICROSOFT,
+	ACCOUNT_OAUTH_CUSTOM,
+};
+
+#define ACCOUNT_URL_MAX 512
+
+/*
+ * OAuth 2.0 settings with the provider's preset filled in (yubinrc(5),
+ * OAUTH2). An endpoint that does not exist is "".
+ */
+struct account_oauth {
+	enum account_oauth_provider provider;
+	const char *name;		/* "Google", "Microsoft 365", ... */
+	const char *client_id;
+	const char *client_secret;	/* or NULL */
+	const char *client_secret_eval;	/* or NULL */
+	const char *scope;
+	const char *trust_file;		/* or NULL: the system store */
+	char auth_url[ACCOUNT_URL_MAX];
+	char device_url[ACCOUNT_URL_MAX];
+	char token_url[ACCOUNT_URL_MAX];
 };
 
 struct account {
@@ -40,6 +69,7 @@ struct account {
 	long queue_max_age;		/* seconds */
 	const char *logfile;		/* or NULL */
 	char mechbuf[32];
+	struct account_oauth oauth;	/* provider NONE: no OAuth 2.0 */
 
 	/* the message and its envelope (msmtp's keys, see yubinrc(5)) */
 	bool from_pattern;		/* from holds a wildcard: * ? [ */

@@ -247,6 +247,45 @@ opt_forget_password(struct options *o, const char *name, const char *arg,
 }
 
 static int
+opt_login(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_LOGIN;
+	return 0;
+}
+
+static int
+opt_logout(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_LOGOUT;
+	return 0;
+}
+
+static int
+opt_flow(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->flow = strcmp(name, "--device") == 0 ? CLI_FLOW_DEVICE :
+	    CLI_FLOW_BROWSER;
+	return 0;
+}
+
+static int
+opt_store(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	if (strcmp(arg, "keyring") == 0)
+		o->store = CLI_STORE_KEYRING;
+	else if (strcmp(arg, "file") == 0)
+		o->store = CLI_STORE_FILE;
+	else
+		return error_set(err, ERR_USAGE, "option '%s' takes keyring "
+		    "or file", name);
+	return 0;
+}
+
+static int
 opt_help(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
@@ -316,6 +355,11 @@ static const struct cli_long {
 	{ "force", false, opt_force },
 	{ "queue-remove", true, opt_queue_remove },
 	{ "queue-retry", true, opt_queue_retry },
+	{ "login", false, opt_login },
+	{ "logout", false, opt_logout },
+	{ "device", false, opt_flow },
+	{ "browser", false, opt_flow },
+	{ "store", true, opt_store },
 };
 
 /* ---------------------------------------------------------------- parser */
@@ -428,6 +472,10 @@ cli_parse(struct options *o, int argc, char **argv, struct error *err)
 	}
 	if (r == -1)
 		return -1;
+	if ((o->flow != CLI_FLOW_AUTO || o->store != CLI_STORE_AUTO) &&
+	    o->mode != CLI_MODE_LOGIN)
+		return error_set(err, ERR_USAGE, "--device, --browser and "
+		    "--store go with --login");
 	if (argc > 0) {
 		o->rcpt = argv + 1;
 		if (1 + n < argc)
@@ -447,6 +495,9 @@ cli_usage(FILE *f)
 	    "[-C file] [-a account]\n"
 	    "       yubin -q [--force] | -bp [--json] | --queue-remove ID | "
 	    "--queue-retry ID\n"
+	    "       yubin --login [--device | --browser] "
+	    "[--store=keyring|file] [-C file] [-a account]\n"
+	    "       yubin --logout [-C file] [-a account]\n"
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
 	    "  -a, --account=NAME      use this account\n"
@@ -466,6 +517,12 @@ cli_usage(FILE *f)
 	    "  --store-password        store the account's password in the "
 	    "keyring\n"
 	    "  --forget-password       remove it from the keyring\n"
+	    "  --login                 OAuth 2.0: sign in once, keep the "
+	    "tokens\n"
+	    "  --device, --browser     sign in with a code, or in a browser\n"
+	    "  --store=keyring|file    where the refresh token goes "
+	    "(cron: file)\n"
+	    "  --logout                forget the account's OAuth 2.0 tokens\n"
 	    "  -q, --flush [--force]   send the queued messages that are due "
 	    "(--force: all)\n"
 	    "  -bp, --queue-list [--json]  list the queue\n"

@@ -22,7 +22,14 @@ enum cli_mode {
 	CLI_MODE_QUEUE_LIST,		/* -bp, --queue-list [--json] */
 	CLI_MODE_QUEUE_REMOVE,		/* --queue-remove ID */
 	CLI_MODE_QUEUE_RETRY,		/* --queue-retry ID */
+	CLI_MODE_LOGIN,			/* --login: OAuth 2.0 sign-in */
+	CLI_MODE_LOGOUT,		/* --logout: forget the tokens */
 };
+
+/* --login --device / --browser */
+enum cli_flow { CLI_FLOW_AUTO, CLI_FLOW_DEVICE, CLI_FLOW_BROWSER };
+/* --store=keyring|file */
+enum cli_store { CLI_STORE_AUTO, CLI_STORE_KEYRING, CLI_STORE_FILE };
 
 struct options {
 	enum cli_mode mode;
@@ -43,6 +50,8 @@ struct options {
 	const char *queue_id;		/* --queue-remove / --queue-retry */
 	bool json;			/* --json */
 	bool force;			/* --force: -q sends what is not due */
+	enum cli_flow flow;		/* --device, --browser */
+	enum cli_store store;		/* --store=keyring|file */
 };
 
 /*

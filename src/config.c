@@ -438,35 +438,39 @@ check_private(const struct config *c, const struct stat *st,
 }
 
 /*
- * Whether the file can make yubin run a command: a passwordeval in any
- * account. (Every key that runs a command belongs here.)
+ * The key that makes yubin run a command from this file (passwordeval,
+ * oauth2_client_secret_eval in any account), or NULL. Every key that runs
+ * a command belongs here.
  */
-static bool
+static const char *
 runs_commands(const struct config *c)
 {
 	for (const struct account_conf *a = c->accounts; a != NULL;
-	    a = a->next)
+	    a = a->next) {
 		if (a->passwordeval != NULL)
-			return true;
-	return false;
+			return "passwordeval";
+		if (a->oauth2_client_secret_eval != NULL)
+			return "oauth2_client_secret_eval";
+	}
+	return NULL;
 }
 
-/* Commands from a file someone else could have written: refused. */
+/* Commands (key) from a file someone else could have written: refused. */
 static int
-check_commands(const struct config *c, const struct stat *st,
-    struct error *err)
+check_commands(const struct config *c, const char *key,
+    const struct stat *st, struct error *err)
 {
 	switch (util_perm_commands(st)) {
 	case UTIL_PERM_OK:
 		return 0;
 	case UTIL_PERM_OWNER:
-		return error_set(err, ERR_CONFIG, "%s: can run commands "
-		    "(passwordeval) but is owned by another user (uid %ld); it "
-		    "must be owned by you or root", c->path, (long)st->st_uid);
+		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
+		    "but is owned by another user (uid %ld); it must be owned "
+		    "by you or root", c->path, key, (long)st->st_uid);
 	default:
-		return error_set(err, ERR_CONFIG, "%s: can run commands "
-		    "(passwordeval) but others may write to it; run: chmod "
-		    "go-w '%s'", c->path, c->path);
+		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
+		    "but others may write to it; run: chmod go-w '%s'",
+		    c->path, key, c->path);
 	}
 }
 
@@ -500,8 +504,8 @@ load_fd(struct config *c, int fd, const char *path, struct error *err)
 	c->private_file = (st.st_mode & 077) == 0;
 	if (rc == 0 && password)
 		rc = check_private(c, &st, err);
-	if (rc == 0 && runs_commands(c))
-		rc = check_commands(c, &st, err);
+	if (rc == 0 && runs_commands(c) != NULL)
+		rc = check_commands(c, runs_commands(c), &st, err);
 	if (rc < 0)
 		config_release(c);
 	return rc;

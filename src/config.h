@@ -31,6 +31,10 @@ enum config_key {
 	CONF_UNDISCLOSED_RECIPIENTS, CONF_ALIASES, CONF_MAILDOMAIN,
 	CONF_DSN_NOTIFY, CONF_DSN_RETURN,
 	CONF_QUEUE, CONF_QUEUE_MAX_AGE,
+	CONF_OAUTH2_PROVIDER, CONF_OAUTH2_TENANT, CONF_OAUTH2_AUTH_ENDPOINT,
+	CONF_OAUTH2_DEVICE_ENDPOINT, CONF_OAUTH2_TOKEN_ENDPOINT,
+	CONF_OAUTH2_SCOPE, CONF_OAUTH2_CLIENT_ID, CONF_OAUTH2_CLIENT_SECRET,
+	CONF_OAUTH2_CLIENT_SECRET_EVAL, CONF_OAUTH2_TRUST_FILE,
 	CONF_NKEYS
 };
 
@@ -84,6 +88,17 @@ struct account_conf {
 	char *dsn_return;		/* "FULL" or "HDRS" */
 	long queue;			/* enum conf_queue */
 	long queue_max_age;		/* seconds */
+	/* OAuth 2.0 (yubin's own keys, see yubinrc(5) OAUTH2) */
+	char *oauth2_provider;		/* "google", "microsoft", "custom" */
+	char *oauth2_tenant;		/* microsoft: default "common" */
+	char *oauth2_auth_endpoint;	/* https:// URLs */
+	char *oauth2_device_endpoint;
+	char *oauth2_token_endpoint;
+	char *oauth2_scope;
+	char *oauth2_client_id;
+	char *oauth2_client_secret;	/* secret: wiped on release */
+	char *oauth2_client_secret_eval;
+	char *oauth2_trust_file;	/* CA file for the provider */
 	unsigned long set;	/* (1UL << CONF_X) when key X was written */
 	char *file;		/* where the account was defined */
 	int line;

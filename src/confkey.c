@@ -72,6 +72,17 @@ static const struct field {
 	F(CONF_DSN_RETURN, dsn_return, FIELD_STR),
 	F(CONF_QUEUE, queue, FIELD_LONG),
 	F(CONF_QUEUE_MAX_AGE, queue_max_age, FIELD_LONG),
+	F(CONF_OAUTH2_PROVIDER, oauth2_provider, FIELD_STR),
+	F(CONF_OAUTH2_TENANT, oauth2_tenant, FIELD_STR),
+	F(CONF_OAUTH2_AUTH_ENDPOINT, oauth2_auth_endpoint, FIELD_STR),
+	F(CONF_OAUTH2_DEVICE_ENDPOINT, oauth2_device_endpoint, FIELD_STR),
+	F(CONF_OAUTH2_TOKEN_ENDPOINT, oauth2_token_endpoint, FIELD_STR),
+	F(CONF_OAUTH2_SCOPE, oauth2_scope, FIELD_STR),
+	F(CONF_OAUTH2_CLIENT_ID, oauth2_client_id, FIELD_STR),
+	F(CONF_OAUTH2_CLIENT_SECRET, oauth2_client_secret, FIELD_STR),
+	F(CONF_OAUTH2_CLIENT_SECRET_EVAL, oauth2_client_secret_eval,
+	    FIELD_STR),
+	F(CONF_OAUTH2_TRUST_FILE, oauth2_trust_file, FIELD_STR),
 #undef F
 };
 
@@ -544,6 +555,35 @@ key_dsn_return(struct confkey_ctx *c, const struct confkey *k,
 	return key_string(c, k, a, r);
 }
 
+/* ---------------------------------------------------------------- OAuth */
+
+/* oauth2_provider: google, microsoft or custom; empty unsets. */
+static int
+key_oauth2_provider(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	static const char *const names[] = { "google", "microsoft",
+	    "custom" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (util_strcaseeq(v, names[i]))
+			return key_string(c, k, a, names[i]);
+	if (*v == '\0')
+		return key_string(c, k, a, v);
+	return invalid(c, k, v, "google, microsoft or custom");
+}
+
+/* An endpoint: an https:// URL (tokens never travel in clear). */
+static int
+key_https_url(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v != '\0' && (strncmp(v, "https://", 8) != 0 || v[8] == '\0' ||
+	    strpbrk(v, " \t\"<>\\") != NULL))
+		return invalid(c, k, v, "an https:// URL");
+	return key_string(c, k, a, v);
+}
+
 /* ---------------------------------------------------------------- ignored */
 
 /* A known msmtp key that yubin does not implement yet. */
@@ -628,6 +668,19 @@ static const struct confkey keys[] = {
 	KEY("maildomain", key_domain_name, CONF_MAILDOMAIN),
 	IGNORE("ntlmdomain"),
 	KEY("password", key_password, CONF_PASSWORD),
+	KEY("oauth2_auth_endpoint", key_https_url, CONF_OAUTH2_AUTH_ENDPOINT),
+	KEY("oauth2_client_id", key_string, CONF_OAUTH2_CLIENT_ID),
+	KEY("oauth2_client_secret", key_password, CONF_OAUTH2_CLIENT_SECRET),
+	KEY("oauth2_client_secret_eval", key_string,
+	    CONF_OAUTH2_CLIENT_SECRET_EVAL),
+	KEY("oauth2_device_endpoint", key_https_url,
+	    CONF_OAUTH2_DEVICE_ENDPOINT),
+	KEY("oauth2_provider", key_oauth2_provider, CONF_OAUTH2_PROVIDER),
+	KEY("oauth2_scope", key_string, CONF_OAUTH2_SCOPE),
+	KEY("oauth2_tenant", key_string, CONF_OAUTH2_TENANT),
+	KEY("oauth2_token_endpoint", key_https_url,
+	    CONF_OAUTH2_TOKEN_ENDPOINT),
+	KEY("oauth2_trust_file", key_path, CONF_OAUTH2_TRUST_FILE),
 	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
 	KEY("port", key_port, CONF_PORT),
 	KEY("protocol", key_protocol, -1),

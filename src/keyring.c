@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 
 #ifdef HAVE_LIBSECRET
-#include <dlfcn.h>
 #include <libsecret/secret.h>
 #endif
 
@@ -28,7 +27,6 @@
 #include "log.h"
 #include "util.h"
 
-#define KEYRING_SERVICE "smtp"
 
 #ifdef HAVE_LIBSECRET
 
@@ -109,47 +107,33 @@ keyring_log(GLogLevelFlags level, const GLogField *fields, gsize n,
 	return G_LOG_WRITER_HANDLED;
 }
 
-#define LOAD(h, field, name) \
-	((lib.field = (__typeof__(lib.field))dlsym(h, name)) != NULL || \
-	    (missing = name, false))
-
-static bool
-load_symbols(void *h, const char **missing_out)
-{
-	const char *missing = NULL;
-	bool ok = LOAD(h, lookup, "secret_password_lookup_sync") &&
-	    LOAD(h, store, "secret_password_store_sync") &&
-	    LOAD(h, clear, "secret_password_clear_sync") &&
-	    LOAD(h, password_free, "secret_password_free") &&
-	    LOAD(h, disconnect, "secret_service_disconnect") &&
-	    LOAD(h, get_schema, "secret_get_schema") &&
-	    LOAD(h, error_free, "g_error_free") &&
-	    LOAD(h, set_writer, "g_log_set_writer_func");
-
-	*missing_out = missing;
-	return ok;
-}
+#define SYM(field, name) { name, (void **)&lib.field }
+static const struct util_sym syms[] = {
+	SYM(lookup, "secret_password_lookup_sync"),
+	SYM(store, "secret_password_store_sync"),
+	SYM(clear, "secret_password_clear_sync"),
+	SYM(password_free, "secret_password_free"),
+	SYM(disconnect, "secret_service_disconnect"),
+	SYM(get_schema, "secret_get_schema"),
+	SYM(error_free, "g_error_free"),
+	SYM(set_writer, "g_log_set_writer_func"),
+};
+#undef SYM
 
 /* Load libsecret once; NULL when it is there, else why not. */
 static const char *
 keyring_load(void)
 {
+	static const char *const sonames[] = { LIBSECRET_SONAME, NULL };
 	static char failed[256];
-	static void *h;
-	const char *missing;
+	static bool loaded;
 
-	if (h != NULL || failed[0] != '\0')
-		return failed[0] != '\0' ? failed : NULL;
-	if ((h = dlopen(LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(failed, sizeof(failed), "cannot load libsecret: %s",
-		    dlerror());
+	if (loaded || failed[0] != '\0')
+		return loaded ? NULL : failed;
+	if (util_dlopen(sonames, syms, ARRAY_SIZE(syms), failed,
+	    sizeof(failed)) == NULL)
 		return failed;
-	}
-	if (!load_symbols(h, &missing)) {
-		snprintf(failed, sizeof(failed), "%s has no %s",
-		    LIBSECRET_SONAME, missing);
-		return failed;	/* h stays: GLib cannot be unloaded */
-	}
+	loaded = true;
 	lib.set_writer(keyring_log, NULL, NULL);
 	return NULL;
 }
@@ -184,25 +168,29 @@ keyring_check(struct error *err)
 	return 0;
 }
 
-/* yubin's / msmtp's / secret-tool's item, then libgnome-keyring's. */
+/*
+ * yubin's / msmtp's / secret-tool's item, then (for passwords)
+ * libgnome-keyring's.
+ */
 static gchar *
-lookup_any(const char *host, const char *user, GError **gerr)
+lookup_any(const char *host, const char *service, const char *user,
+    GError **gerr)
 {
 	gchar *pw;
 
 	pw = lib.lookup(&keyring_schema, NULL, gerr, "host", host,
-	    "service", KEYRING_SERVICE, "user", user, NULL);
-	if (pw == NULL && *gerr == NULL)
+	    "service", service, "user", user, NULL);
+	if (pw == NULL && *gerr == NULL &&
+	    strcmp(service, KEYRING_SMTP) == 0)
 		pw = lib.lookup(lib.get_schema(
 		    SECRET_SCHEMA_TYPE_COMPAT_NETWORK), NULL, gerr,
-		    "user", user, "protocol", KEYRING_SERVICE, "server", host,
-		    NULL);
+		    "user", user, "protocol", service, "server", host, NULL);
 	return pw;
 }
 
 int
-keyring_lookup(const char *host, const char *user, char **out, char *why,
-    size_t size)
+keyring_lookup(const char *host, const char *service, const char *user,
+    char **out, char *why, size_t size)
 {
 	const char *no = keyring_ready();
 	GError *gerr = NULL;
@@ -214,7 +202,7 @@ keyring_lookup(const char *host, const char *user, char **out, char *why,
 		log_verbose("keyring skipped: %s", no);
 		return 0;
 	}
-	pw = lookup_any(host, user, &gerr);
+	pw = lookup_any(host, service, user, &gerr);
 	lib.disconnect();	/* drop libsecret's singleton */
 	if (gerr != NULL) {
 		snprintf(why, size, "%s", gerr->message);
@@ -224,8 +212,7 @@ keyring_lookup(const char *host, const char *user, char **out, char *why,
 	}
 	if (pw == NULL) {
 		snprintf(why, size, "no item with host '%s' service '%s' "
-		    "user '%s' (or it is locked)", host, KEYRING_SERVICE,
-		    user);
+		    "user '%s' (or it is locked)", host, service, user);
 		return 0;
 	}
 	*out = xstrdup(pw);
@@ -235,26 +222,25 @@ keyring_lookup(const char *host, const char *user, char **out, char *why,
 
 /* Remove every matching item; *removed tells whether there was one. */
 static int
-clear_all(const char *host, const char *user, bool *removed,
-    GError **gerr)
+clear_all(const char *host, const char *service, const char *user,
+    bool *removed, GError **gerr)
 {
 	gboolean r;
 
 	r = lib.clear(&keyring_schema, NULL, gerr, "host", host,
-	    "service", KEYRING_SERVICE, "user", user, NULL);
+	    "service", service, "user", user, NULL);
 	*removed = r;
-	if (*gerr != NULL)
-		return -1;
+	if (*gerr != NULL || strcmp(service, KEYRING_SMTP) != 0)
+		return *gerr != NULL ? -1 : 0;
 	r = lib.clear(lib.get_schema(SECRET_SCHEMA_TYPE_COMPAT_NETWORK), NULL,
-	    gerr, "user", user, "protocol", KEYRING_SERVICE, "server", host,
-	    NULL);
+	    gerr, "user", user, "protocol", service, "server", host, NULL);
 	*removed = *removed || r;
 	return *gerr != NULL ? -1 : 0;
 }
 
 int
-keyring_store(const char *host, const char *user, const char *password,
-    struct error *err)
+keyring_store(const char *host, const char *service, const char *user,
+    const char *password, struct error *err)
 {
 	GError *gerr = NULL;
 	bool removed;
@@ -263,25 +249,29 @@ keyring_store(const char *host, const char *user, const char *password,
 
 	if (keyring_check(err) == -1)
 		return -1;
-	if (clear_all(host, user, &removed, &gerr) == -1) {
+	if (clear_all(host, service, user, &removed, &gerr) == -1) {
 		lib.disconnect();
 		return keyring_fail(gerr, "cannot replace the keyring item",
 		    err);
 	}
-	label = xasprintf("yubin: %s@%s", user, host);
+	if (strcmp(service, KEYRING_SMTP) == 0)
+		label = xasprintf("yubin: %s@%s", user, host);
+	else
+		label = xasprintf("yubin %s: %s@%s", service, user, host);
 	ok = lib.store(&keyring_schema, SECRET_COLLECTION_DEFAULT, label,
-	    password, NULL, &gerr, "host", host, "service", KEYRING_SERVICE,
+	    password, NULL, &gerr, "host", host, "service", service,
 	    "user", user, NULL);
 	free(label);
 	lib.disconnect();
 	if (!ok)
-		return keyring_fail(gerr, "cannot store the password in the "
+		return keyring_fail(gerr, "cannot store the secret in the "
 		    "keyring", err);
 	return 0;
 }
 
 int
-keyring_forget(const char *host, const char *user, struct error *err)
+keyring_forget(const char *host, const char *service, const char *user,
+    struct error *err)
 {
 	GError *gerr = NULL;
 	bool removed;
@@ -289,7 +279,7 @@ keyring_forget(const char *host, const char *user, struct error *err)
 
 	if (keyring_check(err) == -1)
 		return -1;
-	r = clear_all(host, user, &removed, &gerr);
+	r = clear_all(host, service, user, &removed, &gerr);
 	lib.disconnect();
 	if (r == -1)
 		return keyring_fail(gerr, "cannot remove the keyring item",
@@ -315,8 +305,8 @@ keyring_check(struct error *err)
 }
 
 int
-keyring_lookup(const char *host, const char *user, char **out, char *why,
-    size_t size)
+keyring_lookup(const char *host, const char *service, const char *user,
+    char **out, char *why, size_t size)
 {
 	*out = NULL;
 	snprintf(why, size, "%s", KEYRING_NONE);
@@ -324,8 +314,8 @@ keyring_lookup(const char *host, const char *user, char **out, char *why,
 }
 
 int
-keyring_store(const char *host, const char *user, const char *password,
-    struct error *err)
+keyring_store(const char *host, const char *service, const char *user,
+    const char *password, struct error *err)
 {
 	return keyring_check(err);
 }

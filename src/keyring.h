@@ -3,7 +3,7 @@
  * Service: GNOME Keyring, KeePassXC, KWallet...) through libsecret.
  *
  * An item is found by its attributes host (as written in the config),
- * service ("smtp") and user, whatever schema stored it
+ * service and user, whatever schema stored it
  * (SECRET_SCHEMA_DONT_MATCH_NAME): yubin's own (org.yubin.password),
  * msmtp's (de.marlam.msmtp.password) and
  *	secret-tool store --label=L host H service smtp user U
@@ -24,6 +24,10 @@
 
 struct error;
 
+/* The services yubin keeps items for. */
+#define KEYRING_SMTP	"smtp"		/* passwords (msmtp's items too) */
+#define KEYRING_OAUTH2	"oauth2"	/* OAuth 2.0 refresh tokens */
+
 /*
  * NULL when a session bus can be reached (DBUS_SESSION_BUS_ADDRESS set,
  * or $XDG_RUNTIME_DIR/bus is a socket), else why not (a static string).
@@ -42,23 +46,25 @@ int keyring_check(struct error *err);
  * the keyring cannot be used; why (size bytes) says which, and libsecret's
  * warnings go to the -v trace. A lookup never fails the send by itself.
  */
-int keyring_lookup(const char *host, const char *user, char **out,
-    char *why, size_t size);
+int keyring_lookup(const char *host, const char *service, const char *user,
+    char **out, char *why, size_t size);
 
 /*
- * Store password for host/user with label "yubin: user@host", in the
- * default collection, after removing every item for host/service/user
- * (yubin's or msmtp's: one item is left, found by both). ERR_UNAVAILABLE
- * when there is no bus, no Secret Service, or libsecret says no.
+ * Store password for host/service/user with label "yubin: user@host"
+ * (KEYRING_SMTP) or "yubin SERVICE: user@host", in the default
+ * collection, after removing every item for host/service/user (yubin's
+ * or msmtp's: one item is left, found by both). ERR_UNAVAILABLE when
+ * there is no bus, no Secret Service, or libsecret says no.
  */
-int keyring_store(const char *host, const char *user, const char *password,
-    struct error *err);
+int keyring_store(const char *host, const char *service, const char *user,
+    const char *password, struct error *err);
 
 /*
  * Remove every item for host/service/user (yubin's, msmtp's,
  * secret-tool's). 1: something was removed; 0: nothing was there; -1:
  * ERR_UNAVAILABLE as for keyring_store().
  */
-int keyring_forget(const char *host, const char *user, struct error *err);
+int keyring_forget(const char *host, const char *service, const char *user,
+    struct error *err);
 
 #endif

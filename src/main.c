@@ -19,8 +19,12 @@
 #include "envelope.h"
 #include "error.h"
 #include "flush.h"
+#include "http.h"
+#include "json.h"
 #include "log.h"
+#include "login.h"
 #include "message.h"
+#include "oauth.h"
 #include "password.h"
 #include "queue.h"
 #include "sasl.h"
@@ -50,6 +54,27 @@ print_version(void)
 {
 	printf("yubin %s\n", PACKAGE_VERSION);
 	printf("TLS: %s; SASL: %s\n", transport_library(), sasl_library());
+#ifdef HAVE_OAUTH2
+	printf("OAuth 2.0: %s and %s\n", http_library(), json_library());
+#else
+	printf("OAuth 2.0: not built in (--without-oauth2)\n");
+#endif
+}
+
+/* --login: the flow and the store the command line asked for. */
+static int
+login(const struct options *o, const struct account *a, struct error *err)
+{
+	struct login_opts lo = {
+		.flow = o->flow == CLI_FLOW_DEVICE ? LOGIN_FLOW_DEVICE :
+		    o->flow == CLI_FLOW_BROWSER ? LOGIN_FLOW_BROWSER :
+		    LOGIN_FLOW_AUTO,
+		.store = o->store == CLI_STORE_KEYRING ? TOKEN_STORE_KEYRING :
+		    o->store == CLI_STORE_FILE ? TOKEN_STORE_FILE :
+		    TOKEN_STORE_NONE,
+	};
+
+	return login_run(a, &lo, err);
 }
 
 static void
@@ -345,6 +370,10 @@ main(int argc, char **argv)
 		rc = password_store(&acct, &err);
 	else if (o.mode == CLI_MODE_FORGET_PASSWORD)
 		rc = password_forget(&acct, &err);
+	else if (o.mode == CLI_MODE_LOGIN)
+		rc = login(&o, &acct, &err);
+	else if (o.mode == CLI_MODE_LOGOUT)
+		rc = oauth_logout(&acct, &err);
 	else
 		rc = run(&o, &cfg, &err);
 out:

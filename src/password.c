@@ -126,12 +126,12 @@ eval_child(const char *cmd, int in, int out, int tty)
 
 /* The command ran past the account's timeout: its whole group goes. */
 static int
-eval_timeout(pid_t pid, const struct account *a, struct error *err)
+eval_timeout(pid_t pid, const char *what, int timeout_ms, struct error *err)
 {
 	(void)kill(-pid, SIGKILL);
-	return error_set(err, ERR_TEMP, "passwordeval for account '%s' did "
-	    "not finish within %d s (timeout); killed it", a->name,
-	    a->timeout_ms / 1000 > 0 ? a->timeout_ms / 1000 : 1);
+	return error_set(err, ERR_TEMP, "%s did not finish within %d s "
+	    "(timeout); killed it", what, timeout_ms / 1000 > 0 ?
+	    timeout_ms / 1000 : 1);
 }
 
 /*
@@ -140,20 +140,20 @@ eval_timeout(pid_t pid, const struct account *a, struct error *err)
  * before deadline (-1: none).
  */
 static int
-eval_read(int fd, pid_t pid, long long deadline, const struct account *a,
-    struct dynbuf *b, bool *overflow, struct error *err)
+eval_read(int fd, pid_t pid, const char *what, long long deadline,
+    int timeout_ms, struct dynbuf *b, bool *overflow, struct error *err)
 {
 	if (dynbuf_read_fd_until(b, fd, deadline, overflow) == 0)
 		return 0;
 	if (errno == ETIMEDOUT)
-		return eval_timeout(pid, a, err);
-	return error_set(err, ERR_IOERR, "cannot read passwordeval output: "
-	    "%s", strerror(errno));
+		return eval_timeout(pid, what, timeout_ms, err);
+	return error_set(err, ERR_IOERR, "cannot read the output of %s: %s",
+	    what, strerror(errno));
 }
 
 /* waitpid(); past deadline (-1: none) the group is killed first. */
 static int
-eval_reap(pid_t pid, long long deadline, const struct account *a,
+eval_reap(pid_t pid, const char *what, long long deadline, int timeout_ms,
     int *status, struct error *err)
 {
 	pid_t r;
@@ -161,11 +161,10 @@ eval_reap(pid_t pid, long long deadline, const struct account *a,
 
 	while ((r = waitpid(pid, status, deadline < 0 ? 0 : WNOHANG)) != pid) {
 		if (r < 0 && errno != EINTR)
-			return error_set(err, ERR_OSERR, "passwordeval for "
-			    "account '%s': waitpid: %s", a->name,
-			    strerror(errno));
+			return error_set(err, ERR_OSERR, "%s: waitpid: %s",
+			    what, strerror(errno));
 		if (r == 0 && util_now_ms() >= deadline) {
-			rc = eval_timeout(pid, a, err);
+			rc = eval_timeout(pid, what, timeout_ms, err);
 			deadline = -1;
 		} else if (r == 0) {
 			(void)poll(NULL, 0, 10);
@@ -175,20 +174,19 @@ eval_reap(pid_t pid, long long deadline, const struct account *a,
 }
 
 static int
-eval_wait(pid_t pid, long long deadline, const struct account *a,
+eval_wait(pid_t pid, const char *what, long long deadline, int timeout_ms,
     struct error *err)
 {
 	int status;
 
-	if (eval_reap(pid, deadline, a, &status, err) < 0)
+	if (eval_reap(pid, what, deadline, timeout_ms, &status, err) < 0)
 		return -1;
 	if (WIFSIGNALED(status))
-		return error_set(err, ERR_AUTH, "passwordeval for account "
-		    "'%s' was killed by signal %d", a->name, WTERMSIG(status));
+		return error_set(err, ERR_AUTH, "%s was killed by signal %d",
+		    what, WTERMSIG(status));
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return error_set(err, ERR_AUTH, "passwordeval for account "
-		    "'%s' exited with status %d%s", a->name,
-		    WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
+		return error_set(err, ERR_AUTH, "%s exited with status %d%s",
+		    what, WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
 		    " (command not found?)" : "");
 	return 0;
 }
@@ -225,15 +223,15 @@ eval_spawn(const char *cmd, int tty, int *out, struct error *err)
 }
 
 /*
- * Run cmd with /bin/sh -c; its output into b. The account's timeout bounds
- * it all (ERR_TEMP: a command that hangs, a locked agent, may work later).
+ * Run cmd with /bin/sh -c; its output into b, all within timeout_ms (0:
+ * none; ERR_TEMP past it: a command that hangs, a locked agent, may work
+ * later).
  */
 static int
-eval_run(const struct account *a, const char *cmd, struct dynbuf *b,
+eval_run(const char *what, const char *cmd, int timeout_ms, struct dynbuf *b,
     bool *overflow, struct error *err)
 {
-	long long deadline = a->timeout_ms > 0 ? util_now_ms() +
-	    a->timeout_ms : -1;
+	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
 	int tty = prompt_fg_open(), fd = -1, r;
 	pid_t pid = eval_spawn(cmd, tty, &fd, err);
 
@@ -241,12 +239,44 @@ eval_run(const struct account *a, const char *cmd, struct dynbuf *b,
 		prompt_fg_take(tty);
 		return -1;
 	}
-	r = eval_read(fd, pid, deadline, a, b, overflow, err);
+	r = eval_read(fd, pid, what, deadline, timeout_ms, b, overflow, err);
 	close(fd);
-	if (eval_wait(pid, r == 0 ? deadline : -1, a, r == 0 ? err : NULL) ==
-	    -1 && r == 0)
+	if (eval_wait(pid, what, r == 0 ? deadline : -1, timeout_ms,
+	    r == 0 ? err : NULL) == -1 && r == 0)
 		r = -1;
 	prompt_fg_take(tty);
+	return r;
+}
+
+int
+password_eval(const struct account *a, const char *key, const char *cmd,
+    const char *noun, char **out, struct error *err)
+{
+	char what[256];
+	struct dynbuf b;
+	bool overflow;
+	size_t len;
+	int r = 0;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "%s for account '%s'", key, a->name);
+	dynbuf_init(&b, EVAL_OUTPUT_MAX);
+	b.secret = true;
+	if (eval_run(what, cmd, a->timeout_ms, &b, &overflow, err) == -1) {
+		dynbuf_release(&b);
+		return -1;
+	}
+	len = b.data != NULL ? strcspn(b.data, "\n") : 0;
+	if (overflow && len == b.len)
+		r = error_set(err, ERR_AUTH, "%s printed a first line longer "
+		    "than %d bytes", what, EVAL_OUTPUT_MAX);
+	while (len > 0 && b.data[len - 1] == '\r')
+		len--;
+	if (r == 0 && len == 0)
+		r = error_set(err, ERR_AUTH, "%s printed no %s", what, noun);
+	if (r == 0)
+		*out = xstrndup(b.data, len);
+	dynbuf_release(&b);
 	return r;
 }
 
@@ -254,35 +284,14 @@ static int
 source_eval(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
-	struct dynbuf b;
-	bool overflow;
-	size_t len;
-	int r = 1;
-
 	if (a->conf == NULL || a->conf->passwordeval == NULL) {
 		note_set(why, "not set");
 		return 0;
 	}
-	dynbuf_init(&b, EVAL_OUTPUT_MAX);
-	b.secret = true;
-	if (eval_run(a, a->conf->passwordeval, &b, &overflow, err) == -1) {
-		dynbuf_release(&b);
+	if (password_eval(a, "passwordeval", a->conf->passwordeval,
+	    "password", out, err) < 0)
 		return -1;
-	}
-	len = b.data != NULL ? strcspn(b.data, "\n") : 0;
-	if (overflow && len == b.len)
-		r = error_set(err, ERR_AUTH, "passwordeval for account '%s' "
-		    "printed a first line longer than %d bytes", a->name,
-		    EVAL_OUTPUT_MAX);
-	while (len > 0 && b.data[len - 1] == '\r')
-		len--;
-	if (r == 1 && len == 0)
-		r = error_set(err, ERR_AUTH, "passwordeval for account '%s' "
-		    "printed no password", a->name);
-	if (r == 1)
-		*out = xstrndup(b.data, len);
-	dynbuf_release(&b);
-	return r;
+	return 1;
 }
 
 /* -------------------------------------------------------------- keyring */
@@ -297,7 +306,7 @@ source_keyring(const struct account *a, char **out, struct note *why,
 		note_set(why, "no 'user' to look up");
 		return 0;
 	}
-	return keyring_lookup(a->host, user, out, why->text,
+	return keyring_lookup(a->host, KEYRING_SMTP, user, out, why->text,
 	    sizeof(why->text));
 }
 
@@ -462,7 +471,7 @@ password_store(const struct account *a, struct error *err)
 		return -1;
 	if (read_new_password(a, &pw, err) == -1)
 		return -1;
-	r = keyring_store(a->host, account_user(a), pw, err);
+	r = keyring_store(a->host, KEYRING_SMTP, account_user(a), pw, err);
 	util_free_secret(pw);
 	if (r == 0)
 		log_verbose("password for '%s' at '%s' stored in the keyring",
@@ -477,7 +486,7 @@ password_forget(const struct account *a, struct error *err)
 
 	if (need_user(a, err) == -1)
 		return -1;
-	r = keyring_forget(a->host, account_user(a), err);
+	r = keyring_forget(a->host, KEYRING_SMTP, account_user(a), err);
 	if (r == 0)
 		log_warn("the keyring holds no password for '%s' at '%s'",
 		    account_user(a), a->host);

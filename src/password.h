@@ -39,6 +39,19 @@ struct error;
 int password_get(const struct account *a, char **out, struct error *err);
 
 /*
+ * Run cmd with /bin/sh -c (stdin /dev/null, stderr passed through; a
+ * process group of its own, with the terminal's foreground when yubin has
+ * it) and return the first line of its output in *out (util_free_secret()
+ * it). The account's timeout bounds it: past it the group is killed,
+ * ERR_TEMP "passwordeval for account 'x' did not finish within N s".
+ * key names the setting in messages ("passwordeval for account 'x' exited
+ * with status 1"), noun what was wanted ("printed no password"). ERR_AUTH
+ * for a failing command or no output.
+ */
+int password_eval(const struct account *a, const char *key, const char *cmd,
+    const char *noun, char **out, struct error *err);
+
+/*
  * yubin --store-password: read a password (from /dev/tty, twice, echo off,
  * when stdin is a terminal; else the first line of stdin) and store it in
  * the keyring for the account's host and user (replacing any item there).

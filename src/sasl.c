@@ -25,6 +25,7 @@
 #include <gsasl.h>
 
 #include "error.h"
+#include "log.h"
 #include "sasl.h"
 #include "util.h"
 
@@ -247,6 +248,24 @@ sasl_choose(const char *server, const char *forced, bool secure,
 		return error_set(err, ERR_SOFTWARE,
 		    "no room for mechanism name '%s'", m->name);
 	return 0;
+}
+
+int
+sasl_choose_bearer(const char *server, bool secure, char *out,
+    size_t outsize, struct error *err)
+{
+	static const char *const bearer[] = { "OAUTHBEARER", "XOAUTH2" };
+	char buf[256];
+
+	if (server == NULL)
+		server = "";
+	for (size_t i = 0; i < ARRAY_SIZE(bearer); i++)
+		if (list_has(server, bearer[i]))
+			return sasl_choose(server, bearer[i], secure, false,
+			    out, outsize, err);
+	return error_set(err, ERR_AUTH, "server offers no OAuth 2.0 method "
+	    "(OAUTHBEARER, XOAUTH2); it offers: %s",
+	    list_text(server, buf, sizeof(buf)));
 }
 
 /* ---------------------------------------------------------------- start */
@@ -524,10 +543,21 @@ static int
 step_oauth(struct sasl *s, const char *challenge, char **response,
     struct error *err)
 {
+	char *why = NULL, shown[256];
+	size_t len = 0;
+
 	if (!s->sent_initial) {
 		s->sent_initial = true;
 		return encode(s->initial, s->initial_len, response, err);
 	}
+	if (decode(s, challenge, &why, &len, NULL) == 0 && why != NULL) {
+		char *text = xstrndup(why, len);
+
+		log_verbose("the server's %s error: %s", s->mech->name,
+		    util_show(text, 200, true, shown, sizeof(shown)));
+		free(text);
+	}
+	free_raw(why, len);
 	s->done = true;
 	if (s->mech->impl == SASL_IMPL_OAUTHBEARER)
 		return encode("\001", 1, response, err);

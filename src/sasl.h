@@ -40,6 +40,14 @@ struct sasl_creds {
 int sasl_choose(const char *server, const char *forced, bool secure,
     bool have_cb, char *out, size_t outsize, struct error *err);
 
+/*
+ * For an OAuth 2.0 bearer token: OAUTHBEARER (RFC 7628) when the server
+ * offers it, else XOAUTH2; never without TLS. ERR_AUTH when it offers
+ * neither ("server offers no OAuth 2.0 method ...").
+ */
+int sasl_choose_bearer(const char *server, bool secure, char *out,
+    size_t outsize, struct error *err);
+
 /* Start a client exchange for mech. creds are copied (and wiped on free). */
 int sasl_start(struct sasl **out, const char *mech,
     const struct sasl_creds *creds, struct error *err);

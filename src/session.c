@@ -13,6 +13,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "oauth.h"
 #include "password.h"
 #include "reply.h"
 #include "session.h"
@@ -29,6 +30,7 @@ struct session {
 	struct reply_parser parser;
 	char line[REPLY_LINE_MAX + 2];
 	char tls[128];
+	char *token;		/* the OAuth 2.0 token last sent (secret) */
 	bool usable;
 };
 
@@ -123,26 +125,53 @@ session_starttls(struct session *s, struct error *err)
 	return smtp_on_tls(&s->smtp);
 }
 
+/*
+ * The secret for AUTH: an OAuth 2.0 token (after a refusal, another one:
+ * *may_retry says whether a refusal of this one deserves that), or the
+ * password. EXTERNAL uses the client certificate, GSSAPI the Kerberos
+ * cache: no secret.
+ */
+static int
+session_secret(struct session *s, char **secret, bool *may_retry,
+    struct error *err)
+{
+	const struct account *a = s->acct;
+	bool refused = s->smtp.auth_refused, cached;
+
+	*secret = NULL;
+	*may_retry = false;
+	if (a->oauth.provider != ACCOUNT_OAUTH_NONE) {
+		if (oauth_token(a, refused ? s->token : NULL, secret, &cached,
+		    err) < 0)
+			return -1;
+		util_free_secret(s->token);
+		s->token = xstrdup(*secret);
+		*may_retry = cached && !refused;
+		return 0;
+	}
+	if (a->auth_mech != NULL && (strcmp(a->auth_mech, "EXTERNAL") == 0 ||
+	    strcmp(a->auth_mech, "GSSAPI") == 0))
+		return 0;
+	return password_get(a, secret, err);
+}
+
 static enum smtp_action
 session_auth(struct session *s, struct error *err)
 {
-	const struct account *a = s->acct;
 	const char *cb_type = NULL;
 	char *password = NULL, *cb = NULL;
 	enum smtp_action act;
+	bool may_retry;
 
-	/* EXTERNAL uses the client certificate, GSSAPI the Kerberos cache. */
-	if (a->auth_mech == NULL || (strcmp(a->auth_mech, "EXTERNAL") != 0 &&
-	    strcmp(a->auth_mech, "GSSAPI") != 0)) {
-		if (password_get(a, &password, err) < 0)
-			return SMTP_ACT_FAIL;
-	}
+	if (session_secret(s, &password, &may_retry, err) < 0)
+		return SMTP_ACT_FAIL;
 	if (transport_is_tls(s->t) &&
 	    transport_channel_binding(s->t, &cb_type, &cb, NULL) < 0) {
 		cb_type = NULL;
 		cb = NULL;
 	}
-	act = smtp_auth_start(&s->smtp, a->host, password, cb_type, cb);
+	act = smtp_auth_start(&s->smtp, s->acct->host, password, cb_type, cb,
+	    may_retry);
 	util_free_secret(password);
 	free(cb);
 	return act;
@@ -202,6 +231,7 @@ session_open(struct session **out, const struct account *a,
 		    a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS :
 		    SMTP_TLS_IMPLICIT,
 		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
+		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
 	};
 	struct session *s = xcalloc(1, sizeof(*s));
 	enum smtp_action end;
@@ -352,5 +382,6 @@ session_close(struct session *s)
 		transport_close(s->t);
 	smtp_release(&s->smtp);
 	util_wipe(s->line, sizeof(s->line));
+	util_free_secret(s->token);
 	free(s);
 }

@@ -265,9 +265,20 @@ smtp_send_auth_response(struct smtp *s, const char *resp)
 	return SMTP_ACT_READ;
 }
 
+/* The mechanism: OAuth 2.0 picks among the bearer methods. */
+static int
+smtp_auth_choose(struct smtp *s, bool have_cb)
+{
+	if (s->opts.oauth && s->opts.auth_mech == NULL)
+		return sasl_choose_bearer(s->caps.auth, s->tls_active, s->mech,
+		    sizeof(s->mech), &s->err);
+	return sasl_choose(s->caps.auth, s->opts.auth_mech, s->tls_active,
+	    have_cb, s->mech, sizeof(s->mech), &s->err);
+}
+
 enum smtp_action
 smtp_auth_start(struct smtp *s, const char *hostname, const char *password,
-    const char *cb_type, const char *cb_data)
+    const char *cb_type, const char *cb_data, bool may_retry)
 {
 	struct sasl_creds creds = {
 		.user = s->opts.user, .password = password, .service = "smtp",
@@ -276,8 +287,9 @@ smtp_auth_start(struct smtp *s, const char *hostname, const char *password,
 	char shown[64];
 	char *resp = NULL;
 
-	if (sasl_choose(s->caps.auth, s->opts.auth_mech, s->tls_active,
-	    cb_data != NULL, s->mech, sizeof(s->mech), &s->err) < 0 ||
+	s->auth_may_retry = may_retry;
+	s->auth_refused = false;
+	if (smtp_auth_choose(s, cb_data != NULL) < 0 ||
 	    sasl_start(&s->sasl, s->mech, &creds, &s->err) < 0 ||
 	    sasl_step(s->sasl, NULL, &resp, &s->err) < 0) {
 		smtp_set_state(s, SMTP_STATE_CLOSED);
@@ -338,6 +350,13 @@ smtp_on_auth_reply(struct smtp *s, const struct reply *r)
 	if (reply_temp(r))
 		return smtp_fail(s, ERR_TEMP, r,
 		    "authentication (%s) failed temporarily", s->mech);
+	if (r->code == 535 && s->auth_may_retry) {
+		/* a cached bearer token may have expired early: one more */
+		s->auth_may_retry = false;
+		s->auth_refused = true;
+		smtp_set_state(s, SMTP_STATE_AUTH_WAIT);
+		return SMTP_ACT_AUTH;
+	}
 	if (r->code == 534)
 		return smtp_fail(s, ERR_AUTH, r, "authentication (%s) "
 		    "refused: the server wants another mechanism or a "

@@ -72,6 +72,8 @@ struct smtp_opts {
 	bool auth;		/* authenticate before MAIL */
 	const char *auth_mech;	/* forced mechanism or NULL: choose */
 	const char *user;
+	bool oauth;		/* the secret is an OAuth 2.0 bearer token:
+				   OAUTHBEARER, else XOAUTH2 */
 	size_t pipeline_window;	/* max commands in flight (0: 100) */
 };
 
@@ -111,6 +113,8 @@ struct smtp {
 	bool esmtp;			/* EHLO worked (else HELO) */
 	struct sasl *sasl;
 	char mech[32];			/* AUTH mechanism in use, or "" */
+	bool auth_may_retry;		/* a 535 asks for another token */
+	bool auth_refused;		/* ... and it came: SMTP_ACT_AUTH again */
 
 	/* current transaction */
 	const struct envelope *env;
@@ -148,10 +152,13 @@ enum smtp_action smtp_on_tls(struct smtp *s);
 /*
  * Credentials for AUTH (after SMTP_ACT_AUTH). password may be NULL for
  * EXTERNAL. cb_type/cb_data: channel binding from the transport, or NULL.
- * Chooses the mechanism, starts the exchange.
+ * Chooses the mechanism, starts the exchange. may_retry (an OAuth 2.0
+ * token that came from a cache): a 535 then sets auth_refused and returns
+ * SMTP_ACT_AUTH once more, for a fresh token, instead of failing.
  */
 enum smtp_action smtp_auth_start(struct smtp *s, const char *hostname,
-    const char *password, const char *cb_type, const char *cb_data);
+    const char *password, const char *cb_type, const char *cb_data,
+    bool may_retry);
 
 /*
  * Start a transaction (state must be READY). Checks every address with

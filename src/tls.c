@@ -536,3 +536,17 @@ tls_library_version(void)
 {
 	return gnutls_check_version(NULL);
 }
+
+/* ---------------------------------------------------------------- crypto */
+
+int
+tls_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, out) == 0 ? 0 : -1;
+}
+
+int
+tls_random(void *p, size_t n)
+{
+	return gnutls_rnd(GNUTLS_RND_KEY, p, n) == 0 ? 0 : -1;
+}

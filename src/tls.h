@@ -1,7 +1,9 @@
 /*
- * tls.h -- GnuTLS behind an opaque struct tls. INTERNAL: used by
- * transport.c only; every other module goes through transport.h. This
- * header includes no GnuTLS header, so GnuTLS stays in tls.c.
+ * tls.h -- GnuTLS behind an opaque struct tls. The sessions are INTERNAL:
+ * used by transport.c only; every other module goes through transport.h.
+ * Two primitives at the end (SHA-256, strong random bytes) serve modules
+ * that need no session (OAuth's PKCE). This header includes no GnuTLS
+ * header, so GnuTLS stays in tls.c.
  *
  * Every call is non-blocking and never waits: the ones that would block
  * return TLS_AGAIN and say in *events (POLLIN / POLLOUT, or 0 for "call
@@ -74,5 +76,11 @@ void tls_free(struct tls *s);
 
 /* The GnuTLS version string. */
 const char *tls_library_version(void);
+
+/* SHA-256 of n bytes at p into out. 0, or -1 (GnuTLS failed). */
+int tls_sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* n bytes from GnuTLS's key-grade random generator. 0, or -1. */
+int tls_random(void *p, size_t n);
 
 #endif

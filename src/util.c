@@ -1,10 +1,13 @@
 /* util.c -- see util.h. */
 #include "autoconfig.h"
 
+#include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,4 +480,125 @@ dynbuf_release(struct dynbuf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->alloc = 0;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+int
+util_state_home(char *buf, size_t size)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	int n;
+
+	if (x != NULL && x[0] == '/')
+		n = snprintf(buf, size, "%s", x);
+	else {
+		if (home == NULL || home[0] != '/') {
+			pw = getpwuid(getuid());
+			if (pw == NULL || pw->pw_dir == NULL ||
+			    pw->pw_dir[0] != '/') {
+				errno = ENOENT;
+				return -1;
+			}
+			home = pw->pw_dir;
+		}
+		n = snprintf(buf, size, "%s/.local/state", home);
+	}
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+dl_symbols(void *h, const char *soname, const struct util_sym *syms,
+    size_t nsyms, char *why, size_t size)
+{
+	for (size_t i = 0; i < nsyms; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (*syms[i].slot == NULL) {
+			snprintf(why, size, "%s has no %s", soname,
+			    syms[i].name);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+void *
+util_dlopen(const char *const *sonames, const struct util_sym *syms,
+    size_t nsyms, char *why, size_t size)
+{
+	void *h = NULL;
+	size_t i;
+
+	for (i = 0; sonames[i] != NULL && h == NULL; i++)
+		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		const char *e = dlerror();
+
+		snprintf(why, size, "cannot load %s: %s", sonames[0],
+		    e != NULL ? e : "not found");
+		return NULL;
+	}
+	return dl_symbols(h, sonames[i - 1], syms, nsyms, why, size);
+}
+
+int
+util_pct_encode(struct dynbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+		int r;
+
+		if (isalnum(c) || strchr("-._~", c) != NULL)
+			r = dynbuf_add(b, s, 1);
+		else
+			r = dynbuf_add(b, esc, 3);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *
+util_pct_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (s[i] != '%') {
+			out[o++] = s[i] == '+' ? ' ' : s[i];
+			continue;
+		}
+		hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+		lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			util_wipe(out, o);
+			free(out);
+			return NULL;
+		}
+		out[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return out;
 }

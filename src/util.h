@@ -10,6 +10,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+struct dynbuf;
+
 /* Allocation that never returns NULL: on failure prints and exits 71. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -103,6 +105,42 @@ bool util_disk_full(int e);
 
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
+
+/*
+ * The user's state directory into buf: $XDG_STATE_HOME if absolute, else
+ * ~/.local/state ($HOME, or the passwd entry). -1 with errno (ENOENT: no
+ * home directory; ENAMETOOLONG) on failure. No I/O but getpwuid().
+ */
+int util_state_home(char *buf, size_t size);
+
+/* One function a library loaded with util_dlopen() must have. */
+struct util_sym {
+	const char *name;
+	void **slot;		/* where its address goes: (void **)&fn */
+};
+
+/*
+ * Load the first of sonames (a NULL-terminated list) that dlopen() finds,
+ * RTLD_LOCAL, and every symbol of syms. The handle, or NULL with why
+ * (size bytes) saying what failed: "cannot load libjson-c.so.5: ..." or
+ * "libjson-c.so.5 has no json_tokener_parse". The handle is never closed
+ * (some libraries cannot be unloaded).
+ */
+void *util_dlopen(const char *const *sonames, const struct util_sym *syms,
+    size_t nsyms, char *why, size_t size);
+
+/*
+ * Percent-encode s onto b (RFC 3986: A-Z a-z 0-9 - . _ ~ kept, every
+ * other byte %XX), as application/x-www-form-urlencoded values and URL
+ * query parameters want. -1 when b's cap is reached.
+ */
+int util_pct_encode(struct dynbuf *b, const char *s);
+
+/*
+ * Decode n bytes of percent-encoded text ("+" is a space, as in a form or
+ * a query). A fresh string, or NULL for a bad %-escape or an encoded NUL.
+ */
+char *util_pct_decode(const char *s, size_t n);
 
 /*
  * A growable byte buffer with an explicit cap (curl's dynbuf "toobig").

@@ -594,3 +594,79 @@ delivered_body() {
         { done = 1; print }
     ' "$f"
 }
+
+# ---------------------------------------------------------------- OAuth 2.0
+# After start_real_server: the loopback provider (tests/fake/oauth_provider.py)
+# at $OAUTH_URL, whose tokens Dovecot checks for Postfix's XOAUTH2 and
+# OAUTHBEARER.  State is per client_id: each case uses its own.
+#   oauth_admin PATH FIELD=VALUE...   POST to the back-channel, prints its JSON
+#   oauth_stat CLIENT KEY             one counter of /admin/stats
+#   oauth_new_client CLIENT FIELD=VALUE...  create (or reset) a client
+#   oauth_config FILE CLIENT LINE...  an account for 587 with a custom
+#                                     provider at $OAUTH_URL (user alice)
+#   oauth_device_login CONF CLIENT ARGS...  yubin --login, approved at the
+#                                     back-channel once the code is shown
+#                                     (OAUTH_DECIDE=deny|none: deny it, or
+#                                     leave it); sets RC ERR OUT
+#   oauth_token_file                  the token file of alice@localhost
+oauth_admin() {
+    local path=$1 a args=()
+    shift
+    for a in "$@"; do args+=(--data-urlencode "$a"); done
+    curl -sS --max-time 10 --cacert "$SMTP_CA" "${args[@]}" \
+        "$OAUTH_URL/admin/$path"
+}
+
+oauth_stat() {
+    curl -sS --max-time 10 --cacert "$SMTP_CA" \
+        "$OAUTH_URL/admin/stats?client_id=$1" |
+        "$PYTHON" -c 'import json, sys
+print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
+}
+
+oauth_new_client() {
+    local c=$1
+    shift
+    oauth_admin client "client_id=$c" "$@" > /dev/null
+}
+
+oauth_config() {
+    local f=$1 c=$2
+    shift 2
+    write_config "$f" "host localhost" "port $SMTP_PORT_SUBMISSION" \
+        "tls_trust_file $SMTP_CA" "user alice" "from alice@example.test" \
+        "timeout 10" "oauth2_provider custom" "oauth2_client_id $c" \
+        "oauth2_scope mail" "oauth2_trust_file $SMTP_CA" \
+        "oauth2_device_endpoint $OAUTH_URL/device" \
+        "oauth2_token_endpoint $OAUTH_URL/token" \
+        "oauth2_auth_endpoint $OAUTH_URL/authorize" "$@"
+}
+
+oauth_token_file() {
+    printf '%s\n' "$XDG_STATE_HOME/yubin/oauth/alice@localhost.token"
+}
+
+oauth_device_login() {
+    local conf=$1 client=$2 pid
+    shift 2
+    _run_no=$((_run_no + 1))
+    OUT=$SCRATCH/run$_run_no.out
+    ERR=$SCRATCH/run$_run_no.err
+    # shellcheck disable=SC2086
+    timeout -k 5 "$YUBIN_TIMEOUT" ${YUBIN_WRAPPER:-} "$YUBIN" -C "$conf" \
+        --login "$@" < /dev/null > "$OUT" 2> "$ERR" &
+    pid=$!
+    for _ in $(seq 100); do
+        grep -q '^yubin: and enter the code ' "$ERR" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    case ${OAUTH_DECIDE:-approve} in
+    approve) oauth_admin approve "client_id=$client" > /dev/null ;;
+    deny) oauth_admin deny "client_id=$client" > /dev/null ;;
+    esac
+    wait "$pid"
+    RC=$?
+    printf '%s\n' "yubin -C $conf --login $* -> exit $RC" >> "$SCRATCH/runs.log"
+    return 0
+}

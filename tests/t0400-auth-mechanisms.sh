@@ -14,7 +14,7 @@ need_yubin
 need_cmd timeout
 start_real_server
 
-plan 46
+plan 49
 
 BOB_PW=$(printf 'p\303\244ssw\303\266rd')
 
@@ -109,12 +109,19 @@ is "$RC" 77 "wrong password with PLAIN: exit 77"
 like "$(cat "$ERR")" "535 5.7.8" "wrong password with PLAIN: server text"
 recover "wrong password with PLAIN"
 
-send "xoauth2" "user alice" "password alice-pw" "auth xoauth2"
-is "$RC" 77 "auth xoauth2 (not offered by Dovecot): exit 77"
-like "$(cat "$ERR")" "^yubin: server does not offer 'XOAUTH2' \\(it offers: PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256\\)" \
-    "auth xoauth2: clear error listing what the server offers"
+send "gssapi" "user alice" "password alice-pw" "auth gssapi"
+is "$RC" 77 "auth gssapi (not offered by Dovecot): exit 77"
+is "$(tail -n 1 "$ERR")" "yubin: server does not offer 'GSSAPI' (it offers: PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER)" \
+    "auth gssapi: clear error listing what the server offers"
 unlike "$(cat "$ERR")" '^yubin: --> (AUTH |MAIL FROM)' \
-    "auth xoauth2: neither AUTH nor MAIL FROM sent"
+    "auth gssapi: neither AUTH nor MAIL FROM sent"
+
+# a password given where a bearer token belongs: the real server says no
+send "xoauth2" "user alice" "password alice-pw" "auth xoauth2"
+is "$RC" 77 "auth xoauth2 with a password: exit 77"
+is "$(tail -n 1 "$ERR")" "yubin: authentication (XOAUTH2) failed for user 'alice': 535 5.7.8 Error: authentication failed: (reason unavailable)" \
+    "auth xoauth2 with a password: the server's 535"
+recover "xoauth2 with a password"
 
 # PLAIN never over a clear connection: port 10025 offers AUTH without TLS
 TOK=$(new_token)

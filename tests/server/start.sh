@@ -1,7 +1,9 @@
 #!/bin/bash
 # tests/server/start.sh -- start (or check) yubin's loopback-only SMTP submission
 # test server: Postfix (smtpd + virtual Maildir delivery) with Dovecot as the SASL
-# back end and a throw-away certtool CA.  Debian 12 (bookworm).
+# back end, a throw-away certtool CA, and a loopback OAuth 2.0 provider
+# (tests/fake/oauth_provider.py) that Dovecot asks whether XOAUTH2 and
+# OAUTHBEARER tokens are live (RFC 7662 introspection).  Debian 12 (bookworm).
 #
 #   Needs root to set up.  Idempotent: when the server is already up with this
 #   script's configuration it returns at once (< 1 s) without touching anything.
@@ -20,17 +22,26 @@
 #     10591 like 587 but the transaction is proxied (smtpd_proxy_filter) to
 #           Postfix's smtp-sink on 127.0.0.1:10026, which discards it
 #           (benchmark sink: no queue file, no Maildir write)
+#     10443 the OAuth 2.0 provider, HTTPS (server.crt): /device /token
+#           /authorize /introspect /admin/... (see oauth_provider.py)
+#     10480 the provider's introspection endpoint in plain HTTP, for Dovecot
 #   Every recipient (any domain) is delivered to one Maildir:
 #     $STATE_DIR/vmail/sink/Maildir/new/
 #   SASL users (plaintext passdb: PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1
 #   SCRAM-SHA-256 all work):
 #     alice / alice-pw   (also alice@example.test / alice-pw)
 #     bob   / pässwörd   (UTF-8 password, for SASLprep tests)
+#   XOAUTH2 and OAUTHBEARER (oauth2 passdb): the user is the one the provider
+#   says owns the access token (POST /admin/client client_id=X user=alice,
+#   then a token from the device or code flow, or POST /admin/issue); every
+#   AUTH asks the provider (no cache), so /admin/expire and /admin/revoke
+#   take effect at once.
 #   A sourceable summary is written to $STATE_DIR/env.sh.
 #
 #   Usage: tests/server/start.sh [--selftest] [--force]
 #     --selftest  send one message with msmtp and one with swaks and check both
-#                 arrive
+#                 arrive; then XOAUTH2 and OAUTHBEARER with a provider token
+#                 (python3 smtplib), and an expired token refused
 #     --force     redo the whole set-up even if the server looks ready
 #   Environment: STATE_DIR (default ${TMPDIR:-/tmp}/yubin-testenv)
 #   Stop it with tests/server/stop.sh.
@@ -46,7 +57,11 @@ DOVE_BASE=/run/dovecot-yubin-test
 MYHOST=mail.example.test
 MARK="# managed by yubin tests/server/start.sh"
 READY=$STATE_DIR/ready
-PORTS="587 465 10587 10465 10025 10588 10589 10591 10026"
+PORTS="587 465 10587 10465 10025 10588 10589 10591 10026 10443 10480"
+TESTS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OAUTH_PROVIDER=$TESTS_SRC/fake/oauth_provider.py
+OAUTH_PID=$STATE_DIR/oauth-provider.pid
+OAUTH_LOG=$STATE_DIR/oauth-provider.log
 SELFTEST=0
 FORCE=0
 for arg in "$@"; do
@@ -59,9 +74,12 @@ done
 
 log() { printf '[yubin-testenv] %s\n' "$*" >&2; }
 
-# The ready marker holds this: a change of the script or of STATE_DIR means
-# the running server is not ours (or out of date) and must be set up again.
-SCRIPT_ID="$(sha256sum < "${BASH_SOURCE[0]}" | cut -d' ' -f1) $STATE_DIR"
+# The ready marker holds this: a change of the script, of the OAuth provider
+# or of STATE_DIR means the running server is not ours (or out of date) and
+# must be set up again.
+SCRIPT_ID="$(sha256sum < "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+SCRIPT_ID="$SCRIPT_ID $(sha256sum < "$OAUTH_PROVIDER" 2>/dev/null | cut -d' ' -f1)"
+SCRIPT_ID="$SCRIPT_ID $STATE_DIR"
 
 # ---------------------------------------------------------------- fast path
 port_listening() {  # port: is something listening on 127.0.0.1:port?
@@ -71,7 +89,7 @@ port_listening() {  # port: is something listening on 127.0.0.1:port?
 }
 pid_alive() {  # pidfile
     local p
-    read -r p < "$1" 2>/dev/null || return 1
+    read -r p 2>/dev/null < "$1" || return 1
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null
 }
 banner_ok() {  # port: does a 220 banner come back within 2 s?
@@ -90,6 +108,7 @@ is_ready() {
     pid_alive /var/spool/postfix/pid/master.pid || return 1
     pid_alive "$DOVE_BASE/master.pid" || return 1
     pid_alive "$STATE_DIR/smtp-sink.pid" || return 1
+    pid_alive "$OAUTH_PID" || return 1
     local p
     for p in $PORTS; do port_listening "$p" || return 1; done
     banner_ok 10025
@@ -100,7 +119,7 @@ setup() {
 # ---------------------------------------------------------------- packages
 PKGS="postfix dovecot-core gnutls-bin msmtp swaks libnet-ssleay-perl
       libio-socket-ssl-perl libauthen-sasl-perl libio-socket-inet6-perl
-      ca-certificates"
+      ca-certificates python3 curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -212,6 +231,22 @@ bob:{PLAIN}pässwörd
 EOF
 chown root:dovecot "$DOVE_DIR/users"
 chmod 640 "$DOVE_DIR/users"
+cat > "$DOVE_DIR/dovecot-oauth2.conf.ext" <<'EOF'
+# Dovecot oauth2 passdb: RFC 7662 introspection at the loopback provider
+introspection_mode = post
+introspection_url = http://127.0.0.1:10480/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+# a dead or hanging provider fails the AUTH in bounded time
+timeout_msecs = 10000
+# close idle keep-alive connections long before the provider would
+max_idle_time_msecs = 10000
+max_parallel_connections = 4
+EOF
+chown root:dovecot "$DOVE_DIR/dovecot-oauth2.conf.ext"
+chmod 640 "$DOVE_DIR/dovecot-oauth2.conf.ext"
 cat > "$DOVE_CONF" <<EOF
 $MARK
 protocols = none
@@ -231,12 +266,23 @@ service anvil {
     mode = 0
   }
 }
-auth_mechanisms = plain login cram-md5 digest-md5 scram-sha-1 scram-sha-256
+auth_mechanisms = plain login cram-md5 digest-md5 scram-sha-1 scram-sha-256 xoauth2 oauthbearer
 disable_plaintext_auth = no
 ssl = no
+# no cache: a token the provider has expired or revoked fails at once
+auth_cache_size = 0
+# passwords; the token mechanisms never look here (a token is no password)
 passdb {
   driver = passwd-file
+  mechanisms = plain login cram-md5 digest-md5 scram-sha-1 scram-sha-256
   args = scheme=PLAIN username_format=%u $DOVE_DIR/users
+}
+# XOAUTH2 / OAUTHBEARER: every token is checked by introspection at the
+# loopback provider (tests/fake/oauth_provider.py)
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DOVE_DIR/dovecot-oauth2.conf.ext
 }
 userdb {
   driver = static
@@ -393,6 +439,40 @@ EOF
 touch "$STATE_DIR/postfix.log"
 
 # ---------------------------------------------------------------- start / reload
+# the OAuth provider first (Dovecot asks it); always a fresh one, since the
+# script or the provider may have changed (its state is lost: clients must
+# be created again)
+if pid_alive "$OAUTH_PID"; then
+    p=$(cat "$OAUTH_PID")
+    kill -TERM "$p"
+    for _ in $(seq 50); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$p" 2>/dev/null || true
+fi
+rm -f "$OAUTH_PID"
+for port in 10443 10480; do
+    if port_listening "$port"; then
+        log "port $port is taken by something else (not $OAUTH_PID)"
+        exit 1
+    fi
+done
+setsid /usr/bin/python3 "$OAUTH_PROVIDER" --port 10443 --introspect-port 10480 \
+    --cert "$PKI/server.crt" --key "$PKI/server.key" --log "$OAUTH_LOG" \
+    --user nobody </dev/null >>"$STATE_DIR/oauth-provider.out" 2>&1 9>&- &
+echo $! > "$OAUTH_PID"
+for _ in $(seq 100); do
+    port_listening 10443 && port_listening 10480 && break
+    pid_alive "$OAUTH_PID" || break
+    sleep 0.1
+done
+if ! pid_alive "$OAUTH_PID"; then
+    log "the OAuth provider did not start:"
+    tail -n 20 "$STATE_DIR/oauth-provider.out" >&2
+    exit 1
+fi
+
 if pid_alive "$DOVE_BASE/master.pid"; then
     kill -HUP "$(cat "$DOVE_BASE/master.pid")"
 else
@@ -450,6 +530,10 @@ SMTP_FINGERPRINT=$(cat "$PKI/server.sha256")
 SMTP_MAILDIR=$MAILDIR
 SMTP_POSTFIX_LOG=$STATE_DIR/postfix.log
 SMTP_DOVECOT_LOG=$STATE_DIR/dovecot.log
+OAUTH_URL=https://127.0.0.1:10443
+OAUTH_INTROSPECT_URL=http://127.0.0.1:10480/introspect
+OAUTH_LOG=$OAUTH_LOG
+OAUTH_CA=$PKI/ca.crt
 EOF
 mv -f "$STATE_DIR/env.sh.tmp" "$STATE_DIR/env.sh"
 printf '%s\n' "$SCRIPT_ID" > "$READY"
@@ -507,12 +591,59 @@ EOF
         --auth PLAIN --auth-user bob --auth-password 'pässwörd' \
         --from selftest@example.test --to rcpt@example.org \
         --header 'Subject: swaks selftest'
+    # OAuth: a token pair from the provider; XOAUTH2 on 587, OAUTHBEARER on
+    # 465 (each delivers a message); expired, the token gets 535
+    timeout 60 /usr/bin/python3 - "$PKI/ca.crt" "selftest-$$" <<'PYEOF' || {
+import base64, json, smtplib, ssl, sys, urllib.parse, urllib.request
+ca, cid = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+def admin(path, **form):
+    req = urllib.request.Request("https://127.0.0.1:10443" + path,
+                                 urllib.parse.urlencode(form).encode())
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        return json.load(r)
+def auth(s, mech, tok):
+    if mech == "XOAUTH2":
+        raw = "user=alice\x01auth=Bearer %s\x01\x01" % tok
+    else:
+        raw = "n,a=alice,\x01auth=Bearer %s\x01\x01" % tok
+    code, msg = s.docmd("AUTH", mech + " " + base64.b64encode(raw.encode()).decode())
+    if code == 334:
+        code, msg = s.docmd("" if mech == "XOAUTH2" else "AQ==")
+    return code, msg.decode()
+admin("/admin/client", client_id=cid, user="alice")
+at = admin("/admin/issue", client_id=cid)["access_token"]
+msg = "From: selftest@example.test\r\nTo: rcpt@example.org\r\nSubject: %s selftest\r\n\r\nhello\r\n"
+s = smtplib.SMTP("127.0.0.1", 587, timeout=30)
+s.starttls(context=ctx)
+s.ehlo("selftest.example")
+assert "XOAUTH2" in s.esmtp_features.get("auth", ""), s.esmtp_features
+assert auth(s, "XOAUTH2", at)[0] == 235
+s.sendmail("selftest@example.test", ["rcpt@example.org"], msg % "xoauth2")
+s.quit()
+s = smtplib.SMTP_SSL("127.0.0.1", 465, timeout=30, context=ctx)
+s.ehlo("selftest.example")
+assert auth(s, "OAUTHBEARER", at)[0] == 235
+s.sendmail("selftest@example.test", ["rcpt@example.org"], msg % "oauthbearer")
+s.quit()
+admin("/admin/expire", client_id=cid)
+s = smtplib.SMTP("127.0.0.1", 587, timeout=30)
+s.starttls(context=ctx)
+s.ehlo("selftest.example")
+r = auth(s, "XOAUTH2", at)
+assert r[0] == 535, r
+s.quit()
+admin("/admin/client", client_id=cid)    # forget its tokens
+PYEOF
+        log "SELFTEST FAILED (OAuth: XOAUTH2/OAUTHBEARER through Dovecot)"
+        exit 1
+    }
     for _ in $(seq 100); do
-        [ "$(find "$MAILDIR/new" -type f | wc -l)" -ge $((before + 2)) ] && break
+        [ "$(find "$MAILDIR/new" -type f | wc -l)" -ge $((before + 4)) ] && break
         sleep 0.1
     done
     after=$(find "$MAILDIR/new" -type f | wc -l)
-    if [ "$after" -lt $((before + 2)) ]; then
+    if [ "$after" -lt $((before + 4)) ]; then
         log "SELFTEST FAILED ($before -> $after messages)"
         exit 1
     fi

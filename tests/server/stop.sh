@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/server/stop.sh -- stop what tests/server/start.sh started.
+# tests/server/stop.sh -- stop what tests/server/start.sh started (Postfix,
+# Dovecot, smtp-sink, the OAuth provider).
 #   --purge  also delete the state dir (certificates, Maildir, logs)
 #   Environment: STATE_DIR (default ${TMPDIR:-/tmp}/yubin-testenv)
 set -u
@@ -22,7 +23,7 @@ fi
 
 stop_pidfile() {  # pidfile: TERM the process, wait up to 5 s
     local p
-    read -r p < "$1" 2>/dev/null || return 0
+    read -r p 2>/dev/null < "$1" || return 0
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
     kill -TERM "$p"
     for _ in $(seq 50); do
@@ -44,6 +45,8 @@ fi
 stop_pidfile "$DOVE_BASE/master.pid"
 stop_pidfile "$STATE_DIR/smtp-sink.pid"
 rm -f "$STATE_DIR/smtp-sink.pid"
+stop_pidfile "$STATE_DIR/oauth-provider.pid"
+rm -f "$STATE_DIR/oauth-provider.pid"
 if [ "$PURGE" = 1 ]; then
     rm -rf "$STATE_DIR"
 fi

@@ -99,7 +99,7 @@ test_full_session(void)
 	ok(!(s.caps.ext & SMTP_EXT_STARTTLS), "pre-TLS capabilities forgotten");
 	a = smtp_on_reply(&s, R("250-mx\n250-AUTH PLAIN LOGIN\n250 SIZE 100000"));
 	is_int(a, SMTP_ACT_AUTH, "EHLO over TLS -> AUTH wanted");
-	a = smtp_auth_start(&s, "mx", "secret", NULL, NULL);
+	a = smtp_auth_start(&s, "mx", "secret", NULL, NULL, false);
 	is_int(a, SMTP_ACT_READ, "AUTH sent");
 	/* base64("\0alice\0secret") */
 	is_str(sent(&s), "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n",
@@ -381,7 +381,7 @@ test_greeting_and_auth(void)
 		smtp_start(&s);
 		smtp_on_reply(&s, R("220 mx"));
 		smtp_on_reply(&s, R("250-mx\n250 AUTH PLAIN"));
-		smtp_auth_start(&s, "mx", "pw", NULL, NULL);
+		smtp_auth_start(&s, "mx", "pw", NULL, NULL, false);
 		sent(&s);
 		is_int(smtp_on_reply(&s, R(cases[i].reply)), SMTP_ACT_FAIL,
 		    "'%s' to AUTH -> fail", cases[i].reply);

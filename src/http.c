@@ -1,0 +1,206 @@
+/*
+ * http.c -- see http.h. libcurl is not linked but loaded with dlopen() on
+ * the first request: <curl/curl.h> gives the types and constants only,
+ * every call goes through lib below.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#ifdef HAVE_OAUTH2
+
+#include <curl/curl.h>
+
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*init)(void);
+	CURLcode (*setopt)(CURL *, CURLoption, ...);
+	CURLcode (*perform)(CURL *);
+	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
+	void (*cleanup)(CURL *);
+	const char *(*strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free)(struct curl_slist *);
+	char *(*version)(void);
+} lib;
+
+#define SYM(field, name) { name, (void **)&lib.field }
+static const struct util_sym syms[] = {
+	SYM(global_init, "curl_global_init"),
+	SYM(init, "curl_easy_init"),
+	SYM(setopt, "curl_easy_setopt"),
+	SYM(perform, "curl_easy_perform"),
+	SYM(getinfo, "curl_easy_getinfo"),
+	SYM(cleanup, "curl_easy_cleanup"),
+	SYM(strerror, "curl_easy_strerror"),
+	SYM(slist_append, "curl_slist_append"),
+	SYM(slist_free, "curl_slist_free_all"),
+	SYM(version, "curl_version"),
+};
+#undef SYM
+
+/* Load libcurl once (the GnuTLS build first); NULL, or why not. */
+static const char *
+http_load(void)
+{
+	static const char *const sonames[] = { "libcurl-gnutls.so.4",
+	    "libcurl.so.4", NULL };
+	static char failed[256];
+	static bool loaded;
+
+	if (loaded || failed[0] != '\0')
+		return loaded ? NULL : failed;
+	if (util_dlopen(sonames, syms, ARRAY_SIZE(syms), failed,
+	    sizeof(failed)) == NULL)
+		return failed;
+	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(failed, sizeof(failed), "curl_global_init failed");
+		return failed;
+	}
+	loaded = true;
+	return NULL;
+}
+
+/* libcurl's write callback: append under the cap, else stop. */
+static size_t
+http_collect(char *p, size_t size, size_t n, void *data)
+{
+	struct dynbuf *b = data;
+
+	if (dynbuf_add(b, p, size * n) < 0)
+		return 0;	/* CURLE_WRITE_ERROR: too large */
+	return size * n;
+}
+
+/* What a failed transfer means for the caller. */
+static enum error_kind
+http_kind(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_WRITE_ERROR:
+		return ERR_PROTOCOL;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return ERR_CONFIG;
+	default:
+		return ERR_TEMP;	/* DNS, connect, timeout, reset, 5xx */
+	}
+}
+
+static int
+http_fail(const struct http_request *rq, CURLcode rc, const char *detail,
+    struct error *err)
+{
+	const char *why = *detail != '\0' ? detail : lib.strerror(rc);
+
+	if (rc == CURLE_WRITE_ERROR)
+		why = "the answer is larger than 64 KiB";
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		why = "no answer in time (timeout)";
+	return error_set(err, http_kind(rc), "cannot reach '%s': %s",
+	    rq->url, why);
+}
+
+static void
+http_options(CURL *c, const struct http_request *rq, struct dynbuf *body,
+    struct curl_slist *hdr, char *errbuf)
+{
+	lib.setopt(c, CURLOPT_URL, rq->url);
+	lib.setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	lib.setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	lib.setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lib.setopt(c, CURLOPT_USERAGENT, "yubin/" PACKAGE_VERSION);
+	lib.setopt(c, CURLOPT_HTTPHEADER, hdr);
+	lib.setopt(c, CURLOPT_POSTFIELDS, rq->form);
+	lib.setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(rq->form));
+	lib.setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
+	lib.setopt(c, CURLOPT_WRITEDATA, body);
+	lib.setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (rq->ca_file != NULL)
+		lib.setopt(c, CURLOPT_CAINFO, rq->ca_file);
+	if (rq->timeout_ms > 0) {
+		lib.setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+		lib.setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)rq->timeout_ms);
+	}
+}
+
+int
+http_post(const struct http_request *rq, struct http_response *rs,
+    struct error *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	const char *why = http_load();
+	struct curl_slist *hdr;
+	CURLcode rc;
+	CURL *c;
+
+	rs->status = 0;
+	dynbuf_init(&rs->body, HTTP_BODY_MAX);
+	rs->body.secret = true;
+	if (why != NULL)
+		return error_set(err, ERR_SOFTWARE, "cannot make HTTPS "
+		    "requests: %s", why);
+	if (strncmp(rq->url, "https://", 8) != 0)
+		return error_set(err, ERR_CONFIG, "refusing '%s': not an "
+		    "https:// URL", rq->url);
+	if ((c = lib.init()) == NULL)
+		return error_set(err, ERR_SOFTWARE, "curl_easy_init failed");
+	hdr = lib.slist_append(NULL, "Accept: application/json");
+	http_options(c, rq, &rs->body, hdr, errbuf);
+	log_verbose("HTTPS POST %s", rq->url);
+	rc = lib.perform(c);
+	if (rc == CURLE_OK)
+		lib.getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	lib.cleanup(c);
+	lib.slist_free(hdr);
+	if (rc != CURLE_OK)
+		return http_fail(rq, rc, errbuf, err);
+	log_verbose("HTTPS answer: %ld, %zu bytes", rs->status,
+	    rs->body.len);
+	return 0;
+}
+
+const char *
+http_library(void)
+{
+	if (lib.version == NULL)
+		return "libcurl (loaded when needed)";
+	return lib.version();
+}
+
+#else /* !HAVE_OAUTH2 */
+
+int
+http_post(const struct http_request *rq, struct http_response *rs,
+    struct error *err)
+{
+	rs->status = 0;
+	dynbuf_init(&rs->body, HTTP_BODY_MAX);
+	return error_set(err, ERR_SOFTWARE, "yubin was built without HTTPS "
+	    "support (--without-oauth2)");
+}
+
+const char *
+http_library(void)
+{
+	return "none";
+}
+
+#endif /* HAVE_OAUTH2 */
+
+void
+http_response_release(struct http_response *rs)
+{
+	dynbuf_release(&rs->body);
+}

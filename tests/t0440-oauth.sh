@@ -1,0 +1,385 @@
+#!/bin/bash
+# t0440-oauth.sh -- built-in OAuth 2.0 against the loopback provider
+# (tests/fake/oauth_provider.py) and the real Postfix + Dovecot, whose oauth2
+# passdb asks the provider whether each token is live: a token the provider
+# has expired or revoked is refused by the real server, not by a fake.
+#   - device login (RFC 8628) with the file store, then sends with
+#     OAUTHBEARER (auth on) and XOAUTH2 with no HTTP request at all;
+#   - the server refuses the cached token -> one refresh, AUTH again,
+#     delivered; a token near its expiry is refreshed before AUTH;
+#   - a rotating provider: the new refresh token is on disk, the old one is
+#     refused by the provider;
+#   - 20 concurrent sends with an expired token: one refresh, 20 deliveries;
+#   - provider 503 / hanging / down: queued (exit 0) or 75 with queue off,
+#     in bounded time; back up: yubin -q refreshes and delivers;
+#   - revoked refresh token: 77 and the exact login command, nothing queued;
+#   - the device flow's answers: slow_down, access_denied, expired_token,
+#     Google's verification_url;
+#   - cron-like (env -i, no D-Bus, no terminal): the file store is used;
+#   - --logout, and no token at all: 77 naming where yubin looked.
+# The browser flow is t0441, the keyring t0442, secrets t0443.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_yubin
+need_cmd timeout curl
+start_real_server
+[ -n "${OAUTH_URL:-}" ] || bail_out "the test server has no OAuth provider"
+if "$YUBIN" --version | grep -q '^OAuth 2.0: not built in'; then
+    # --without-oauth2: the keys are refused with a clear message
+    plan 2
+    oauth_config "$SCRATCH/c.conf" none
+    make_message "$SCRATCH/m" "$(new_token)"
+    run_yubin "$SCRATCH/m" -C "$SCRATCH/c.conf" rcpt@example.org
+    is "$RC" 78 "built without OAuth 2.0: exit 78"
+    is "$(cat "$ERR")" "yubin: account 'default' ($SCRATCH/c.conf:17): yubin \
+was built without OAuth 2.0 support (configure --without-oauth2)" \
+        "built without OAuth 2.0: the message"
+    done_testing
+fi
+
+plan 81
+
+TF=$(oauth_token_file)
+P=t0440-$$
+
+# fresh CLIENT FIELD=VALUE...: a new client, no token file, a config $C
+fresh() {
+    CLIENT=$P-$1
+    shift
+    oauth_new_client "$CLIENT" "$@"
+    rm -rf "$XDG_STATE_HOME/yubin/oauth" "$XDG_STATE_HOME/yubin/queue"
+    C=$SCRATCH/$CLIENT.conf
+    oauth_config "$C" "$CLIENT"
+}
+
+# seed: a token pair straight from the provider into the file store
+seed() {
+    local json
+    json=$(oauth_admin issue "client_id=$CLIENT" "$@")
+    "$PYTHON" - "$json" "$TF" "$CLIENT" "$OAUTH_URL/token" <<'EOF'
+import json, os, sys, time, urllib.parse
+t = json.loads(sys.argv[1])
+q = lambda s: urllib.parse.quote(s, safe="-._~")
+os.makedirs(os.path.dirname(sys.argv[2]), mode=0o700, exist_ok=True)
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, ("yubin-oauth2 1\nstore file\nclient_id %s\ntoken_url %s\n"
+              "refresh_token %s\naccess_token %s\nexpires %d\n" % (
+                  q(sys.argv[3]), q(sys.argv[4]), q(t["refresh_token"]),
+                  q(t["access_token"]), time.time() + t["expires_in"]))
+         .encode())
+EOF
+}
+
+# field NAME: a value of the token file
+field() {
+    awk -v k="$1" '$1 == k { print $2 }' "$TF"
+}
+
+# send [ARGS...]: a message to rcpt@example.org with -v; TOK RC ERR
+send() {
+    TOK=$(new_token)
+    make_message "$SCRATCH/$TOK.msg" "$TOK"
+    run_yubin "$SCRATCH/$TOK.msg" -v -C "$C" "$@" rcpt@example.org
+}
+
+delivered() {
+    if find_delivered "$TOK" 10 > /dev/null; then
+        ok "$1: delivered"
+    else
+        not_ok "$1: delivered"
+        diag_file "$ERR" 60
+    fi
+}
+
+# auth_lines: the AUTH commands of the last run's trace
+auth_lines() {
+    grep -c '^yubin: --> AUTH ' "$ERR"
+}
+
+# ------------------------------------------------ device login, file store
+fresh device
+oauth_device_login "$C" "$CLIENT" --store=file
+is "$RC" 0 "device login: exit 0"
+code=$(sed -n 's/^yubin: and enter the code \(.*\)$/\1/p' "$ERR")
+is "$(cat "$ERR")" "yubin: to sign in to the OAuth 2.0 provider as alice, open
+  $OAUTH_URL/activate
+yubin: and enter the code $code
+yubin: (or open $OAUTH_URL/activate?user_code=$code, which holds the code)
+yubin: waiting up to 5 minutes for the sign-in (Ctrl-C gives up)
+yubin: signed in to the OAuth 2.0 provider as alice; the refresh token is in \
+$TF (mode 0600: only you and root can read it)" \
+    "device login: exactly what the user is told"
+like "$code" '^[A-Z]{4}-[A-Z]{4}$' "device login: a user code was shown"
+is "$(stat -c %a "$TF")" 600 "device login: token file mode 600"
+is "$(stat -c %a "$(dirname "$TF")")" 700 "device login: its directory 700"
+is "$(field store)" file "device login: the file store"
+is "$(oauth_stat "$CLIENT" device_tokens)" 1 "device login: one token grant"
+
+send
+is "$RC" 0 "OAUTHBEARER send with the cached token: exit 0"
+delivered "OAUTHBEARER send"
+like "$(cat "$ERR")" '^yubin: --> AUTH OAUTHBEARER <redacted>$' \
+    "auth on with a provider: OAUTHBEARER (the server offers both)"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: access token from the token file \(valid for (59|60) min more\)$' \
+    "the token came from the cache"
+unlike "$(cat "$ERR")" 'HTTPS' "no HTTP request for a cached token"
+is "$(oauth_stat "$CLIENT" token_requests)" 1 "the provider saw no request"
+is "$(oauth_stat "$CLIENT" introspect_ok)" 1 "Dovecot checked the token"
+
+oauth_config "$C" "$CLIENT" "auth xoauth2"
+send
+is "$RC" 0 "XOAUTH2 send: exit 0"
+delivered "XOAUTH2 send"
+like "$(cat "$ERR")" '^yubin: --> AUTH XOAUTH2 <redacted>$' \
+    "auth xoauth2: XOAUTH2"
+
+# ------------------------------------------------ refused cached token
+fresh refused
+seed
+oauth_admin expire "client_id=$CLIENT" > /dev/null
+old=$(field access_token)
+send
+is "$RC" 0 "cached token expired at the provider: exit 0"
+delivered "refused token"
+is "$(auth_lines)" 2 "AUTH twice: refused, then a fresh token"
+like "$(cat "$ERR")" '^yubin: <-- 535 5\.7\.8 ' "the real server refused it"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the server refused the access token$' \
+    "-v says so"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: access token refreshed \(valid for (59|60) min more\)$' \
+    "-v: refreshed"
+is "$(oauth_stat "$CLIENT" refresh)" 1 "exactly one refresh"
+unlike "$(field access_token)" "^$old\$" "a new access token is cached"
+
+# a refused token that was just refreshed is not retried again
+fresh refused-twice
+seed access_ttl=30
+oauth_admin set "client_id=$CLIENT" access_ttl=0 > /dev/null
+send
+is "$RC" 77 "a fresh token refused too: exit 77"
+is "$(auth_lines)" 1 "no second AUTH for a token that was just fetched"
+like "$(cat "$ERR")" "^yubin: authentication \(OAUTHBEARER\) failed for user 'alice': 535 5\.7\.8 " \
+    "the server's 535 in the message"
+
+# ------------------------------------------------ expiring soon: refresh first
+fresh soon
+seed access_ttl=30
+send
+is "$RC" 0 "access token with 30 s left: exit 0"
+delivered "expiring token"
+is "$(auth_lines)" 1 "refreshed before AUTH: one AUTH"
+is "$(oauth_stat "$CLIENT" refresh)" 1 "one refresh"
+
+# ------------------------------------------------ rotation
+fresh rotate rotate=1
+seed access_ttl=30
+old_rt=$(field refresh_token)
+send
+is "$RC" 0 "rotating provider: exit 0"
+delivered "rotating provider"
+new_rt=$(field refresh_token)
+is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
+    "the new refresh token is in the token file"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(file\)$' \
+    "-v: a new refresh token stored"
+old_answer=$(curl -sS --cacert "$SMTP_CA" --data-urlencode grant_type=refresh_token \
+    --data-urlencode "refresh_token=$("$PYTHON" -c 'import sys, urllib.parse
+print(urllib.parse.unquote(sys.argv[1]))' "$old_rt")" \
+    --data-urlencode "client_id=$CLIENT" "$OAUTH_URL/token")
+like "$old_answer" '"error": "invalid_grant"' \
+    "the old refresh token is refused by the provider"
+is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 \
+    "one live refresh token, and yubin has it"
+
+# ------------------------------------------------ 20 at once
+fresh twenty rotate=1
+seed access_ttl=30
+pids=()
+toks=()
+for i in $(seq 20); do
+    t=$(new_token)-$i
+    toks+=("$t")
+    make_message "$SCRATCH/$t.msg" "$t"
+    timeout 60 "$YUBIN" -C "$C" rcpt@example.org < "$SCRATCH/$t.msg" \
+        > "$SCRATCH/$t.out" 2> "$SCRATCH/$t.err" &
+    pids+=($!)
+done
+fails=0
+for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+is "$fails" 0 "20 concurrent sends with an expiring token: all exit 0"
+is "$(oauth_stat "$CLIENT" refresh)" 1 "exactly one refresh at the provider"
+printf 'X-Yubin-Test: %s\n' "${toks[@]}" > "$SCRATCH/twenty.toks"
+for _ in $(seq 100); do
+    n=$(find "$SMTP_MAILDIR/new" -type f -newer "$SCRATCH/.stamp" -print0 |
+        xargs -0 -r grep -h -o -F -f "$SCRATCH/twenty.toks" | sort -u | wc -l)
+    [ "$n" -ge 20 ] && break
+    sleep 0.1
+done
+is "$n" 20 "20 deliveries"
+
+# ------------------------------------------------ provider trouble
+fresh down
+seed access_ttl=30
+oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
+send
+is "$RC" 75 "provider 503, queue off: exit 75"
+is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
+provider at '$OAUTH_URL/token' answered HTTP 503 (a temporary failure)" \
+    "provider 503: the message"
+
+oauth_config "$C" "$CLIENT" "queue on-failure"
+send
+is "$RC" 0 "provider 503, queue on-failure: exit 0 (queued)"
+like "$(tail -n 1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+: during authentication: the OAuth 2\.0 provider at '.*' answered HTTP 503 \(a temporary failure\)\$" \
+    "provider 503: queued, and why"
+queued_tok=$TOK
+
+oauth_admin set "client_id=$CLIENT" token_mode=hang > /dev/null
+oauth_config "$C" "$CLIENT" "queue on-failure" "timeout 3"
+send
+is "$RC" 0 "provider hanging: exit 0 (queued)"
+is "$(seconds_below "$SECS" 8 && echo y)" y \
+    "provider hanging: bounded by the timeout (${SECS}s)"
+like "$(tail -n 1 "$ERR")" "^yubin: message queued as .*: during authentication: cannot reach '$OAUTH_URL/token': no answer in time \(timeout\)\$" \
+    "provider hanging: queued, and why"
+
+# a private provider that issued the token, then went away
+start_bg private-provider "$PYTHON" "$TESTS_DIR/fake/oauth_provider.py" \
+    --port 0 --introspect-port 0 --cert "$SMTP_SERVER_CERT" \
+    --key "$SMTP_SERVER_KEY" || bail_out "cannot start a private provider"
+ppid=$BG_PID
+purl=https://127.0.0.1:$BG_PORT
+curl -sS --cacert "$SMTP_CA" -d "client_id=$CLIENT" "$purl/admin/client" \
+    > /dev/null
+oauth_config "$SCRATCH/gone.conf" "$CLIENT" "queue off" \
+    "oauth2_token_endpoint $purl/token"
+sv_tf=$TF.saved
+cp -p "$TF" "$sv_tf"
+"$PYTHON" - "$(curl -sS --cacert "$SMTP_CA" -d "client_id=$CLIENT" \
+    -d access_ttl=30 "$purl/admin/issue")" "$TF" "$CLIENT" "$purl/token" <<'PY'
+import json, os, sys, time, urllib.parse
+t = json.loads(sys.argv[1])
+q = lambda s: urllib.parse.quote(s, safe="-._~")
+with open(sys.argv[2], "w") as f:
+    f.write("yubin-oauth2 1\nstore file\nclient_id %s\ntoken_url %s\n"
+            "refresh_token %s\naccess_token %s\nexpires %d\n" % (
+                q(sys.argv[3]), q(sys.argv[4]), q(t["refresh_token"]),
+                q(t["access_token"]), time.time() + 30))
+PY
+stop_bg "$ppid"
+TOK=$(new_token)
+make_message "$SCRATCH/$TOK.msg" "$TOK"
+run_yubin "$SCRATCH/$TOK.msg" -C "$SCRATCH/gone.conf" rcpt@example.org
+is "$RC" 75 "provider not listening: exit 75"
+like "$(tail -n 1 "$ERR")" "^yubin: during authentication: cannot reach '$purl/token': Failed to connect to 127\.0\.0\.1 port $BG_PORT" \
+    "provider not listening: the message"
+mv -f "$sv_tf" "$TF"
+
+oauth_admin set "client_id=$CLIENT" token_mode=ok > /dev/null
+refreshes=$(oauth_stat "$CLIENT" refresh)
+run_yubin /dev/null -q --force
+is "$RC" 0 "provider back: yubin -q exits 0"
+if find_delivered "$queued_tok" 10 > /dev/null; then
+    ok "provider back: the queued message is delivered"
+else
+    not_ok "provider back: the queued message is delivered"
+    diag_file "$ERR" 40
+fi
+run_yubin /dev/null -bp
+is "$(cat "$OUT")" "queue is empty" "provider back: the queue is empty"
+is "$(oauth_stat "$CLIENT" refresh)" "$((refreshes + 1))" \
+    "provider back: one refresh for the flush"
+
+# ------------------------------------------------ revoked
+fresh revoked
+seed access_ttl=30
+oauth_config "$C" "$CLIENT" "queue on-failure"
+oauth_admin revoke "client_id=$CLIENT" > /dev/null
+send
+is "$RC" 77 "revoked refresh token: exit 77"
+is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
+provider refused the refresh token of account 'default' (invalid_grant: \
+refresh token revoked): it has expired or was revoked; log in again: \
+yubin -C $C --login -a default" "revoked: the message names the login command"
+run_yubin /dev/null -bp
+is "$(cat "$OUT")" "queue is empty" "revoked: nothing queued"
+
+# ------------------------------------------------ device flow answers
+fresh slow interval=1
+oauth_admin set "client_id=$CLIENT" slow_down=1 > /dev/null
+t0=$EPOCHREALTIME
+oauth_device_login "$C" "$CLIENT" --store=file
+is "$RC" 0 "slow_down: still signs in"
+is "$(oauth_stat "$CLIENT" device_polls)" 2 "slow_down: one poll refused, then one more"
+is "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { if (b - a >= 7) print "y" }')" \
+    y "slow_down: the interval grew by 5 s"
+
+fresh denied
+OAUTH_DECIDE=deny oauth_device_login "$C" "$CLIENT"
+is "$RC" 77 "access_denied: exit 77"
+like "$(tail -n 1 "$ERR")" '^yubin: the sign-in was declined \(access_denied' \
+    "access_denied: the message"
+is "$([ -e "$TF" ] || echo gone)" gone "access_denied: nothing stored"
+
+fresh expired device_expires_in=2
+OAUTH_DECIDE=none oauth_device_login "$C" "$CLIENT"
+is "$RC" 77 "code expired: exit 77"
+code=$(sed -n 's/^yubin: and enter the code \(.*\)$/\1/p' "$ERR")
+is "$(tail -n 1 "$ERR")" "yubin: the code $code expired before the sign-in \
+was finished; run yubin --login again" "code expired: the message"
+
+fresh google google_style=1
+oauth_device_login "$C" "$CLIENT" --store=file
+is "$RC" 0 "verification_url (Google's name): signed in"
+like "$(cat "$ERR")" "^  $OAUTH_URL/activate\$" "verification_url: shown"
+
+# ------------------------------------------------ cron-like
+fresh cron
+seed access_ttl=30
+TOK=$(new_token)
+make_message "$SCRATCH/$TOK.msg" "$TOK"
+env -i HOME="$SCRATCH" PATH=/usr/bin:/bin XDG_STATE_HOME="$XDG_STATE_HOME" \
+    setsid -w timeout 30 "$YUBIN" -C "$C" rcpt@example.org \
+    < "$SCRATCH/$TOK.msg" > "$SCRATCH/cron.out" 2> "$SCRATCH/cron.err"
+RC=$?
+ERR=$SCRATCH/cron.err
+is "$RC" 0 "cron-like (env -i, no D-Bus, no terminal): exit 0"
+is "$(cat "$SCRATCH/cron.err")" "" "cron-like: says nothing"
+delivered "cron-like, refreshed from the file store"
+
+# ------------------------------------------------ logout, no token
+run_yubin /dev/null -C "$C" --logout
+is "$RC" 0 "--logout: exit 0"
+is "$([ -e "$TF" ] || echo gone)" gone "--logout: the token file is gone"
+send
+is "$RC" 77 "no token: exit 77"
+is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
+"yubin: during authentication: no OAuth 2.0 token for user 'alice' at \
+'localhost' (account 'default'); looked in:
+yubin:   token file: $TF: no such file
+yubin:   keyring: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set \
+and there is no \$XDG_RUNTIME_DIR/bus)
+yubin: log in once with: yubin -C $C --login -a default --store=file" \
+    "no token: where yubin looked and the login command"
+run_yubin /dev/null -C "$C" --logout
+is "$RC" 0 "--logout again: exit 0"
+is "$(cat "$ERR")" "yubin: warning: no OAuth 2.0 token was stored for \
+account 'default'" "--logout again: a warning"
+
+# ------------------------------------------------ config mistakes
+oauth_config "$SCRATCH/bad.conf" x "auth plain"
+run_yubin /dev/null -C "$SCRATCH/bad.conf" --login
+is "$RC" 78 "auth plain with a provider: exit 78"
+write_config "$SCRATCH/nop.conf" "host localhost" "user alice"
+run_yubin /dev/null -C "$SCRATCH/nop.conf" --login
+is "$RC" 78 "--login without oauth2_provider: exit 78"
+is "$(cat "$ERR")" "yubin: account 'default' has no oauth2_provider: \
+--login is for OAuth 2.0 accounts" "--login without a provider: the message"
+run_yubin /dev/null -C "$SCRATCH/nop.conf" --logout
+is "$RC:$(cat "$ERR")" "78:yubin: account 'default' has no oauth2_provider: \
+--logout is for OAuth 2.0 accounts" "--logout without a provider: 78 and why"
+run_yubin /dev/null -C "$C" --store=file
+is "$RC:$(head -n 1 "$ERR")" "64:yubin: --device, --browser and --store go \
+with --login" "--store without --login: a usage error"
+
+done_testing

@@ -1,0 +1,177 @@
+#!/bin/bash
+# t0442-oauth-keyring.sh -- the OAuth 2.0 refresh token in a real keyring
+# (gnome-keyring on a private D-Bus session bus), the loopback provider and
+# the real Postfix + Dovecot:
+#   - --login in a desktop session stores the refresh token in the keyring
+#     (host, service oauth2, user), the token file keeps only the access
+#     token and says so; the user is told who can read it;
+#   - a send whose access token is about to expire refreshes with the
+#     keyring's token; a rotated one replaces it in the keyring;
+#   - cron (no D-Bus): with a live cached access token it still sends;
+#     once that expires it exits 77 naming both stores and the
+#     --store=file login that fixes it;
+#   - --login --store=file moves the token to the file (the keyring item
+#     goes): cron then refreshes and sends; --logout removes both.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_yubin
+need_cmd timeout curl dbus-run-session gnome-keyring-daemon secret-tool
+if "$YUBIN" --version | grep -q '^OAuth 2.0: not built in'; then
+    skip_all "built --without-oauth2 (t0440 checks the refusal)"
+fi
+write_config "$SCRATCH/probe.conf" "host localhost" "user alice"
+if env -u DBUS_SESSION_BUS_ADDRESS "$YUBIN" -C "$SCRATCH/probe.conf" \
+        --forget-password 2>&1 | grep -q 'built without libsecret'; then
+    skip_all "yubin was built without libsecret"
+fi
+
+# ---------------------------------------------------------------- outer
+if [ -z "${YUBIN_T0442_INNER:-}" ]; then
+    mkdir -p "$SCRATCH/home" "$SCRATCH/run"
+    chmod 700 "$SCRATCH/run"
+    env -u GNOME_KEYRING_CONTROL -u SSH_AUTH_SOCK YUBIN_T0442_INNER=1 \
+        HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/run" \
+        XDG_DATA_HOME="$SCRATCH/home/.local/share" \
+        XDG_CONFIG_HOME="$SCRATCH/home/.config" \
+        XDG_CACHE_HOME="$SCRATCH/home/.cache" \
+        timeout 300 dbus-run-session -- bash "$0" "$@" 2> "$SCRATCH/inner.err"
+    rc=$?
+    [ "$rc" = 0 ] || diag_file "$SCRATCH/inner.err" 40
+    exit "$rc"
+fi
+
+# ---------------------------------------------------------------- inner
+printf '%s\n' 'leak:libglib-2.0.so' 'leak:libgio-2.0.so' > "$SCRATCH/lsan.supp"
+export LSAN_OPTIONS="suppressions=$SCRATCH/lsan.supp:print_suppressions=0"
+start_real_server
+[ -n "${OAUTH_URL:-}" ] || bail_out "the test server has no OAuth provider"
+plan 29
+
+if ! printf 'keyring-unlock-pw' |
+        gnome-keyring-daemon --unlock --components=secrets \
+        > "$SCRATCH/gkd.out" 2>&1; then
+    diag_file "$SCRATCH/gkd.out"
+    bail_out "gnome-keyring-daemon --unlock failed"
+fi
+
+TF=$(oauth_token_file)
+CLIENT=t0442-$$
+oauth_new_client "$CLIENT" rotate=1
+C=$SCRATCH/c.conf
+oauth_config "$C" "$CLIENT"
+
+keyring_secret() {
+    secret-tool lookup host localhost service oauth2 user alice 2>/dev/null
+}
+
+field() {
+    awk -v k="$1" '$1 == k { print $2 }' "$TF"
+}
+
+# age_token: the cached access token has 30 s left (refresh at the next send)
+age_token() {
+    "$PYTHON" - "$TF" <<'EOF'
+import sys, time
+p = sys.argv[1]
+lines = open(p).read().splitlines()
+out = [("expires %d" % (time.time() + 30)) if l.startswith("expires ") else l
+       for l in lines]
+open(p, "w").write("\n".join(out) + "\n")
+EOF
+}
+
+# send [env ...]: a message, -v; TOK RC ERR.  With "cron": no bus, no tty
+send() {
+    TOK=$(new_token)
+    make_message "$SCRATCH/$TOK.msg" "$TOK"
+    if [ "${1:-}" = cron ]; then
+        _run_no=$((_run_no + 1))
+        ERR=$SCRATCH/run$_run_no.err
+        env -i HOME="$HOME" PATH=/usr/bin:/bin \
+            XDG_STATE_HOME="$XDG_STATE_HOME" setsid -w timeout 30 \
+            "$YUBIN" -v -C "$C" rcpt@example.org < "$SCRATCH/$TOK.msg" \
+            > /dev/null 2> "$ERR"
+        RC=$?
+    else
+        YUBIN_WRAPPER="setsid -w" run_yubin "$SCRATCH/$TOK.msg" -v -C "$C" \
+            rcpt@example.org
+    fi
+}
+
+delivered() {
+    if find_delivered "$TOK" 10 > /dev/null; then ok "$1: delivered"
+    else not_ok "$1: delivered"; diag_file "$ERR" 60; fi
+}
+
+# ------------------------------------------------ login into the keyring
+oauth_device_login "$C" "$CLIENT"
+is "$RC" 0 "login in a desktop session: exit 0"
+is "$(tail -n 1 "$ERR")" "yubin: signed in to the OAuth 2.0 provider as \
+alice; the refresh token is in the keyring (host 'localhost', service \
+'oauth2', user 'alice'): programs in your desktop session can read it, cron \
+jobs and services cannot (for them: yubin -C $C --login -a default \
+--store=file)" "login: where the token went and who can read it"
+secret-tool search --all host localhost service oauth2 user alice \
+    > "$SCRATCH/search" 2>&1
+like "$(cat "$SCRATCH/search")" '^label = yubin oauth2: alice@localhost$' \
+    "keyring item: its label"
+like "$(keyring_secret)" '^rt-' "keyring item: the refresh token"
+is "$(field store)" keyring "token file: says keyring"
+is "$(field refresh_token)" "" "token file: no refresh token in it"
+like "$(field access_token)" '^at-' "token file: the access token"
+
+# ------------------------------------------------ refresh from the keyring
+old_rt=$(keyring_secret)
+age_token
+send
+is "$RC" 0 "expiring token, refreshed from the keyring: exit 0"
+delivered "refreshed from the keyring"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: refresh token from the keyring$' \
+    "-v: the refresh token came from the keyring"
+like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(keyring\)$' \
+    "-v: rotated into the keyring"
+new_rt=$(keyring_secret)
+is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
+    "the keyring holds the new refresh token"
+is "$(field refresh_token)" "" "still no refresh token in the file"
+is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 "one live refresh token"
+
+# ------------------------------------------------ cron: no keyring
+send cron
+is "$RC" 0 "cron with a live cached access token: exit 0"
+delivered "cron, cached token"
+age_token
+send cron
+is "$RC" 77 "cron once the access token expires: exit 77"
+is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
+"yubin: during authentication: no OAuth 2.0 token for user 'alice' at \
+'localhost' (account 'default'); looked in:
+yubin:   token file: $TF: it says the refresh token is in the keyring
+yubin:   keyring: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set \
+and there is no \$XDG_RUNTIME_DIR/bus)
+yubin: log in once with: yubin -C $C --login -a default --store=file" \
+    "cron: both stores named, and the login that fixes it"
+
+# ------------------------------------------------ move it to the file
+oauth_device_login "$C" "$CLIENT" --store=file
+is "$RC" 0 "--login --store=file: exit 0"
+like "$(tail -n 1 "$ERR")" "the refresh token is in $TF \\(mode 0600" \
+    "--store=file: the file named"
+is "$(keyring_secret)" "" "--store=file: the keyring item is gone"
+is "$(field store)" file "token file: says file"
+age_token
+send cron
+is "$RC" 0 "cron with the file store: exit 0"
+delivered "cron, file store"
+is "$(grep -c 'keyring' "$ERR")" 0 "cron: the keyring is not even asked"
+
+# ------------------------------------------------ logout
+oauth_device_login "$C" "$CLIENT"
+is "$(field store)" keyring "logged in to the keyring again"
+run_yubin /dev/null -C "$C" --logout
+is "$RC" 0 "--logout: exit 0"
+is "$(keyring_secret)" "" "--logout: the keyring item is gone"
+is "$([ -e "$TF" ] || echo gone)" gone "--logout: the token file is gone"
+
+done_testing

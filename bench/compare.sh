@@ -4,8 +4,8 @@
 #
 #   bench/compare.sh [-n RUNS] [-c CASES]
 #     -n RUNS   runs per tool and case (default 5; one extra warm-up run each)
-#     -c CASES  comma-separated subset of: small,row20,big-sink,big-fake,
-#               queue200 (default: all)
+#     -c CASES  comma-separated subset of: small,row20,oauth,big-sink,
+#               big-fake,queue200 (default: all)
 #   Environment: YUBIN (default src/yubin), MSMTP (default msmtp in PATH),
 #                BIG_MB (size of the big message, default 100),
 #                QUEUE_N (messages of the queue200 case, default 200)
@@ -17,6 +17,10 @@
 #   small     one small message end to end: Postfix on 587, STARTTLS + AUTH,
 #             delivered to the Maildir
 #   row20     20 small messages in a row (one process each), same server
+#   oauth     the small message with an OAuth 2.0 token (OAUTHBEARER, the
+#             real server asking the loopback provider): yubin with its
+#             built-in OAuth and a cached access token, msmtp with the same
+#             token printed by passwordeval (what msmtp users do today)
 #   big-sink  a BIG_MB MB message to port 10591: Postfix (STARTTLS + AUTH)
 #             proxying to smtp-sink, which discards it
 #   big-fake  the same message to tests/fake/fake_smtpd.py --discard
@@ -34,7 +38,7 @@
 set -u
 
 RUNS=5
-CASES=small,row20,big-sink,big-fake,queue200
+CASES=small,row20,oauth,big-sink,big-fake,queue200
 while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
@@ -116,6 +120,41 @@ printf '%s\n' 'From: Alice <alice@example.test>' 'To: rcpt@example.org' \
     "X-Yubin-Bench: $token" '' 'A small message.' > "$work/small.msg"
 
 want() { case ",$CASES," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# oauth_setup: a client at the loopback provider, a token pair valid for two
+# hours; yubin gets it in its token file (as after "yubin --login"), msmtp
+# through passwordeval
+oauth_setup() {
+    local client=bench-$token json
+    curl -sS --cacert "$SMTP_CA" -d "client_id=$client" \
+        "$OAUTH_URL/admin/client" > /dev/null || die "no OAuth provider"
+    json=$(curl -sS --cacert "$SMTP_CA" -d "client_id=$client" \
+        -d access_ttl=7200 "$OAUTH_URL/admin/issue") || die "no token"
+    "$PYTHON" - "$json" "$XDG_STATE_HOME/yubin/oauth" "$client" \
+        "$OAUTH_URL/token" "$work/access-token" <<'EOF'
+import json, os, sys, time, urllib.parse
+t = json.loads(sys.argv[1])
+q = lambda s: urllib.parse.quote(s, safe="-._~")
+os.makedirs(sys.argv[2], mode=0o700, exist_ok=True)
+with open(os.open(os.path.join(sys.argv[2], "alice@localhost.token"),
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    f.write("yubin-oauth2 1\nstore file\nclient_id %s\ntoken_url %s\n"
+            "refresh_token %s\naccess_token %s\nexpires %d\n" % (
+                q(sys.argv[3]), q(sys.argv[4]), q(t["refresh_token"]),
+                q(t["access_token"]), time.time() + t["expires_in"]))
+with open(os.open(sys.argv[5], os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write(t["access_token"] + "\n")
+EOF
+    config "$work/oauth-yubin.conf" "$SMTP_PORT_SUBMISSION"
+    sed -i '/^password /d; s/^auth on$/auth oauthbearer/' \
+        "$work/oauth-yubin.conf"
+    printf '%s\n' "oauth2_provider custom" "oauth2_client_id $client" \
+        "oauth2_token_endpoint $OAUTH_URL/token" \
+        "oauth2_trust_file $SMTP_CA" >> "$work/oauth-yubin.conf"
+    config "$work/oauth-msmtp.conf" "$SMTP_PORT_SUBMISSION"
+    sed -i "s|^password .*|passwordeval \"cat $work/access-token\"|; \
+        s/^auth on$/auth oauthbearer/" "$work/oauth-msmtp.conf"
+}
 
 if want big-sink || want big-fake; then
     "$PYTHON" - "$work/big.msg" "$BIG_MB" "$token" <<'EOF'
@@ -206,19 +245,20 @@ row() {
     printf '%-34s %-6s %9s %9s %10s %6s\n' "$1" "$2" "$3" "$4" "$5" "${6:--}" >> "$work/report"
 }
 
-# bench CASE CONF MSG COUNT
+# bench CASE CONF MSG COUNT [MSMTP_CONF]
 bench() {
-    local name=$1 conf=$2 msg=$3 count=$4 r t
+    local name=$1 conf=$2 msg=$3 count=$4 mconf=${5:-$2} r t c
     echo "running $name ($RUNS runs + 1 warm-up per tool) ..." >&2
     for t in yubin msmtp; do : > "$work/$name.$t"; done
     for ((r = 0; r <= RUNS; r++)); do
         for t in yubin msmtp; do
             local bin=$YUBIN
-            [ "$t" = msmtp ] && bin=$MSMTP
+            c=$conf
+            [ "$t" = msmtp ] && bin=$MSMTP c=$mconf
             if [ "$r" = 0 ]; then
-                one "$bin" "$conf" "$msg" "$count" /dev/null
+                one "$bin" "$c" "$msg" "$count" /dev/null
             else
-                one "$bin" "$conf" "$msg" "$count" "$work/$name.$t"
+                one "$bin" "$c" "$msg" "$count" "$work/$name.$t"
             fi
         done
     done
@@ -387,6 +427,11 @@ q_bad=0
 row case tool wall/s cpu/s rss/KiB conns
 want small && bench "small, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 1
 want row20 && bench "20 in a row, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 20
+if want oauth; then
+    oauth_setup
+    bench "small, 587 OAUTHBEARER (cached)" "$work/oauth-yubin.conf" \
+        "$work/small.msg" 1 "$work/oauth-msmtp.conf"
+fi
 want big-sink && bench "${BIG_MB} MB, 10591 Postfix->smtp-sink" "$work/sink.conf" "$work/big.msg" 1
 want big-fake && bench "${BIG_MB} MB, fake_smtpd --discard" "$work/fake.conf" "$work/big.msg" 1
 want queue200 && queue200

@@ -18,6 +18,7 @@
 
 #define ALIASES_LINE_MAX (64 * 1024)
 #define ALIASES_DEPTH 16		/* msmtp's MAXDEPTH */
+#define ALIASES_EXPAND_MAX 10000	/* addresses one name may become */
 
 struct target {
 	char *text;		/* an address, a local name, or as written */
@@ -322,9 +323,12 @@ aliases_load(struct aliases **out, const char *path, struct error *err)
 
 struct expansion {
 	const struct aliases *a;
+	const char *name;			/* the name asked for */
 	struct address_list *out;
+	size_t out0;				/* out->n before */
 	const struct alias *path[ALIASES_DEPTH];	/* being expanded */
 	int depth;
+	bool *done;				/* entries expanded once */
 	struct error *err;
 };
 
@@ -335,6 +339,18 @@ on_path(const struct expansion *x, const struct alias *e)
 		if (x->path[i] == e)
 			return true;
 	return false;
+}
+
+/* Append one address, within ALIASES_EXPAND_MAX for the whole name. */
+static int
+add_out(struct expansion *x, const char *addr)
+{
+	if (x->out->n - x->out0 == ALIASES_EXPAND_MAX)
+		return error_set(x->err, ERR_CONFIG, "aliases file '%s': alias "
+		    "'%s' expands to more than %d addresses", x->a->file,
+		    x->name, ALIASES_EXPAND_MAX);
+	address_list_add(x->out, addr);
+	return 0;
 }
 
 static int expand_name(struct expansion *x, const char *name);
@@ -355,15 +371,20 @@ expand_entry(struct expansion *x, const struct alias *e)
 			    "(%s:%d) expands to '%s', which yubin cannot "
 			    "deliver to (only to addresses)", e->name,
 			    x->a->file, e->line, t->text);
-		if (address_domain(t->text) != NULL)
-			address_list_add(x->out, t->text);
-		else if (expand_name(x, t->text) < 0)
+		if ((address_domain(t->text) != NULL ?
+		    add_out(x, t->text) : expand_name(x, t->text)) < 0)
 			return -1;
 	}
 	x->depth--;
 	return 0;
 }
 
+/*
+ * An entry already expanded for this name adds nothing new (its addresses
+ * are there; duplicates go anyway): each is expanded once, so the work is
+ * linear in the size of the file, where "a: b, b / b: c, c / ..." doubled
+ * it at every level.
+ */
 static int
 expand_name(struct expansion *x, const char *name)
 {
@@ -371,10 +392,11 @@ expand_name(struct expansion *x, const char *name)
 
 	if (e == NULL)
 		e = find(x->a, "default");
-	if (e == NULL || on_path(x, e)) {
-		address_list_add(x->out, name);
+	if (e == NULL || on_path(x, e))
+		return add_out(x, name);
+	if (x->done[e - x->a->e])
 		return 0;
-	}
+	x->done[e - x->a->e] = true;
 	return expand_entry(x, e);
 }
 
@@ -382,7 +404,12 @@ int
 aliases_expand(const struct aliases *a, const char *name,
     struct address_list *out, struct error *err)
 {
-	struct expansion x = { .a = a, .out = out, .err = err };
+	struct expansion x = { .a = a, .name = name, .out = out,
+	    .out0 = out->n, .err = err };
+	int rc;
 
-	return expand_name(&x, name);
+	x.done = xcalloc(a->n, sizeof(*x.done));
+	rc = expand_name(&x, name);
+	free(x.done);
+	return rc;
 }

@@ -11,8 +11,10 @@
  * plus sendmail's continuation lines (a line starting with a space or tab
  * continues the previous entry). Names are matched ignoring case. An entry
  * may name other entries: they are expanded in turn (as msmtp does, at
- * most 16 levels deep); a name already being expanded stays as it is (as
- * sendmail does: "root: root, joe@example.org" keeps root). Targets yubin
+ * most 16 levels deep), each entry once per name asked for (so the work
+ * stays linear however the entries fan out), at most 10000 addresses in
+ * all; a name already being expanded stays as it is (as sendmail does:
+ * "root: root, joe@example.org" keeps root). Targets yubin
  * cannot deliver to -- "|command", "/file", ":include:" -- are accepted in
  * the file but refused when a recipient expands to one.
  */
@@ -42,7 +44,8 @@ void aliases_free(struct aliases *a);
  * Append what the local name expands to: the entry for name, else the
  * "default" entry, else name itself. Names in an entry are expanded in
  * turn. ERR_CONFIG "aliases file 'F': alias 'x' nested more than 16
- * levels" for a chain too long; ERR_NOUSER "alias 'root' (F:3) expands to
+ * levels" for a chain too long, "aliases file 'F': alias 'x' expands to
+ * more than 10000 addresses"; ERR_NOUSER "alias 'root' (F:3) expands to
  * '|/usr/bin/procmail', which yubin cannot deliver to (only addresses)".
  */
 int aliases_expand(const struct aliases *a, const char *name,

@@ -3,9 +3,12 @@
  * sendmail's own getopt loop parses them, whatever the libc:
  *   - "-oi" is -o with the argument "i"; "-fADDR" equals "-f ADDR";
  *   - flags cluster ("-ti"); a flag taking an argument ends the cluster;
- *   - options and operands interleave (git: "-f a -i a b c") until "--".
- * Operands are moved, in order, to argv[1]... (as GNU getopt permutes argv)
- * and followed by a NULL; o->rcpt points there, so nothing is allocated.
+ *   - options end at the first operand, as in BSD sendmail (POSIX getopt
+ *     without GNU's permutation): "yubin a@b \"$addr\"" can never turn
+ *     $addr into an option such as -C; a "--" is dropped the first time
+ *     it comes, before or after the first operand.
+ * Operands are moved, in order, to argv[1]... and followed by a NULL;
+ * o->rcpt points there, so nothing is allocated.
  */
 #include "autoconfig.h"
 
@@ -14,6 +17,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "dsn.h"
 #include "error.h"
 #include "util.h"
 
@@ -177,33 +181,14 @@ static int
 opt_dsn_notify(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	static char buf[32];
-	const char *p = arg;
+	static char buf[DSN_NOTIFY_MAX];
 
-	if (strcasecmp(arg, "never") == 0) {
-		o->dsn_notify = "NEVER";
-		return 0;
-	}
-	buf[0] = '\0';
-	while (*p != '\0') {
-		size_t n = strcspn(p, ","), i;
-
-		for (i = 0; i < ARRAY_SIZE(words); i++)
-			if (n == strlen(words[i]) &&
-			    strncasecmp(p, words[i], n) == 0)
-				break;
-		if (i == ARRAY_SIZE(words) || strstr(buf, words[i]) != NULL)
-			return error_set(err, ERR_USAGE, "option '%s': "
-			    "expected NEVER or a list of SUCCESS, FAILURE, "
-			    "DELAY", name);
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
-		    buf[0] != '\0' ? "," : "", words[i]);
-		p += n + (p[n] == ',');
-	}
-	if (buf[0] == '\0')
+	if (*arg == '\0')
 		return error_set(err, ERR_USAGE, "option '%s' needs a value",
 		    name);
+	if (dsn_notify_parse(arg, buf, sizeof(buf)) < 0)
+		return error_set(err, ERR_USAGE, "option '%s': expected NEVER "
+		    "or a list of SUCCESS, FAILURE, DELAY", name);
 	o->dsn_notify = buf;
 	return 0;
 }
@@ -213,11 +198,8 @@ static int
 opt_dsn_return(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	if (strcasecmp(arg, "full") == 0)
-		o->dsn_return = "FULL";
-	else if (strcasecmp(arg, "hdrs") == 0)
-		o->dsn_return = "HDRS";
-	else
+	o->dsn_return = dsn_return_parse(arg);
+	if (o->dsn_return == NULL)
 		return error_set(err, ERR_USAGE, "option '%s': expected FULL "
 		    "or HDRS", name);
 	return 0;
@@ -230,13 +212,12 @@ opt_dsn_envid(struct options *o, const char *name, const char *arg,
 {
 	size_t n = strlen(arg);
 
-	if (n == 0 || n > 100)
+	if (n == 0 || n > DSN_ENVID_MAX)
 		return error_set(err, ERR_USAGE, "option '%s': the envelope "
 		    "id must be 1 to 100 characters", name);
-	for (const char *p = arg; *p != '\0'; p++)
-		if (*p < '!' || *p > '~')
-			return error_set(err, ERR_USAGE, "option '%s': the "
-			    "envelope id must be printable ASCII", name);
+	if (!dsn_envid_valid(arg))
+		return error_set(err, ERR_USAGE, "option '%s': the envelope "
+		    "id must be printable ASCII", name);
 	o->dsn_envid = arg;
 	return 0;
 }
@@ -470,18 +451,19 @@ cli_defaults(struct options *o, char **argv)
 int
 cli_parse(struct options *o, int argc, char **argv, struct error *err)
 {
-	bool operands_only = false;
+	bool operands_only = false, dashdash = false;
 	int i, n = 0, r = 0;
 
 	cli_defaults(o, argv);
 	for (i = 1; i < argc && r == 0; i++) {
 		const char *a = argv[i];
 
-		if (operands_only || a[0] != '-')
+		if (!dashdash && strcmp(a, "--") == 0) {
+			dashdash = operands_only = true;
+		} else if (operands_only || a[0] != '-') {
 			argv[1 + n++] = argv[i];	/* slot already read */
-		else if (strcmp(a, "--") == 0)
-			operands_only = true;
-		else if (a[1] == '-')
+			operands_only = true;		/* no option after */
+		} else if (a[1] == '-')
 			r = cli_long(o, argc, argv, &i, err);
 		else if (a[1] == '\0')
 			r = error_set(err, ERR_USAGE, "unknown option '-'");

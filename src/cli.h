@@ -55,8 +55,9 @@ struct options {
 };
 
 /*
- * Parse argv. Recipients are the operands; after "--" everything is a
- * recipient. -oX..., -BX, -odX, -oem and other sendmail flags yubin has no
+ * Parse argv. Recipients are the operands; options end at the first
+ * operand or at "--" (BSD sendmail's rule: "yubin a@b -Cx" has the
+ * recipients "a@b" and "-Cx", which the envelope then refuses). -oX..., -BX, -odX, -oem and other sendmail flags yubin has no
  * use for are accepted and ignored. -N, -R and -V are checked (RFC 3461
  * syntax) and kept in upper case. ERR_USAGE for an unknown option, a
  * missing argument ("option '-C' needs an argument") or a bad DSN value.

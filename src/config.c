@@ -423,15 +423,55 @@ static int
 check_private(const struct config *c, const struct stat *st,
     struct error *err)
 {
-	if ((st->st_mode & 077) != 0)
-		return error_set(err, ERR_CONFIG, "%s: contains a password but "
-		    "is readable by others; run: chmod 600 '%s'", c->path,
-		    c->path);
-	if (st->st_uid != geteuid())
+	switch (util_perm_secret(st)) {
+	case UTIL_PERM_OK:
+		return 0;
+	case UTIL_PERM_OWNER:
 		return error_set(err, ERR_CONFIG, "%s: contains a password but "
 		    "is owned by another user (uid %ld); it must be owned by "
 		    "you", c->path, (long)st->st_uid);
-	return 0;
+	default:
+		return error_set(err, ERR_CONFIG, "%s: contains a password but "
+		    "is readable by others; run: chmod 600 '%s'", c->path,
+		    c->path);
+	}
+}
+
+/*
+ * The key that makes yubin run a command from this file (passwordeval,
+ * oauth2_client_secret_eval in any account), or NULL. Every key that runs
+ * a command belongs here.
+ */
+static const char *
+runs_commands(const struct config *c)
+{
+	for (const struct account_conf *a = c->accounts; a != NULL;
+	    a = a->next) {
+		if (a->passwordeval != NULL)
+			return "passwordeval";
+		if (a->oauth2_client_secret_eval != NULL)
+			return "oauth2_client_secret_eval";
+	}
+	return NULL;
+}
+
+/* Commands (key) from a file someone else could have written: refused. */
+static int
+check_commands(const struct config *c, const char *key,
+    const struct stat *st, struct error *err)
+{
+	switch (util_perm_commands(st)) {
+	case UTIL_PERM_OK:
+		return 0;
+	case UTIL_PERM_OWNER:
+		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
+		    "but is owned by another user (uid %ld); it must be owned "
+		    "by you or root", c->path, key, (long)st->st_uid);
+	default:
+		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
+		    "but others may write to it; run: chmod go-w '%s'",
+		    c->path, key, c->path);
+	}
 }
 
 static int
@@ -464,6 +504,8 @@ load_fd(struct config *c, int fd, const char *path, struct error *err)
 	c->private_file = (st.st_mode & 077) == 0;
 	if (rc == 0 && password)
 		rc = check_private(c, &st, err);
+	if (rc == 0 && runs_commands(c) != NULL)
+		rc = check_commands(c, runs_commands(c), &st, err);
 	if (rc < 0)
 		config_release(c);
 	return rc;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "confkey.h"
+#include "dsn.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -530,28 +531,13 @@ static int
 key_dsn_notify(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	char buf[32] = "";
-	const char *p = v;
-	size_t n, i;
+	char buf[DSN_NOTIFY_MAX];
 
 	if (util_strcaseeq(v, "off"))
 		return key_string(c, k, a, "");
-	if (util_strcaseeq(v, "never"))
-		return key_string(c, k, a, "NEVER");
-	do {
-		n = strcspn(p, ",");
-		for (i = 0; i < ARRAY_SIZE(words); i++)
-			if (n == strlen(words[i]) &&
-			    strncasecmp(p, words[i], n) == 0)
-				break;
-		if (i == ARRAY_SIZE(words) || strstr(buf, words[i]) != NULL)
-			return invalid(c, k, v, "off, never or a list of "
-			    "success, failure, delay");
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
-		    buf[0] != '\0' ? "," : "", words[i]);
-		p += n;
-	} while (*p++ == ',');
+	if (dsn_notify_parse(v, buf, sizeof(buf)) < 0)
+		return invalid(c, k, v, "off, never or a list of "
+		    "success, failure, delay");
 	return key_string(c, k, a, buf);
 }
 
@@ -560,13 +546,13 @@ static int
 key_dsn_return(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
+	const char *r = dsn_return_parse(v);
+
 	if (util_strcaseeq(v, "off"))
 		return key_string(c, k, a, "");
-	if (util_strcaseeq(v, "headers") || util_strcaseeq(v, "hdrs"))
-		return key_string(c, k, a, "HDRS");
-	if (util_strcaseeq(v, "full"))
-		return key_string(c, k, a, "FULL");
-	return invalid(c, k, v, "off, headers or full");
+	if (r == NULL)
+		return invalid(c, k, v, "off, headers or full");
+	return key_string(c, k, a, r);
 }
 
 /* ---------------------------------------------------------------- OAuth */

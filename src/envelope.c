@@ -115,6 +115,7 @@ parse_dash_f(struct envelope_job *j, struct error *err)
 static int
 choose_sender(struct envelope_job *j, struct error *err)
 {
+	char buf[SHOW_MAX * 4 + 8];
 	const struct account *a = &j->acct;
 	const char *want = j->have_want ? j->want_sender : NULL;
 
@@ -126,10 +127,12 @@ choose_sender(struct envelope_job *j, struct error *err)
 	if (want != NULL && a->from_pattern)
 		return error_set(err, ERR_DATAERR, "envelope sender '%s' does "
 		    "not match 'from %s' of account '%s', and "
-		    "allow_from_override is off", want, a->from, a->name);
+		    "allow_from_override is off", show(want, buf, sizeof(buf)),
+		    a->from, a->name);
 	if (want != NULL)
 		log_verbose("account '%s' has allow_from_override off: "
-		    "sender '%s' replaced by '%s'", a->name, want, a->from);
+		    "sender '%s' replaced by '%s'", a->name, show(want, buf,
+		    sizeof(buf)), a->from);
 	if (a->from != NULL && !a->from_pattern) {
 		j->sender = xstrdup(a->from);
 		return 0;
@@ -195,12 +198,13 @@ envelope_begin(struct envelope_job *j, struct error *err)
 		return error_set(err, ERR_USAGE, "no recipients given");
 	if (parse_dash_f(j, err) < 0)
 		return -1;
-	address_list_init(&l);
-	for (size_t i = 0; i < o->nrcpt && r == 0; i++)
+	for (size_t i = 0; i < o->nrcpt && r == 0; i++) {
+		address_list_init(&l);	/* each operand on its own */
 		if ((r = address_parse_arg(o->rcpt[i], "recipient", &l,
 		    err)) == 0)
 			r = add_rcpts(j, &l, "on the command line", err);
-	address_list_release(&l);
+		address_list_release(&l);
+	}
 	if (r < 0)
 		return -1;
 	if (!o->read_envelope_from)
@@ -549,7 +553,7 @@ resolve_one(const struct envelope_job *j, const struct aliases *al,
     const char *r, struct address_list *out, struct error *err)
 {
 	struct address_list x;
-	char where[160], *q;
+	char where[SHOW_MAX * 4 + 24], buf[SHOW_MAX * 4 + 8], *q;
 	int rc = 0;
 
 	if (address_domain(r) != NULL) {
@@ -561,7 +565,8 @@ resolve_one(const struct envelope_job *j, const struct aliases *al,
 		rc = aliases_expand(al, r, &x, err);
 	else
 		address_list_add(&x, r);
-	snprintf(where, sizeof(where), "from alias '%s'", r);
+	snprintf(where, sizeof(where), "from alias '%s'",
+	    show(r, buf, sizeof(buf)));
 	for (size_t i = 0; i < x.n && rc == 0; i++) {
 		if (address_domain(x.addr[i]) != NULL)
 			q = xstrdup(x.addr[i]);
@@ -614,36 +619,69 @@ resolve_locals(struct envelope_job *j, struct error *err)
 	return rc;
 }
 
-/* The same mailbox: local parts equal, domains equal ignoring case. */
-static bool
-same_address(const char *a, const char *b)
+/*
+ * The mailbox an address names, as a key: the local part exactly, the
+ * domain in lower case (ASCII). Two addresses are the same recipient when
+ * their keys are equal.
+ */
+static char *
+mailbox_key(const char *a)
 {
-	const char *da = address_domain(a), *db = address_domain(b);
-	size_t la = da != NULL ? (size_t)(da - a) : strlen(a);
-	size_t lb = db != NULL ? (size_t)(db - b) : strlen(b);
+	const char *d = address_domain(a);
+	char *k = xstrdup(a);
 
-	if (la != lb || strncmp(a, b, la) != 0 || (da == NULL) != (db == NULL))
-		return false;
-	return da == NULL || strcasecmp(da, db) == 0;
+	for (char *p = d != NULL ? k + (d - a) : NULL; p != NULL && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return k;
 }
 
-/* Drop later duplicates, keeping the order. */
+struct rcpt_key {
+	char *key;
+	size_t i;		/* position in the list */
+};
+
+static int
+rcpt_key_cmp(const void *a, const void *b)
+{
+	const struct rcpt_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Drop later duplicates, keeping the order: sorted keys, O(n log n). */
 static void
 dedup(struct address_list *l)
 {
-	size_t n = 0;
+	struct rcpt_key *k = xcalloc(l->n, sizeof(*k));
+	bool *dup = xcalloc(l->n, sizeof(*dup));
+	size_t i, n = 0;
 
-	for (size_t i = 0; i < l->n; i++) {
-		bool dup = false;
-
-		for (size_t k = 0; k < n && !dup; k++)
-			dup = same_address(l->addr[k], l->addr[i]);
-		if (dup)
+	for (i = 0; i < l->n; i++) {
+		k[i].key = mailbox_key(l->addr[i]);
+		k[i].i = i;
+	}
+	qsort(k, l->n, sizeof(*k), rcpt_key_cmp);
+	for (i = 1; i < l->n; i++)
+		dup[k[i].i] = strcmp(k[i].key, k[i - 1].key) == 0;
+	for (i = 0; i < l->n; i++) {
+		free(k[i].key);
+		if (dup[i])
 			free(l->addr[i]);
 		else
 			l->addr[n++] = l->addr[i];
 	}
 	l->n = n;
+	free(dup);
+	free(k);
+}
+
+/* A config value, "" for "off": NULL then. */
+static const char *
+set_or_null(const char *v)
+{
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 int
@@ -665,9 +703,9 @@ envelope_finish(struct envelope_job *j, struct error *err)
 	j->env.rcpt = (const char *const *)j->rcpt.addr;
 	j->env.nrcpt = j->rcpt.n;
 	j->env.dsn_notify = o->dsn_notify != NULL ? o->dsn_notify :
-	    j->acct.dsn_notify;
+	    set_or_null(j->acct.dsn_notify);
 	j->env.dsn_return = o->dsn_return != NULL ? o->dsn_return :
-	    j->acct.dsn_return;
+	    set_or_null(j->acct.dsn_return);
 	j->env.dsn_envid = o->dsn_envid;
 	return 0;
 }

@@ -93,23 +93,15 @@ log_proto(char dir, const char *line, size_t len)
 	} while (len > 0);
 }
 
-/* Replace control bytes (C0 and DEL) in place. */
-static void
-log_sanitise(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
+/* Control bytes (C0, DEL, C1) escaped by util_show(), the one sanitiser. */
 static void __attribute__((format(printf, 2, 0)))
 log_vprint(const char *prefix, const char *fmt, va_list ap)
 {
-	char msg[LOG_MSG_MAX];
+	char msg[LOG_MSG_MAX], shown[LOG_MSG_MAX * 4 + 8];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_sanitise(msg);
-	fprintf(stderr, "yubin: %s%s\n", prefix, msg);
+	fprintf(stderr, "yubin: %s%s\n", prefix, util_show(msg, sizeof(msg),
+	    false, shown, sizeof(shown)));
 }
 
 void

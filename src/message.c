@@ -266,26 +266,27 @@ state_home(char *buf, size_t size)
 	return path_fmt(buf, size, "%s/.local/state", home);
 }
 
-/* The directory must be ours: a real directory (no symlink), our uid. */
+/*
+ * The queue directory and its tmp/ must pass the queue's own check
+ * (util_open_private_dir(): no symbolic link, ours, not writable by others).
+ */
 static int
-check_private_dir(const char *path, struct error *err)
+check_spool_dir(const char *queue, struct error *err)
 {
-	struct stat st;
+	char why[128];
+	int qfd, fd = -1;
 
-	if (lstat(path, &st) < 0)
-		return error_set(err, ERR_CANTCREAT, "cannot use spool "
-		    "directory '%s': %s", path, strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
-		    "'%s': it is a symbolic link", path);
-	if (!S_ISDIR(st.st_mode))
-		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
-		    "'%s': not a directory", path);
-	if (st.st_uid != geteuid())
-		return error_set(err, ERR_CANTCREAT, "refusing spool directory "
-		    "'%s': owned by uid %ld, not by you", path,
-		    (long)st.st_uid);
-	return 0;
+	qfd = util_open_private_dir(AT_FDCWD, queue, why, sizeof(why));
+	if (qfd >= 0)
+		fd = util_open_private_dir(qfd, "tmp", why, sizeof(why));
+	if (qfd >= 0)
+		close(qfd);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return error_set(err, ERR_CANTCREAT, "refusing spool directory "
+	    "'%s%s': %s", queue, qfd >= 0 ? "/tmp" : "", why);
 }
 
 /* $TMPDIR (if absolute) or /tmp: shared, so names are random + O_EXCL. */
@@ -305,13 +306,14 @@ spool_dir_fallback(char *buf, size_t size, struct error *err)
 int
 message_spool_dir(char *buf, size_t size, struct error *err)
 {
-	char path[PATH_MAX], home[PATH_MAX];
+	char path[PATH_MAX], home[PATH_MAX], queue[PATH_MAX];
 
 	if (state_home(home, sizeof(home)) < 0 ||
-	    path_fmt(path, sizeof(path), "%s/yubin/queue/tmp", home) < 0 ||
+	    path_fmt(queue, sizeof(queue), "%s/yubin/queue", home) < 0 ||
+	    path_fmt(path, sizeof(path), "%s/tmp", queue) < 0 ||
 	    util_mkdir_p(path) < 0)
 		return spool_dir_fallback(buf, size, err);
-	if (check_private_dir(path, err) < 0)
+	if (check_spool_dir(queue, err) < 0)
 		return -1;
 	if (access(path, W_OK | X_OK) < 0)	/* e.g. read-only home */
 		return spool_dir_fallback(buf, size, err);
@@ -360,8 +362,9 @@ spool_create(struct message *m, const char *dir, struct error *err)
 			break;
 	}
 	if (fd < 0)
-		return error_set(err, ERR_CANTCREAT, "cannot create spool "
-		    "file in '%s': %s", dir, strerror(errno));
+		return error_set(err, util_disk_full(errno) ? ERR_TEMP :
+		    ERR_CANTCREAT, "cannot create spool file in '%s': %s",
+		    dir, strerror(errno));
 	m->fd = fd;
 	m->path = xstrdup(path);
 	if (fchmod(fd, 0600) < 0)
@@ -388,20 +391,33 @@ read_some(int fd, char *buf, size_t size)
 	}
 }
 
+/*
+ * A failed write, fsync or create of the spool: a full disk is temporary
+ * (75: the caller may try again later), anything else as given.
+ */
+static int
+spool_error(const struct message *m, const char *what, enum error_kind kind,
+    struct error *err)
+{
+	int e = errno;
+
+	return error_set(err, util_disk_full(e) ? ERR_TEMP : kind, "cannot %s "
+	    "spool file '%s': %s", what, m->path, strerror(e));
+}
+
 static int
 spool_write(struct message *m, const char *p, size_t n, struct error *err)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = write(m->fd, p, n);
+		w = util_test_fail("spool-write") ? -1 : write(m->fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO;
-			return error_set(err, ERR_IOERR, "cannot write spool "
-			    "file '%s': %s", m->path, strerror(errno));
+			return spool_error(m, "write", ERR_IOERR, err);
 		}
 		p += w;
 		n -= (size_t)w;
@@ -569,8 +585,7 @@ spool_commit(struct spool *sp, const struct crlf *c, struct error *err)
 		return error_set(err, ERR_DATAERR, "no message on standard "
 		    "input");
 	if (fsync(m->fd) < 0)
-		return error_set(err, ERR_IOERR, "cannot write spool file "
-		    "'%s': %s", m->path, strerror(errno));
+		return spool_error(m, "write", ERR_IOERR, err);
 	if (lseek(m->fd, 0, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind spool file "
 		    "'%s': %s", m->path, strerror(errno));

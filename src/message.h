@@ -61,15 +61,18 @@ void message_init(struct message *m);
  * Copy infd to a new spool file, normalising line endings, and leave m->fd
  * open at offset 0. Empty input: ERR_DATAERR "no message on standard
  * input". Read error: ERR_IOERR. Cannot create/write the spool: ERR_CANTCREAT
- * / ERR_IOERR naming the file. The file is fsync'd before returning.
+ * / ERR_IOERR naming the file, but ERR_TEMP when the disk is full (ENOSPC,
+ * EDQUOT: try again later). The file is fsync'd before returning.
  */
 int message_spool(struct message *m, int infd, const struct message_opts *o,
     struct error *err);
 
 /*
  * The spool directory: $XDG_STATE_HOME/yubin/queue/tmp (default
- * ~/.local/state/yubin/queue/tmp), created with mode 0700 as needed. When it
- * cannot be created, falls back to $TMPDIR (or /tmp). Writes into buf.
+ * ~/.local/state/yubin/queue/tmp), created with mode 0700 as needed, and
+ * checked as the queue checks it: queue/ and tmp/ no symbolic links, ours,
+ * not writable by others (else ERR_CANTCREAT). When it cannot be created,
+ * falls back to $TMPDIR (or /tmp). Writes into buf.
  */
 int message_spool_dir(char *buf, size_t size, struct error *err);
 

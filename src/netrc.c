@@ -330,6 +330,21 @@ open_checked(const char *path, struct stat *st, struct error *err)
 	return fd;
 }
 
+/* The password was found in a file others can read, or another user's. */
+static int
+not_private(const char *path, const char *host, const char *user,
+    const struct stat *st, struct error *err)
+{
+	if (util_perm_secret(st) == UTIL_PERM_OWNER)
+		return error_set(err, ERR_CONFIG, "'%s' holds the password "
+		    "for '%s' at '%s' but is owned by another user (uid %ld); "
+		    "it must be owned by you", path, user, host,
+		    (long)st->st_uid);
+	return error_set(err, ERR_CONFIG, "'%s' holds the password for '%s' "
+	    "at '%s' but other users can read it; run 'chmod 600 %s'", path,
+	    user, host, path);
+}
+
 int
 netrc_lookup(const char *path, const char *host, const char *user,
     char **password, struct error *err)
@@ -352,12 +367,10 @@ netrc_lookup(const char *path, const char *host, const char *user,
 		r = netrc_search(b.data, b.len, path, host, user, password,
 		    err);
 	dynbuf_release(&b);
-	if (r == 1 && (st.st_mode & 077) != 0) {
+	if (r == 1 && util_perm_secret(&st) != UTIL_PERM_OK) {
 		util_free_secret(*password);
 		*password = NULL;
-		return error_set(err, ERR_CONFIG, "'%s' holds the password "
-		    "for '%s' at '%s' but other users can read it; run "
-		    "'chmod 600 %s'", path, user, host, path);
+		return not_private(path, host, user, &st, err);
 	}
 	return r;
 }

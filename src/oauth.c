@@ -442,9 +442,12 @@ refresh(const struct account *a, struct tokenstore *ts,
 	    a->oauth.token_url);
 	dynbuf_init(&form, OAUTH_FORM_MAX);
 	form.secret = true;
+	/* scope is optional (RFC 6749 6); Microsoft's v2 endpoint wants it */
 	r = dynbuf_addstr(&form, "grant_type=refresh_token&refresh_token=") ||
-	    util_pct_encode(&form, rt) ? error_set(err, ERR_SOFTWARE,
-	    "refresh token too long") : 0;
+	    util_pct_encode(&form, rt) || (a->oauth.scope != NULL &&
+	    (dynbuf_addstr(&form, "&scope=") ||
+	    util_pct_encode(&form, a->oauth.scope))) ?
+	    error_set(err, ERR_SOFTWARE, "refresh token too long") : 0;
 	util_free_secret(rt);
 	if (r == 0)
 		r = oauth_post(a, a->oauth.token_url, &form, &ans, err);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,13 +99,19 @@ source_config(const struct account *a, char **out, struct note *why,
 
 /* ---------------------------------------------------------- passwordeval */
 
-/* In the child: stdin /dev/null, stdout the pipe, stderr inherited. */
+/*
+ * In the child: stdin /dev/null, stdout the pipe, stderr inherited; a
+ * process group of its own (a timeout kills all of it), given the
+ * terminal's foreground when yubin had it (tty >= 0), so it may prompt.
+ */
 static void __attribute__((noreturn))
-eval_child(const char *cmd, int in, int out)
+eval_child(const char *cmd, int in, int out, int tty)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
 	sigset_t none;
 
+	(void)setpgid(0, 0);
+	prompt_fg_give(tty, getpid());
 	/* Above 2 first, so that neither dup2 can clobber the other fd. */
 	in = fcntl(in, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(out, F_DUPFD_CLOEXEC, 3);
@@ -117,29 +124,63 @@ eval_child(const char *cmd, int in, int out)
 	_exit(127);
 }
 
+/* The command ran past the account's timeout: its whole group goes. */
+static int
+eval_timeout(pid_t pid, const char *what, int timeout_ms, struct error *err)
+{
+	(void)kill(-pid, SIGKILL);
+	return error_set(err, ERR_TEMP, "%s did not finish within %d s "
+	    "(timeout); killed it", what, timeout_ms / 1000 > 0 ?
+	    timeout_ms / 1000 : 1);
+}
+
 /*
  * Read everything the command writes (so that it never dies of SIGPIPE),
- * keeping at most EVAL_OUTPUT_MAX bytes; *overflow when more came.
+ * keeping at most EVAL_OUTPUT_MAX bytes; *overflow when more came. All
+ * before deadline (-1: none).
  */
 static int
-eval_read(int fd, const char *what, struct dynbuf *b, bool *overflow,
-    struct error *err)
+eval_read(int fd, pid_t pid, const char *what, long long deadline,
+    int timeout_ms, struct dynbuf *b, bool *overflow, struct error *err)
 {
-	if (dynbuf_read_fd(b, fd, overflow) < 0)
-		return error_set(err, ERR_IOERR, "cannot read the output of "
-		    "%s: %s", what, strerror(errno));
-	return 0;
+	if (dynbuf_read_fd_until(b, fd, deadline, overflow) == 0)
+		return 0;
+	if (errno == ETIMEDOUT)
+		return eval_timeout(pid, what, timeout_ms, err);
+	return error_set(err, ERR_IOERR, "cannot read the output of %s: %s",
+	    what, strerror(errno));
+}
+
+/* waitpid(); past deadline (-1: none) the group is killed first. */
+static int
+eval_reap(pid_t pid, const char *what, long long deadline, int timeout_ms,
+    int *status, struct error *err)
+{
+	pid_t r;
+	int rc = 0;
+
+	while ((r = waitpid(pid, status, deadline < 0 ? 0 : WNOHANG)) != pid) {
+		if (r < 0 && errno != EINTR)
+			return error_set(err, ERR_OSERR, "%s: waitpid: %s",
+			    what, strerror(errno));
+		if (r == 0 && util_now_ms() >= deadline) {
+			rc = eval_timeout(pid, what, timeout_ms, err);
+			deadline = -1;
+		} else if (r == 0) {
+			(void)poll(NULL, 0, 10);
+		}
+	}
+	return rc;
 }
 
 static int
-eval_wait(pid_t pid, const char *what, struct error *err)
+eval_wait(pid_t pid, const char *what, long long deadline, int timeout_ms,
+    struct error *err)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return error_set(err, ERR_OSERR, "%s: waitpid: %s",
-			    what, strerror(errno));
+	if (eval_reap(pid, what, deadline, timeout_ms, &status, err) < 0)
+		return -1;
 	if (WIFSIGNALED(status))
 		return error_set(err, ERR_AUTH, "%s was killed by signal %d",
 		    what, WTERMSIG(status));
@@ -150,37 +191,60 @@ eval_wait(pid_t pid, const char *what, struct error *err)
 	return 0;
 }
 
-/* Run cmd with /bin/sh -c; its output into b. */
-static int
-eval_run(const char *what, const char *cmd, struct dynbuf *b,
-    bool *overflow, struct error *err)
+/* Start cmd (eval_child); the read end of its stdout in *out. */
+static pid_t
+eval_spawn(const char *cmd, int tty, int *out, struct error *err)
 {
-	int devnull, fds[2], r;
+	int devnull, fds[2];
 	pid_t pid;
 
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		return error_set(err, ERR_OSERR, "cannot open /dev/null: %s",
 		    strerror(errno));
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		r = error_set(err, ERR_OSERR, "pipe: %s", strerror(errno));
+		error_set(err, ERR_OSERR, "pipe: %s", strerror(errno));
 		close(devnull);
-		return r;
+		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		r = error_set(err, ERR_OSERR, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		close(devnull);
-		return r;
-	}
-	if (pid == 0)
-		eval_child(cmd, devnull, fds[1]);
+	if ((pid = fork()) == -1)
+		error_set(err, ERR_OSERR, "fork: %s", strerror(errno));
+	else if (pid == 0)
+		eval_child(cmd, devnull, fds[1], tty);
 	close(devnull);
 	close(fds[1]);
-	r = eval_read(fds[0], what, b, overflow, err);
-	close(fds[0]);
-	if (eval_wait(pid, what, r == 0 ? err : NULL) == -1 && r == 0)
+	if (pid == -1) {
+		close(fds[0]);
+		return -1;
+	}
+	(void)setpgid(pid, pid);	/* the child does too: no race */
+	prompt_fg_give(tty, pid);
+	*out = fds[0];
+	return pid;
+}
+
+/*
+ * Run cmd with /bin/sh -c; its output into b, all within timeout_ms (0:
+ * none; ERR_TEMP past it: a command that hangs, a locked agent, may work
+ * later).
+ */
+static int
+eval_run(const char *what, const char *cmd, int timeout_ms, struct dynbuf *b,
+    bool *overflow, struct error *err)
+{
+	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
+	int tty = prompt_fg_open(), fd = -1, r;
+	pid_t pid = eval_spawn(cmd, tty, &fd, err);
+
+	if (pid == -1) {
+		prompt_fg_take(tty);
+		return -1;
+	}
+	r = eval_read(fd, pid, what, deadline, timeout_ms, b, overflow, err);
+	close(fd);
+	if (eval_wait(pid, what, r == 0 ? deadline : -1, timeout_ms,
+	    r == 0 ? err : NULL) == -1 && r == 0)
 		r = -1;
+	prompt_fg_take(tty);
 	return r;
 }
 
@@ -198,7 +262,7 @@ password_eval(const struct account *a, const char *key, const char *cmd,
 	snprintf(what, sizeof(what), "%s for account '%s'", key, a->name);
 	dynbuf_init(&b, EVAL_OUTPUT_MAX);
 	b.secret = true;
-	if (eval_run(what, cmd, &b, &overflow, err) == -1) {
+	if (eval_run(what, cmd, a->timeout_ms, &b, &overflow, err) == -1) {
 		dynbuf_release(&b);
 		return -1;
 	}

@@ -5,7 +5,10 @@
  *   1. password      in the config file (config.c refuses a file other
  *                    users can read when it holds one)
  *   2. passwordeval  /bin/sh -c CMD: the first line of its stdout; stdin is
- *                    /dev/null, stderr passed through, exit status checked
+ *                    /dev/null, stderr passed through, exit status checked;
+ *                    a process group of its own (with the terminal's
+ *                    foreground when yubin has it), killed at the
+ *                    account's timeout (ERR_TEMP)
  *   3. keyring       the Secret Service through libsecret (keyring.h):
  *                    attributes host, service "smtp", user -- msmtp's items
  *                    too; skipped at once when there is no D-Bus session
@@ -36,8 +39,11 @@ struct error;
 int password_get(const struct account *a, char **out, struct error *err);
 
 /*
- * Run cmd with /bin/sh -c (stdin /dev/null, stderr passed through) and
- * return the first line of its output in *out (util_free_secret() it).
+ * Run cmd with /bin/sh -c (stdin /dev/null, stderr passed through; a
+ * process group of its own, with the terminal's foreground when yubin has
+ * it) and return the first line of its output in *out (util_free_secret()
+ * it). The account's timeout bounds it: past it the group is killed,
+ * ERR_TEMP "passwordeval for account 'x' did not finish within N s".
  * key names the setting in messages ("passwordeval for account 'x' exited
  * with status 1"), noun what was wanted ("printed no password"). ERR_AUTH
  * for a failing command or no output.

@@ -302,3 +302,46 @@ prompt_read_line(int fd, char **out, struct error *err)
 	dynbuf_release(&b);
 	return r;
 }
+
+/* ---------------------------------------------------------------- foreground */
+
+int
+prompt_fg_open(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd >= 0 && tcgetpgrp(fd) != getpgrp()) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* tcsetpgrp() with SIGTTOU blocked: a background caller may do it then. */
+static void
+fg_set(int fd, pid_t pgid)
+{
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)tcsetpgrp(fd, pgid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+prompt_fg_give(int fd, pid_t pgid)
+{
+	if (fd >= 0)
+		fg_set(fd, pgid);
+}
+
+void
+prompt_fg_take(int fd)
+{
+	if (fd < 0)
+		return;
+	fg_set(fd, getpgrp());
+	close(fd);
+}

@@ -7,6 +7,7 @@
 #define YUBIN_PROMPT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct error;
 
@@ -35,5 +36,19 @@ int prompt_tty(const char *prompt, char **out, char *why, size_t size,
  * -1 when empty, longer than 64 KiB or unreadable (ERR_DATAERR / ERR_IOERR).
  */
 int prompt_read_line(int fd, char **out, struct error *err);
+
+/*
+ * A command run for the user (passwordeval) gets a process group of its
+ * own, so that a timeout can kill all of it; when yubin is in the
+ * foreground of its terminal, that group must get the foreground while it
+ * runs, or a command that prompts on /dev/tty would be stopped (SIGTTIN).
+ * prompt_fg_open(): /dev/tty when this process is in its foreground, else
+ * -1 (nothing to hand over). prompt_fg_give(fd, pgid): hand the
+ * foreground to pgid (in the child as well as in the parent: whichever
+ * comes first). prompt_fg_take(fd): take it back and close fd; -1 is fine.
+ */
+int prompt_fg_open(void);
+void prompt_fg_give(int fd, pid_t pgid);
+void prompt_fg_take(int fd);
 
 #endif

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
+#include "dsn.h"
+#include "error.h"
 #include "qfile.h"
 #include "util.h"
 
@@ -189,6 +192,9 @@ hdr_field(struct queue_entry *e, const char *key, const char *val,
 		return hdr_string(&e->account, key, val, why, whysize);
 	if (strcmp(key, "from") == 0)
 		return hdr_string(&e->from, key, val, why, whysize);
+	if (*val == '\0' && (strcmp(key, "notify") == 0 ||
+	    strcmp(key, "return") == 0 || strcmp(key, "envid") == 0))
+		return 0;	/* "off" in an older file: none */
 	if (strcmp(key, "notify") == 0)
 		return hdr_string(&e->dsn_notify, key, val, why, whysize);
 	if (strcmp(key, "return") == 0)
@@ -196,6 +202,27 @@ hdr_field(struct queue_entry *e, const char *key, const char *val,
 	if (strcmp(key, "envid") == 0)
 		return hdr_string(&e->dsn_envid, key, val, why, whysize);
 	return why_set(why, whysize, "unknown envelope key '%.40s'", key);
+}
+
+/*
+ * What the envelope will put on the wire, checked as strictly as the
+ * command line was (address_check(), dsn_check()): a file edited by hand,
+ * with a checksum to match, must not put a bare CR into RCPT TO.
+ */
+static int
+hdr_values(const struct queue_entry *e, char *why, size_t whysize)
+{
+	struct error err;
+
+	error_init(&err);
+	if ((*e->from != '\0' &&
+	    address_check(e->from, "sender", NULL, &err) < 0) ||
+	    dsn_check(e->dsn_notify, e->dsn_return, e->dsn_envid, &err) < 0)
+		return why_set(why, whysize, "%s", err.message);
+	for (size_t i = 0; i < e->nrcpt; i++)
+		if (address_check(e->rcpt[i], "recipient", NULL, &err) < 0)
+			return why_set(why, whysize, "%s", err.message);
+	return 0;
 }
 
 /* The "end FNV" line: checksum of everything before it, required keys. */
@@ -214,7 +241,7 @@ hdr_end(struct queue_entry *e, const char *buf, size_t before,
 		return why_set(why, whysize, "envelope incomplete");
 	if (e->config == NULL)
 		e->config = xstrdup("");
-	return 0;
+	return hdr_values(e, why, whysize);
 }
 
 /* One line (no LF) of the envelope; 1 when it was the end line. */

@@ -37,41 +37,17 @@
 
 /* ---------------------------------------------------------------- hooks */
 
-/* Whether point is in the comma-separated list in the variable var. */
-static bool
-hook_active(const char *var, const char *point)
-{
-	const char *v = getenv(var), *p;
-	size_t n = strlen(point);
-
-	if (v == NULL)
-		return false;
-	for (p = v; (p = strstr(p, point)) != NULL; p += n)
-		if ((p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-			return true;
-	return false;
-}
-
 void
 queue_test_crash(const char *point)
 {
-	if (hook_active("YUBIN_TEST_CRASH_AT", point))
+	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
 		(void)raise(SIGKILL);
 }
 
 bool
 queue_test_armed(const char *point)
 {
-	return hook_active("YUBIN_TEST_CRASH_AT", point);
-}
-
-bool
-queue_test_fail(const char *point)
-{
-	if (!hook_active("YUBIN_TEST_FAIL_AT", point))
-		return false;
-	errno = ENOSPC;
-	return true;
+	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
 }
 
 /* ---------------------------------------------------------------- dirs */
@@ -103,55 +79,26 @@ queue_default_dir(char *buf, size_t size, struct error *err)
 	return 0;
 }
 
-/* fd is a directory we own that nobody else may write to. */
-static int
-check_dir(int fd, const char *path, const char *sub, struct error *err)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return error_set(err, ERR_CANTCREAT, "cannot use queue "
-		    "directory '%s%s': %s", path, sub, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return error_set(err, ERR_CANTCREAT, "refusing queue "
-		    "directory '%s%s': not a directory", path, sub);
-	if (st.st_uid != geteuid())
-		return error_set(err, ERR_CANTCREAT, "refusing queue "
-		    "directory '%s%s': owned by uid %ld, not by you", path,
-		    sub, (long)st.st_uid);
-	if (st.st_mode & 022)
-		return error_set(err, ERR_CANTCREAT, "refusing queue "
-		    "directory '%s%s': writable by others (chmod 700 it)",
-		    path, sub);
-	return 0;
-}
-
 /* Open (creating it) the subdirectory name of the queue. */
 static int
 open_sub(struct queue *q, const char *name, int *out, struct error *err)
 {
-	char sub[32];
-	int fd;
+	char why[128];
 
-	snprintf(sub, sizeof(sub), "/%s", name);
 	if (mkdirat(q->dirfd, name, 0700) < 0 && errno != EEXIST)
 		return error_set(err, ERR_CANTCREAT, "cannot create queue "
-		    "directory '%s%s': %s", q->path, sub, strerror(errno));
-	fd = openat(q->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
+		    "directory '%s/%s': %s", q->path, name, strerror(errno));
+	*out = util_open_private_dir(q->dirfd, name, why, sizeof(why));
+	if (*out < 0)
 		return error_set(err, ERR_CANTCREAT, "refusing queue "
-		    "directory '%s%s': %s", q->path, sub, errno == ELOOP ||
-		    errno == ENOTDIR ? "not a directory (a symbolic link?)" :
-		    strerror(errno));
-	*out = fd;
-	return check_dir(fd, q->path, sub, err);
+		    "directory '%s/%s': %s", q->path, name, why);
+	return 0;
 }
 
 int
 queue_open(struct queue *q, const char *path, struct error *err)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], why[128];
 
 	memset(q, 0, sizeof(*q));
 	q->dirfd = q->tmpfd = q->msgfd = q->failfd = q->lockfd = -1;
@@ -165,15 +112,11 @@ queue_open(struct queue *q, const char *path, struct error *err)
 	    util_mkdir_p(buf) < 0)
 		return error_set(err, ERR_CANTCREAT, "cannot create queue "
 		    "directory '%s': %s", path, strerror(errno));
-	q->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	q->dirfd = util_open_private_dir(AT_FDCWD, path, why, sizeof(why));
 	if (q->dirfd < 0)
 		return error_set(err, ERR_CANTCREAT, "refusing queue "
-		    "directory '%s': %s", path, errno == ELOOP ||
-		    errno == ENOTDIR ? "not a directory (a symbolic link?)" :
-		    strerror(errno));
-	if (check_dir(q->dirfd, path, "", err) < 0 ||
-	    open_sub(q, "tmp", &q->tmpfd, err) < 0 ||
+		    "directory '%s': %s", path, why);
+	if (open_sub(q, "tmp", &q->tmpfd, err) < 0 ||
 	    open_sub(q, "msg", &q->msgfd, err) < 0 ||
 	    open_sub(q, "failed", &q->failfd, err) < 0)
 		return -1;
@@ -230,7 +173,7 @@ queue_id_valid(const char *id)
 static int
 enqueue_pwrite(int fd, const void *p, size_t n, off_t off)
 {
-	if (queue_test_fail("enqueue-write"))
+	if (util_test_fail("enqueue-write"))
 		return -1;
 	return qentry_pwrite(fd, p, n, off);
 }
@@ -374,7 +317,7 @@ write_file(int fd, const struct queue_entry *e, const struct dynbuf *hdr,
 	    e->body_off + (off_t)e->size) < 0)
 		return -1;
 	*what = "sync";
-	if (queue_test_fail("enqueue-fsync") || fsync(fd) < 0)
+	if (util_test_fail("enqueue-fsync") || fsync(fd) < 0)
 		return -1;
 	return 0;
 }

@@ -28,19 +28,22 @@
  * a symbolic link, a non-regular file or a file owned by someone else in
  * msg/ or failed/ is refused (reported, never read, sent or removed); so
  * is a file whose envelope, checksums, size or trailer do not add up (the
- * remains of a crash or of a foreign copy).
+ * remains of a crash or of a foreign copy), or whose addresses or DSN
+ * values would not pass the command line's checks (address_check(),
+ * dsn_check(): an envelope edited by hand).
  *
  * Test hooks (always compiled in, inert unless the variable is set):
  *	YUBIN_TEST_CRASH_AT=point[,point...]   raise(SIGKILL) at that point
  *	YUBIN_TEST_FAIL_AT=point[,point...]    fail there as if the disk was
  *					       full (ENOSPC)
- * Points are named where queue_test_crash()/queue_test_fail() are called:
+ * Points are named where queue_test_crash()/util_test_fail() are called:
  * enqueue-after-create, enqueue-mid-copy, enqueue-after-write,
  * enqueue-after-link, enqueue-after-commit, state-mid-write,
  * state-after-write, fail-after-state, fail-after-rename,
  * retry-after-rename, flush-after-lock (queue_lock()), flush-after-250,
  * flush-after-unlink, bounce-after-enqueue; and for YUBIN_TEST_FAIL_AT:
- * enqueue-write, enqueue-fsync. They cost one getenv() each when unset.
+ * enqueue-write, enqueue-fsync, spool-write (message.c: spooling standard
+ * input). They cost one getenv() each when unset.
  */
 #ifndef YUBIN_QUEUE_H
 #define YUBIN_QUEUE_H
@@ -282,11 +285,11 @@ void queue_entry_message(const struct queue_entry *e, struct message *m);
 int queue_tmpfile(struct queue *q, struct error *err);
 
 /*
- * Test hooks (see above); queue_test_armed(): whether a crash is set up at
- * point (to tear a write in two first).
+ * Test hooks (see above; YUBIN_TEST_FAIL_AT is util_test_fail());
+ * queue_test_armed(): whether a crash is set up at point (to tear a write
+ * in two first).
  */
 void queue_test_crash(const char *point);
 bool queue_test_armed(const char *point);
-bool queue_test_fail(const char *point);
 
 #endif

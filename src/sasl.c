@@ -35,6 +35,12 @@
 #endif
 
 #define SASL_OAUTH_MAX	(64 * 1024)	/* cap on an OAuth2 initial response */
+/*
+ * SCRAM: the most PBKDF2 iterations a server may ask for (i=). Real
+ * servers use 4096 to 100000; one round costs about 0.5 us, so the cap is
+ * well under a second, where 2^31-1 would be minutes of CPU. yubin(1).
+ */
+#define SASL_SCRAM_ITER_MAX 1000000
 
 enum sasl_impl {
 	SASL_IMPL_GSASL,	/* libgsasl does the work */
@@ -463,6 +469,40 @@ free_raw(char *p, size_t len)
 	gsasl_free(p);
 }
 
+/*
+ * A SCRAM server-first message names the iteration count ("r=..,s=..,
+ * i=4096"): libgsasl would spend that many PBKDF2 rounds, so a hostile
+ * server could hold the client for hours. Refuse i above the cap first.
+ */
+static int
+scram_check_iterations(const struct sasl *s, const char *msg, size_t len,
+    struct error *err)
+{
+	const char *p = msg, *end = msg + len, *comma, *num;
+	unsigned long long i;
+	int n;
+
+	for (; p < end; p = comma + 1) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (comma == NULL)
+			comma = end;
+		if (comma - p < 2 || p[0] != 'i' || p[1] != '=')
+			continue;
+		num = p + 2;
+		for (i = 0, p = num; p < comma && *p >= '0' && *p <= '9'; p++)
+			if (i <= SASL_SCRAM_ITER_MAX)
+				i = i * 10 + (unsigned)(*p - '0');
+		n = (int)(p - num);
+		if (i > SASL_SCRAM_ITER_MAX)
+			return error_set(err, ERR_PROTOCOL, "%s authentication "
+			    "refused: the server asks for %.*s%s iterations "
+			    "(i=), more than the limit of %d", s->mech->name,
+			    n > 20 ? 20 : n, num, n > 20 ? "..." : "",
+			    SASL_SCRAM_ITER_MAX);
+	}
+	return 0;
+}
+
 static int
 step_gsasl(struct sasl *s, const char *challenge, char **response,
     struct error *err)
@@ -474,6 +514,11 @@ step_gsasl(struct sasl *s, const char *challenge, char **response,
 	if (challenge != NULL &&
 	    decode(s, challenge, &in, &inlen, err) == -1)
 		return -1;
+	if (strncmp(s->mech->name, "SCRAM-", 6) == 0 &&
+	    scram_check_iterations(s, in, inlen, err) < 0) {
+		free_raw(in, inlen);
+		return -1;
+	}
 	rc = gsasl_step(s->gs, in, inlen, &raw, &rawlen);
 	free_raw(in, inlen);
 	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {

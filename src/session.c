@@ -85,16 +85,18 @@ session_flush(struct session *s, struct error *err)
 	return transport_flush(s->t, err);
 }
 
+/* One reply, all its lines within one timeout (transport_deadline()). */
 static int
 session_read_reply(struct session *s, const struct reply **r,
     struct error *err)
 {
+	long long deadline = transport_deadline(s->t);
 	size_t len;
 	int rc;
 
 	for (;;) {
 		if (transport_read_line(s->t, s->line, sizeof(s->line), &len,
-		    err) < 0)
+		    deadline, err) < 0)
 			return -1;
 		log_proto('<', s->line, len);
 		rc = reply_parser_line(&s->parser, s->line, len, err);
@@ -188,7 +190,9 @@ session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
 	for (;;) {
 		switch (act) {
 		case SMTP_ACT_READ:
-			if (session_flush(s, err) < 0 ||
+			/* replies already here first: one write for many */
+			if ((!transport_has_line(s->t) &&
+			    session_flush(s, err) < 0) ||
 			    session_read_reply(s, &r, err) < 0)
 				return session_io_error(s, err);
 			act = smtp_on_reply(&s->smtp, r);

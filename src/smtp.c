@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "dsn.h"
 #include "log.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -452,6 +453,9 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	    (smtp_to_ascii(s, env) < 0 || smtp_check_addrs(s->env,
 	    "in ASCII (IDNA)", &s->txn_err) < 0))
 		return -1;
+	if (dsn_check(env->dsn_notify, env->dsn_return, env->dsn_envid,
+	    &s->txn_err) < 0)
+		return -1;
 	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
 		return error_set(&s->txn_err, ERR_DATAERR, "the message "
 		    "contains 8-bit data and the server does not support "
@@ -614,7 +618,7 @@ smtp_mail(struct smtp *s, const struct envelope *env,
 static void
 smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 {
-	char text[ERROR_REPLY_MAX];
+	char text[ERROR_REPLY_MAX], shown[ADDRESS_MAX * 4 + 8];
 
 	if (reply_ok(r)) {
 		s->rcpt_ok++;
@@ -628,7 +632,8 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 	if (s->rcpt_errors.len > 0)
 		dynbuf_addstr(&s->rcpt_errors, "\n");
 	dynbuf_printf(&s->rcpt_errors, "recipient '%s' rejected: %s",
-	    s->env->rcpt[i], text);
+	    util_show(s->env->rcpt[i], ADDRESS_MAX, false, shown,
+	    sizeof(shown)), text);
 }
 
 /* The transaction ended before DATA: work out the error, go idle. */
@@ -672,6 +677,7 @@ smtp_on_data_reply(struct smtp *s, const struct reply *r)
 static enum smtp_action
 smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 {
+	char shown[ADDRESS_MAX * 4 + 8];
 	struct smtp_pending p;
 
 	if (s->npending == 0)
@@ -685,7 +691,8 @@ smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 		    "MAIL FROM" : "RCPT TO");
 	if (p.cmd == SMTP_CMD_MAIL && !reply_ok(r))
 		error_set_reply(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
-		    "sender '%s' rejected", s->env->from);
+		    "sender '%s' rejected", util_show(s->env->from,
+		    ADDRESS_MAX, false, shown, sizeof(shown)));
 	else if (p.cmd == SMTP_CMD_RCPT)
 		smtp_on_rcpt_reply(s, p.rcpt, r);
 	smtp_fill(s);

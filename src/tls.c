@@ -179,9 +179,31 @@ tls_setup(struct tls **out, int fd, const struct tls_config *cfg,
 
 /* ------------------------------------------------------------ handshake */
 
+/*
+ * A push or pull error with errno set is the connection failing under TLS
+ * (reset, broken pipe): temporary, as it is in clear text.
+ */
+static bool
+tls_lost(int rc)
+{
+	return (rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR) &&
+	    errno != 0;
+}
+
+/*
+ * The connection dropped or reset during the handshake is ERR_TEMP (the
+ * message can wait in the queue); anything TLS itself refused (alerts,
+ * bad packets, no common cipher) stays ERR_PROTOCOL.
+ */
 static int
 handshake_error(const struct tls *s, int rc, struct error *err)
 {
+	if (rc == GNUTLS_E_PREMATURE_TERMINATION)
+		return error_set(err, ERR_TEMP, "connection to %s closed by "
+		    "the server during the TLS handshake", s->peer);
+	if (tls_lost(rc))
+		return error_set(err, ERR_TEMP, "connection to %s lost "
+		    "during the TLS handshake: %s", s->peer, strerror(errno));
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		return error_set(err, ERR_PROTOCOL,
 		    "TLS handshake with '%s' failed: %s: %s", s->host,
@@ -197,6 +219,7 @@ tls_handshake(struct tls *s, short *events, struct error *err)
 	int rc;
 
 	*events = 0;
+	errno = 0;
 	rc = gnutls_handshake(s->session);
 	if (rc == GNUTLS_E_SUCCESS)
 		return 0;
@@ -423,8 +446,7 @@ static int
 tls_io_error(const struct tls *s, ssize_t rc, const char *what,
     struct error *err)
 {
-	if ((rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR) &&
-	    errno != 0)
+	if (tls_lost((int)rc))
 		return error_set(err, ERR_TEMP,
 		    "connection to %s lost while %s: %s", s->peer, what,
 		    strerror(errno));

@@ -37,7 +37,10 @@ struct tls_config;
 int tls_setup(struct tls **out, int fd, const struct tls_config *cfg,
     const char *host, const char *peer, struct error *err);
 
-/* One handshake step: 0 done, TLS_AGAIN, -1 failed (ERR_PROTOCOL). */
+/*
+ * One handshake step: 0 done, TLS_AGAIN, -1 failed: ERR_TEMP when the
+ * connection was closed or reset under it, else ERR_PROTOCOL.
+ */
 int tls_handshake(struct tls *s, short *events, struct error *err);
 
 /*

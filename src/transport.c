@@ -8,10 +8,14 @@
  *    address gets a fair share of what is left (remaining / addresses left),
  *    so a black-holed first address cannot eat the whole budget, and a
  *    single address gets all of it.
- *  - transport_read_line: the whole line must arrive within timeout_ms.
- *  - transport_flush: timeout_ms without any progress; every chunk the
- *    kernel accepts renews the deadline, so a 100 MB message over a slow
- *    but working link does not time out.
+ *  - transport_read_line: the line must arrive before the deadline the
+ *    caller passes (transport_deadline(): one for a whole reply, so a
+ *    server dripping a 100-line reply a line a second cannot stretch
+ *    timeout_ms into 100 of them).
+ *  - transport_flush: the whole write buffer (at most 64 KiB) within
+ *    timeout_ms. Progress does not renew it: a peer taking one byte now
+ *    and then cannot hold yubin forever, while a message of N bytes may
+ *    take up to timeout_ms per 64 KiB (about 1 KiB/s at the default 60 s).
  *  - TLS handshake: the whole handshake within timeout_ms.
  *  - close: close_notify gets at most TRANSPORT_BYE_MS.
  * DNS resolution (getaddrinfo) is bounded by the resolver's own settings.
@@ -393,11 +397,16 @@ take_line(struct transport *t, const char *nl, size_t max, char *buf,
 	return 0;
 }
 
+long long
+transport_deadline(const struct transport *t)
+{
+	return deadline_after(t->timeout_ms);
+}
+
 int
 transport_read_line(struct transport *t, char *buf, size_t size,
-    size_t *len, struct error *err)
+    size_t *len, long long deadline, struct error *err)
 {
-	long long deadline = deadline_after(t->timeout_ms);
 	size_t avail, max;
 	const char *nl;
 
@@ -418,6 +427,12 @@ transport_read_line(struct transport *t, char *buf, size_t size,
 		if (fill(t, deadline, err) < 0)
 			return -1;
 	}
+}
+
+bool
+transport_has_line(const struct transport *t)
+{
+	return memchr(t->rbuf + t->rpos, '\n', t->rlen - t->rpos) != NULL;
 }
 
 size_t
@@ -451,7 +466,6 @@ transport_flush(struct transport *t, struct error *err)
 		r = raw_send(t, t->wbuf + off, chunk, &events, err);
 		if (r > 0) {
 			off += (size_t)r;
-			deadline = deadline_after(t->timeout_ms);
 			continue;
 		}
 		if (r != IO_AGAIN)

@@ -41,24 +41,37 @@ int transport_connect(struct transport **out, const char *host, int port,
  * after connect for implicit TLS). Verifies the certificate as cfg says;
  * a refused certificate is ERR_PROTOCOL and the message names the reason:
  * "TLS certificate of 'host' is not trusted: expired" / "... does not match
- * host name 'host'" / "... signer not found". Handshake failure: ERR_PROTOCOL.
+ * host name 'host'" / "... signer not found". Handshake failure: ERR_PROTOCOL;
+ * but the connection closed or reset during the handshake is ERR_TEMP, as
+ * it is in clear text.
  */
 int transport_start_tls(struct transport *t, const struct tls_config *cfg,
     struct error *err);
 
+/* Whether a whole line is buffered: reading it will not wait. */
+bool transport_has_line(const struct transport *t);
+
 /* Bytes received but not yet consumed (STARTTLS injection check). */
 size_t transport_pending(const struct transport *t);
 
+/* The deadline one timeout from now (-1: none), for transport_read_line. */
+long long transport_deadline(const struct transport *t);
+
 /*
- * Read one line, CRLF (or a bare LF) stripped, into buf (NUL-terminated).
- * A line (without CRLF) longer than size-1 bytes: ERR_PROTOCOL "reply line
- * too long"; pass a buffer of REPLY_LINE_MAX + 1 bytes or more.
- * EOF: ERR_TEMP "connection closed by server"; timeout: ERR_TEMP.
+ * Read one line, CRLF (or a bare LF) stripped, into buf (NUL-terminated),
+ * before deadline (transport_deadline(), taken once for all the lines of a
+ * reply). A line (without CRLF) longer than size-1 bytes: ERR_PROTOCOL
+ * "reply line too long"; pass a buffer of REPLY_LINE_MAX + 1 bytes or
+ * more. EOF: ERR_TEMP "connection closed by server"; timeout: ERR_TEMP.
  */
 int transport_read_line(struct transport *t, char *buf, size_t size,
-    size_t *len, struct error *err);
+    size_t *len, long long deadline, struct error *err);
 
-/* Buffered write; data goes out when the buffer fills or on flush. */
+/*
+ * Buffered write; data goes out when the buffer (64 KiB) fills or on
+ * flush. Each flush must finish within the timeout, however slowly the
+ * peer reads (see transport.c).
+ */
 int transport_write(struct transport *t, const void *p, size_t n,
     struct error *err);
 int transport_flush(struct transport *t, struct error *err);

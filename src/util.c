@@ -4,7 +4,9 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,7 +164,11 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 			n += (size_t)snprintf(buf + n, size - n, "...");
 			break;
 		}
-		if (ch < 0x20 || ch == 0x7f ||
+		if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f)	/* C1, as UTF-8 */
+			n += (size_t)snprintf(buf + n, size - n, "\\xc2\\x%02x",
+			    (unsigned char)*++s);
+		else if (ch < 0x20 || ch == 0x7f ||
 		    (ascii_only && (ch > 0x7f || ch == '\\')))
 			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
 		else
@@ -171,6 +177,61 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 	if (size > 0)
 		buf[n] = '\0';
 	return buf;
+}
+
+enum util_perm
+util_perm_secret(const struct stat *st)
+{
+	if (st->st_uid != geteuid())
+		return UTIL_PERM_OWNER;
+	return (st->st_mode & 077) != 0 ? UTIL_PERM_OTHERS_READ : UTIL_PERM_OK;
+}
+
+enum util_perm
+util_perm_commands(const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return UTIL_PERM_OWNER;
+	return (st->st_mode & 022) != 0 ? UTIL_PERM_OTHERS_WRITE :
+	    UTIL_PERM_OK;
+}
+
+/* Why the open directory fd is not private, or NULL. */
+static const char *
+dir_unsafe(int fd, char *why, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		snprintf(why, size, "%s", strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, size, "not a directory");
+	else if (st.st_uid != geteuid())
+		snprintf(why, size, "owned by uid %ld, not by you",
+		    (long)st.st_uid);
+	else if (st.st_mode & 022)
+		snprintf(why, size, "writable by others (chmod 700 it)");
+	else
+		return NULL;
+	return why;
+}
+
+int
+util_open_private_dir(int dirfd, const char *path, char *why, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, size, "%s", errno == ELOOP || errno == ENOTDIR ?
+		    "not a directory (a symbolic link?)" : strerror(errno));
+		return -1;
+	}
+	if (dir_unsafe(fd, why, size) != NULL) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int
@@ -231,6 +292,35 @@ util_random_name(char *out, size_t n)
 			out[i + j] = set[r[j] % (sizeof(set) - 1)];
 	}
 	out[n] = '\0';
+}
+
+bool
+util_test_hook(const char *var, const char *point)
+{
+	const char *v = getenv(var), *p;
+	size_t n = strlen(point);
+
+	if (v == NULL)
+		return false;
+	for (p = v; (p = strstr(p, point)) != NULL; p += n)
+		if ((p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
+
+bool
+util_test_fail(const char *point)
+{
+	if (!util_test_hook("YUBIN_TEST_FAIL_AT", point))
+		return false;
+	errno = ENOSPC;
+	return true;
+}
+
+bool
+util_disk_full(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
 }
 
 long long
@@ -332,14 +422,38 @@ dynbuf_reset(struct dynbuf *b)
 	b->data[0] = '\0';
 }
 
+/* Wait for fd to be readable before deadline: 0, or -1 (errno). */
+static int
+wait_readable(int fd, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long left;
+	int r;
+
+	do {
+		left = deadline - util_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (r == 0 || (r < 0 && errno == EINTR));
+	return r < 0 ? -1 : 0;
+}
+
 int
-dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
+dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
+    bool *overflow)
 {
 	char buf[4096];
 	ssize_t n;
 
 	*overflow = false;
 	for (;;) {
+		if (deadline >= 0 && wait_readable(fd, deadline) < 0) {
+			n = -1;
+			break;
+		}
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -350,6 +464,12 @@ dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
 	}
 	util_wipe(buf, sizeof(buf));
 	return n == -1 ? -1 : 0;
+}
+
+int
+dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow)
+{
+	return dynbuf_read_fd_until(b, fd, -1, overflow);
 }
 
 void

@@ -37,11 +37,43 @@ int util_parse_long(const char *s, long min, long max, long *out);
 bool util_strcaseeq(const char *a, const char *b);
 
 /*
- * s made safe to quote in a message: control bytes (and, with ascii_only,
- * bytes >= 0x7f and backslashes) as \xNN, cut with "..." after max bytes
- * (never inside a UTF-8 sequence). Returns buf.
+ * s made safe to quote in a message: control bytes, C0 and DEL, and the C1
+ * controls U+0080..U+009F as UTF-8 (C2 80..C2 9F: CSI and friends), as
+ * \xNN (with ascii_only, also every byte >= 0x7f and backslashes), cut
+ * with "..." after max bytes (never inside a UTF-8 sequence). The one
+ * sanitiser for text from the command line, a header or a file. Returns
+ * buf.
  */
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
+    size_t size);
+
+struct stat;
+
+/* Who may touch a file that holds a secret or can run commands. */
+enum util_perm {
+	UTIL_PERM_OK,
+	UTIL_PERM_OTHERS_READ,	/* group or others may read it */
+	UTIL_PERM_OTHERS_WRITE,	/* group or others may write it */
+	UTIL_PERM_OWNER,	/* owned by another user */
+};
+
+/* A file holding a secret: ours (euid), nobody else may read it. */
+enum util_perm util_perm_secret(const struct stat *st);
+/*
+ * A file that can run commands (passwordeval): ours or root's, nobody
+ * else may write it (msmtp's rule for a password).
+ */
+enum util_perm util_perm_commands(const struct stat *st);
+
+/*
+ * Open path (a directory, never through a symbolic link: O_NOFOLLOW) with
+ * flags, relative to dirfd (AT_FDCWD for none), and check that it is ours
+ * and that nobody else may write to it. The fd, or -1 with why filled:
+ * "not a directory (a symbolic link?)", "owned by uid N, not by you",
+ * "writable by others (chmod 700 it)", or strerror(). The queue and the
+ * spool share this one rule.
+ */
+int util_open_private_dir(int dirfd, const char *path, char *why,
     size_t size);
 
 /*
@@ -57,6 +89,19 @@ int util_mkdir_p(char *path);
  * getrandom(2) is unavailable a time-seeded xorshift is good enough.
  */
 void util_random_name(char *out, size_t n);
+
+/*
+ * Test hooks, inert unless the variable is set: whether point is in the
+ * comma-separated list in the environment variable var.
+ * util_test_fail(point): YUBIN_TEST_FAIL_AT holds point; errno is then
+ * ENOSPC, and the caller fails as if the disk were full. Points are listed
+ * in queue.h.
+ */
+bool util_test_hook(const char *var, const char *point);
+bool util_test_fail(const char *point);
+
+/* Whether errno value e means "out of disk space" (ENOSPC, EDQUOT). */
+bool util_disk_full(int e);
 
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
@@ -127,5 +172,11 @@ void dynbuf_release(struct dynbuf *b);
  * buffer used is wiped (b may be secret).
  */
 int dynbuf_read_fd(struct dynbuf *b, int fd, bool *overflow);
+/*
+ * The same, before deadline (util_now_ms() time; -1: none): past it, -1
+ * with errno ETIMEDOUT and what was read so far in b.
+ */
+int dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
+    bool *overflow);
 
 #endif

@@ -10,7 +10,8 @@
 #           derived from this file) $TESTS_DIR $YUBIN $PYTHON $SCRATCH (per test,
 #           removed on exit unless something failed) $TESTENV_DIR (real server)
 # Running:  run_yubin STDIN_FILE ARGS...  -> $RC $ERR $OUT $SECS (timeout 30 s;
-#           $YUBIN_WRAPPER, e.g. "valgrind -q", is put in front when set)
+#           $YUBIN_WRAPPER, e.g. "valgrind -q", is put in front when set);
+#           tty_run EXPECT=ANSWER... -- CMD... (on a new pseudo-terminal)
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
 #           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
@@ -259,6 +260,39 @@ run_yubin() {
 # seconds_below SECS LIMIT: true if SECS < LIMIT (decimals allowed)
 seconds_below() {
     awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
+}
+
+# tty_run EXPECT=ANSWER... -- CMD...: CMD on a new pseudo-terminal (its
+# controlling terminal); each time the output shows EXPECT, ANSWER and a
+# newline are typed. Output in $SCRATCH/tty.out; sets RC.
+tty_run() {
+    "$PYTHON" - "$@" > "$SCRATCH/tty.out" <<'EOF'
+import os, pty, select, sys, time
+args = sys.argv[1:]
+sep = args.index("--")
+script = [a.split("=", 1) for a in args[:sep]]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(args[sep + 1], args[sep + 1:])
+out, end = b"", time.time() + 20
+while time.time() < end:
+    if script and script[0][0].encode() in out:
+        out += b"<typed>"
+        os.write(fd, script.pop(0)[1].encode() + b"\n")
+    if not select.select([fd], [], [], 0.1)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+sys.stdout.write(out.decode("utf-8", "replace"))
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+    RC=$?
 }
 
 # ---------------------------------------------------------------- servers

@@ -142,38 +142,6 @@ like "$(cat "$ERR")" "^yubin: warning: the keyring holds no password for 'alice'
     "--forget-password with nothing stored: a warning"
 
 # ------------------------------------------------ on a terminal
-# tty_run EXPECT=ANSWER... -- CMD...: CMD on a new pseudo-terminal (its
-# controlling terminal); each time the output shows EXPECT, ANSWER and a
-# newline are typed. Output in $SCRATCH/tty.out; sets RC.
-tty_run() {
-    "$PYTHON" - "$@" > "$SCRATCH/tty.out" <<'EOF'
-import os, pty, select, sys, time
-args = sys.argv[1:]
-sep = args.index("--")
-script = [a.split("=", 1) for a in args[:sep]]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(args[sep + 1], args[sep + 1:])
-out, end = b"", time.time() + 20
-while time.time() < end:
-    if script and script[0][0].encode() in out:
-        out += b"<typed>"
-        os.write(fd, script.pop(0)[1].encode() + b"\n")
-    if not select.select([fd], [], [], 0.1)[0]:
-        continue
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-sys.stdout.write(out.decode("utf-8", "replace"))
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
-EOF
-    RC=$?
-}
 
 tty_run "password for alice at localhost: =alice-pw" \
     "the same password again: =alice-pw" -- "$YUBIN" -C "$CONF" \

@@ -7,13 +7,14 @@
  *
  *	saslserver --cert F --key F [--port N] [--tls starttls|implicit]
  *	    [--ca F] [--priorities P] [--mechs M1,M2] [--user NAME:PASS]
- *	    [--save FILE] [--corrupt-cb] [--timeout SECS]
+ *	    [--save FILE] [--corrupt-cb] [--scram-iter N] [--timeout SECS]
  *
  * Listens on 127.0.0.1 (port 0: any free port) and prints "READY <port>"
  * on stdout. Serves one connection, then exits: 0 when a message was
  * accepted, 1 otherwise. --save writes the message (dot-unstuffed, CRLF
  * kept). --corrupt-cb hands libgsasl wrong channel-binding data, so a
  * -PLUS exchange must fail (535): proof the client's binding is checked.
+ * --scram-iter sets the SCRAM iteration count (i=) the server asks for.
  * --timeout (default 30 s) bounds the whole run. What happened is logged
  * on stderr: "saslserver: tls TLS1.3 ...", "saslserver: auth ok
  * mech=SCRAM-SHA-256-PLUS user=alice cb=tls-exporter", "saslserver: from
@@ -47,6 +48,7 @@ struct opts {
 	bool implicit;
 	const char *cert, *key, *ca, *priorities, *mechs, *save;
 	const char *user, *pass;
+	const char *scram_iter;
 	bool corrupt_cb;
 	int timeout;
 };
@@ -107,7 +109,7 @@ usage(void)
 	fputs("usage: saslserver --cert F --key F [--port N] "
 	    "[--tls starttls|implicit] [--ca F] [--priorities P] "
 	    "[--mechs LIST] [--user NAME:PASS] [--save FILE] [--corrupt-cb] "
-	    "[--timeout SECS]\n", stderr);
+	    "[--scram-iter N] [--timeout SECS]\n", stderr);
 	exit(64);
 }
 
@@ -157,6 +159,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		    !opt_value(argc, argv, &i, "--priorities",
 		    &o->priorities) &&
 		    !opt_value(argc, argv, &i, "--mechs", &o->mechs) &&
+		    !opt_value(argc, argv, &i, "--scram-iter",
+		    &o->scram_iter) &&
 		    !opt_value(argc, argv, &i, "--save", &o->save))
 			usage();
 	}
@@ -384,6 +388,10 @@ sasl_callback(Gsasl *ctx, Gsasl_session *s, Gsasl_property prop)
 		return set_cb(c, s, prop);
 	case GSASL_VALIDATE_EXTERNAL:
 		return validate_external(c, s);
+	case GSASL_SCRAM_ITER:
+		if (c->o->scram_iter == NULL)
+			return GSASL_NO_CALLBACK;
+		return gsasl_property_set(s, prop, c->o->scram_iter);
 	case GSASL_SERVICE:
 		return gsasl_property_set(s, prop, "smtp");
 	case GSASL_HOSTNAME:

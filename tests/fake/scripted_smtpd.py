@@ -30,7 +30,10 @@ be passed as it is):
   DATA          read message lines up to the line "." and save the raw bytes
                 (dot-stuffed, as on the wire) to --data-file
   SLEEP n       wait n seconds (decimals allowed)
+  SWALLOW       read and drop raw bytes (a TLS ClientHello) until none come
+                for 0.3 s
   CLOSE         close the connection
+  RESET         close the connection with a TCP RST (SO_LINGER 0)
   HANG          stop answering; record what the client sends until it closes
   WAITCLOSE     the end of a script: record what the client sends until it
                 closes; a QUIT is answered "221 2.0.0 bye" and the server closes
@@ -54,6 +57,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -63,7 +67,7 @@ MAX_SHOWN = 400          # characters of one line shown in the transcript
 MAX_LINES_SHOWN = 20     # lines of one write shown in the transcript
 MAX_LINE = 1 << 20       # a client line longer than this fails the step
 STEPS_ARG = ("S:", "S+:", "C:", "C~:")
-STEPS_BARE = ("TLS", "DATA", "CLOSE", "HANG", "WAITCLOSE")
+STEPS_BARE = ("TLS", "DATA", "CLOSE", "RESET", "SWALLOW", "HANG", "WAITCLOSE")
 
 
 class StepFailed(Exception):
@@ -177,6 +181,20 @@ class Conn:
         if not d:
             raise ClientClosed("client closed the connection")
         self.buf += d
+
+    def swallow(self):
+        n = len(self.buf)
+        self.buf = b""
+        while True:
+            self.sock.settimeout(0.3)
+            try:
+                d = self.sock.recv(65536)
+            except (socket.timeout, OSError):
+                break
+            if not d:
+                break
+            n += len(d)
+        self.tr.add("!", f"swallowed {n} bytes")
 
     def readline(self):
         while b"\n" not in self.buf:
@@ -311,8 +329,15 @@ def run_script(conn, steps, a, ctx_holder, conn_no):
                 tr.add("!", f"DATA: {len(raw)} bytes")
             elif kind == "SLEEP":
                 time.sleep(max(0, min(arg, conn.deadline - time.monotonic())))
+            elif kind == "SWALLOW":
+                conn.swallow()
             elif kind == "CLOSE":
                 tr.add("!", "server closes the connection")
+                return True
+            elif kind == "RESET":
+                conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+                tr.add("!", "server resets the connection")
                 return True
             elif kind in ("HANG", "WAITCLOSE"):
                 tr.add("!", "hanging (no more replies)" if kind == "HANG"

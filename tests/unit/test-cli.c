@@ -221,14 +221,13 @@ static void
 test_errors(void)
 {
 	usage_error(PARSE("-x", "r"), "unknown option '-x'", "-x");
-	usage_error(PARSE("r", "-x"), "unknown option '-x'", "-x after rcpt");
 	usage_error(PARSE("-weird@x"), "unknown option '-w'",
 	    "recipient starting with '-' before --");
 	usage_error(PARSE("-"), "unknown option '-'", "lone '-'");
 	usage_error(PARSE("-\x1b"), "unknown option '-?'", "control byte");
 	usage_error(PARSE("-C"), "option '-C' needs an argument", "-C");
 	usage_error(PARSE("-a"), "option '-a' needs an argument", "-a");
-	usage_error(PARSE("r", "-f"), "option '-f' needs an argument", "-f");
+	usage_error(PARSE("-f"), "option '-f' needs an argument", "-f");
 	usage_error(PARSE("-tF"), "option '-F' needs an argument", "-tF");
 	usage_error(PARSE("-o"), "option '-o' needs an argument", "-o");
 	usage_error(PARSE("-N"), "option '-N' needs an argument", "-N");
@@ -305,9 +304,18 @@ test_operands(void)
 {
 	char *a;
 
-	is_int(PARSE("a@x", "-v", "b@x", "-i", "c@x"), 0, "interleaved");
+	is_int(PARSE("-v", "a@x", "b@x", "c@x"), 0, "options, operands");
 	is_str(rcpts(), "a@x b@x c@x", "order kept");
-	ok(O.verbose == 1 && !O.dot_ends, "options between operands");
+	is_int(PARSE("a@x", "-v", "b@x", "-i", "c@x"), 0, "no interleaving");
+	is_str(rcpts(), "a@x -v b@x -i c@x",
+	    "options end at the first operand (BSD sendmail)");
+	ok(O.verbose == 0 && O.dot_ends, "nothing parsed after an operand");
+	is_int(PARSE("a@b", "-Cx"), 0, "a@b -Cx");
+	is_str(rcpts(), "a@b -Cx", "-Cx after an operand is a recipient");
+	ok(O.config_file == NULL, "-Cx after an operand is no -C");
+	is_int(PARSE("a@b", "-f", "x@y"), 0, "a@b -f x@y");
+	is_str(rcpts(), "a@b -f x@y", "-f after an operand is a recipient");
+	is_int(PARSE("a@x"), 0, "one operand");
 	ok(O.rcpt[O.nrcpt] == NULL, "rcpt list NULL-terminated");
 	a = owned[1];
 	ok(O.rcpt[0] == a, "rcpt points into argv");

@@ -111,9 +111,9 @@ test_messages(void)
 	is_str(captured(NULL), "yubin: connected to mx port 25\n",
 	    "log_verbose with -v");
 	capture();
-	log_warn("bad \x1b[31m%s", "x\ny");
-	is_str(captured(NULL), "yubin: warning: bad ?[31mx?y\n",
-	    "control bytes replaced in warnings");
+	log_warn("bad \x1b[31m%s", "x\ny\xc2\x9b" "1m");
+	is_str(captured(NULL), "yubin: warning: bad \\x1b[31mx\\x0ay"
+	    "\\xc2\\x9b1m\n", "control bytes (C0, C1) escaped in warnings");
 	log_set_verbose(0);
 }
 

@@ -173,7 +173,7 @@ lookup(const char *path, char **pw, struct error *err)
 static void
 test_files(void)
 {
-	char path[256], *pw;
+	char path[256], want[512], *pw;
 	struct error err;
 	int r;
 
@@ -196,6 +196,18 @@ test_files(void)
 	write_file(path, "machine other login alice password x\n", 0644);
 	is_int(lookup(path, &pw, &err), 0,
 	    "readable by others without a matching entry: nothing found");
+	write_file(path, "machine h login alice password filepw\n", 0600);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		is_int(lookup(path, &pw, &err), -1,
+		    "another user's file (mode 600): refused");
+		snprintf(want, sizeof(want), "'%s' holds the password for "
+		    "'alice' at 'h' but is owned by another user (uid 65534); "
+		    "it must be owned by you", path);
+		is_str(err.message, want, "... the message");
+	} else {
+		ok(1, "# SKIP another user's file needs root");
+		ok(1, "# SKIP another user's file needs root");
+	}
 	is_int(lookup(dir, &pw, &err), -1, "a directory: error");
 	ok(strstr(err.message, "not a regular file") != NULL,
 	    "... says so: %s", err.message);

@@ -66,7 +66,7 @@ account_fails(const char *text, int want_rc, const char *want,
 	config_release(&c);
 }
 
-static void
+static void __attribute__((unused))
 test_presets(void)
 {
 	struct config c;
@@ -130,7 +130,7 @@ test_presets(void)
 	config_release(&c);
 }
 
-static void
+static void __attribute__((unused))
 test_config_errors(void)
 {
 	account_fails(BASE "oauth2_provider yahoo\n", -2, "t.rc:4: invalid "
@@ -168,6 +168,15 @@ test_config_errors(void)
 	    "oauth2_tenant a/b\n", -1, "account 'a' (t.rc:1): invalid "
 	    "oauth2_tenant 'a/b' (expected common, organizations, consumers, "
 	    "a domain or a tenant id)", "bad tenant");
+}
+
+/* Built --without-oauth2: the keys parse, an account using them is refused. */
+static void __attribute__((unused))
+test_without(void)
+{
+	account_fails(BASE "oauth2_provider microsoft\noauth2_client_id c\n",
+	    -1, "account 'a' (t.rc:1): yubin was built without OAuth 2.0 "
+	    "support (configure --without-oauth2)", "a provider is refused");
 }
 
 /* ---------------------------------------------------------------- store */
@@ -455,8 +464,12 @@ main(void)
 		return 99;
 	state = xasprintf("%s/state", tmpdir);
 	setenv("XDG_STATE_HOME", state, 1);
+#ifdef HAVE_OAUTH2
 	test_presets();
 	test_config_errors();
+#else
+	test_without();
+#endif
 	test_store_roundtrip();
 	test_store_refusals();
 	test_store_lock();

@@ -242,7 +242,7 @@ plant(struct queue *q, const char *id, char bad[3][QUEUE_ID_MAX])
 	copy_file(id, "20230101T000000-envelope00", 100);
 	copy_file(id, "20230101T000000-otherid000", -1);
 	copy_file(id, "20230101T000000-checksum00", -1);
-	poke("20230101T000000-checksum00", 40, 'X');
+	poke("20230101T000000-checksum00", 40, '#');	/* never in an ID */
 	qt_path(path, sizeof(path), "msg", "20230101T000000-garbage000");
 	close(open(path, O_WRONLY | O_CREAT, 0600));
 	qt_path(path, sizeof(path), "msg", "not.an.id");

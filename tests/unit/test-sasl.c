@@ -358,6 +358,7 @@ struct srv {
 	const char *pw;
 	Gsasl_property cbprop;
 	const char *cb;
+	const char *iter;	/* SCRAM iteration count, or NULL: 4096 */
 };
 
 static int
@@ -372,6 +373,10 @@ srv_cb(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
 		return gsasl_property_set(sctx, prop, "smtp");
 	case GSASL_HOSTNAME:
 		return gsasl_property_set(sctx, prop, "mail.example.test");
+	case GSASL_SCRAM_ITER:
+		if (v->iter == NULL)
+			return GSASL_NO_CALLBACK;
+		return gsasl_property_set(sctx, prop, v->iter);
 	case GSASL_CB_TLS_UNIQUE:
 	case GSASL_CB_TLS_EXPORTER:
 		if (v->cb != NULL && prop == v->cbprop)
@@ -449,7 +454,7 @@ test_against_gsasl(void)
 	struct sasl_creds c = { "bob", "p\xc3\xa4ssw\xc3\xb6rd", "smtp",
 	    "mail.example.test", NULL, NULL };
 	struct srv v = { "p\xc3\xa4ssw\xc3\xb6rd", GSASL_CB_TLS_EXPORTER,
-	    NULL };
+	    NULL, NULL };
 	char first[256];
 
 	ok(exchange("SCRAM-SHA-256", &c, &v, first, sizeof(first)),
@@ -492,6 +497,65 @@ test_against_gsasl(void)
 	    "... client-first starts p=tls-unique");
 }
 
+/*
+ * Issue 9, finding 2: the server-first message's i= above 1,000,000 is
+ * refused before libgsasl spends the PBKDF2 rounds on it.
+ */
+static void
+scram_iter_case(const char *iter, const char *want)
+{
+	struct sasl_creds c = { "bob", "pw", "smtp", "mail.example.test",
+	    NULL, NULL };
+	struct srv v = { "pw", GSASL_CB_TLS_EXPORTER, NULL, iter };
+	char *resp = NULL, *chal = NULL;
+	Gsasl_session *ss = NULL;
+	struct sasl *s = NULL;
+	struct error err;
+	long long t0;
+	Gsasl *ctx;
+	int r;
+
+	error_init(&err);
+	if (gsasl_init(&ctx) != GSASL_OK)
+		return;
+	gsasl_callback_hook_set(ctx, &v);
+	gsasl_callback_set(ctx, srv_cb);
+	gsasl_server_start(ctx, "SCRAM-SHA-256", &ss);
+	sasl_start(&s, "SCRAM-SHA-256", &c, &err);
+	resp = step(s, NULL);
+	gsasl_step64(ss, resp, &chal);		/* the server-first message */
+	util_free_secret(resp);
+	resp = NULL;
+	t0 = util_now_ms();
+	r = sasl_step(s, chal, &resp, &err);
+	ok(util_now_ms() - t0 < 1000, "SCRAM i=%s: answered at once", iter);
+	is_int(r, -1, "SCRAM i=%s: refused", iter);
+	is_int(err.kind, ERR_PROTOCOL, "SCRAM i=%s: as a protocol error", iter);
+	is_str(err.message, want, "SCRAM i=%s: message", iter);
+	util_free_secret(resp);
+	gsasl_free(chal);
+	sasl_free(s);
+	gsasl_finish(ss);
+	gsasl_done(ctx);
+}
+
+static void
+test_scram_iterations(void)
+{
+	struct sasl_creds c = { "bob", "pw", "smtp", "mail.example.test",
+	    NULL, NULL };
+	struct srv v = { "pw", GSASL_CB_TLS_EXPORTER, NULL, "100000" };
+
+	ok(exchange("SCRAM-SHA-256", &c, &v, NULL, 0),
+	    "SCRAM with i=100000 (below the cap) works");
+	scram_iter_case("1000001", "SCRAM-SHA-256 authentication refused: "
+	    "the server asks for 1000001 iterations (i=), more than the limit "
+	    "of 1000000");
+	scram_iter_case("1000000000", "SCRAM-SHA-256 authentication refused: "
+	    "the server asks for 1000000000 iterations (i=), more than the "
+	    "limit of 1000000");
+}
+
 int
 main(void)
 {
@@ -502,5 +566,6 @@ main(void)
 	test_external_errors();
 	test_oauth();
 	test_against_gsasl();
+	test_scram_iterations();
 	return done_testing();
 }

@@ -450,6 +450,25 @@ test_extensions(void)
 }
 
 /*
+ * smtp_mail(env) with a server offering DSN but not SMTPUTF8: refused
+ * before anything is written, 65, the message want.
+ */
+static void
+refused_locally(const struct envelope *env, const char *want,
+    const char *name)
+{
+	struct smtp s;
+
+	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
+	is_int(smtp_mail(&s, env, &info), SMTP_ACT_READY,
+	    "%s: refused locally", name);
+	is_int(s.txn_err.kind, ERR_DATAERR, "%s: as 65", name);
+	is_str(s.txn_err.message, want, "%s: message", name);
+	is_str(sent(&s), "", "%s: nothing sent", name);
+	smtp_release(&s);
+}
+
+/*
  * Issue 9, finding 1: fullwidth characters that UTS #46 maps to '>', ' ',
  * '=' and '@' must not turn into ESMTP parameters when the domain goes out
  * as A-labels (a server without SMTPUTF8): refused, nothing sent.
@@ -462,36 +481,21 @@ test_idna_injection(void)
 	};
 	static const char *boss = "me@ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝ＦＵＬＬ"
 	    "　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ";
-	const struct envelope by_rcpt = { .from = "a@b", .rcpt = victim,
-	    .nrcpt = 1, .dsn_notify = "FAILURE" };
-	const struct envelope by_from = { .from = boss, .rcpt = rcpt2,
-	    .nrcpt = 1 };
 	struct smtp s;
 
-	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
-	is_int(smtp_mail(&s, &by_rcpt, &info), SMTP_ACT_READY,
-	    "IDNA: fullwidth '＞　ＮＯＴＩＦＹ＝' recipient refused locally");
-	is_int(s.txn_err.kind, ERR_DATAERR, "IDNA recipient: as 65");
-	is_str(s.txn_err.message, "address 'victim@ｅｘａｍｐｌｅ．ｃｏｍ＞　"
-	    "ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ' has an invalid internationalized "
-	    "domain 'ｅｘａｍｐｌｅ．ｃｏｍ＞　ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ': it "
-	    "maps to 'example.com> notify=success', which is not a host name",
-	    "IDNA recipient: message");
-	is_str(sent(&s), "", "IDNA recipient: no MAIL, no RCPT");
-	smtp_release(&s);
-
-	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
-	is_int(smtp_mail(&s, &by_from, &info), SMTP_ACT_READY,
-	    "IDNA: fullwidth '＞　ＲＥＴ＝ＦＵＬＬ　ＡＵＴＨ＝' sender refused");
-	is_int(s.txn_err.kind, ERR_DATAERR, "IDNA sender: as 65");
-	is_str(s.txn_err.message, "address 'me@ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ"
-	    "＝ＦＵＬＬ　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ' has an "
-	    "invalid internationalized domain 'ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝"
-	    "ＦＵＬＬ　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ': it maps to "
-	    "'example.org> ret=full auth=boss@example.org', which is not a "
-	    "host name", "IDNA sender: message");
-	is_str(sent(&s), "", "IDNA sender: no MAIL");
-	smtp_release(&s);
+	refused_locally(&(struct envelope){ .from = "a@b", .rcpt = victim,
+	    .nrcpt = 1, .dsn_notify = "FAILURE" }, "address 'victim@ｅｘａｍ"
+	    "ｐｌｅ．ｃｏｍ＞　ＮＯＴＩＦＹ＝ＳＵＣＣＥＳＳ' has an invalid "
+	    "internationalized domain 'ｅｘａｍｐｌｅ．ｃｏｍ＞　ＮＯＴＩＦＹ＝"
+	    "ＳＵＣＣＥＳＳ': it maps to 'example.com> notify=success', which "
+	    "is not a host name", "IDNA: fullwidth '＞　ＮＯＴＩＦＹ＝' recipient");
+	refused_locally(&(struct envelope){ .from = boss, .rcpt = rcpt2,
+	    .nrcpt = 1 }, "address 'me@ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝ＦＵＬＬ"
+	    "　ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ' has an invalid "
+	    "internationalized domain 'ｅｘａｍｐｌｅ．ｏｒｇ＞　ＲＥＴ＝ＦＵＬＬ　"
+	    "ＡＵＴＨ＝ｂｏｓｓ＠ｅｘａｍｐｌｅ．ｏｒｇ': it maps to 'example.org> "
+	    "ret=full auth=boss@example.org', which is not a host name",
+	    "IDNA: fullwidth '＞　ＲＥＴ＝ＦＵＬＬ　ＡＵＴＨ＝' sender");
 
 	ready(&s, "250-mx\n250-PIPELINING\n250-8BITMIME\n250 DSN");
 	is_int(smtp_mail(&s, &(struct envelope){ .from = "a@b",
@@ -501,6 +505,34 @@ test_idna_injection(void)
 	is_str(sent(&s), "MAIL FROM:<a@b>\r\nRCPT TO:<joerg@xn--exmple-cua"
 	    ".org>\r\nDATA\r\n", "IDNA: the A-labels on the wire");
 	smtp_release(&s);
+}
+
+/*
+ * Issue 9, finding 8e: DSN values (as a queue file hands them over) are
+ * checked right before the wire, like the addresses: no bare CR in RCPT.
+ */
+static void
+test_dsn_values(void)
+{
+	static const struct {
+		const char *notify, *ret, *envid, *msg;
+	} bad[] = {
+		{ "SUCCESS\rX", NULL, NULL,
+		    "invalid DSN NOTIFY value 'SUCCESS\\x0dX'" },
+		{ "success", NULL, NULL, "invalid DSN NOTIFY value 'success'" },
+		{ NULL, "FULL\r\nRSET", NULL,
+		    "invalid DSN RET value 'FULL\\x0d\\x0aRSET'" },
+		{ NULL, NULL, "a b", "invalid DSN ENVID value 'a b'" },
+	};
+	char name[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(name, sizeof(name), "DSN value %zu", i);
+		refused_locally(&(struct envelope){ .from = "a@b",
+		    .rcpt = rcpt2, .nrcpt = 1, .dsn_notify = bad[i].notify,
+		    .dsn_return = bad[i].ret, .dsn_envid = bad[i].envid },
+		    bad[i].msg, name);
+	}
 }
 
 int
@@ -516,5 +548,6 @@ main(void)
 	test_local_refusals();
 	test_greeting_and_auth();
 	test_idna_injection();
+	test_dsn_values();
 	return done_testing();
 }

@@ -1,0 +1,40 @@
+/*
+ * dsn.h -- the Delivery Status Notification parameters of RFC 3461 that
+ * reach MAIL FROM and RCPT TO: NOTIFY (-N, dsn_notify), RET (-R,
+ * dsn_return) and ENVID (-V). One parser per parameter for the command
+ * line and the configuration file, and one check for values handed over
+ * by anything else (a queue file) and again right before the wire. No I/O.
+ */
+#ifndef YUBIN_DSN_H
+#define YUBIN_DSN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+#define DSN_NOTIFY_MAX 32	/* "SUCCESS,FAILURE,DELAY" and its NUL */
+#define DSN_ENVID_MAX 100	/* characters of an ENVID (RFC 3461 4.4) */
+
+/*
+ * "never", or a list of "success", "failure", "delay" without repeats,
+ * any case: the canonical upper-case form ("NEVER", "SUCCESS,DELAY") into
+ * out (DSN_NOTIFY_MAX bytes). -1 when it is anything else.
+ */
+int dsn_notify_parse(const char *in, char *out, size_t size);
+
+/* "full" or "hdrs" (also "headers"), any case: "FULL" / "HDRS"; else NULL. */
+const char *dsn_return_parse(const char *in);
+
+/* 1 to 100 printable ASCII characters other than space. */
+bool dsn_envid_valid(const char *s);
+
+/*
+ * Each value that is not NULL is in the canonical form the parsers above
+ * produce. ERR_DATAERR "invalid DSN NOTIFY value 'x'" (RET, ENVID), the
+ * value shown through util_show().
+ */
+int dsn_check(const char *notify, const char *ret, const char *envid,
+    struct error *err);
+
+#endif

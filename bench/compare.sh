@@ -5,9 +5,10 @@
 #   bench/compare.sh [-n RUNS] [-c CASES]
 #     -n RUNS   runs per tool and case (default 5; one extra warm-up run each)
 #     -c CASES  comma-separated subset of: small,row20,oauth,big-sink,
-#               big-fake,queue200 (default: all)
+#               big-fake,rcpt500,queue200 (default: all)
 #   Environment: YUBIN (default src/yubin), MSMTP (default msmtp in PATH),
 #                BIG_MB (size of the big message, default 100),
+#                RCPT_N (recipients of the rcpt500 case, default 500),
 #                QUEUE_N (messages of the queue200 case, default 200)
 #
 # Cases (both tools get the same config file: host localhost, the test CA,
@@ -25,6 +26,9 @@
 #             proxying to smtp-sink, which discards it
 #   big-fake  the same message to tests/fake/fake_smtpd.py --discard
 #             (STARTTLS + AUTH; measures the client, not Postfix)
+#   rcpt500   the small message to RCPT_N recipients given as arguments,
+#             to fake_smtpd.py --discard (STARTTLS + AUTH, PIPELINING):
+#             the envelope's work grows with the recipients
 #   queue200  QUEUE_N small messages queued by yubin while the server is down
 #             ("queue on-failure", a closed port), made due (--queue-retry),
 #             the config repointed at tests/fake/fake_smtpd.py (STARTTLS +
@@ -38,7 +42,7 @@
 set -u
 
 RUNS=5
-CASES=small,row20,oauth,big-sink,big-fake,queue200
+CASES=small,row20,oauth,big-sink,big-fake,rcpt500,queue200
 while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
@@ -199,21 +203,25 @@ fake_config() {
     sed -i 's/^host localhost$/host 127.0.0.1/' "$1"
 }
 
-if want big-fake; then
+if want big-fake || want rcpt500; then
     fake_start fake --discard
     fake_config "$work/fake.conf" "$fport"
 fi
+echo rcpt@example.org > "$work/rcpt1"
+seq -f 'r%g@example.org' 1 "${RCPT_N:-500}" > "$work/rcpts"
 
 # ------------------------------------------------ measuring
-# one TOOL CONF MSG COUNT OUT: COUNT sends in a row under /usr/bin/time;
-# appends "wall cpu rss" to OUT, or returns 1
+# one TOOL CONF MSG COUNT OUT [RCPTS]: COUNT sends in a row under
+# /usr/bin/time, to the recipients in the file RCPTS (one a line; default
+# rcpt@example.org); appends "wall cpu rss" to OUT, or returns 1
 one() {
-    local tool=$1 conf=$2 msg=$3 count=$4 out=$5
+    local tool=$1 conf=$2 msg=$3 count=$4 out=$5 rcpts=${6:-$work/rcpt1}
     # shellcheck disable=SC2016
     if ! timeout 900 /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-            bash -c 'for ((i = 0; i < $3; i++)); do
-                         "$0" -C "$1" rcpt@example.org < "$2" || exit 1
-                     done' "$tool" "$conf" "$msg" "$count" \
+            bash -c 'mapfile -t r < "$4"
+                     for ((i = 0; i < $3; i++)); do
+                         "$0" -C "$1" -- "${r[@]}" < "$2" || exit 1
+                     done' "$tool" "$conf" "$msg" "$count" "$rcpts" \
             > /dev/null 2> "$work/err"; then
         echo "  $(basename "$tool") failed:" >&2
         sed 's/^/    /' "$work/err" | head -n 5 >&2
@@ -245,9 +253,9 @@ row() {
     printf '%-34s %-6s %9s %9s %10s %6s\n' "$1" "$2" "$3" "$4" "$5" "${6:--}" >> "$work/report"
 }
 
-# bench CASE CONF MSG COUNT [MSMTP_CONF]
+# bench CASE CONF MSG COUNT [MSMTP_CONF [RCPTS]]
 bench() {
-    local name=$1 conf=$2 msg=$3 count=$4 mconf=${5:-$2} r t c
+    local name=$1 conf=$2 msg=$3 count=$4 mconf=${5:-$2} rcpts=${6:-} r t c
     echo "running $name ($RUNS runs + 1 warm-up per tool) ..." >&2
     for t in yubin msmtp; do : > "$work/$name.$t"; done
     for ((r = 0; r <= RUNS; r++)); do
@@ -256,9 +264,9 @@ bench() {
             c=$conf
             [ "$t" = msmtp ] && bin=$MSMTP c=$mconf
             if [ "$r" = 0 ]; then
-                one "$bin" "$c" "$msg" "$count" /dev/null
+                one "$bin" "$c" "$msg" "$count" /dev/null $rcpts
             else
-                one "$bin" "$c" "$msg" "$count" "$work/$name.$t"
+                one "$bin" "$c" "$msg" "$count" "$work/$name.$t" $rcpts
             fi
         done
     done
@@ -434,6 +442,8 @@ if want oauth; then
 fi
 want big-sink && bench "${BIG_MB} MB, 10591 Postfix->smtp-sink" "$work/sink.conf" "$work/big.msg" 1
 want big-fake && bench "${BIG_MB} MB, fake_smtpd --discard" "$work/fake.conf" "$work/big.msg" 1
+want rcpt500 && bench "${RCPT_N:-500} rcpts, fake_smtpd --discard" \
+    "$work/fake.conf" "$work/small.msg" 1 "$work/fake.conf" "$work/rcpts"
 want queue200 && queue200
 
 echo

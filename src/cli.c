@@ -476,6 +476,9 @@ cli_parse(struct options *o, int argc, char **argv, struct error *err)
 	    o->mode != CLI_MODE_LOGIN)
 		return error_set(err, ERR_USAGE, "--device, --browser and "
 		    "--store go with --login");
+	if (n > 0 && (o->mode == CLI_MODE_LOGIN || o->mode == CLI_MODE_LOGOUT))
+		return error_set(err, ERR_USAGE, "%s takes no recipients",
+		    o->mode == CLI_MODE_LOGIN ? "--login" : "--logout");
 	if (argc > 0) {
 		o->rcpt = argv + 1;
 		if (1 + n < argc)

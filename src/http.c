@@ -46,27 +46,19 @@ static const struct util_sym syms[] = {
 };
 #undef SYM
 
-/* Load libcurl once (the GnuTLS build first); NULL, or why not. */
 static const char *
-http_load(void)
+http_init(void)
 {
-	static const char *const sonames[] = { "libcurl-gnutls.so.4",
-	    "libcurl.so.4", NULL };
-	static char failed[256];
-	static bool loaded;
-
-	if (loaded || failed[0] != '\0')
-		return loaded ? NULL : failed;
-	if (util_dlopen(sonames, syms, ARRAY_SIZE(syms), failed,
-	    sizeof(failed)) == NULL)
-		return failed;
-	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(failed, sizeof(failed), "curl_global_init failed");
-		return failed;
-	}
-	loaded = true;
+	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return "curl_global_init failed";
 	return NULL;
 }
+
+/* libcurl, the GnuTLS build first. */
+static const char *const sonames[] = { "libcurl-gnutls.so.4",
+    "libcurl.so.4", NULL };
+static struct util_lib curl = { sonames, syms, ARRAY_SIZE(syms),
+    http_init, false, "" };
 
 /* libcurl's write callback: append under the cap, else stop. */
 static size_t
@@ -105,34 +97,46 @@ http_fail(const struct http_request *rq, CURLcode rc, const char *detail,
 	const char *why = *detail != '\0' ? detail : lib.strerror(rc);
 
 	if (rc == CURLE_WRITE_ERROR)
-		why = "the answer is larger than 64 KiB";
-	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		return error_set(err, http_kind(rc), "the answer of '%s' is "
+		    "larger than %d KiB", rq->url, HTTP_BODY_MAX / 1024);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
 		why = "no answer in time (timeout)";
 	return error_set(err, http_kind(rc), "cannot reach '%s': %s",
 	    rq->url, why);
 }
 
-static void
+/*
+ * The request's options; CURLE_OK, or the first that failed. https only,
+ * no redirects; a proxy from https_proxy/all_proxy/no_proxy is used, as
+ * libcurl does (TLS still ends at the provider).
+ */
+static CURLcode
 http_options(CURL *c, const struct http_request *rq, struct dynbuf *body,
     struct curl_slist *hdr, char *errbuf)
 {
-	lib.setopt(c, CURLOPT_URL, rq->url);
-	lib.setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	lib.setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	lib.setopt(c, CURLOPT_NOSIGNAL, 1L);
-	lib.setopt(c, CURLOPT_USERAGENT, "yubin/" PACKAGE_VERSION);
-	lib.setopt(c, CURLOPT_HTTPHEADER, hdr);
-	lib.setopt(c, CURLOPT_POSTFIELDS, rq->form);
-	lib.setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(rq->form));
-	lib.setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
-	lib.setopt(c, CURLOPT_WRITEDATA, body);
-	lib.setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) \
+	do { if (rc == CURLE_OK) rc = lib.setopt(c, opt, val); } while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_URL, rq->url);
+	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, "yubin/" PACKAGE_VERSION);
+	SET(CURLOPT_HTTPHEADER, hdr);
+	SET(CURLOPT_POSTFIELDS, rq->form);
+	SET(CURLOPT_POSTFIELDSIZE, (long)strlen(rq->form));
+	SET(CURLOPT_WRITEFUNCTION, http_collect);
+	SET(CURLOPT_WRITEDATA, body);
 	if (rq->ca_file != NULL)
-		lib.setopt(c, CURLOPT_CAINFO, rq->ca_file);
+		SET(CURLOPT_CAINFO, rq->ca_file);
 	if (rq->timeout_ms > 0) {
-		lib.setopt(c, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
-		lib.setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)rq->timeout_ms);
+		SET(CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+		SET(CURLOPT_CONNECTTIMEOUT_MS, (long)rq->timeout_ms);
 	}
+#undef SET
+	return rc;
 }
 
 int
@@ -140,7 +144,7 @@ http_post(const struct http_request *rq, struct http_response *rs,
     struct error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	const char *why = http_load();
+	const char *why = util_dlload(&curl);
 	struct curl_slist *hdr;
 	CURLcode rc;
 	CURL *c;
@@ -157,9 +161,11 @@ http_post(const struct http_request *rq, struct http_response *rs,
 	if ((c = lib.init()) == NULL)
 		return error_set(err, ERR_SOFTWARE, "curl_easy_init failed");
 	hdr = lib.slist_append(NULL, "Accept: application/json");
-	http_options(c, rq, &rs->body, hdr, errbuf);
 	log_verbose("HTTPS POST %s", rq->url);
-	rc = lib.perform(c);
+	rc = hdr == NULL ? CURLE_OUT_OF_MEMORY :
+	    http_options(c, rq, &rs->body, hdr, errbuf);
+	if (rc == CURLE_OK)
+		rc = lib.perform(c);
 	if (rc == CURLE_OK)
 		lib.getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
 	lib.cleanup(c);

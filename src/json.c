@@ -22,6 +22,7 @@
 #endif
 
 #define JSON_DEPTH 16		/* a flat object needs 1 */
+#define JSON_TEXT_MAX (1024 * 1024)	/* http.c caps answers far lower */
 
 struct json {
 	struct json_object *obj;
@@ -75,20 +76,10 @@ static const struct util_sym syms[] = {
 };
 #undef SYM
 
-/* Load json-c once; NULL when it is there, else why not. */
-static const char *
-json_load(void)
-{
-	static const char *const sonames[] = { JSONC_SONAME,
-	    "libjson-c.so", NULL };
-	static char failed[256];
-	static bool loaded;
-
-	if (!loaded && failed[0] == '\0' && util_dlopen(sonames, syms,
-	    ARRAY_SIZE(syms), failed, sizeof(failed)) != NULL)
-		loaded = true;
-	return loaded ? NULL : failed;
-}
+static const char *const sonames[] = { JSONC_SONAME, "libjson-c.so",
+    NULL };
+static struct util_lib jsonc = { sonames, syms, ARRAY_SIZE(syms), NULL,
+    false, "" };
 
 /* The whole of text must be one value; trailing blanks are fine. */
 static struct json_object *
@@ -119,16 +110,16 @@ int
 json_parse(const char *text, size_t len, struct json **out,
     struct error *err)
 {
-	const char *why = json_load();
+	const char *why = util_dlload(&jsonc);
 	struct json_object *obj;
 
 	*out = NULL;
 	if (why != NULL)
 		return error_set(err, ERR_SOFTWARE, "cannot read JSON: %s",
 		    why);
-	if (len > 1024 * 1024 || strlen(text) != len)
+	if (len > JSON_TEXT_MAX || strlen(text) != len)
 		return error_set(err, ERR_PROTOCOL, "not a JSON object: %s",
-		    len > 1024 * 1024 ? "too large" : "it holds a NUL byte");
+		    len > JSON_TEXT_MAX ? "too large" : "it holds a NUL byte");
 	if ((obj = parse_all(text, len, &why)) == NULL)
 		return error_set(err, ERR_PROTOCOL, "not a JSON object: %s",
 		    why);

@@ -120,23 +120,16 @@ static const struct util_sym syms[] = {
 };
 #undef SYM
 
-/* Load libsecret once; NULL when it is there, else why not. */
 static const char *
-keyring_load(void)
+keyring_init(void)
 {
-	static const char *const sonames[] = { LIBSECRET_SONAME, NULL };
-	static char failed[256];
-	static bool loaded;
-
-	if (loaded || failed[0] != '\0')
-		return loaded ? NULL : failed;
-	if (util_dlopen(sonames, syms, ARRAY_SIZE(syms), failed,
-	    sizeof(failed)) == NULL)
-		return failed;
-	loaded = true;
 	lib.set_writer(keyring_log, NULL, NULL);
 	return NULL;
 }
+
+static const char *const sonames[] = { LIBSECRET_SONAME, NULL };
+static struct util_lib libsecret = { sonames, syms, ARRAY_SIZE(syms),
+    keyring_init, false, "" };
 
 /* NULL when the keyring can be asked, else why not. */
 static const char *
@@ -144,7 +137,7 @@ keyring_ready(void)
 {
 	const char *why = keyring_unavailable();
 
-	return why != NULL ? why : keyring_load();
+	return why != NULL ? why : util_dlload(&libsecret);
 }
 
 static int

@@ -5,16 +5,13 @@
  */
 #include "autoconfig.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,16 +22,17 @@
 #include "keyring.h"
 #include "log.h"
 #include "login.h"
+#include "loopback.h"
 #include "oauth.h"
 #include "tls.h"
 #include "util.h"
 
 #define LOGIN_BROWSER_WAIT_MS	(10 * 60 * 1000)
-#define LOGIN_REQUEST_MAX	8192	/* bytes of the browser's request */
-#define LOGIN_REQUEST_MS	10000	/* to send it */
-#define LOGIN_FORM_MAX		(32 * 1024)
 #define LOGIN_DEVICE_TTL	900	/* expires_in when none is given */
+#define LOGIN_DEVICE_TTL_MAX	86400
+#define LOGIN_INTERVAL		5	/* RFC 8628 3.2, and slow_down's step */
 #define LOGIN_INTERVAL_MAX	60
+#define LOGIN_FAILURES		3	/* polls in a row that fail: give up */
 
 
 /* ---------------------------------------------------------------- device */
@@ -96,10 +94,10 @@ device_read(const struct account *a, const struct oauth_answer *ans,
 		d->uri_complete = NULL;
 	}
 	if (json_int(j, "expires_in", &d->ttl) < 0 || d->ttl <= 0 ||
-	    d->ttl > 86400)
+	    d->ttl > LOGIN_DEVICE_TTL_MAX)
 		d->ttl = LOGIN_DEVICE_TTL;
 	if (json_int(j, "interval", &d->interval) < 0 || d->interval <= 0)
-		d->interval = 5;		/* RFC 8628 3.2 */
+		d->interval = LOGIN_INTERVAL;
 	if (d->interval > LOGIN_INTERVAL_MAX)
 		d->interval = LOGIN_INTERVAL_MAX;
 	return 0;
@@ -109,17 +107,13 @@ static int
 device_start(const struct account *a, struct device *d, struct error *err)
 {
 	struct oauth_answer ans;
-	struct dynbuf form;
+	struct oauth_form form;
 	int r;
 
-	dynbuf_init(&form, LOGIN_FORM_MAX);
-	form.secret = true;
-	r = dynbuf_addstr(&form, "scope=") ||
-	    util_pct_encode(&form, a->oauth.scope != NULL ? a->oauth.scope :
-	    "") ? error_set(err, ERR_CONFIG, "oauth2_scope too long") : 0;
-	if (r == 0)
-		r = oauth_post(a, a->oauth.device_url, &form, &ans, err);
-	dynbuf_release(&form);
+	oauth_form_init(&form);
+	oauth_form_add(&form, "scope", a->oauth.scope);
+	r = oauth_post(a, a->oauth.device_url, &form, &ans, err);
+	oauth_form_release(&form);
 	if (r < 0)
 		return -1;
 	if (ans.error != NULL)
@@ -140,8 +134,9 @@ device_tell(const struct account *a, const struct device *d)
 	if (d->uri_complete != NULL)
 		fprintf(stderr, "yubin: (or open %s, which holds the code)\n",
 		    d->uri_complete);
-	fprintf(stderr, "yubin: waiting up to %lld minutes for the sign-in "
-	    "(Ctrl-C gives up)\n", (d->ttl + 59) / 60);
+	fprintf(stderr, "yubin: waiting up to %lld minute%s for the sign-in "
+	    "(Ctrl-C gives up)\n", (d->ttl + 59) / 60,
+	    d->ttl > 60 ? "s" : "");
 }
 
 static void
@@ -154,23 +149,31 @@ nap_ms(long long ms)
 		;
 }
 
+static int
+device_expired(const struct account *a, const struct device *d,
+    struct error *err)
+{
+	char cmd[PATH_MAX + 64];
+
+	return error_set(err, ERR_AUTH, "the code %s expired before the "
+	    "sign-in was finished; start again: %s", d->user_code,
+	    oauth_login_command(a, cmd, sizeof(cmd)));
+}
+
 /* One poll: 1 keep polling, 0 tokens in ans, -1 failed. */
 static int
 device_poll_once(const struct account *a, struct device *d,
     struct oauth_answer *ans, struct error *err)
 {
-	struct dynbuf form;
+	struct oauth_form form;
 	int r;
 
-	dynbuf_init(&form, LOGIN_FORM_MAX);
-	form.secret = true;
-	r = dynbuf_addstr(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3A"
-	    "grant-type%3Adevice_code&device_code=") ||
-	    util_pct_encode(&form, d->code) ? error_set(err, ERR_PROTOCOL,
-	    "device_code too long") : 0;
-	if (r == 0)
-		r = oauth_post(a, a->oauth.token_url, &form, ans, err);
-	dynbuf_release(&form);
+	oauth_form_init(&form);
+	oauth_form_add(&form, "grant_type",
+	    "urn:ietf:params:oauth:grant-type:device_code");
+	oauth_form_add(&form, "device_code", d->code);
+	r = oauth_post(a, a->oauth.token_url, &form, ans, err);
+	oauth_form_release(&form);
 	if (r < 0)
 		return err->kind == ERR_TEMP ? 1 : -1;	/* a blip: go on */
 	if (ans->error == NULL)
@@ -178,14 +181,12 @@ device_poll_once(const struct account *a, struct device *d,
 	if (strcmp(ans->error, "authorization_pending") == 0 ||
 	    strcmp(ans->error, "slow_down") == 0) {
 		if (strcmp(ans->error, "slow_down") == 0)
-			d->interval += 5;		/* RFC 8628 3.5 */
+			d->interval += LOGIN_INTERVAL;	/* RFC 8628 3.5 */
 		oauth_answer_release(ans);
 		return 1;
 	}
 	if (strcmp(ans->error, "expired_token") == 0)
-		r = error_set(err, ERR_AUTH, "the code %s expired before the "
-		    "sign-in was finished; run yubin --login again",
-		    d->user_code);
+		r = device_expired(a, d, err);
 	else if (strcmp(ans->error, "access_denied") == 0)
 		r = error_set(err, ERR_AUTH, "the sign-in was declined (%s)",
 		    ans->description);
@@ -202,7 +203,7 @@ device_flow(const struct account *a, struct oauth_answer *ans,
 {
 	struct device d = { 0 };
 	long long deadline;
-	int r;
+	int r, failed = 0;
 
 	if (device_start(a, &d, err) < 0) {
 		device_release(&d);
@@ -213,15 +214,17 @@ device_flow(const struct account *a, struct oauth_answer *ans,
 	do {
 		nap_ms(d.interval * 1000);
 		r = device_poll_once(a, &d, ans, err);
-		if (r == 1 && err->kind == ERR_TEMP) {
+		/* a blip is waited out; a provider that keeps failing is not */
+		failed = r == 1 && err->kind == ERR_TEMP ? failed + 1 : 0;
+		if (failed == LOGIN_FAILURES)
+			r = -1;
+		else if (failed > 0) {
 			log_warn("%s; still waiting", err->message);
 			error_init(err);
 		}
 	} while (r == 1 && util_now_ms() < deadline);
 	if (r == 1)
-		r = error_set(err, ERR_AUTH, "the code %s expired before the "
-		    "sign-in was finished; run yubin --login again",
-		    d.user_code);
+		r = device_expired(a, &d, err);
 	device_release(&d);
 	return r;
 }
@@ -278,70 +281,32 @@ pkce_make(struct pkce *p, struct error *err)
 
 /* ---------------------------------------------------------------- browser */
 
-struct browser {
-	int fd;			/* the listener */
-	int port;
-	char redirect[64];	/* http://127.0.0.1:PORT/ */
-	struct pkce pkce;
-	struct dynbuf paste;	/* a line being pasted on stdin */
-	bool stdin_open;
-	char *code;		/* the answer: secret */
-};
-
-static int
-listen_loopback(struct browser *b, const struct account *a,
-    struct error *err)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-
-	b->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (b->fd < 0 || bind(b->fd, (struct sockaddr *)&sin, len) < 0 ||
-	    listen(b->fd, 8) < 0 ||
-	    getsockname(b->fd, (struct sockaddr *)&sin, &len) < 0)
-		return error_set(err, ERR_OSERR, "cannot listen on 127.0.0.1 "
-		    "for the browser: %s", strerror(errno));
-	b->port = ntohs(sin.sin_port);
-	/* Microsoft registers "http://localhost" for desktop apps. */
-	snprintf(b->redirect, sizeof(b->redirect), "http://%s:%d/",
-	    a->oauth.provider == ACCOUNT_OAUTH_MICROSOFT ? "localhost" :
-	    "127.0.0.1", b->port);
-	return 0;
-}
-
-static int
-add_param(struct dynbuf *u, const char *key, const char *value)
-{
-	return dynbuf_printf(u, "&%s=", key) || util_pct_encode(u, value) ?
-	    -1 : 0;
-}
-
 /* The authorization request (RFC 6749 4.1.1, RFC 7636 4.3). */
 static int
-auth_url(const struct account *a, const struct browser *b,
-    struct dynbuf *u, struct error *err)
+auth_url(const struct account *a, const char *redirect,
+    const struct pkce *p, struct oauth_form *u, struct error *err)
 {
-	const char *sep = strchr(a->oauth.auth_url, '?') != NULL ? "&" : "?";
-	int r;
-
-	r = dynbuf_printf(u, "%s%sresponse_type=code", a->oauth.auth_url,
-	    sep) || add_param(u, "client_id", a->oauth.client_id) ||
-	    add_param(u, "redirect_uri", b->redirect) ||
-	    add_param(u, "scope", a->oauth.scope != NULL ? a->oauth.scope :
-	    "") || add_param(u, "state", b->pkce.state) ||
-	    add_param(u, "code_challenge", b->pkce.challenge) ||
-	    add_param(u, "code_challenge_method", "S256") ||
-	    add_param(u, "login_hint", a->user);
+	oauth_form_add(u, "response_type", "code");
+	oauth_form_add(u, "client_id", a->oauth.client_id);
+	oauth_form_add(u, "redirect_uri", redirect);
+	oauth_form_add(u, "scope", a->oauth.scope);
+	oauth_form_add(u, "state", p->state);
+	oauth_form_add(u, "code_challenge", p->challenge);
+	oauth_form_add(u, "code_challenge_method", "S256");
+	oauth_form_add(u, "login_hint", a->user);
 	/* Google gives a refresh token only for offline access. */
-	if (r == 0 && a->oauth.provider == ACCOUNT_OAUTH_GOOGLE)
-		r = add_param(u, "access_type", "offline") ||
-		    add_param(u, "prompt", "consent");
-	return r == 0 ? 0 : error_set(err, ERR_CONFIG, "the authorization "
-	    "address is too long");
+	if (a->oauth.provider == ACCOUNT_OAUTH_GOOGLE) {
+		oauth_form_add(u, "access_type", "offline");
+		oauth_form_add(u, "prompt", "consent");
+	}
+	return u->full ? error_set(err, ERR_CONFIG, "the authorization "
+	    "address is too long") : 0;
 }
 
-/* $BROWSER URL, or xdg-open URL when there is a display; detached. */
+/*
+ * $BROWSER (a shell command, the address as its argument), else xdg-open
+ * when there is a display; detached, its output thrown away.
+ */
 static void
 open_browser(const char *url)
 {
@@ -351,15 +316,17 @@ open_browser(const char *url)
 	if ((cmd == NULL || *cmd == '\0') && getenv("DISPLAY") == NULL &&
 	    getenv("WAYLAND_DISPLAY") == NULL)
 		return;
-	if (cmd == NULL || *cmd == '\0')
-		cmd = "xdg-open";
 	if ((pid = fork()) != 0) {
 		if (pid > 0)
 			(void)waitpid(pid, NULL, 0);
 		return;
 	}
 	if (fork() == 0) {	/* the grandchild, reaped by init */
-		char *argv[] = { (char *)cmd, (char *)url, NULL };
+		char *sh = cmd != NULL && *cmd != '\0' ?
+		    xasprintf("exec %s \"$1\"", cmd) : NULL;
+		char *argv[] = { (char *)"sh", (char *)"-c", sh, (char *)"sh",
+		    (char *)url, NULL };
+		char *xdg[] = { (char *)"xdg-open", (char *)url, NULL };
 		int null = open("/dev/null", O_RDWR);
 
 		setsid();
@@ -369,275 +336,41 @@ open_browser(const char *url)
 			dup2(null, 2);
 		}
 		signal(SIGPIPE, SIG_DFL);
-		execvp(cmd, argv);
+		if (sh != NULL)
+			execv("/bin/sh", argv);
+		else
+			execvp("xdg-open", xdg);
 	}
 	_exit(0);
 }
 
 static void
-browser_tell(const struct account *a, const struct browser *b,
-    const char *url)
+browser_tell(const struct account *a, const char *redirect, const char *url)
 {
 	fprintf(stderr, "yubin: to sign in to %s as %s, open this address in "
 	    "a browser:\n  %s\n", a->oauth.name, a->user, url);
-	fprintf(stderr, "yubin: waiting up to 10 minutes for the browser to "
-	    "come back to %s\n", b->redirect);
+	fprintf(stderr, "yubin: waiting up to %d minutes for the browser to "
+	    "come back to %s\n", LOGIN_BROWSER_WAIT_MS / 60000, redirect);
 	fprintf(stderr, "yubin: if the browser runs on another machine, paste "
 	    "here the address it shows after the sign-in (it starts with "
-	    "%s)\n", b->redirect);
-}
-
-/* ------------------------------------------------- the browser's answer */
-
-enum answer {
-	ANSWER_NONE,		/* not a sign-in answer (favicon.ico ...) */
-	ANSWER_BAD_STATE,	/* somebody else's, or forged: ignored */
-	ANSWER_CODE,		/* b->code is set */
-	ANSWER_ERROR,		/* the provider said no: err is set */
-};
-
-/* The decoded value of key in query (n bytes), or NULL. */
-static char *
-query_get(const char *q, size_t n, const char *key)
-{
-	size_t klen = strlen(key), i = 0;
-
-	while (i < n) {
-		size_t len = strcspn(q + i, "&#");
-
-		if (i + len > n)
-			len = n - i;
-		if (len > klen && q[i + klen] == '=' &&
-		    strncmp(q + i, key, klen) == 0)
-			return util_pct_decode(q + i + klen + 1,
-			    len - klen - 1);
-		if (q[i + len] == '#')
-			break;
-		i += len + 1;
-	}
-	return NULL;
-}
-
-static enum answer
-check_answer(struct browser *b, const char *q, size_t n,
-    const struct account *a, struct error *err)
-{
-	char *state = query_get(q, n, "state");
-	char *code = query_get(q, n, "code");
-	char *e = query_get(q, n, "error");
-	enum answer r = ANSWER_NONE;
-	char shown[96];
-
-	if (code == NULL && e == NULL)
-		r = ANSWER_NONE;
-	else if (state == NULL || strcmp(state, b->pkce.state) != 0)
-		r = ANSWER_BAD_STATE;
-	else if (code != NULL) {
-		b->code = code;
-		code = NULL;
-		r = ANSWER_CODE;
-	} else {
-		error_set(err, ERR_AUTH, "the sign-in at %s failed: %s",
-		    a->oauth.name, util_show(e, 80, true, shown, sizeof(shown)));
-		r = ANSWER_ERROR;
-	}
-	free(state);
-	free(e);
-	util_free_secret(code);
-	return r;
-}
-
-static void
-send_page(int fd, int status, const char *text)
-{
-	char buf[1024];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
-	    "Connection: close\r\n\r\n<!doctype html><title>yubin</title>"
-	    "<p>%s</p>\n", status, status == 200 ? "OK" : status == 404 ?
-	    "Not Found" : "Bad Request", text);
-	if (n > 0)
-		(void)!write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n :
-		    sizeof(buf) - 1);
-}
-
-/* Read the request head (bounded in size and time); 0 or -1. */
-static int
-read_request(int fd, char *buf, size_t size)
-{
-	long long deadline = util_now_ms() + LOGIN_REQUEST_MS;
-	size_t n = 0;
-
-	while (n + 1 < size) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - util_now_ms();
-		ssize_t r;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -1;
-		r = read(fd, buf + n, size - 1 - n);
-		if (r <= 0)
-			return -1;
-		n += (size_t)r;
-		buf[n] = '\0';
-		if (strstr(buf, "\r\n\r\n") != NULL ||
-		    strstr(buf, "\n\n") != NULL)
-			return 0;
-	}
-	return -1;
-}
-
-/* The query of "GET /path?query HTTP/1.1", or NULL. */
-static const char *
-request_query(const char *req, size_t *n)
-{
-	const char *q;
-
-	if (strncmp(req, "GET /", 5) != 0)
-		return NULL;
-	q = req + 4;
-	*n = strcspn(q, " \r\n");
-	q = memchr(q, '?', *n);
-	if (q == NULL)
-		return NULL;
-	q++;
-	*n = strcspn(q, " \r\n");
-	return q;
-}
-
-static enum answer
-on_connection(struct browser *b, const struct account *a,
-    struct error *err)
-{
-	char req[LOGIN_REQUEST_MAX];
-	enum answer r = ANSWER_NONE;
-	const char *q = NULL;
-	size_t n = 0;
-	int c = accept4(b->fd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (c < 0)
-		return ANSWER_NONE;
-	if (read_request(c, req, sizeof(req)) == 0 &&
-	    (q = request_query(req, &n)) != NULL)
-		r = check_answer(b, q, n, a, err);
-	if (r == ANSWER_CODE)
-		send_page(c, 200, "Signed in: yubin has what it needs. You can "
-		    "close this tab.");
-	else if (r == ANSWER_ERROR)
-		send_page(c, 200, "The sign-in failed; yubin says why in the "
-		    "terminal.");
-	else if (r == ANSWER_BAD_STATE)
-		send_page(c, 400, "This answer does not belong to the sign-in "
-		    "yubin is waiting for (wrong state); it was ignored.");
-	else
-		send_page(c, 404, "Not the sign-in answer yubin waits for.");
-	util_wipe(req, sizeof(req));
-	close(c);
-	if (r == ANSWER_BAD_STATE)
-		log_warn("ignored an answer on %s with the wrong state "
-		    "(not from this sign-in)", b->redirect);
-	return r;
-}
-
-/* A pasted line: the address the browser ended on. */
-static enum answer
-on_paste(struct browser *b, const struct account *a, struct error *err)
-{
-	const char *line = b->paste.data != NULL ? b->paste.data : "";
-	const char *q = strchr(line, '?');
-	enum answer r = ANSWER_NONE;
-
-	if (q != NULL)
-		r = check_answer(b, q + 1, strcspn(q + 1, " \t\r\n"), a, err);
-	if (r == ANSWER_NONE && line[strspn(line, " \t\r\n")] != '\0')
-		log_warn("that is not the address the browser shows after the "
-		    "sign-in (it starts with %s and holds a code)",
-		    b->redirect);
-	else if (r == ANSWER_BAD_STATE)
-		log_warn("that address does not belong to this sign-in "
-		    "(wrong state); paste the one the browser shows now");
-	dynbuf_reset(&b->paste);
-	return r;
-}
-
-static enum answer
-on_stdin(struct browser *b, const struct account *a, struct error *err)
-{
-	char buf[1024];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-	enum answer r = ANSWER_NONE;
-	char *nl;
-
-	if (n <= 0) {
-		b->stdin_open = n < 0 && errno == EINTR;
-		return ANSWER_NONE;
-	}
-	if (dynbuf_add(&b->paste, buf, (size_t)n) < 0)
-		dynbuf_reset(&b->paste);	/* junk: start over */
-	while (r == ANSWER_NONE && b->paste.data != NULL &&
-	    (nl = strchr(b->paste.data, '\n')) != NULL) {
-		size_t len = (size_t)(nl - b->paste.data) + 1;
-		char *rest = xstrdup(nl + 1);
-
-		b->paste.data[len] = '\0';
-		b->paste.len = len;
-		r = on_paste(b, a, err);
-		(void)dynbuf_addstr(&b->paste, rest);
-		util_free_secret(rest);
-	}
-	util_wipe(buf, sizeof(buf));
-	return r;
-}
-
-static int
-wait_answer(struct browser *b, const struct account *a, struct error *err)
-{
-	long long deadline = util_now_ms() + LOGIN_BROWSER_WAIT_MS;
-	enum answer r = ANSWER_NONE;
-
-	while (r != ANSWER_CODE && r != ANSWER_ERROR) {
-		struct pollfd p[2] = { { .fd = b->fd, .events = POLLIN },
-		    { .fd = STDIN_FILENO, .events = POLLIN } };
-		long long left = deadline - util_now_ms();
-		int n = poll(p, b->stdin_open ? 2 : 1, left > 0 ? (int)left :
-		    0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return error_set(err, ERR_AUTH, "no answer from the "
-			    "browser in 10 minutes; run yubin --login again");
-		r = ANSWER_NONE;
-		if (p[0].revents & POLLIN)
-			r = on_connection(b, a, err);
-		if (r == ANSWER_NONE && b->stdin_open && p[1].revents)
-			r = on_stdin(b, a, err);
-	}
-	return r == ANSWER_CODE ? 0 : -1;
+	    "%s)\n", redirect);
 }
 
 /* The code for tokens (RFC 6749 4.1.3, RFC 7636 4.5). */
 static int
-exchange(const struct account *a, struct browser *b,
-    struct oauth_answer *ans, struct error *err)
+exchange(const struct account *a, const char *code, const char *redirect,
+    const struct pkce *p, struct oauth_answer *ans, struct error *err)
 {
-	struct dynbuf form;
+	struct oauth_form form;
 	int r;
 
-	dynbuf_init(&form, LOGIN_FORM_MAX);
-	form.secret = true;
-	r = dynbuf_addstr(&form, "grant_type=authorization_code&code=") ||
-	    util_pct_encode(&form, b->code) ||
-	    dynbuf_addstr(&form, "&redirect_uri=") ||
-	    util_pct_encode(&form, b->redirect) ||
-	    dynbuf_addstr(&form, "&code_verifier=") ||
-	    util_pct_encode(&form, b->pkce.verifier) ?
-	    error_set(err, ERR_PROTOCOL, "authorization code too long") : 0;
-	if (r == 0)
-		r = oauth_post(a, a->oauth.token_url, &form, ans, err);
-	dynbuf_release(&form);
+	oauth_form_init(&form);
+	oauth_form_add(&form, "grant_type", "authorization_code");
+	oauth_form_add(&form, "code", code);
+	oauth_form_add(&form, "redirect_uri", redirect);
+	oauth_form_add(&form, "code_verifier", p->verifier);
+	r = oauth_post(a, a->oauth.token_url, &form, ans, err);
+	oauth_form_release(&form);
 	if (r == 0 && ans->error != NULL) {
 		r = error_set(err, ERR_AUTH, "%s refused the authorization "
 		    "code (%s)", a->oauth.name, ans->description);
@@ -650,31 +383,33 @@ static int
 browser_flow(const struct account *a, struct oauth_answer *ans,
     struct error *err)
 {
-	struct browser b = { .fd = -1, .stdin_open = true };
-	struct dynbuf url;
+	struct loopback *l = NULL;
+	struct oauth_form url;
+	struct pkce p;
+	char *code = NULL;
 	int r;
 
-	dynbuf_init(&url, 8192);
-	dynbuf_init(&b.paste, 16 * 1024);
-	b.paste.secret = true;
-	r = pkce_make(&b.pkce, err);
+	oauth_form_init(&url);
+	(void)dynbuf_printf(&url.b, "%s%c", a->oauth.auth_url,
+	    strchr(a->oauth.auth_url, '?') != NULL ? '&' : '?');
+	r = pkce_make(&p, err);
 	if (r == 0)
-		r = listen_loopback(&b, a, err);
+		r = loopback_open(&l, a->oauth.provider ==
+		    ACCOUNT_OAUTH_MICROSOFT, err);
 	if (r == 0)
-		r = auth_url(a, &b, &url, err);
+		r = auth_url(a, loopback_redirect(l), &p, &url, err);
 	if (r == 0) {
-		browser_tell(a, &b, url.data);
-		open_browser(url.data);
-		r = wait_answer(&b, a, err);
+		browser_tell(a, loopback_redirect(l), url.b.data);
+		open_browser(url.b.data);
+		r = loopback_wait(l, p.state, LOGIN_BROWSER_WAIT_MS, &code,
+		    err);
 	}
 	if (r == 0)
-		r = exchange(a, &b, ans, err);
-	if (b.fd >= 0)
-		close(b.fd);
-	util_free_secret(b.code);
-	util_wipe(&b.pkce, sizeof(b.pkce));
-	dynbuf_release(&b.paste);
-	dynbuf_release(&url);
+		r = exchange(a, code, loopback_redirect(l), &p, ans, err);
+	loopback_close(l);
+	util_free_secret(code);
+	util_wipe(&p, sizeof(p));
+	oauth_form_release(&url);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,18 @@ print_version(void)
 #else
 	printf("OAuth 2.0: not built in (--without-oauth2)\n");
 #endif
+}
+
+/*
+ * Passwords and tokens pass through memory that libraries own (libgsasl,
+ * libcurl, json-c) and that yubin cannot wipe: no core file may keep them.
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &none);
 }
 
 /* --login: the flow and the store the command line asked for. */
@@ -339,6 +352,7 @@ main(int argc, char **argv)
 	int rc = -1;
 
 	signal(SIGPIPE, SIG_IGN);
+	no_core_dumps();
 	error_init(&err);
 	config_init(&cfg);
 	if (cli_parse(&o, argc, argv, &err) < 0) {

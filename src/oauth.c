@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,25 +27,54 @@
 #include "tokenstore.h"
 #include "util.h"
 
-#define OAUTH_MARGIN	60	/* refresh when less is left (seconds) */
+#define OAUTH_MARGIN	60	/* refresh when less is left (seconds), */
+				/* or half the lifetime of a shorter token */
 #define OAUTH_TTL	3600	/* expires_in when the provider says none */
+#define OAUTH_TTL_MAX	(366LL * 86400)	/* more is taken as a mistake */
 #define OAUTH_FORM_MAX	(32 * 1024)
+#define OAUTH_SHOW_ERROR 48	/* bytes of a provider's error code shown */
+#define OAUTH_SHOW_DESC	140	/* ... of its error_description */
 
 /* ---------------------------------------------------------------- names */
+
+/* s for a shell command line: as it is, or in single quotes. */
+static const char *
+shell_word(const char *s, char *buf, size_t size)
+{
+	struct dynbuf b;
+
+	if (*s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789@%+=:,./_-") == strlen(s))
+		return s;
+	dynbuf_init(&b, size > 0 ? size - 1 : 0);
+	(void)dynbuf_addstr(&b, "'");
+	for (; *s != '\0'; s++)
+		(void)(*s == '\'' ? dynbuf_addstr(&b, "'\\''") :
+		    dynbuf_add(&b, s, 1));
+	(void)dynbuf_addstr(&b, "'");
+	util_strlcpy(buf, b.data != NULL ? b.data : "''", size);
+	dynbuf_release(&b);
+	return buf;
+}
 
 const char *
 oauth_login_command(const struct account *a, char *buf, size_t size)
 {
 	const char *file = a->conf != NULL ? a->conf->file : NULL;
-	char cwd[PATH_MAX];
+	char path[PATH_MAX + 8], qfile[2 * PATH_MAX], qname[256];
+	const char *name = shell_word(a->name, qname, sizeof(qname));
 
-	if (file == NULL)
-		snprintf(buf, size, "yubin --login -a %s", a->name);
-	else if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
-		snprintf(buf, size, "yubin -C %s/%s --login -a %s", cwd, file,
-		    a->name);
+	if (file == NULL) {
+		snprintf(buf, size, "yubin --login -a %s", name);
+		return buf;
+	}
+	if (file[0] != '/' && getcwd(path, sizeof(path) - 2) != NULL)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path),
+		    "/%s", file);
 	else
-		snprintf(buf, size, "yubin -C %s --login -a %s", file, a->name);
+		util_strlcpy(path, file, sizeof(path));
+	snprintf(buf, size, "yubin -C %s --login -a %s",
+	    shell_word(path, qfile, sizeof(qfile)), name);
 	return buf;
 }
 
@@ -101,22 +131,49 @@ client_secret(const struct account *a, char **out, struct error *err)
 	return 0;
 }
 
-/* form += "&client_id=...[&client_secret=...]" */
+void
+oauth_form_init(struct oauth_form *f)
+{
+	dynbuf_init(&f->b, OAUTH_FORM_MAX);
+	f->b.secret = true;
+	f->full = false;
+}
+
+void
+oauth_form_add(struct oauth_form *f, const char *key, const char *value)
+{
+	size_t len = f->b.len;
+
+	if (value == NULL || *value == '\0' || f->full)
+		return;
+	/* a separator, unless this starts the form or a URL's query */
+	if ((len > 0 && strchr("?&", f->b.data[len - 1]) == NULL &&
+	    dynbuf_addstr(&f->b, "&") < 0) ||
+	    dynbuf_printf(&f->b, "%s=", key) < 0 ||
+	    util_pct_encode(&f->b, value) < 0) {
+		f->b.len = len;		/* what fitted stays; nothing is sent */
+		f->full = true;
+	}
+}
+
+void
+oauth_form_release(struct oauth_form *f)
+{
+	dynbuf_release(&f->b);
+}
+
+/* client_id, and client_secret when there is one. */
 static int
-add_client(const struct account *a, struct dynbuf *form, struct error *err)
+add_client(const struct account *a, struct oauth_form *f, struct error *err)
 {
 	char *secret;
-	int r;
 
 	if (client_secret(a, &secret, err) < 0)
 		return -1;
-	r = dynbuf_addstr(form, "&client_id=") ||
-	    util_pct_encode(form, a->oauth.client_id);
-	if (r == 0 && secret != NULL)
-		r = dynbuf_addstr(form, "&client_secret=") ||
-		    util_pct_encode(form, secret);
+	oauth_form_add(f, "client_id", a->oauth.client_id);
+	oauth_form_add(f, "client_secret", secret);
 	util_free_secret(secret);
-	if (r != 0)
+	if (f->full)
 		return error_set(err, ERR_SOFTWARE, "OAuth 2.0 request too "
 		    "long");
 	return 0;
@@ -129,12 +186,12 @@ describe(struct oauth_answer *ans)
 	const char *d = json_string(ans->doc, "error_description");
 	char e[64], t[160];
 
-	util_show(ans->error, 48, true, e, sizeof(e));
+	util_show(ans->error, OAUTH_SHOW_ERROR, true, e, sizeof(e));
 	if (d == NULL)
 		snprintf(ans->description, sizeof(ans->description), "%s", e);
 	else
 		snprintf(ans->description, sizeof(ans->description), "%s: %s",
-		    e, util_show(d, 140, true, t, sizeof(t)));
+		    e, util_show(d, OAUTH_SHOW_DESC, true, t, sizeof(t)));
 }
 
 /* The answer's status and body, made into ans or an error. */
@@ -148,26 +205,33 @@ read_answer(const char *url, struct http_response *rs,
 	if (st >= 500 || st == 429)
 		return error_set(err, ERR_TEMP, "the OAuth 2.0 provider at '%s' "
 		    "answered HTTP %ld (a temporary failure)", url, st);
+	/*
+	 * Not JSON: a proxy, a firewall's or a maintenance page; temporary
+	 * (a message waits in the queue), named so that a wrong endpoint
+	 * can be told apart.
+	 */
 	if (json_parse(rs->body.data != NULL ? rs->body.data : "",
-	    rs->body.len, &ans->doc, err) < 0) {
-		if (err->kind != ERR_PROTOCOL)
-			return -1;
-		return error_set(err, st == 200 ? ERR_TEMP : ERR_CONFIG,
-		    "the OAuth 2.0 provider at '%s' answered HTTP %ld with "
-		    "something that is not JSON%s", url, st, st == 200 ? "" :
-		    "; check the oauth2_*_endpoint settings");
-	}
+	    rs->body.len, &ans->doc, err) < 0)
+		return err->kind != ERR_PROTOCOL ? -1 : error_set(err,
+		    ERR_TEMP, "the OAuth 2.0 provider at '%s' answered HTTP "
+		    "%ld with something that is not JSON (check the "
+		    "oauth2_*_endpoint settings if this lasts)", url, st);
 	ans->error = json_string(ans->doc, "error");
 	if (ans->error != NULL)
 		describe(ans);
 	else if (st != 200)
-		return error_set(err, ERR_PROTOCOL, "the OAuth 2.0 provider at "
-		    "'%s' answered HTTP %ld without saying why", url, st);
+		return error_set(err, ERR_TEMP, "the OAuth 2.0 provider at '%s' "
+		    "answered HTTP %ld without saying why", url, st);
+	/* RFC 6749 5.2 has no such code; Microsoft documents both */
+	if (ans->error != NULL && (strcmp(ans->error, "server_error") == 0 ||
+	    strcmp(ans->error, "temporarily_unavailable") == 0))
+		return error_set(err, ERR_TEMP, "the OAuth 2.0 provider at '%s' "
+		    "is not available now (%s)", url, ans->description);
 	return 0;
 }
 
 int
-oauth_post(const struct account *a, const char *url, struct dynbuf *form,
+oauth_post(const struct account *a, const char *url, struct oauth_form *form,
     struct oauth_answer *ans, struct error *err)
 {
 	struct http_request rq = { .url = url, .ca_file = a->oauth.trust_file,
@@ -176,9 +240,12 @@ oauth_post(const struct account *a, const char *url, struct dynbuf *form,
 	int r;
 
 	memset(ans, 0, sizeof(*ans));
+	if (rq.ca_file != NULL && access(rq.ca_file, R_OK) < 0)
+		return error_set(err, ERR_CONFIG, "cannot read "
+		    "oauth2_trust_file '%s': %s", rq.ca_file, strerror(errno));
 	if (add_client(a, form, err) < 0)
 		return -1;
-	rq.form = form->data;
+	rq.form = form->b.data;
 	r = http_post(&rq, &rs, err);
 	if (r == 0)
 		r = read_answer(url, &rs, ans, err);
@@ -197,6 +264,19 @@ oauth_answer_release(struct oauth_answer *ans)
 
 /* ---------------------------------------------------------------- store */
 
+bool
+oauth_token_ok(const char *t)
+{
+	size_t n;
+
+	/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-._~+/" ) *"=" */
+	if (t == NULL)
+		return false;
+	n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/");
+	return n > 0 && strspn(t + n, "=") == strlen(t + n);
+}
+
 /* The access token of a successful answer, with its expiry, into st. */
 static int
 take_access(const struct account *a, const struct oauth_answer *ans,
@@ -205,15 +285,17 @@ take_access(const struct account *a, const struct oauth_answer *ans,
 	const char *at = json_string(ans->doc, "access_token");
 	long long ttl;
 
-	if (at == NULL || *at == '\0' || strpbrk(at, "\r\n") != NULL)
+	if (!oauth_token_ok(at))
 		return error_set(err, ERR_PROTOCOL, "the OAuth 2.0 provider at "
-		    "'%s' sent no usable access_token", a->oauth.token_url);
+		    "'%s' sent no usable access_token (RFC 6750 allows letters, "
+		    "digits and -._~+/ only)", a->oauth.token_url);
 	if (json_int(ans->doc, "expires_in", &ttl) < 0 || ttl <= 0 ||
-	    ttl > 366LL * 86400)
+	    ttl > OAUTH_TTL_MAX)
 		ttl = OAUTH_TTL;
 	util_free_secret(st->access);
 	st->access = xstrdup(at);
-	st->expires = (long long)time(NULL) + ttl;
+	st->issued = (long long)time(NULL);
+	st->expires = st->issued + ttl;
 	util_free_secret(st->client_id);
 	st->client_id = xstrdup(a->oauth.client_id);
 	util_free_secret(st->token_url);
@@ -318,11 +400,12 @@ oauth_save_login(const struct account *a, enum token_store want,
 		    a->oauth.provider == ACCOUNT_OAUTH_MICROSOFT ? "; "
 		    "oauth2_scope must include offline_access" : "");
 	if (tokenstore_init(&ts, a->host, a->user, err) < 0 ||
-	    take_access(a, ans, &st, err) < 0)
+	    take_access(a, ans, &st, err) < 0 ||
+	    tokenstore_lock(&ts, a->timeout_ms, err) < 0)
 		goto out;
-	if (keep_login(a, want, &st, rt, err) < 0)
-		goto out;
-	r = tokenstore_write(&ts, &st, err);
+	if (keep_login(a, want, &st, rt, err) == 0)
+		r = tokenstore_write(&ts, &st, err);
+	tokenstore_unlock(&ts);
 	*where = st.store;
 out:
 	token_state_release(&st);
@@ -345,12 +428,21 @@ ours(const struct account *a, const struct token_state *st)
 	    same(st->token_url, a->oauth.token_url);
 }
 
+/*
+ * Still good for a while: more than OAUTH_MARGIN seconds left, or half
+ * its lifetime for a token that lives shorter than twice that (else
+ * every process would refresh a 60-second token anew).
+ */
 static bool
 usable(const struct account *a, const struct token_state *st,
     const char *refused)
 {
-	return st->access != NULL && ours(a, st) &&
-	    st->expires - (long long)time(NULL) > OAUTH_MARGIN &&
+	long long margin = OAUTH_MARGIN, life = st->expires - st->issued;
+
+	if (st->issued > 0 && life > 0 && life / 2 < margin)
+		margin = life / 2;
+	return oauth_token_ok(st->access) && ours(a, st) &&
+	    st->expires - (long long)time(NULL) > margin &&
 	    !same(st->access, refused);
 }
 
@@ -432,7 +524,7 @@ refresh(const struct account *a, struct tokenstore *ts,
 {
 	struct oauth_answer ans;
 	enum token_store where = TOKEN_STORE_NONE;
-	struct dynbuf form;
+	struct oauth_form form;
 	char *rt;
 	int r;
 
@@ -440,18 +532,14 @@ refresh(const struct account *a, struct tokenstore *ts,
 		return -1;
 	log_verbose("OAuth 2.0: refreshing the access token at %s",
 	    a->oauth.token_url);
-	dynbuf_init(&form, OAUTH_FORM_MAX);
-	form.secret = true;
+	oauth_form_init(&form);
+	oauth_form_add(&form, "grant_type", "refresh_token");
+	oauth_form_add(&form, "refresh_token", rt);
 	/* scope is optional (RFC 6749 6); Microsoft's v2 endpoint wants it */
-	r = dynbuf_addstr(&form, "grant_type=refresh_token&refresh_token=") ||
-	    util_pct_encode(&form, rt) || (a->oauth.scope != NULL &&
-	    (dynbuf_addstr(&form, "&scope=") ||
-	    util_pct_encode(&form, a->oauth.scope))) ?
-	    error_set(err, ERR_SOFTWARE, "refresh token too long") : 0;
+	oauth_form_add(&form, "scope", a->oauth.scope);
 	util_free_secret(rt);
-	if (r == 0)
-		r = oauth_post(a, a->oauth.token_url, &form, &ans, err);
-	dynbuf_release(&form);
+	r = oauth_post(a, a->oauth.token_url, &form, &ans, err);
+	oauth_form_release(&form);
 	if (r < 0)
 		return -1;
 	if (ans.error != NULL)
@@ -533,7 +621,11 @@ oauth_logout(const struct account *a, struct error *err)
 		    "oauth2_provider: --logout is for OAuth 2.0 accounts",
 		    a->name);
 	if (tokenstore_init(&ts, a->host, a->user, err) < 0 ||
-	    (f = tokenstore_remove(&ts, err)) < 0)
+	    tokenstore_lock(&ts, a->timeout_ms, err) < 0)
+		return -1;
+	f = tokenstore_remove(&ts, err);
+	tokenstore_unlock(&ts);
+	if (f < 0)
 		return -1;
 	error_init(&kerr);
 	if (keyring_unavailable() == NULL)
@@ -542,7 +634,10 @@ oauth_logout(const struct account *a, struct error *err)
 		log_warn("no OAuth 2.0 token was stored for account '%s'",
 		    a->name);
 	else
-		log_verbose("OAuth 2.0 tokens of account '%s' removed%s",
-		    a->name, k == 1 ? " (token file and keyring)" : "");
+		fprintf(stderr, "yubin: the OAuth 2.0 tokens of account '%s' "
+		    "are forgotten (%s%s%s); %s still takes the refresh token "
+		    "until it expires or is revoked there\n", a->name,
+		    f == 1 ? "token file" : "", f == 1 && k == 1 ? " and " : "",
+		    k == 1 ? "keyring" : "", a->oauth.name);
 	return 0;
 }

@@ -14,8 +14,9 @@
  *   the token stored for another client
  *                          ERR_AUTH, with the login command that fixes it
  *   the provider's certificate refused   ERR_PROTOCOL
- * No token, secret or code is ever logged; every buffer that held one is
- * wiped.
+ * No token, secret or code is ever logged; every buffer of yubin's own
+ * that held one is wiped (libcurl's and json-c's internal copies are out
+ * of reach: main.c turns core dumps off).
  */
 #ifndef YUBIN_OAUTH_H
 #define YUBIN_OAUTH_H
@@ -40,10 +41,28 @@ struct json;
 int oauth_token(const struct account *a, const char *refused, char **token,
     bool *cached, struct error *err);
 
-/* yubin --logout: forget the account's tokens (file and keyring). */
+/*
+ * yubin --logout: forget the account's tokens (file and keyring), under
+ * the store's lock; says what went. ERR_CONFIG without oauth2_provider.
+ */
 int oauth_logout(const struct account *a, struct error *err);
 
+/* A bearer token as RFC 6750 2.1 allows it (b64token). */
+bool oauth_token_ok(const char *t);
+
 /* ------------------------------------------- for login.c (the grants) */
+
+/* A request body, application/x-www-form-urlencoded (secret). */
+struct oauth_form {
+	struct dynbuf b;
+	bool full;		/* something did not fit: never sent */
+};
+
+void oauth_form_init(struct oauth_form *f);
+/* Append key=value, the value percent-encoded; NULL or "": nothing. */
+void oauth_form_add(struct oauth_form *f, const char *key,
+    const char *value);
+void oauth_form_release(struct oauth_form *f);
 
 /* A provider's JSON answer to a token or device request. */
 struct oauth_answer {
@@ -54,13 +73,16 @@ struct oauth_answer {
 };
 
 /*
- * POST form (the grant's own fields, already encoded) plus client_id and
- * client_secret to url, and read the JSON answer. 0 with ans->error set
- * for an OAuth error answer (the caller decides what it means); -1 for
- * what is never the grant's business (see above: ERR_TEMP, ...).
+ * POST form (the grant's own fields) plus client_id and client_secret to
+ * url, and read the JSON answer. 0 with ans->error set for an OAuth error
+ * answer (the caller decides what it means); -1 for what is never the
+ * grant's business: ERR_TEMP for a provider that cannot answer now (no
+ * connection, 5xx, 429, not JSON, server_error, temporarily_unavailable),
+ * ERR_CONFIG for an unreadable oauth2_trust_file, ERR_PROTOCOL for a
+ * refused certificate.
  */
-int oauth_post(const struct account *a, const char *url, struct dynbuf *form,
-    struct oauth_answer *ans, struct error *err);
+int oauth_post(const struct account *a, const char *url,
+    struct oauth_form *form, struct oauth_answer *ans, struct error *err);
 
 void oauth_answer_release(struct oauth_answer *ans);
 

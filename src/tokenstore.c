@@ -8,10 +8,12 @@
  *	token_url https%3A%2F%2F...
  *	refresh_token ...
  *	access_token ...
+ *	issued 1764996400
  *	expires 1765000000
  */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -30,6 +32,8 @@
 
 #define TOKEN_FILE_MAX (64 * 1024)
 #define TOKEN_MAGIC "yubin-oauth2 1"
+#define TOKEN_LOCK_WAIT_MS 60000	/* with timeout off */
+#define TOKEN_LOCK_NAP_MS 20		/* between two tries */
 
 static const char *const store_names[] = {
 	[TOKEN_STORE_NONE] = "none",
@@ -123,14 +127,16 @@ parse_line(struct token_state *st, const char *line, size_t n)
 		    == 0 ? TOKEN_STORE_KEYRING : TOKEN_STORE_NONE;
 		return 0;
 	}
-	if (k == 7 && strncmp(line, "expires", 7) == 0) {
+	if ((k == 7 && strncmp(line, "expires", 7) == 0) ||
+	    (k == 6 && strncmp(line, "issued", 6) == 0)) {
 		char num[24];
 
 		if (vn == 0 || vn >= sizeof(num))
 			return -1;
 		memcpy(num, v, vn);
 		num[vn] = '\0';
-		st->expires = strtoll(num, NULL, 10);
+		*(k == 7 ? &st->expires : &st->issued) = strtoll(num, NULL,
+		    10);
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
@@ -188,6 +194,9 @@ tokenstore_read(const struct tokenstore *ts, struct token_state *st,
 	if (r == 0 && dynbuf_read_fd(&b, fd, &overflow) < 0)
 		r = error_set(err, ERR_CONFIG, "cannot read token file '%s': "
 		    "%s", ts->path, strerror(errno));
+	else if (r == 0 && overflow)
+		r = error_set(err, ERR_CONFIG, "refusing token file '%s': "
+		    "larger than %d bytes", ts->path, TOKEN_FILE_MAX);
 	close(fd);
 	if (r == 0)
 		r = parse_file(st, &b, ts->path, err);
@@ -213,7 +222,7 @@ make_dir(const struct tokenstore *ts, struct error *err)
 		    ts->dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0)
-		return error_set(err, ERR_CANTCREAT, "refusing token directory "
+		return error_set(err, ERR_CONFIG, "refusing token directory "
 		    "'%s': it must be a directory of yours that nobody else "
 		    "can read (chmod 700 '%s')", ts->dir, ts->dir);
 	return 0;
@@ -237,7 +246,8 @@ format_state(const struct token_state *st, struct dynbuf *b)
 	    add_field(b, "token_url", st->token_url) ||
 	    add_field(b, "refresh_token", st->refresh) ||
 	    add_field(b, "access_token", st->access) ||
-	    dynbuf_printf(b, "expires %lld\n", st->expires) ? -1 : 0;
+	    dynbuf_printf(b, "issued %lld\nexpires %lld\n", st->issued,
+	    st->expires) ? -1 : 0;
 }
 
 static int
@@ -321,9 +331,26 @@ tokenstore_write(const struct tokenstore *ts, const struct token_state *st,
 	return r;
 }
 
+/* USER@HOST.token.XXXXXXXX files a crash left (they hold tokens). */
+static void
+remove_leftovers(const struct tokenstore *ts)
+{
+	const char *base = strrchr(ts->path, '/') + 1;
+	size_t n = strlen(base);
+	struct dirent *d;
+	DIR *dir = opendir(ts->dir);
+
+	while (dir != NULL && (d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, base, n) == 0 && d->d_name[n] == '.')
+			(void)unlinkat(dirfd(dir), d->d_name, 0);
+	if (dir != NULL)
+		closedir(dir);
+}
+
 int
 tokenstore_remove(const struct tokenstore *ts, struct error *err)
 {
+	remove_leftovers(ts);
 	if (unlink(ts->path) == 0)
 		return 1;
 	if (errno == ENOENT)
@@ -338,8 +365,8 @@ int
 tokenstore_lock(struct tokenstore *ts, int timeout_ms, struct error *err)
 {
 	long long deadline = util_now_ms() + (timeout_ms > 0 ? timeout_ms :
-	    60000);
-	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	    TOKEN_LOCK_WAIT_MS);
+	struct timespec nap = { 0, TOKEN_LOCK_NAP_MS * 1000 * 1000 };
 
 	if (make_dir(ts, err) < 0)
 		return -1;

@@ -39,6 +39,7 @@ struct token_state {
 	char *token_url;
 	char *refresh;		/* TOKEN_STORE_FILE only (secret) */
 	char *access;		/* cached access token (secret) */
+	long long issued;	/* when it came (0: unknown) */
 	long long expires;	/* when it expires, seconds since the epoch */
 };
 
@@ -66,7 +67,10 @@ int tokenstore_read(const struct tokenstore *ts, struct token_state *st,
 int tokenstore_write(const struct tokenstore *ts,
     const struct token_state *st, struct error *err);
 
-/* Remove the token file; 1 removed, 0 there was none, -1 error. */
+/*
+ * Remove the token file and any temporary file a crash left beside it;
+ * 1 removed, 0 there was none, -1 error.
+ */
 int tokenstore_remove(const struct tokenstore *ts, struct error *err);
 
 /*

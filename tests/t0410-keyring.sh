@@ -24,38 +24,11 @@ if env -u DBUS_SESSION_BUS_ADDRESS "$YUBIN" -C "$SCRATCH/probe.conf" \
     skip_all "yubin was built without libsecret"
 fi
 
-# ---------------------------------------------------------------- outer
-# Re-run this script inside its own session bus, with a private home and
-# runtime directory (gnome-keyring would otherwise find the user's daemon
-# through $XDG_RUNTIME_DIR/keyring).
-if [ -z "${YUBIN_T0410_INNER:-}" ]; then
-    mkdir -p "$SCRATCH/home" "$SCRATCH/run"
-    chmod 700 "$SCRATCH/run"
-    env -u GNOME_KEYRING_CONTROL -u SSH_AUTH_SOCK YUBIN_T0410_INNER=1 \
-        HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/run" \
-        XDG_DATA_HOME="$SCRATCH/home/.local/share" \
-        XDG_CONFIG_HOME="$SCRATCH/home/.config" \
-        XDG_CACHE_HOME="$SCRATCH/home/.cache" \
-        timeout 300 dbus-run-session -- bash "$0" "$@" 2> "$SCRATCH/inner.err"
-    rc=$?
-    [ "$rc" = 0 ] || diag_file "$SCRATCH/inner.err" 40
-    exit "$rc"		# the inner run printed the plan and the results
-fi
-
-# ---------------------------------------------------------------- inner
-# In a sanitizer build: GDBus (under libsecret's synchronous lookup) leaves
-# a few bytes of a finished call that it never frees; not yubin's to fix.
-printf '%s\n' 'leak:libglib-2.0.so' 'leak:libgio-2.0.so' > "$SCRATCH/lsan.supp"
-export LSAN_OPTIONS="suppressions=$SCRATCH/lsan.supp:print_suppressions=0"
+private_keyring_session YUBIN_T0410_INNER
 start_real_server
 plan 56
 
-if ! printf 'keyring-unlock-pw' |
-        gnome-keyring-daemon --unlock --components=secrets \
-        > "$SCRATCH/gkd.out" 2>&1; then
-    diag_file "$SCRATCH/gkd.out"
-    bail_out "gnome-keyring-daemon --unlock failed"
-fi
+unlock_keyring
 
 CONF=$SCRATCH/config
 write_config "$CONF" "host localhost" "port $SMTP_PORT_SUBMISSION" \

@@ -38,43 +38,10 @@ was built without OAuth 2.0 support (configure --without-oauth2)" \
     done_testing
 fi
 
-plan 81
+plan 84
 
 TF=$(oauth_token_file)
 P=t0440-$$
-
-# fresh CLIENT FIELD=VALUE...: a new client, no token file, a config $C
-fresh() {
-    CLIENT=$P-$1
-    shift
-    oauth_new_client "$CLIENT" "$@"
-    rm -rf "$XDG_STATE_HOME/yubin/oauth" "$XDG_STATE_HOME/yubin/queue"
-    C=$SCRATCH/$CLIENT.conf
-    oauth_config "$C" "$CLIENT"
-}
-
-# seed: a token pair straight from the provider into the file store
-seed() {
-    local json
-    json=$(oauth_admin issue "client_id=$CLIENT" "$@")
-    "$PYTHON" - "$json" "$TF" "$CLIENT" "$OAUTH_URL/token" <<'EOF'
-import json, os, sys, time, urllib.parse
-t = json.loads(sys.argv[1])
-q = lambda s: urllib.parse.quote(s, safe="-._~")
-os.makedirs(os.path.dirname(sys.argv[2]), mode=0o700, exist_ok=True)
-fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, ("yubin-oauth2 1\nstore file\nclient_id %s\ntoken_url %s\n"
-              "refresh_token %s\naccess_token %s\nexpires %d\n" % (
-                  q(sys.argv[3]), q(sys.argv[4]), q(t["refresh_token"]),
-                  q(t["access_token"]), time.time() + t["expires_in"]))
-         .encode())
-EOF
-}
-
-# field NAME: a value of the token file
-field() {
-    awk -v k="$1" '$1 == k { print $2 }' "$TF"
-}
 
 # send [ARGS...]: a message to rcpt@example.org with -v; TOK RC ERR
 send() {
@@ -98,7 +65,7 @@ auth_lines() {
 }
 
 # ------------------------------------------------ device login, file store
-fresh device
+oauth_fresh device
 oauth_device_login "$C" "$CLIENT" --store=file
 is "$RC" 0 "device login: exit 0"
 code=$(sed -n 's/^yubin: and enter the code \(.*\)$/\1/p' "$ERR")
@@ -113,7 +80,7 @@ $TF (mode 0600: only you and root can read it)" \
 like "$code" '^[A-Z]{4}-[A-Z]{4}$' "device login: a user code was shown"
 is "$(stat -c %a "$TF")" 600 "device login: token file mode 600"
 is "$(stat -c %a "$(dirname "$TF")")" 700 "device login: its directory 700"
-is "$(field store)" file "device login: the file store"
+is "$(oauth_field store)" file "device login: the file store"
 is "$(oauth_stat "$CLIENT" device_tokens)" 1 "device login: one token grant"
 
 send
@@ -135,10 +102,10 @@ like "$(cat "$ERR")" '^yubin: --> AUTH XOAUTH2 <redacted>$' \
     "auth xoauth2: XOAUTH2"
 
 # ------------------------------------------------ refused cached token
-fresh refused
-seed
+oauth_fresh refused
+oauth_seed
 oauth_admin expire "client_id=$CLIENT" > /dev/null
-old=$(field access_token)
+old=$(oauth_field access_token)
 send
 is "$RC" 0 "cached token expired at the provider: exit 0"
 delivered "refused token"
@@ -149,11 +116,11 @@ like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the server refused the access token$' 
 like "$(cat "$ERR")" '^yubin: OAuth 2\.0: access token refreshed \(valid for (59|60) min more\)$' \
     "-v: refreshed"
 is "$(oauth_stat "$CLIENT" refresh)" 1 "exactly one refresh"
-unlike "$(field access_token)" "^$old\$" "a new access token is cached"
+unlike "$(oauth_field access_token)" "^$old\$" "a new access token is cached"
 
 # a refused token that was just refreshed is not retried again
-fresh refused-twice
-seed access_ttl=30
+oauth_fresh refused-twice
+oauth_seed access_ttl=30
 oauth_admin set "client_id=$CLIENT" access_ttl=0 > /dev/null
 send
 is "$RC" 77 "a fresh token refused too: exit 77"
@@ -162,8 +129,8 @@ like "$(cat "$ERR")" "^yubin: authentication \(OAUTHBEARER\) failed for user 'al
     "the server's 535 in the message"
 
 # ------------------------------------------------ expiring soon: refresh first
-fresh soon
-seed access_ttl=30
+oauth_fresh soon
+oauth_seed access_ttl=30
 send
 is "$RC" 0 "access token with 30 s left: exit 0"
 delivered "expiring token"
@@ -171,13 +138,13 @@ is "$(auth_lines)" 1 "refreshed before AUTH: one AUTH"
 is "$(oauth_stat "$CLIENT" refresh)" 1 "one refresh"
 
 # ------------------------------------------------ rotation
-fresh rotate rotate=1
-seed access_ttl=30
-old_rt=$(field refresh_token)
+oauth_fresh rotate rotate=1
+oauth_seed access_ttl=30
+old_rt=$(oauth_field refresh_token)
 send
 is "$RC" 0 "rotating provider: exit 0"
 delivered "rotating provider"
-new_rt=$(field refresh_token)
+new_rt=$(oauth_field refresh_token)
 is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
     "the new refresh token is in the token file"
 like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(file\)$' \
@@ -192,8 +159,10 @@ is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 \
     "one live refresh token, and yubin has it"
 
 # ------------------------------------------------ 20 at once
-fresh twenty rotate=1
-seed access_ttl=30
+# the provider's tokens live 30 s: a token another yubin fetched a moment
+# ago is good for the others (half its life left), not refreshed again
+oauth_fresh twenty rotate=1 access_ttl=30
+oauth_seed
 pids=()
 toks=()
 for i in $(seq 20); do
@@ -218,14 +187,28 @@ done
 is "$n" 20 "20 deliveries"
 
 # ------------------------------------------------ provider trouble
-fresh down
-seed access_ttl=30
+oauth_fresh down
+oauth_seed access_ttl=30
 oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
 send
 is "$RC" 75 "provider 503, queue off: exit 75"
 is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
 provider at '$OAUTH_URL/token' answered HTTP 503 (a temporary failure)" \
     "provider 503: the message"
+
+# a proxy's HTML error page, and RFC 6749's temporarily_unavailable
+oauth_admin set "client_id=$CLIENT" token_mode=html403 > /dev/null
+send
+is "$RC:$(tail -n 1 "$ERR")" "75:yubin: during authentication: the OAuth \
+2.0 provider at '$OAUTH_URL/token' answered HTTP 403 with something that is \
+not JSON (check the oauth2_*_endpoint settings if this lasts)" \
+    "a 403 HTML page (a proxy): temporary, and said so"
+oauth_admin set "client_id=$CLIENT" token_mode=unavailable > /dev/null
+send
+is "$RC:$(tail -n 1 "$ERR")" "75:yubin: during authentication: the OAuth \
+2.0 provider at '$OAUTH_URL/token' is not available now \
+(temporarily_unavailable: try again later)" "temporarily_unavailable: temporary"
+oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
 
 oauth_config "$C" "$CLIENT" "queue on-failure"
 send
@@ -255,17 +238,8 @@ oauth_config "$SCRATCH/gone.conf" "$CLIENT" "queue off" \
     "oauth2_token_endpoint $purl/token"
 sv_tf=$TF.saved
 cp -p "$TF" "$sv_tf"
-"$PYTHON" - "$(curl -sS --cacert "$SMTP_CA" -d "client_id=$CLIENT" \
-    -d access_ttl=30 "$purl/admin/issue")" "$TF" "$CLIENT" "$purl/token" <<'PY'
-import json, os, sys, time, urllib.parse
-t = json.loads(sys.argv[1])
-q = lambda s: urllib.parse.quote(s, safe="-._~")
-with open(sys.argv[2], "w") as f:
-    f.write("yubin-oauth2 1\nstore file\nclient_id %s\ntoken_url %s\n"
-            "refresh_token %s\naccess_token %s\nexpires %d\n" % (
-                q(sys.argv[3]), q(sys.argv[4]), q(t["refresh_token"]),
-                q(t["access_token"]), time.time() + 30))
-PY
+oauth_write_token "$(curl -sS --cacert "$SMTP_CA" -d "client_id=$CLIENT" \
+    "$purl/admin/issue")" "$CLIENT" "$purl/token" 30
 stop_bg "$ppid"
 TOK=$(new_token)
 make_message "$SCRATCH/$TOK.msg" "$TOK"
@@ -291,8 +265,8 @@ is "$(oauth_stat "$CLIENT" refresh)" "$((refreshes + 1))" \
     "provider back: one refresh for the flush"
 
 # ------------------------------------------------ revoked
-fresh revoked
-seed access_ttl=30
+oauth_fresh revoked
+oauth_seed access_ttl=30
 oauth_config "$C" "$CLIENT" "queue on-failure"
 oauth_admin revoke "client_id=$CLIENT" > /dev/null
 send
@@ -305,7 +279,7 @@ run_yubin /dev/null -bp
 is "$(cat "$OUT")" "queue is empty" "revoked: nothing queued"
 
 # ------------------------------------------------ device flow answers
-fresh slow interval=1
+oauth_fresh slow interval=1
 oauth_admin set "client_id=$CLIENT" slow_down=1 > /dev/null
 t0=$EPOCHREALTIME
 oauth_device_login "$C" "$CLIENT" --store=file
@@ -314,28 +288,29 @@ is "$(oauth_stat "$CLIENT" device_polls)" 2 "slow_down: one poll refused, then o
 is "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { if (b - a >= 7) print "y" }')" \
     y "slow_down: the interval grew by 5 s"
 
-fresh denied
+oauth_fresh denied
 OAUTH_DECIDE=deny oauth_device_login "$C" "$CLIENT"
 is "$RC" 77 "access_denied: exit 77"
 like "$(tail -n 1 "$ERR")" '^yubin: the sign-in was declined \(access_denied' \
     "access_denied: the message"
 is "$([ -e "$TF" ] || echo gone)" gone "access_denied: nothing stored"
 
-fresh expired device_expires_in=2
+oauth_fresh expired device_expires_in=2
 OAUTH_DECIDE=none oauth_device_login "$C" "$CLIENT"
 is "$RC" 77 "code expired: exit 77"
 code=$(sed -n 's/^yubin: and enter the code \(.*\)$/\1/p' "$ERR")
 is "$(tail -n 1 "$ERR")" "yubin: the code $code expired before the sign-in \
-was finished; run yubin --login again" "code expired: the message"
+was finished; start again: yubin -C $C --login -a default" \
+    "code expired: the message"
 
-fresh google google_style=1
+oauth_fresh google google_style=1
 oauth_device_login "$C" "$CLIENT" --store=file
 is "$RC" 0 "verification_url (Google's name): signed in"
 like "$(cat "$ERR")" "^  $OAUTH_URL/activate\$" "verification_url: shown"
 
 # ------------------------------------------------ cron-like
-fresh cron
-seed access_ttl=30
+oauth_fresh cron
+oauth_seed access_ttl=30
 TOK=$(new_token)
 make_message "$SCRATCH/$TOK.msg" "$TOK"
 env -i HOME="$SCRATCH" PATH=/usr/bin:/bin XDG_STATE_HOME="$XDG_STATE_HOME" \
@@ -350,6 +325,9 @@ delivered "cron-like, refreshed from the file store"
 # ------------------------------------------------ logout, no token
 run_yubin /dev/null -C "$C" --logout
 is "$RC" 0 "--logout: exit 0"
+is "$(cat "$ERR")" "yubin: the OAuth 2.0 tokens of account 'default' are \
+forgotten (token file); the OAuth 2.0 provider still takes the refresh token \
+until it expires or is revoked there" "--logout: says what went"
 is "$([ -e "$TF" ] || echo gone)" gone "--logout: the token file is gone"
 send
 is "$RC" 77 "no token: exit 77"

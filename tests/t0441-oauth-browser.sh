@@ -23,19 +23,10 @@ fi
 start_real_server
 [ -n "${OAUTH_URL:-}" ] || bail_out "the test server has no OAuth provider"
 
-plan 30
+plan 34
 
 TF=$(oauth_token_file)
 P=t0441-$$
-
-fresh() {
-    CLIENT=$P-$1
-    shift
-    oauth_new_client "$CLIENT" "$@"
-    rm -rf "$XDG_STATE_HOME/yubin/oauth"
-    C=$SCRATCH/$CLIENT.conf
-    oauth_config "$C" "$CLIENT"
-}
 
 # the browser: the provider approves at once and redirects to yubin's
 # listener; with FORGE=1 an answer with a forged state goes first
@@ -44,11 +35,19 @@ cat > "$SCRATCH/browser" <<EOF
 loc=\$(curl -sS --cacert "$SMTP_CA" -o /dev/null -w '%{redirect_url}' "\$1")
 printf '%s\n' "\$1" > "$SCRATCH/browser.url"
 printf '%s\n' "\$loc" > "$SCRATCH/browser.loc"
+port=\$(sed -n 's|^http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' <<< "\$loc")
+if [ "\${IDLE:-0}" -gt 0 ]; then
+    # local clients that connect and say nothing, before the browser
+    for i in \$(seq "\$IDLE"); do
+        eval "exec \$((i + 10))<>/dev/tcp/127.0.0.1/\$port"
+    done
+fi
 if [ "\${FORGE:-0}" = 1 ]; then
     curl -sS -o "$SCRATCH/forged.page" -w '%{http_code}' \\
         "\${loc%%state=*}state=forged" > "$SCRATCH/forged.status"
 fi
-curl -sS -o "$SCRATCH/browser.page" -w '%{http_code}' "\$loc" \\
+curl -sS -o "$SCRATCH/browser.page" -w '%{http_code}' \\
+    -H "Cookie: big=\$(head -c 20000 /dev/zero | tr '\\0' x)" "\$loc" \\
     > "$SCRATCH/browser.status"
 EOF
 chmod 755 "$SCRATCH/browser"
@@ -61,7 +60,7 @@ login_browser() {
 }
 
 # ------------------------------------------------ the browser comes back
-fresh browser
+oauth_fresh browser
 login_browser
 is "$RC" 0 "browser login: exit 0"
 url=$(cat "$SCRATCH/browser.url")
@@ -93,7 +92,7 @@ if find_delivered "$TOK" 10 > /dev/null; then ok "delivered"
 else not_ok "delivered"; diag_file "$ERR"; fi
 
 # ------------------------------------------------ a forged answer first
-fresh forged
+oauth_fresh forged
 FORGE=1 login_browser
 is "$RC" 0 "a forged answer first: still signed in"
 is "$(cat "$SCRATCH/forged.status")" 400 "the forged answer got HTTP 400"
@@ -104,8 +103,17 @@ like "$(cat "$ERR")" "^yubin: warning: ignored an answer on http://127\\.0\\.0\\
     "a warning on the terminal"
 is "$(oauth_stat "$CLIENT" code_tokens)" 1 "the real code was exchanged"
 
+# ------------------------------------------------ idle local clients
+oauth_fresh idle
+IDLE=12 login_browser
+is "$RC" 0 "12 idle local connections before the browser: still signed in"
+is "$(seconds_below "$SECS" 8 && echo fast)" fast \
+    "... without waiting for them (${SECS}s; each gets 2 s at most)"
+is "$(cat "$SCRATCH/browser.status")" 200 \
+    "a browser request with 20 KB of cookies is answered"
+
 # ------------------------------------------------ pasted (SSH)
-fresh paste
+oauth_fresh paste
 mkfifo "$SCRATCH/paste"
 env -u BROWSER -u DISPLAY -u WAYLAND_DISPLAY timeout 60 "$YUBIN" -C "$C" \
     --login --browser --store=file < "$SCRATCH/paste" \
@@ -136,8 +144,28 @@ like "$(tail -n 1 "$SCRATCH/paste.err")" '^yubin: signed in to the OAuth 2\.0 pr
 is "$(oauth_stat "$CLIENT" pkce_verified)" 1 "pasted: PKCE verified"
 is "$(stat -c %a "$TF")" 600 "pasted: token file 0600"
 
+# a wrong address and the right one in one paste, the last line without
+# its newline, then end of input
+oauth_fresh paste-eof
+env -u BROWSER -u DISPLAY -u WAYLAND_DISPLAY timeout 60 "$YUBIN" -C "$C" \
+    --login --browser --store=file < "$SCRATCH/paste" \
+    > "$SCRATCH/paste.out" 2> "$SCRATCH/paste.err" &
+pid=$!
+exec 7> "$SCRATCH/paste"
+url=
+for _ in $(seq 100); do
+    url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$SCRATCH/paste.err")
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+loc=$(curl -sS --cacert "$SMTP_CA" -o /dev/null -w '%{redirect_url}' "$url")
+printf '%sstate=wrong\n%s' "${loc%%state=*}" "$loc" >&7
+exec 7>&-
+wait "$pid"
+is "$?" 0 "wrong + right address in one paste, no final newline: signed in"
+
 # ------------------------------------------------ the provider checks PKCE
-fresh pkce
+oauth_fresh pkce
 redir=http://127.0.0.1:9/
 loc=$(curl -sS --cacert "$SMTP_CA" -o /dev/null -w '%{redirect_url}' -G \
     --data-urlencode response_type=code --data-urlencode "client_id=$CLIENT" \
@@ -153,18 +181,18 @@ like "$answer" '"error": "invalid_grant"' "a wrong PKCE verifier: invalid_grant"
 is "$(oauth_stat "$CLIENT" pkce_verified)" 0 "a wrong verifier is not verified"
 
 # ------------------------------------------------ denied
-fresh deny
+oauth_fresh deny
 oauth_admin set "client_id=$CLIENT" deny=1 > /dev/null
 login_browser
 is "$RC" 77 "the provider denies: exit 77"
-is "$(tail -n 1 "$ERR")" "yubin: the sign-in at the OAuth 2.0 provider failed: access_denied" \
+is "$(tail -n 1 "$ERR")" "yubin: the sign-in failed: access_denied" \
     "the provider denies: the message"
 like "$(cat "$SCRATCH/browser.page")" 'The sign-in failed' \
     "the browser is told to look at the terminal"
 is "$([ -e "$TF" ] || echo none)" none "denied: nothing stored"
 
 # ------------------------------------------------ flows an account lacks
-fresh nodevice
+oauth_fresh nodevice
 oauth_config "$C" "$CLIENT" "oauth2_device_endpoint"
 run_yubin /dev/null -C "$C" --login --device
 is "$RC" 78 "--device without a device endpoint: exit 78"

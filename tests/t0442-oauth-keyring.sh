@@ -26,34 +26,12 @@ if env -u DBUS_SESSION_BUS_ADDRESS "$YUBIN" -C "$SCRATCH/probe.conf" \
     skip_all "yubin was built without libsecret"
 fi
 
-# ---------------------------------------------------------------- outer
-if [ -z "${YUBIN_T0442_INNER:-}" ]; then
-    mkdir -p "$SCRATCH/home" "$SCRATCH/run"
-    chmod 700 "$SCRATCH/run"
-    env -u GNOME_KEYRING_CONTROL -u SSH_AUTH_SOCK YUBIN_T0442_INNER=1 \
-        HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/run" \
-        XDG_DATA_HOME="$SCRATCH/home/.local/share" \
-        XDG_CONFIG_HOME="$SCRATCH/home/.config" \
-        XDG_CACHE_HOME="$SCRATCH/home/.cache" \
-        timeout 300 dbus-run-session -- bash "$0" "$@" 2> "$SCRATCH/inner.err"
-    rc=$?
-    [ "$rc" = 0 ] || diag_file "$SCRATCH/inner.err" 40
-    exit "$rc"
-fi
-
-# ---------------------------------------------------------------- inner
-printf '%s\n' 'leak:libglib-2.0.so' 'leak:libgio-2.0.so' > "$SCRATCH/lsan.supp"
-export LSAN_OPTIONS="suppressions=$SCRATCH/lsan.supp:print_suppressions=0"
+private_keyring_session YUBIN_T0442_INNER
 start_real_server
 [ -n "${OAUTH_URL:-}" ] || bail_out "the test server has no OAuth provider"
-plan 29
+plan 30
 
-if ! printf 'keyring-unlock-pw' |
-        gnome-keyring-daemon --unlock --components=secrets \
-        > "$SCRATCH/gkd.out" 2>&1; then
-    diag_file "$SCRATCH/gkd.out"
-    bail_out "gnome-keyring-daemon --unlock failed"
-fi
+unlock_keyring
 
 TF=$(oauth_token_file)
 CLIENT=t0442-$$
@@ -63,22 +41,6 @@ oauth_config "$C" "$CLIENT"
 
 keyring_secret() {
     secret-tool lookup host localhost service oauth2 user alice 2>/dev/null
-}
-
-field() {
-    awk -v k="$1" '$1 == k { print $2 }' "$TF"
-}
-
-# age_token: the cached access token has 30 s left (refresh at the next send)
-age_token() {
-    "$PYTHON" - "$TF" <<'EOF'
-import sys, time
-p = sys.argv[1]
-lines = open(p).read().splitlines()
-out = [("expires %d" % (time.time() + 30)) if l.startswith("expires ") else l
-       for l in lines]
-open(p, "w").write("\n".join(out) + "\n")
-EOF
 }
 
 # send [env ...]: a message, -v; TOK RC ERR.  With "cron": no bus, no tty
@@ -117,13 +79,13 @@ secret-tool search --all host localhost service oauth2 user alice \
 like "$(cat "$SCRATCH/search")" '^label = yubin oauth2: alice@localhost$' \
     "keyring item: its label"
 like "$(keyring_secret)" '^rt-' "keyring item: the refresh token"
-is "$(field store)" keyring "token file: says keyring"
-is "$(field refresh_token)" "" "token file: no refresh token in it"
-like "$(field access_token)" '^at-' "token file: the access token"
+is "$(oauth_field store)" keyring "token file: says keyring"
+is "$(oauth_field refresh_token)" "" "token file: no refresh token in it"
+like "$(oauth_field access_token)" '^at-' "token file: the access token"
 
 # ------------------------------------------------ refresh from the keyring
 old_rt=$(keyring_secret)
-age_token
+oauth_age_token
 send
 is "$RC" 0 "expiring token, refreshed from the keyring: exit 0"
 delivered "refreshed from the keyring"
@@ -134,14 +96,14 @@ like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token;
 new_rt=$(keyring_secret)
 is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
     "the keyring holds the new refresh token"
-is "$(field refresh_token)" "" "still no refresh token in the file"
+is "$(oauth_field refresh_token)" "" "still no refresh token in the file"
 is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 "one live refresh token"
 
 # ------------------------------------------------ cron: no keyring
 send cron
 is "$RC" 0 "cron with a live cached access token: exit 0"
 delivered "cron, cached token"
-age_token
+oauth_age_token
 send cron
 is "$RC" 77 "cron once the access token expires: exit 77"
 is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
@@ -159,8 +121,8 @@ is "$RC" 0 "--login --store=file: exit 0"
 like "$(tail -n 1 "$ERR")" "the refresh token is in $TF \\(mode 0600" \
     "--store=file: the file named"
 is "$(keyring_secret)" "" "--store=file: the keyring item is gone"
-is "$(field store)" file "token file: says file"
-age_token
+is "$(oauth_field store)" file "token file: says file"
+oauth_age_token
 send cron
 is "$RC" 0 "cron with the file store: exit 0"
 delivered "cron, file store"
@@ -168,9 +130,12 @@ is "$(grep -c 'keyring' "$ERR")" 0 "cron: the keyring is not even asked"
 
 # ------------------------------------------------ logout
 oauth_device_login "$C" "$CLIENT"
-is "$(field store)" keyring "logged in to the keyring again"
+is "$(oauth_field store)" keyring "logged in to the keyring again"
 run_yubin /dev/null -C "$C" --logout
 is "$RC" 0 "--logout: exit 0"
+is "$(cat "$ERR")" "yubin: the OAuth 2.0 tokens of account 'default' are \
+forgotten (token file and keyring); the OAuth 2.0 provider still takes the \
+refresh token until it expires or is revoked there" "--logout: says what went"
 is "$(keyring_secret)" "" "--logout: the keyring item is gone"
 is "$([ -e "$TF" ] || echo gone)" gone "--logout: the token file is gone"
 

@@ -37,7 +37,9 @@ OAuth endpoints (HTTPS; form-encoded POST bodies; JSON answers):
                     /token and /device: ok 503 500 (short HTML bodies),
                     hang (up to 600 s, until the knob changes, then answers
                     as the knob now says), close (no answer), garbage (200,
-                    not JSON), invalid_client (401).
+                    not JSON), html403 (403, a proxy's HTML page),
+                    unavailable (400 temporarily_unavailable), invalid_client
+                    (401).
   GET  /authorize   plays the user who approves at once: 302 to
                     redirect_uri?code=...&state=... (deny=1: error=
                     access_denied); bad parameters: 400 text/plain
@@ -89,7 +91,8 @@ HANG_SECONDS = 600
 CODE_TTL = 600
 IDLE_TIMEOUT = 120          # longer than Dovecot's idle keep-alive (60 s)
 USER_CODE_CHARS = "BCDFGHJKLMNPQRSTVWXZ"    # RFC 8628 6.1: no vowels
-TOKEN_MODES = ("ok", "503", "500", "hang", "close", "garbage",
+TOKEN_MODES = ("ok", "503", "500", "hang", "close", "garbage", "html403",
+               "unavailable",
                "invalid_client")
 STAT_KEYS = ("device_requests", "device_polls", "device_tokens",
              "code_tokens", "refresh", "refresh_failed", "pkce_verified",
@@ -454,6 +457,13 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "garbage":
             return (200, "<html><body>this is not JSON</body></html>\n",
                     None, "application/json")
+        if mode == "html403":
+            return (403, "<html><body><h1>403 Forbidden</h1><p>blocked by "
+                    "the proxy</p></body></html>\n", None,
+                    "text/html; charset=utf-8")
+        if mode == "unavailable":
+            return (400, {"error": "temporarily_unavailable",
+                          "error_description": "try again later"})
         if mode == "invalid_client":
             return (401, {"error": "invalid_client",
                           "error_description": "token_mode invalid_client"})

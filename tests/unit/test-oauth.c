@@ -21,6 +21,7 @@
 #include "account.h"
 #include "config.h"
 #include "error.h"
+#include "oauth.h"
 #include "reply.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -335,6 +336,20 @@ test_pct(void)
 	dynbuf_release(&b);
 }
 
+static void
+test_token_ok(void)
+{
+	ok(oauth_token_ok("ya29.a0AfH6SMB-x_y~z+/w=="), "b64token: ok");
+	ok(oauth_token_ok("eyJ0eXAi.eyJhdWQ.sig"), "a JWT: ok");
+	ok(!oauth_token_ok(""), "empty: refused");
+	ok(!oauth_token_ok(NULL), "none: refused");
+	ok(!oauth_token_ok("a b"), "a space: refused");
+	ok(!oauth_token_ok("a\001b"), "^A (XOAUTH2's separator): refused");
+	ok(!oauth_token_ok("a\r\nMAIL FROM:<x>"), "CR LF: refused");
+	ok(!oauth_token_ok("=abc"), "padding first: refused");
+	ok(!oauth_token_ok("ab=c"), "padding inside: refused");
+}
+
 /* ---------------------------------------------------------------- SASL */
 
 static void
@@ -474,6 +489,7 @@ main(void)
 	test_store_refusals();
 	test_store_lock();
 	test_pct();
+	test_token_ok();
 	test_bearer_choice();
 	test_retry();
 	free(state);

@@ -694,10 +694,13 @@ address_to_ascii(const char *a, char **out, struct error *err)
 			return error_set(err, ERR_DATAERR, "address '%s' has a "
 			    "non-ASCII local part and the server does not "
 			    "support SMTPUTF8", shown(a, buf));
-	if (dom == NULL || address_is_ascii(dom) || dom[0] == '[') {
+	if (dom == NULL || address_is_ascii(dom)) {
 		*out = xstrdup(a);
 		return 0;
 	}
+	if (dom[0] == '[')	/* RFC 5321 4.1.3: an address literal is ASCII */
+		return error_set(err, ERR_DATAERR, "address '%s' has a "
+		    "non-ASCII domain literal", shown(a, buf));
 #ifdef HAVE_LIBIDN2
 	if (idna_domain(a, dom, &ace, err) < 0)
 		return -1;

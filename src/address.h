@@ -76,7 +76,8 @@ int address_check(const char *a, const char *what, const char *where,
  * non-ASCII local part and the server does not support SMTPUTF8". An
  * invalid IDN domain, or one whose mapping holds characters STD3 forbids
  * (a fullwidth '>' or space maps to an ASCII one; libidn2 drops them
- * under STD3 instead of failing): ERR_DATAERR naming it.
+ * under STD3 instead of failing): ERR_DATAERR naming it. A domain literal
+ * ("[...]") with non-ASCII bytes has no ASCII form: ERR_DATAERR.
  */
 int address_to_ascii(const char *a, char **out, struct error *err);
 

@@ -298,6 +298,13 @@ test_to_ascii(void)
 	is_str(err.message, "address 'j\xc3\xb6rg@example.org' has a "
 	    "non-ASCII local part and the server does not support SMTPUTF8",
 	    "non-ASCII local message");
+	/* it went out unchanged, and MAIL FROM said SMTPUTF8 to a server
+	   without it (tests/fuzz/corpus/smtp/domain-literal-8bit) */
+	error_init(&err);
+	ok(address_to_ascii("a@[\xc3\xbc]", &out, &err) == -1 &&
+	    out == NULL && err.kind == ERR_DATAERR, "non-ASCII literal refused");
+	is_str(err.message, "address 'a@[\xc3\xbc]' has a non-ASCII domain "
+	    "literal", "non-ASCII literal message");
 #ifdef HAVE_LIBIDN2
 	ok(address_to_ascii("a@\xe2\x98\x83\xe2\x80\x8d.example", &out,
 	    &err) == -1 && err.kind == ERR_DATAERR &&

@@ -595,10 +595,15 @@ address_is_ascii(const char *a)
 }
 
 /* Why a is not safe on a command line (see address_check()), or NULL. */
+/*
+ * RFC 5321 4.1.2: a local part is a Dot-string or one Quoted-string; only
+ * a quoted string that is the whole local part may hold a space (RFC
+ * 5322's obsolete forms such as ."john doe" or "a"."b" may not).
+ */
 static const char *
 unsafe_why(const char *a)
 {
-	bool quoted = false;
+	bool quoted = *a == '"';
 
 	if (*a == '\0')
 		return "is empty";
@@ -606,7 +611,7 @@ unsafe_why(const char *a)
 		return "begins with '-'";
 	if (strlen(a) > ADDRESS_MAX)
 		return "is longer than " STR(ADDRESS_MAX) " bytes";
-	for (const char *p = a; *p != '\0'; p++) {
+	for (const char *p = a + quoted; *p != '\0'; p++) {
 		unsigned char ch = (unsigned char)*p;
 
 		if (ch < 0x20 || ch == 0x7f)
@@ -617,8 +622,11 @@ unsafe_why(const char *a)
 			return "contains a space outside quotes";
 		if (ch == '\\' && quoted && p[1] != '\0')
 			p++;
+		else if (ch == '"' && quoted && p[1] != '@' && p[1] != '\0')
+			return "has a quoted string that is not its whole "
+			    "local part";
 		else if (ch == '"')
-			quoted = !quoted;
+			quoted = false;
 	}
 	return NULL;
 }

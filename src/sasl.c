@@ -478,11 +478,13 @@ static int
 scram_check_iterations(const struct sasl *s, const char *msg, size_t len,
     struct error *err)
 {
-	const char *p = msg, *end = msg + len, *comma, *num;
+	const char *p = msg, *end, *comma, *num;
 	unsigned long long i;
 	int n;
 
-	for (; p < end; p = comma + 1) {
+	if (len == 0)		/* the first step has no message (NULL) */
+		return 0;
+	for (end = msg + len; p < end; p = comma + 1) {
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (comma == NULL)
 			comma = end;

@@ -225,6 +225,10 @@ is "$(seconds_below "$SECS" 8 && echo y)" y \
     "provider hanging: bounded by the timeout (${SECS}s)"
 like "$(tail -n 1 "$ERR")" "^yubin: message queued as .*: during authentication: cannot reach '$OAUTH_URL/token': no answer in time \(timeout\)\$" \
     "provider hanging: queued, and why"
+# the provider's request that yubin gave up on ends now, with a 503 (were
+# it let go with "ok", it would count as a refresh at some later moment)
+oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
+sleep 0.3
 
 # a private provider that issued the token, then went away
 start_bg private-provider "$PYTHON" "$TESTS_DIR/fake/oauth_provider.py" \

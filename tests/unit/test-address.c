@@ -330,8 +330,12 @@ test_check(void)
 		{ "bob@x\r\nRSET", NULL, "recipient 'bob@x\\x0d\\x0aRSET' "
 		    "contains a control character" },
 		{ "", NULL, "recipient '' is empty" },
-		{ "\"a\"b c\"\"@x", NULL, "recipient '\"a\"b c\"\"@x' contains a "
-		    "space outside quotes" },
+		{ "\"a\"b c\"\"@x", NULL, "recipient '\"a\"b c\"\"@x' has a quoted "
+		    "string that is not its whole local part" },
+		{ ".\"john doe\"@example.org", NULL, "recipient '.\"john "
+		    "doe\"@example.org' contains a space outside quotes" },
+		{ "\"a\".\"b\"@x", NULL, "recipient '\"a\".\"b\"@x' has a quoted "
+		    "string that is not its whole local part" },
 	};
 	char longer[600];
 	struct error err;

@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,22 @@ reply_format(const struct reply *r, char *buf, size_t size)
 		o = reply_sanitise(r->text, r->textlen, buf, o, size);
 	}
 	buf[o] = '\0';
+}
+
+int
+reply_error(struct error *err, enum error_kind kind, const struct reply *r,
+    const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX], text[ERROR_REPLY_MAX] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r != NULL)
+		reply_format(r, text, sizeof(text));
+	return error_set_reply(err, kind, r != NULL ? r->code : 0,
+	    r != NULL ? r->esc : "", text, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- EHLO */

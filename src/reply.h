@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct error;
+#include "error.h"
 
 #define REPLY_LINE_MAX 2048	/* RFC 5321 says 512; be lenient, not naive */
 #define REPLY_LINES_MAX 100
@@ -59,6 +59,13 @@ static inline bool reply_perm(const struct reply *r) { return r->code / 100 == 5
  * server cannot write escape sequences to the user's terminal.
  */
 void reply_format(const struct reply *r, char *buf, size_t size);
+
+/*
+ * error_set_reply() with r (NULL: no reply): its code, enhanced code and
+ * reply_format() text go with the message. Always returns -1.
+ */
+int reply_error(struct error *err, enum error_kind kind, const struct reply *r,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* EHLO extensions (RFC 5321 4.1.1.1 and the extension RFCs). */
 enum smtp_ext {

@@ -126,7 +126,7 @@ smtp_fail(struct smtp *s, enum error_kind kind, const struct reply *r,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	error_set_reply(&s->err, kind, r, "%s", msg);
+	reply_error(&s->err, kind, r, "%s", msg);
 	smtp_set_state(s, SMTP_STATE_CLOSED);
 	return SMTP_ACT_FAIL;
 }
@@ -644,7 +644,7 @@ smtp_envelope_failed(struct smtp *s, const struct reply *last)
 		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
 		    "%s", s->rcpt_errors.data);
 	if (s->txn_err.kind == ERR_NONE)
-		error_set_reply(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
+		reply_error(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
 		    last, "message refused at DATA");
 	s->need_rset = true;
 	smtp_set_state(s, SMTP_STATE_READY);
@@ -690,7 +690,7 @@ smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 		    p.cmd == SMTP_CMD_RSET ? "RSET" : p.cmd == SMTP_CMD_MAIL ?
 		    "MAIL FROM" : "RCPT TO");
 	if (p.cmd == SMTP_CMD_MAIL && !reply_ok(r))
-		error_set_reply(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
+		reply_error(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
 		    "sender '%s' rejected", util_show(s->env->from,
 		    ADDRESS_MAX, false, shown, sizeof(shown)));
 	else if (p.cmd == SMTP_CMD_RCPT)
@@ -724,7 +724,7 @@ smtp_on_data_end_reply(struct smtp *s, const struct reply *r)
 	if (!reply_temp(r) && !reply_perm(r))
 		return smtp_fail(s, ERR_PROTOCOL, r,
 		    "unexpected reply to the end of the message");
-	error_set_reply(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
+	reply_error(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
 	    "message %s by the server", reply_temp(r) ? "deferred" :
 	    "rejected");
 	return SMTP_ACT_READY;

@@ -21,10 +21,10 @@
 #include "error.h"
 #include "flush.h"
 #include "log.h"
+#include "mailenv.h"
 #include "message.h"
 #include "queue.h"
 #include "session.h"
-#include "smtp.h"
 #include "util.h"
 
 #define FLUSH_MAX_OPENS	3	/* connections per account and run */

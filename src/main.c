@@ -30,7 +30,6 @@
 #include "queue.h"
 #include "sasl.h"
 #include "session.h"
-#include "smtp.h"
 #include "transport.h"
 #include "util.h"
 

@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mailenv.h"
 #include "message.h"
 #include "qentry.h"
 #include "qfile.h"
 #include "queue.h"
-#include "smtp.h"
 #include "util.h"
 
 #define COPY_CHUNK	(64 * 1024)

@@ -109,7 +109,7 @@ find_subject(const struct dynbuf *h, char *out, size_t size)
 		}
 	}
 	if (s.data != NULL)
-		qfile_oneline(out, size, s.data + strspn(s.data, " \t"));
+		util_oneline(out, size, s.data + strspn(s.data, " \t"));
 	dynbuf_release(&s);
 }
 
@@ -220,10 +220,10 @@ write_report(struct queue *q, const struct dynbuf *text,
 	if (fd < 0)
 		return -1;
 	snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", boundary);
-	if (qentry_pwrite(fd, text->data, text->len, off) < 0 ||
-	    qentry_pwrite(fd, headers->data ? headers->data : "",
+	if (util_pwrite(fd, text->data, text->len, off) < 0 ||
+	    util_pwrite(fd, headers->data ? headers->data : "",
 	    headers->len, off += (off_t)text->len) < 0 ||
-	    qentry_pwrite(fd, tail, strlen(tail),
+	    util_pwrite(fd, tail, strlen(tail),
 	    off += (off_t)headers->len) < 0) {
 		error_set(err, ERR_CANTCREAT, "cannot write the failure "
 		    "report: %s", strerror(errno));

@@ -156,7 +156,7 @@ flush_report(struct flush *f, struct queue_entry *e)
 		    e->id, e->from, err.message);
 		return;			/* FAILED: the next run tries again */
 	}
-	queue_test_crash("bounce-after-enqueue");
+	util_test_crash("bounce-after-enqueue");
 	f->st->reports++;
 	log_verbose("failure of message %s reported to %s (report %s)",
 	    e->id, e->from, id);
@@ -238,7 +238,7 @@ flush_sent(struct flush *f, struct queue_entry *e)
 	struct error err;
 
 	error_init(&err);
-	queue_test_crash("flush-after-250");
+	util_test_crash("flush-after-250");
 	if (queue_done(f->q, e, &err) < 0) {
 		log_warn("%s", err.message);
 		return;

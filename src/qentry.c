@@ -54,28 +54,6 @@ qentry_where_fd(const struct queue *q, enum queue_where w)
 	return w == QUEUE_MSG ? q->msgfd : q->failfd;
 }
 
-int
-qentry_pwrite(int fd, const void *p, size_t n, off_t off)
-{
-	const char *s = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, s, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
 void
 qentry_set_error(struct queue_state *st, const struct error *err)
 {
@@ -83,9 +61,9 @@ qentry_set_error(struct queue_state *st, const struct error *err)
 
 	util_strlcpy(st->kind, error_kind_name(err->kind), sizeof(st->kind));
 	st->code = err->reply_code;
-	qfile_oneline(st->esc, sizeof(st->esc), err->reply_esc);
+	util_oneline(st->esc, sizeof(st->esc), err->reply_esc);
 	error_format(err, buf, sizeof(buf));
-	qfile_oneline(st->error, sizeof(st->error), buf);
+	util_oneline(st->error, sizeof(st->error), buf);
 }
 
 /* Free what e holds (and unlock it), keeping its ID and place. */
@@ -135,6 +113,30 @@ refuse(struct queue_entry *e, const char *fmt, ...)
 	vsnprintf(e->problem, sizeof(e->problem), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* ---------------------------------------------------------------- IDs */
+
+bool
+queue_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= QUEUE_ID_MAX || id[0] == '-')
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") == n;
+}
+
+long
+queue_retry_delay(unsigned attempts)
+{
+	if (attempts <= 1)
+		return QUEUE_RETRY_MIN;
+	if (attempts > 7)
+		return QUEUE_RETRY_MAX;
+	return QUEUE_RETRY_MIN << (attempts - 1) > QUEUE_RETRY_MAX ?
+	    QUEUE_RETRY_MAX : QUEUE_RETRY_MIN << (attempts - 1);
 }
 
 /* ---------------------------------------------------------------- load */
@@ -414,7 +416,7 @@ queue_lock(struct queue *q, struct queue_entry *e, struct error *err)
 		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
 		    e->id, e->problem);
 	}
-	queue_test_crash("flush-after-lock");
+	util_test_crash("flush-after-lock");
 	e->fd = fd;
 	return 0;
 }
@@ -439,18 +441,18 @@ state_write(struct queue *q, struct queue_entry *e, struct queue_state *st,
 	st->seq = e->st.seq + 1;
 	qfile_state_encode(st, slot);
 	off = e->slot_off + (off_t)(st->seq % 2) * QFILE_SLOT;
-	if (queue_test_armed("state-mid-write")) {
-		(void)qentry_pwrite(e->fd, slot, sizeof(slot) / 2, off);
+	if (util_test_armed("state-mid-write")) {
+		(void)util_pwrite(e->fd, slot, sizeof(slot) / 2, off);
 		(void)fdatasync(e->fd);
-		queue_test_crash("state-mid-write");
+		util_test_crash("state-mid-write");
 	}
-	if (qentry_pwrite(e->fd, slot, sizeof(slot), off) < 0 ||
+	if (util_pwrite(e->fd, slot, sizeof(slot), off) < 0 ||
 	    fdatasync(e->fd) < 0)
 		return error_set(err, ERR_IOERR, "cannot update queue file "
 		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
 		    e->id, strerror(errno));
 	e->st = *st;
-	queue_test_crash("state-after-write");
+	util_test_crash("state-after-write");
 	return 0;
 }
 
@@ -466,7 +468,7 @@ entry_move(struct queue *q, struct queue_entry *e, enum queue_where to,
 		    "'%s/%s/%s' to '%s/': %s", q->path,
 		    qentry_where_name(e->where), e->id, qentry_where_name(to),
 		    strerror(errno));
-	queue_test_crash(to == QUEUE_FAILED ? "fail-after-rename" :
+	util_test_crash(to == QUEUE_FAILED ? "fail-after-rename" :
 	    "retry-after-rename");
 	(void)fsync(tofd);
 	(void)fsync(from);
@@ -483,7 +485,7 @@ queue_done(struct queue *q, struct queue_entry *e, struct error *err)
 		return error_set(err, ERR_IOERR, "message %s was sent but "
 		    "cannot be removed from the queue (it will be sent "
 		    "again): %s", e->id, strerror(errno));
-	queue_test_crash("flush-after-unlink");
+	util_test_crash("flush-after-unlink");
 	(void)fsync(dfd);
 	return 0;
 }
@@ -496,7 +498,7 @@ fail_with(struct queue *q, struct queue_entry *e, struct queue_state *st,
 	st->status = QUEUE_ST_FAILED;
 	if (state_write(q, e, st, err) < 0)
 		return -1;
-	queue_test_crash("fail-after-state");
+	util_test_crash("fail-after-state");
 	return entry_move(q, e, QUEUE_FAILED, err);
 }
 

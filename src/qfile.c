@@ -48,22 +48,6 @@ why_set(char *why, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-void
-qfile_oneline(char *dst, size_t size, const char *s)
-{
-	size_t i;
-
-	if (size == 0)
-		return;
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c == '\r' || c == '\n' || c == '\t' ? ' ' :
-		    c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-}
-
 /* ---------------------------------------------------------------- build */
 
 static int
@@ -350,9 +334,9 @@ qfile_state_encode(const struct queue_state *st, char *slot)
 {
 	char prefix[SLOT_PREFIX + 1], kind[16], esc[16], error[QUEUE_ERROR_MAX];
 
-	qfile_oneline(kind, sizeof(kind), st->kind);
-	qfile_oneline(esc, sizeof(esc), st->esc);
-	qfile_oneline(error, sizeof(error), st->error);
+	util_oneline(kind, sizeof(kind), st->kind);
+	util_oneline(esc, sizeof(esc), st->esc);
+	util_oneline(error, sizeof(error), st->error);
 	memset(slot, 0, QFILE_SLOT);
 	snprintf(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
 	    "seq %llu\nstatus %s\nattempts %u\nnext %lld\nlast %lld\n"

@@ -78,7 +78,4 @@ int qfile_state_pick(const char *slot0, const char *slot1,
 const char *qfile_status_name(enum queue_status s);
 int qfile_status_parse(const char *name, enum queue_status *out);
 
-/* Copy s into dst on one line: CR/LF/TAB to ' ', other controls to '?'. */
-void qfile_oneline(char *dst, size_t size, const char *s);
-
 #endif

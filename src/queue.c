@@ -1,6 +1,6 @@
 /*
- * queue.c -- see queue.h. Directories, test hooks, IDs, enqueue, the tmp/
- * clean-up. Loading, locking and the outcomes of an attempt are in
+ * queue.c -- see queue.h. Directories, new IDs, enqueue, the tmp/
+ * clean-up, the flush lock. Loading, locking and the outcomes of an attempt are in
  * qentry.c; the bytes of a queue file in qfile.c; --queue-list in qlist.c.
  *
  * Every file operation is relative to a directory descriptor opened once
@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,21 +33,6 @@
 
 #define COPY_CHUNK	(64 * 1024)
 #define RANDLEN		10
-
-/* ---------------------------------------------------------------- hooks */
-
-void
-queue_test_crash(const char *point)
-{
-	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
-		(void)raise(SIGKILL);
-}
-
-bool
-queue_test_armed(const char *point)
-{
-	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
-}
 
 /* ---------------------------------------------------------------- dirs */
 
@@ -156,26 +140,15 @@ make_id(char *id, long long now)
 	    tm.tm_min, tm.tm_sec, rnd);
 }
 
-bool
-queue_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n >= QUEUE_ID_MAX || id[0] == '-')
-		return false;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-") == n;
-}
-
 /* ---------------------------------------------------------------- enqueue */
 
-/* qentry_pwrite() with the disk-full hook. */
+/* util_pwrite() with the disk-full hook. */
 static int
 enqueue_pwrite(int fd, const void *p, size_t n, off_t off)
 {
 	if (util_test_fail("enqueue-write"))
 		return -1;
-	return qentry_pwrite(fd, p, n, off);
+	return util_pwrite(fd, p, n, off);
 }
 
 /* The rest of a copy with pread/pwrite; -1 errno, -2 short source. */
@@ -204,7 +177,7 @@ copy_rw(int in, off_t *inoff, int out, off_t *outoff, long long *left)
 		*left -= r;
 		if (!half && *left <= size / 2) {
 			half = true;
-			queue_test_crash("enqueue-mid-copy");
+			util_test_crash("enqueue-mid-copy");
 		}
 	}
 	free(buf);
@@ -236,7 +209,7 @@ copy_body(int in, off_t inoff, int out, off_t outoff, long long size)
 		left -= r;
 		if (!half && left <= size / 2) {
 			half = true;
-			queue_test_crash("enqueue-mid-copy");
+			util_test_crash("enqueue-mid-copy");
 		}
 	}
 #else
@@ -339,7 +312,7 @@ create_tmp(struct queue *q, const char *name, struct error *err)
 		(void)close(fd);
 		return -1;
 	}
-	queue_test_crash("enqueue-after-create");
+	util_test_crash("enqueue-after-create");
 	return fd;
 }
 
@@ -351,14 +324,14 @@ commit_file(struct queue *q, const char *tmpname, const char *id,
 	if (linkat(q->tmpfd, tmpname, q->msgfd, id, 0) < 0)
 		return error_set(err, ERR_CANTCREAT, "cannot commit queue "
 		    "file '%s/msg/%s': %s", q->path, id, strerror(errno));
-	queue_test_crash("enqueue-after-link");
+	util_test_crash("enqueue-after-link");
 	if (fsync(q->msgfd) < 0) {
 		error_set(err, ERR_CANTCREAT, "cannot sync queue directory "
 		    "'%s/msg': %s", q->path, strerror(errno));
 		(void)unlinkat(q->msgfd, id, 0);
 		return -1;
 	}
-	queue_test_crash("enqueue-after-commit");
+	util_test_crash("enqueue-after-commit");
 	return 0;
 }
 
@@ -404,7 +377,7 @@ queue_enqueue(struct queue *q, const struct queue_new *n, char *id,
 		enqueue_error(q, tmpname, what, err);
 		goto out;
 	}
-	queue_test_crash("enqueue-after-write");
+	util_test_crash("enqueue-after-write");
 	if (commit_file(q, tmpname, e.id, err) < 0)
 		goto out;
 	util_strlcpy(id, e.id, QUEUE_ID_MAX);
@@ -541,15 +514,4 @@ queue_flush_unlock(struct queue *q)
 	if (q->lockfd >= 0)
 		(void)close(q->lockfd);
 	q->lockfd = -1;
-}
-
-long
-queue_retry_delay(unsigned attempts)
-{
-	if (attempts <= 1)
-		return QUEUE_RETRY_MIN;
-	if (attempts > 7)
-		return QUEUE_RETRY_MAX;
-	return QUEUE_RETRY_MIN << (attempts - 1) > QUEUE_RETRY_MAX ?
-	    QUEUE_RETRY_MAX : QUEUE_RETRY_MIN << (attempts - 1);
 }

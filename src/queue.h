@@ -36,7 +36,7 @@
  *	YUBIN_TEST_CRASH_AT=point[,point...]   raise(SIGKILL) at that point
  *	YUBIN_TEST_FAIL_AT=point[,point...]    fail there as if the disk was
  *					       full (ENOSPC)
- * Points are named where queue_test_crash()/util_test_fail() are called:
+ * Points are named where util_test_crash()/util_test_fail() are called:
  * enqueue-after-create, enqueue-mid-copy, enqueue-after-write,
  * enqueue-after-link, enqueue-after-commit, state-mid-write,
  * state-after-write, fail-after-state, fail-after-rename,
@@ -283,13 +283,5 @@ void queue_entry_message(const struct queue_entry *e, struct message *m);
  * built in place (failure reports). Returns the fd or -1.
  */
 int queue_tmpfile(struct queue *q, struct error *err);
-
-/*
- * Test hooks (see above; YUBIN_TEST_FAIL_AT is util_test_fail());
- * queue_test_armed(): whether a crash is set up at point (to tear a write
- * in two first).
- */
-void queue_test_crash(const char *point);
-bool queue_test_armed(const char *point);
 
 #endif

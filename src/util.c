@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,44 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 	return buf;
 }
 
+void
+util_oneline(char *dst, size_t size, const char *s)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c == '\r' || c == '\n' || c == '\t' ? ' ' :
+		    c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+int
+util_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, s, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
 enum util_perm
 util_perm_secret(const struct stat *st)
 {
@@ -315,6 +354,19 @@ util_test_fail(const char *point)
 		return false;
 	errno = ENOSPC;
 	return true;
+}
+
+void
+util_test_crash(const char *point)
+{
+	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
+		(void)raise(SIGKILL);
+}
+
+bool
+util_test_armed(const char *point)
+{
+	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
 }
 
 bool

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -46,6 +47,16 @@ bool util_strcaseeq(const char *a, const char *b);
  */
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
     size_t size);
+
+/*
+ * Copy s into dst (size bytes) on one line: CR, LF and TAB become ' ',
+ * other control bytes (C0, DEL) '?'. For one-line records: a queue file's
+ * state, --queue-list's columns, a report's Subject.
+ */
+void util_oneline(char *dst, size_t size, const char *s);
+
+/* pwrite() all of p at off, retrying on EINTR; -1 with errno. */
+int util_pwrite(int fd, const void *p, size_t n, off_t off);
 
 struct stat;
 
@@ -99,6 +110,13 @@ void util_random_name(char *out, size_t n);
  */
 bool util_test_hook(const char *var, const char *point);
 bool util_test_fail(const char *point);
+/*
+ * util_test_crash(point): YUBIN_TEST_CRASH_AT holds point: raise(SIGKILL),
+ * a crash right there. util_test_armed(point): whether it would (to tear a
+ * write in two first).
+ */
+void util_test_crash(const char *point);
+bool util_test_armed(const char *point);
 
 /* Whether errno value e means "out of disk space" (ENOSPC, EDQUOT). */
 bool util_disk_full(int e);

@@ -92,7 +92,7 @@ check_state(const char *slots)
 	qfile_state_encode(&st, slot);
 	FUZZ_CHECK(qfile_state_decode(&st2, slot) == 0, "an encoded state "
 	    "does not decode");
-	qfile_oneline(error, sizeof(error), st.error);
+	util_oneline(error, sizeof(error), st.error);
 	FUZZ_CHECK(st2.seq == st.seq && st2.status == st.status &&
 	    st2.attempts == st.attempts && st2.next == st.next &&
 	    st2.last == st.last && st2.since == st.since &&

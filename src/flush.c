@@ -528,7 +528,7 @@ smtp_open(void *arg, const struct queue_entry *e, void **conn,
 	    err) < 0 || account_select(&c->cfg, e->account, &c->acct,
 	    err) < 0)
 		error_prefix(err, "account '%s' of queued mail", e->account);
-	else if (session_open(&c->s, &c->acct, err) == 0) {
+	else if (session_open(&c->s, &c->acct, NULL, err) == 0) {
 		c->a = &c->acct;
 		return 0;
 	}
@@ -542,14 +542,16 @@ smtp_log(const struct smtp_conn *c, const struct envelope *env,
     const struct message *m, const struct error *err)
 {
 	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
+	struct session_facts f;
 	struct log_record rec = {
 		.account = c->a->name, .host = c->a->host,
-		.tls = session_tls(c->s), .mech = session_mech(c->s),
+		.tls = f.tls, .mech = f.mech,
 		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
-		.size = m->size, .reply = session_reply(c->s),
+		.size = m->size, .reply = f.reply,
 		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
 	};
 
+	session_facts(c->s, &f);
 	if (err != NULL) {
 		error_format(err, msg, sizeof(msg));
 		rec.error = msg;

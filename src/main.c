@@ -91,19 +91,23 @@ login(const struct options *o, const struct account *a, struct error *err)
 
 static void
 write_log(const struct account *a, const struct session *s,
-    const struct envelope *env, const struct message *m,
-    const struct error *err)
+    const struct session_facts *failed, const struct envelope *env,
+    const struct message *m, const struct error *err)
 {
 	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
+	struct session_facts f;
 	struct log_record rec = {
 		.account = a->name, .host = a->host,
-		.tls = s != NULL ? session_tls(s) : "none",
-		.mech = s != NULL ? session_mech(s) : "",
+		.tls = f.tls, .mech = f.mech,
 		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
-		.size = m->size, .reply = s != NULL ? session_reply(s) : "",
+		.size = m->size, .reply = f.reply,
 		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
 	};
 
+	if (s != NULL)
+		session_facts(s, &f);
+	else
+		f = *failed;
 	if (err != NULL) {
 		error_format(err, msg, sizeof(msg));
 		rec.error = msg;
@@ -261,11 +265,13 @@ send_message(struct envelope_job *j, const struct config *cfg,
 {
 	struct message_opts mo = { .dot_ends = true };
 	struct session *s = NULL;
+	struct session_facts facts;
 	struct message m;
 	char *config = NULL;
 	int rc = -1;
 
 	message_init(&m);
+	session_facts(NULL, &facts);
 	envelope_message_opts(j, &mo);
 	if (message_spool(&m, STDIN_FILENO, &mo, err) < 0 ||
 	    envelope_finish(j, err) < 0)
@@ -278,7 +284,7 @@ send_message(struct envelope_job *j, const struct config *cfg,
 			flush_background(j, config);
 		goto done;
 	}
-	if (session_open(&s, &j->acct, err) < 0 ||
+	if (session_open(&s, &j->acct, &facts, err) < 0 ||
 	    session_send(s, &j->env, &m, err) < 0)
 		goto out;
 	rc = 0;
@@ -286,7 +292,8 @@ out:
 	if (j->env.from == NULL)
 		j->env.from = j->sender;
 	if (j->selected && j->acct.logfile != NULL)
-		write_log(&j->acct, s, &j->env, &m, rc == 0 ? NULL : err);
+		write_log(&j->acct, s, &facts, &j->env, &m,
+		    rc == 0 ? NULL : err);
 	if (rc == 0)
 		flush_after_send(j, config, s);
 	else if (err->kind == ERR_TEMP && m.fd >= 0 && j->selected &&

@@ -1,8 +1,8 @@
 /*
  * flush.c -- see flush.h. The engine decides what to send, in which order
  * and over which connection, and records every outcome in the queue; how
- * a message goes out is the transport's business (SMTP at the end of this
- * file, a fake in the unit tests).
+ * a message goes out is the transport's business (deliver.c's SMTP, a fake
+ * in the unit tests).
  */
 #include "autoconfig.h"
 
@@ -15,16 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "bounce.h"
-#include "config.h"
 #include "error.h"
 #include "flush.h"
 #include "log.h"
 #include "mailenv.h"
 #include "message.h"
 #include "queue.h"
-#include "session.h"
 #include "util.h"
 
 #define FLUSH_MAX_OPENS	3	/* connections per account and run */
@@ -222,7 +219,8 @@ flush_connect(struct flush *f, const struct queue_entry *e)
 	if (f->opens >= FLUSH_MAX_OPENS)
 		return -2;
 	f->opens++;
-	if (f->tr->open(f->tr->arg, e, &f->conn, &f->open_err) == 0)
+	if (f->tr->open(f->tr->arg, e->config, e->account, &f->conn,
+	    &f->open_err) == 0)
 		return 0;
 	f->conn = NULL;
 	if (f->open_err.kind == ERR_NONE)
@@ -245,6 +243,18 @@ flush_sent(struct flush *f, struct queue_entry *e)
 	}
 	f->st->sent++;
 	log_verbose("message %s sent", e->id);
+}
+
+/* Hand locked e to the transport. */
+static int
+flush_send(struct flush *f, const struct queue_entry *e, struct error *err)
+{
+	struct envelope env;
+	struct message m;
+
+	queue_entry_envelope(e, &env);
+	queue_entry_message(e, &m);
+	return f->tr->send(f->conn, e->id, &env, &m, err);
 }
 
 /* Lock e, send it if it is (still) due, record the outcome, unlock. */
@@ -274,7 +284,7 @@ flush_entry(struct flush *f, struct queue_entry *e)
 		flush_outcome(f, e, &f->open_err, false);
 	else {
 		f->attempts++;
-		if (f->tr->send(f->conn, e, &err) == 0)
+		if (flush_send(f, e, &err) == 0)
 			flush_sent(f, e);
 		else
 			flush_outcome(f, e, &err, true);
@@ -396,15 +406,12 @@ int
 flush_run(struct queue *q, const struct flush_opts *o,
     struct flush_stats *st, struct error *err)
 {
-	struct flush_transport smtp = flush_smtp;
 	struct flush f = { .q = q, .o = o, .st = st, .tr = o->transport };
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (f.tr == NULL) {
-		smtp.arg = (void *)o;
-		f.tr = &smtp;
-	}
+	if (f.tr == NULL)
+		return error_set(err, ERR_SOFTWARE, "flush: no transport");
 	f.start_ms = util_now_ms();
 	rc = queue_flush_lock(q, o->lock_wait_ms, err);
 	if (rc != 0) {
@@ -440,8 +447,6 @@ spawn_child(const char *queue_path, const struct flush_opts *o)
 		if (fd > STDERR_FILENO)
 			(void)close(fd);
 	}
-	co.session = NULL;
-	co.acct = NULL;
 	error_init(&err);
 	if (queue_open(&q, queue_path, &err) == 0)
 		(void)flush_run(&q, &co, &st, &err);
@@ -473,113 +478,3 @@ flush_spawn(const char *queue_path, const struct flush_opts *o,
 		continue;
 	return 0;
 }
-
-/* ---------------------------------------------------------------- SMTP */
-
-struct smtp_conn {
-	struct config cfg;
-	struct account acct;
-	const struct account *a;
-	struct session *s;
-	bool adopted;		/* the caller's session: do not close it */
-};
-
-static bool
-smtp_usable(void *conn)
-{
-	return session_usable(((struct smtp_conn *)conn)->s);
-}
-
-static void
-smtp_close(void *conn)
-{
-	struct smtp_conn *c = conn;
-
-	if (!c->adopted)
-		session_close(c->s);
-	config_release(&c->cfg);
-	free(c);
-}
-
-static bool
-smtp_adoptable(const struct flush_opts *o, const struct queue_entry *e)
-{
-	return o->session != NULL && o->acct != NULL && o->account != NULL &&
-	    session_usable(o->session) && strcmp(o->account, e->account) == 0 &&
-	    strcmp(o->config != NULL ? o->config : "", e->config) == 0;
-}
-
-static int
-smtp_open(void *arg, const struct queue_entry *e, void **conn,
-    struct error *err)
-{
-	const struct flush_opts *o = arg;
-	struct smtp_conn *c = xcalloc(1, sizeof(*c));
-
-	config_init(&c->cfg);
-	*conn = c;
-	if (o != NULL && smtp_adoptable(o, e)) {
-		c->s = o->session;
-		c->a = o->acct;
-		c->adopted = true;
-		return 0;
-	}
-	if (config_load(&c->cfg, e->config[0] != '\0' ? e->config : NULL,
-	    err) < 0 || account_select(&c->cfg, e->account, &c->acct,
-	    err) < 0)
-		error_prefix(err, "account '%s' of queued mail", e->account);
-	else if (session_open(&c->s, &c->acct, NULL, err) == 0) {
-		c->a = &c->acct;
-		return 0;
-	}
-	smtp_close(c);
-	*conn = NULL;
-	return -1;
-}
-
-static void
-smtp_log(const struct smtp_conn *c, const struct envelope *env,
-    const struct message *m, const struct error *err)
-{
-	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
-	struct session_facts f;
-	struct log_record rec = {
-		.account = c->a->name, .host = c->a->host,
-		.tls = f.tls, .mech = f.mech,
-		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
-		.size = m->size, .reply = f.reply,
-		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
-	};
-
-	session_facts(c->s, &f);
-	if (err != NULL) {
-		error_format(err, msg, sizeof(msg));
-		rec.error = msg;
-	}
-	if (log_message(c->a->logfile, &rec) < 0)
-		log_warn("cannot write to logfile '%s'", c->a->logfile);
-}
-
-static int
-smtp_send(void *conn, const struct queue_entry *e, struct error *err)
-{
-	struct smtp_conn *c = conn;
-	struct envelope env;
-	struct message m;
-	int rc;
-
-	queue_entry_envelope(e, &env);
-	queue_entry_message(e, &m);
-	rc = session_send(c->s, &env, &m, err);
-	if (c->a->logfile != NULL)
-		smtp_log(c, &env, &m, rc == 0 ? NULL : err);
-	return rc;
-}
-
-const struct flush_transport flush_smtp = {
-	.open = smtp_open,
-	.send = smtp_send,
-	.usable = smtp_usable,
-	.close = smtp_close,
-	.arg = NULL,
-};

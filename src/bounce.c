@@ -15,8 +15,6 @@
 
 #include "bounce.h"
 #include "message.h"
-#include "qentry.h"
-#include "qfile.h"
 #include "queue.h"
 #include "util.h"
 

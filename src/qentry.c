@@ -42,13 +42,14 @@ qentry_init(struct queue_entry *e)
 	e->fd = -1;
 }
 
-const char *
+/* "msg" or "failed"; the directory descriptor for w. */
+static const char *
 qentry_where_name(enum queue_where w)
 {
 	return w == QUEUE_MSG ? "msg" : "failed";
 }
 
-int
+static int
 qentry_where_fd(const struct queue *q, enum queue_where w)
 {
 	return w == QUEUE_MSG ? q->msgfd : q->failfd;

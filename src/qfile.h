@@ -1,6 +1,7 @@
 /*
- * qfile.h -- the bytes of one queue file; an internal interface of queue.c
- * (and of its unit test). No I/O here.
+ * qfile.h -- the bytes of one queue file; an internal interface of the
+ * queue module, used by queue.c (writes them) and qentry.c (reads them),
+ * and by test-queue.c, test-queue-values.c and fuzz-qfile.c. No I/O here.
  *
  *	[0, H)		envelope, text, immutable:
  *			  yubin-queue 1

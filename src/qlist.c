@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qentry.h"
-#include "qfile.h"
 #include "queue.h"
 #include "util.h"
 

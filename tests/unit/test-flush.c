@@ -14,7 +14,6 @@
 
 #include "bounce.h"
 #include "flush.h"
-#include "qentry.h"
 #include "tap.h"
 #include "qtest.h"
 

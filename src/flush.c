@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,11 @@ flush_permanent(const struct error *err)
 	    err->kind == ERR_UNAVAILABLE || err->kind == ERR_USAGE;
 }
 
+/* Due now (queue_due()); forced: every waiting one, due or not. */
 static bool
 flush_wanted(const struct flush *f, const struct queue_entry *e)
 {
-	return e->valid && e->where == QUEUE_MSG &&
-	    e->st.status == QUEUE_ST_QUEUED &&
-	    (f->o->force || e->st.next <= flush_now(f));
+	return queue_due(e, f->o->force ? LLONG_MAX : flush_now(f));
 }
 
 static bool
@@ -182,8 +182,8 @@ flush_outcome(struct flush *f, struct queue_entry *e,
     const struct error *why, bool sent)
 {
 	long long now = flush_now(f);
+	enum queue_defer rc;
 	struct error err;
-	int rc;
 
 	error_init(&err);
 	if (sent && flush_permanent(why)) {
@@ -194,9 +194,9 @@ flush_outcome(struct flush *f, struct queue_entry *e,
 		return;
 	}
 	rc = queue_defer(f->q, e, why, now, &err);
-	if (rc < 0)
+	if (rc == QUEUE_DEFER_ERROR)
 		log_warn("%s", err.message);
-	else if (rc == 1)
+	else if (rc == QUEUE_DEFER_EXPIRED)
 		flush_failed(f, e, "expired");
 	else {
 		f->st->deferred++;
@@ -208,26 +208,32 @@ flush_outcome(struct flush *f, struct queue_entry *e,
 
 /* ---------------------------------------------------------------- sending */
 
-/* 0 connected; -1 cannot (open_err); -2 gave up reconnecting. */
-static int
+/* Whether the account being flushed has a connection for e. */
+enum flush_conn {
+	FLUSH_CONN_OPEN,	/* f->conn */
+	FLUSH_CONN_FAILED,	/* cannot connect: f->open_err says why */
+	FLUSH_CONN_GAVE_UP,	/* dropped FLUSH_MAX_OPENS times: not now */
+};
+
+static enum flush_conn
 flush_connect(struct flush *f, const struct queue_entry *e)
 {
 	if (f->conn != NULL)
-		return 0;
+		return FLUSH_CONN_OPEN;
 	if (f->open_err.kind != ERR_NONE)
-		return -1;
+		return FLUSH_CONN_FAILED;
 	if (f->opens >= FLUSH_MAX_OPENS)
-		return -2;
+		return FLUSH_CONN_GAVE_UP;
 	f->opens++;
 	if (f->tr->open(f->tr->arg, e->config, e->account, &f->conn,
 	    &f->open_err) == 0)
-		return 0;
+		return FLUSH_CONN_OPEN;
 	f->conn = NULL;
 	if (f->open_err.kind == ERR_NONE)
 		error_set(&f->open_err, ERR_TEMP, "cannot connect");
 	log_verbose("queue: account '%s': %s", e->account,
 	    f->open_err.message);
-	return -1;
+	return FLUSH_CONN_FAILED;
 }
 
 static void
@@ -261,26 +267,27 @@ flush_send(struct flush *f, const struct queue_entry *e, struct error *err)
 static void
 flush_entry(struct flush *f, struct queue_entry *e)
 {
+	enum queue_lock lk;
+	enum flush_conn c;
 	struct error err;
-	int rc;
 
 	error_init(&err);
-	rc = queue_lock(f->q, e, &err);
-	if (rc != 0) {
-		if (rc == 1)
-			f->st->busy++;
-		else
+	lk = queue_lock(f->q, e, &err);
+	if (lk != QUEUE_LOCK_HELD) {
+		if (lk == QUEUE_LOCK_ERROR)
 			log_warn("%s", err.message);
+		else
+			f->st->busy++;	/* or gone: sent by someone else */
 		return;
 	}
 	if (!flush_wanted(f, e)) {
 		queue_unlock(e);	/* another flush got there first */
 		return;
 	}
-	rc = flush_connect(f, e);
-	if (rc == -2)
+	c = flush_connect(f, e);
+	if (c == FLUSH_CONN_GAVE_UP)
 		f->st->left++;
-	else if (rc == -1)
+	else if (c == FLUSH_CONN_FAILED)
 		flush_outcome(f, e, &f->open_err, false);
 	else {
 		f->attempts++;
@@ -341,11 +348,13 @@ same_account(const struct queue_entry *x, const struct queue_entry *y)
 static void
 flush_settle(struct flush *f, struct queue_entry *e)
 {
+	enum queue_lock lk;
 	struct error err;
 
 	error_init(&err);
-	if (queue_lock(f->q, e, &err) != 0) {
-		if (err.kind != ERR_NONE)
+	lk = queue_lock(f->q, e, &err);
+	if (lk != QUEUE_LOCK_HELD) {
+		if (lk == QUEUE_LOCK_ERROR)
 			log_warn("%s", err.message);
 		return;
 	}
@@ -407,16 +416,17 @@ flush_run(struct queue *q, const struct flush_opts *o,
     struct flush_stats *st, struct error *err)
 {
 	struct flush f = { .q = q, .o = o, .st = st, .tr = o->transport };
+	enum queue_lock lk;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
 	if (f.tr == NULL)
 		return error_set(err, ERR_SOFTWARE, "flush: no transport");
 	f.start_ms = util_now_ms();
-	rc = queue_flush_lock(q, o->lock_wait_ms, err);
-	if (rc != 0) {
-		st->locked_out = rc == 1;
-		return rc < 0 ? -1 : 0;
+	lk = queue_flush_lock(q, o->lock_wait_ms, err);
+	if (lk != QUEUE_LOCK_HELD) {
+		st->locked_out = lk == QUEUE_LOCK_BUSY;
+		return lk == QUEUE_LOCK_ERROR ? -1 : 0;
 	}
 	queue_cleanup(q, flush_now(&f), QUEUE_TMP_MAX_AGE);
 	rc = flush_settle_dir(&f, QUEUE_FAILED, err);

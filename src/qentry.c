@@ -30,10 +30,6 @@
 
 #define READ_CHUNK	(16 * 1024)
 
-/* lock_fd() results besides 0 and -1 */
-#define LOCK_GONE	1
-#define LOCK_BUSY	2
-
 void
 qentry_init(struct queue_entry *e)
 {
@@ -142,11 +138,18 @@ queue_retry_delay(unsigned attempts)
 
 /* ---------------------------------------------------------------- load */
 
+/* What looking for e's file found. */
+enum entry_found {
+	ENTRY_REFUSED = -1,	/* refuse()d: e->problem says why */
+	ENTRY_FOUND = 0,
+	ENTRY_GONE = 1,		/* not there (any more) */
+};
+
 /*
- * Open e's file, refusing anything but a regular file of ours reached
- * without a symbolic link. 0 (fd, st), 1 gone, -1 refused (e->problem).
+ * Open e's file (*fd, st), refusing anything but a regular file of ours
+ * reached without a symbolic link.
  */
-static int
+static enum entry_found
 entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
     struct stat *st)
 {
@@ -154,7 +157,8 @@ entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
 	struct stat st0;
 
 	if (fstatat(dfd, e->id, &st0, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 1 : refuse(e, "%s", strerror(errno));
+		return errno == ENOENT ? ENTRY_GONE : refuse(e, "%s",
+		    strerror(errno));
 	if (S_ISLNK(st0.st_mode))
 		return refuse(e, "a symbolic link");
 	if (!S_ISREG(st0.st_mode))
@@ -165,14 +169,14 @@ entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
 	*fd = openat(dfd, e->id, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC);
 	if (*fd < 0)
-		return errno == ENOENT ? 1 : refuse(e, "%s", errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		return errno == ENOENT ? ENTRY_GONE : refuse(e, "%s",
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 	if (fstat(*fd, st) < 0 || st->st_ino != st0.st_ino ||
 	    st->st_dev != st0.st_dev) {
 		(void)close(*fd);
-		return 1;	/* replaced under us: look again later */
+		return ENTRY_GONE;	/* replaced under us: look again later */
 	}
-	return 0;
+	return ENTRY_FOUND;
 }
 
 /* Read until the envelope's "end" line is in b. */
@@ -252,17 +256,18 @@ entry_read(struct queue_entry *e, int fd, const struct stat *st)
 	return rc;
 }
 
-/* Load e (id and where set) without locking: 0, 1 gone, -1 refused. */
-static int
+/* Load e (id and where set) without locking. */
+static enum entry_found
 entry_load(struct queue *q, struct queue_entry *e)
 {
+	enum entry_found rc;
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	rc = entry_open(q, e, O_RDONLY, &fd, &st);
-	if (rc != 0)
+	if (rc != ENTRY_FOUND)
 		return rc;
-	rc = entry_read(e, fd, &st);
+	rc = entry_read(e, fd, &st) < 0 ? ENTRY_REFUSED : ENTRY_FOUND;
 	(void)close(fd);
 	return rc;
 }
@@ -301,7 +306,7 @@ scan_one(struct queue *q, enum queue_where w, const char *name, bool report,
 	util_strlcpy(e.id, name, sizeof(e.id));
 	if (!queue_id_valid(name))
 		refuse(&e, "not a queue file name");
-	else if (entry_load(q, &e) == 1) {
+	else if (entry_load(q, &e) == ENTRY_GONE) {
 		queue_entry_release(&e);
 		return;
 	}
@@ -360,7 +365,7 @@ queue_load(struct queue *q, const char *id, struct queue_entry *e,
 		queue_entry_release(e);
 		e->where = w[i];
 		util_strlcpy(e->id, id, sizeof(e->id));
-		if (entry_load(q, e) != 1)
+		if (entry_load(q, e) != ENTRY_GONE)
 			return 0;
 	}
 	queue_entry_release(e);
@@ -370,56 +375,60 @@ queue_load(struct queue *q, const char *id, struct queue_entry *e,
 /* ---------------------------------------------------------------- lock */
 
 /* Open, flock, and check that the name still leads to the locked file. */
-static int
+static enum queue_lock
 lock_fd(struct queue *q, struct queue_entry *e, int *fdp, struct stat *st,
     struct error *err)
 {
-	int dfd = qentry_where_fd(q, e->where), fd, rc;
+	int dfd = qentry_where_fd(q, e->where), fd, e2;
+	enum entry_found found = entry_open(q, e, O_RDWR, &fd, st);
 	struct stat now;
 
-	rc = entry_open(q, e, O_RDWR, &fd, st);
-	if (rc == 1)
-		return LOCK_GONE;
-	if (rc < 0)
-		return error_set(err, ERR_IOERR, "refusing queue file "
-		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
-		    e->id, e->problem);
+	if (found == ENTRY_GONE)
+		return QUEUE_LOCK_GONE;
+	if (found == ENTRY_REFUSED) {
+		error_set(err, ERR_IOERR, "refusing queue file '%s/%s/%s': %s",
+		    q->path, qentry_where_name(e->where), e->id, e->problem);
+		return QUEUE_LOCK_ERROR;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno;
+		e2 = errno;
 		(void)close(fd);
-		return rc == EWOULDBLOCK ? LOCK_BUSY : error_set(err,
-		    ERR_OSERR, "cannot lock queue file '%s': %s", e->id,
-		    strerror(rc));
+		if (e2 == EWOULDBLOCK)
+			return QUEUE_LOCK_BUSY;
+		error_set(err, ERR_OSERR, "cannot lock queue file '%s': %s",
+		    e->id, strerror(e2));
+		return QUEUE_LOCK_ERROR;
 	}
 	if (fstat(fd, st) < 0 || st->st_nlink == 0 ||
 	    fstatat(dfd, e->id, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
 		(void)close(fd);
-		return LOCK_GONE;	/* sent, moved or removed meanwhile */
+		return QUEUE_LOCK_GONE;	/* sent, moved or removed meanwhile */
 	}
 	*fdp = fd;
-	return 0;
+	return QUEUE_LOCK_HELD;
 }
 
-int
+enum queue_lock
 queue_lock(struct queue *q, struct queue_entry *e, struct error *err)
 {
+	enum queue_lock rc;
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	rc = lock_fd(q, e, &fd, &st, err);
-	if (rc != 0)
-		return rc < 0 ? -1 : 1;
+	if (rc != QUEUE_LOCK_HELD)
+		return rc;
 	entry_reset(e);
 	if (entry_read(e, fd, &st) < 0) {
 		(void)close(fd);
-		return error_set(err, ERR_IOERR, "refusing queue file "
-		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
-		    e->id, e->problem);
+		error_set(err, ERR_IOERR, "refusing queue file '%s/%s/%s': %s",
+		    q->path, qentry_where_name(e->where), e->id, e->problem);
+		return QUEUE_LOCK_ERROR;
 	}
 	util_test_crash("flush-after-lock");
 	e->fd = fd;
-	return 0;
+	return QUEUE_LOCK_HELD;
 }
 
 bool
@@ -503,7 +512,7 @@ fail_with(struct queue *q, struct queue_entry *e, struct queue_state *st,
 	return entry_move(q, e, QUEUE_FAILED, err);
 }
 
-int
+enum queue_defer
 queue_defer(struct queue *q, struct queue_entry *e,
     const struct error *why, long long now, struct error *err)
 {
@@ -513,11 +522,13 @@ queue_defer(struct queue *q, struct queue_entry *e,
 	st.last = now;
 	qentry_set_error(&st, why);
 	if (now >= st.expire)
-		return fail_with(q, e, &st, err) < 0 ? -1 : 1;
+		return fail_with(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
+		    QUEUE_DEFER_EXPIRED;
 	st.next = now + queue_retry_delay(st.attempts);
 	if (st.next > st.expire)
 		st.next = st.expire;
-	return state_write(q, e, &st, err);
+	return state_write(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
+	    QUEUE_DEFER_LATER;
 }
 
 int
@@ -548,9 +559,9 @@ int
 queue_settle(struct queue *q, struct queue_entry *e, struct error *err)
 {
 	if (e->where == QUEUE_MSG && e->st.status != QUEUE_ST_QUEUED)
-		return entry_move(q, e, QUEUE_FAILED, err) < 0 ? -1 : 1;
+		return entry_move(q, e, QUEUE_FAILED, err);
 	if (e->where == QUEUE_FAILED && e->st.status == QUEUE_ST_QUEUED)
-		return entry_move(q, e, QUEUE_MSG, err) < 0 ? -1 : 1;
+		return entry_move(q, e, QUEUE_MSG, err);
 	return 0;
 }
 
@@ -561,6 +572,7 @@ queue_remove(struct queue *q, const char *id, struct error *err)
 {
 	enum queue_where w[] = { QUEUE_MSG, QUEUE_FAILED };
 	struct queue_entry e;
+	enum queue_lock lk;
 	struct stat st;
 	int fd, rc;
 
@@ -571,13 +583,13 @@ queue_remove(struct queue *q, const char *id, struct error *err)
 		qentry_init(&e);
 		e.where = w[i];
 		util_strlcpy(e.id, id, sizeof(e.id));
-		rc = lock_fd(q, &e, &fd, &st, err);
-		if (rc == LOCK_GONE)
+		lk = lock_fd(q, &e, &fd, &st, err);
+		if (lk == QUEUE_LOCK_GONE)
 			continue;
-		if (rc == LOCK_BUSY)
+		if (lk == QUEUE_LOCK_BUSY)
 			return error_set(err, ERR_TEMP, "message %s is being "
 			    "sent right now; try again later", id);
-		if (rc < 0)
+		if (lk == QUEUE_LOCK_ERROR)
 			return -1;
 		rc = unlinkat(qentry_where_fd(q, w[i]), id, 0);
 		if (rc < 0)
@@ -616,18 +628,19 @@ queue_retry(struct queue *q, const char *id, long max_age, long long now,
     struct error *err)
 {
 	struct queue_entry e;
-	int rc;
+	enum queue_lock lk;
+	int rc = -1;
 
 	if (queue_load(q, id, &e, err) < 0)
 		return -1;
-	rc = queue_lock(q, &e, err);
-	if (rc == 1)
+	lk = queue_lock(q, &e, err);
+	if (lk == QUEUE_LOCK_BUSY || lk == QUEUE_LOCK_GONE)
 		error_set(err, ERR_TEMP, "message %s is being sent right now "
 		    "(or was just sent)", id);
-	if (rc == 0)
+	if (lk == QUEUE_LOCK_HELD)
 		rc = retry_locked(q, &e, max_age, now, err);
 	queue_entry_release(&e);
-	return rc == 0 ? 0 : -1;
+	return rc < 0 ? -1 : 0;
 }
 
 bool

@@ -185,7 +185,7 @@ load(const char *buf, size_t len, const char *id)
 	FUZZ_CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
 	    close(fd) == 0, "cannot write %s", path);
 	if (queue_load(&q, id, &e, &err) == 0 && e.valid &&
-	    queue_lock(&q, &e, &err) == 0) {
+	    queue_lock(&q, &e, &err) == QUEUE_LOCK_HELD) {
 		queue_entry_envelope(&e, &env);
 		fuzz_smtp_send(&env, "PIPELINING DSN SIZE 100000000 8BITMIME",
 		    e.eightbit, e.utf8_header);

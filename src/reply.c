@@ -148,7 +148,7 @@ reply_parser_line(struct reply_parser *p, const char *line, size_t len,
 	if (!p->in_progress)
 		reply_reset(r);
 	p->in_progress = false;
-	if (reply_check_line(line, len, &code, &last, err) == -1)
+	if (reply_check_line(line, len, &code, &last, err) < 0)
 		return -1;
 	if (r->nlines > 0 && code != r->code)
 		return error_set(err, ERR_PROTOCOL, "reply code changed from "

@@ -507,15 +507,15 @@ dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
 			break;
 		}
 		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (!*overflow && dynbuf_add(b, buf, (size_t)n) == -1)
+		if (!*overflow && dynbuf_add(b, buf, (size_t)n) < 0)
 			*overflow = true;
 	}
 	util_wipe(buf, sizeof(buf));
-	return n == -1 ? -1 : 0;
+	return n < 0 ? -1 : 0;
 }
 
 int

@@ -49,8 +49,8 @@ int keyring_check(struct error *err);
  * says which, and libsecret's warnings go to the -v trace. Never
  * CRED_ERROR: a lookup never fails the send by itself.
  */
-enum cred keyring_lookup(const char *host, const char *service, const char *user,
-    char **out, char *why, size_t size);
+enum cred keyring_lookup(const char *host, const char *service,
+    const char *user, char **out, char *why, size_t size);
 
 /*
  * Store password for host/service/user with label "yubin: user@host"
@@ -67,7 +67,7 @@ int keyring_store(const char *host, const char *service, const char *user,
  * secret-tool's). CRED_FOUND: something was removed; CRED_NONE: nothing
  * was there; CRED_ERROR: ERR_UNAVAILABLE as for keyring_store().
  */
-enum cred keyring_forget(const char *host, const char *service, const char *user,
-    struct error *err);
+enum cred keyring_forget(const char *host, const char *service,
+    const char *user, struct error *err);
 
 #endif

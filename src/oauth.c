@@ -46,6 +46,7 @@ shell_word(const char *s, char *buf, size_t size)
 	if (*s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
 	    "opqrstuvwxyz0123456789@%+=:,./_-") == strlen(s))
 		return s;
+	/* what does not fit buf is left out (a hint, not a command): (void) */
 	dynbuf_init(&b, size > 0 ? size - 1 : 0);
 	(void)dynbuf_addstr(&b, "'");
 	for (; *s != '\0'; s++)

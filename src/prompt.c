@@ -291,7 +291,7 @@ prompt_read_line(int fd, char **out, struct error *err)
 	*out = NULL;
 	dynbuf_init(&b, PROMPT_LINE_MAX);
 	b.secret = true;
-	(void)dynbuf_add(&b, "", 0);
+	(void)dynbuf_add(&b, "", 0);	/* b.data is never NULL */
 	while (memchr(b.data, '\n', b.len) == NULL) {
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)

@@ -1,7 +1,8 @@
 /*
  * queue.c -- see queue.h. Directories, new IDs, enqueue, the tmp/
- * clean-up, the flush lock. Loading, locking and the outcomes of an attempt are in
- * qentry.c; the bytes of a queue file in qfile.c; --queue-list in qlist.c.
+ * clean-up, the flush lock. Loading, locking and the outcomes of an
+ * attempt are in qentry.c; the bytes of a queue file in qfile.c;
+ * --queue-list in qlist.c.
  *
  * Every file operation is relative to a directory descriptor opened once
  * with O_NOFOLLOW and checked (ours, not writable by others), so a path

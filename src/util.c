@@ -24,8 +24,8 @@
 
 #include "util.h"
 
-static void __attribute__((noreturn))
-out_of_memory(void)
+void
+util_out_of_memory(void)
 {
 	static const char msg[] = "yubin: out of memory\n";
 
@@ -39,7 +39,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return p;
 }
 
@@ -49,7 +49,7 @@ xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return p;
 }
 
@@ -59,7 +59,7 @@ xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (q == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return q;
 }
 
@@ -81,14 +81,23 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		util_out_of_memory();
+	return s;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		out_of_memory();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -441,7 +450,7 @@ dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		out_of_memory();
+		util_out_of_memory();
 	r = dynbuf_add(b, s, (size_t)n);
 	if (b->secret)
 		util_wipe(s, (size_t)n);

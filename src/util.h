@@ -5,6 +5,7 @@
 #ifndef YUBIN_UTIL_H
 #define YUBIN_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -13,7 +14,11 @@
 
 struct dynbuf;
 
-/* Allocation that never returns NULL: on failure prints and exits 71. */
+/*
+ * The one out-of-memory policy: "yubin: out of memory" on stderr, exit 71
+ * (EX_OSERR). Allocation never returns NULL: x*() call it on failure.
+ */
+void util_out_of_memory(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -22,6 +27,8 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a fresh heap string. */
 char *xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* Copy at most size-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);

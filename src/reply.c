@@ -204,8 +204,10 @@ utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
 
 /*
  * Copy text to buf[o..size-1) for a terminal: the line separator becomes a
- * space; C0 controls, DEL, C1 controls (U+0080..U+009F) and bytes that are
- * not well-formed UTF-8 become '?'; UTF-8 is kept whole or not at all.
+ * space, every other control (util_control(): C0, DEL, C1) one '?'; and,
+ * stricter than util_show() for bytes a server chose, so does each byte
+ * that is not part of well-formed UTF-8; UTF-8 is kept whole or not at
+ * all.
  */
 static size_t
 reply_sanitise(const char *text, size_t len, char *buf, size_t o,
@@ -216,16 +218,20 @@ reply_sanitise(const char *text, size_t len, char *buf, size_t o,
 	size_t i = 0, n;
 
 	while (i < len && o + 1 < size) {
+		n = util_control(text + i, len - i);
+		if (n > 0) {
+			buf[o++] = s[i] == '\n' ? ' ' : '?';
+			i += n;
+			continue;
+		}
 		if (s[i] < 0x80) {
-			buf[o++] = s[i] == '\n' ? ' ' :
-			    s[i] < 0x20 || s[i] == 0x7f ? '?' : (char)s[i];
-			i++;
+			buf[o++] = (char)s[i++];
 			continue;
 		}
 		n = utf8_seq(s + i, len - i, &cp);
-		if (n == 0 || cp < 0xa0) {
+		if (n == 0) {
 			buf[o++] = '?';
-			i += n ? n : 1;
+			i++;
 			continue;
 		}
 		if (o + n >= size)

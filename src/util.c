@@ -162,10 +162,20 @@ util_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+size_t
+util_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	return n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
+}
+
 const char *
 util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 {
-	size_t n = 0;
+	size_t n = 0, c;
 
 	for (; *s != '\0' && n + 8 < size; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -174,12 +184,11 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 			n += (size_t)snprintf(buf + n, size - n, "...");
 			break;
 		}
-		if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-		    (unsigned char)s[1] <= 0x9f)	/* C1, as UTF-8 */
+		c = util_control(s, s[1] != '\0' ? 2 : 1);
+		if (c == 2)
 			n += (size_t)snprintf(buf + n, size - n, "\\xc2\\x%02x",
 			    (unsigned char)*++s);
-		else if (ch < 0x20 || ch == 0x7f ||
-		    (ascii_only && (ch > 0x7f || ch == '\\')))
+		else if (c == 1 || (ascii_only && (ch > 0x7f || ch == '\\')))
 			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
 		else
 			buf[n++] = (char)ch;
@@ -192,17 +201,20 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 void
 util_oneline(char *dst, size_t size, const char *s)
 {
-	size_t i;
+	size_t i = 0, o = 0, c;
 
 	if (size == 0)
 		return;
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c == '\r' || c == '\n' || c == '\t' ? ' ' :
-		    c < 0x20 || c == 0x7f ? '?' : (char)c;
+	while (s[i] != '\0' && o + 1 < size) {
+		c = util_control(s + i, s[i + 1] != '\0' ? 2 : 1);
+		if (c == 0)
+			dst[o++] = s[i];
+		else
+			dst[o++] = s[i] == '\r' || s[i] == '\n' ||
+			    s[i] == '\t' ? ' ' : '?';
+		i += c > 0 ? c : 1;
 	}
-	dst[i] = '\0';
+	dst[o] = '\0';
 }
 
 int

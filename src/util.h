@@ -45,10 +45,19 @@ int util_parse_long(const char *s, long min, long max, long *out);
 bool util_strcaseeq(const char *a, const char *b);
 
 /*
- * s made safe to quote in a message: control bytes, C0 and DEL, and the C1
- * controls U+0080..U+009F as UTF-8 (C2 80..C2 9F: CSI and friends), as
+ * The one rule for text a person will see: no control character goes
+ * through as it is. The length of the one at s (n >= 1 bytes there): 1 for
+ * C0 (NUL included) and DEL, 2 for a C1 control U+0080..U+009F as UTF-8
+ * (C2 80..C2 9F: CSI and friends); 0 when s does not start with one. The
+ * sanitisers below and reply_format() differ only in what they put
+ * instead.
+ */
+size_t util_control(const char *s, size_t n);
+
+/*
+ * s made safe to quote in a message: each control (util_control()) as
  * \xNN (with ascii_only, also every byte >= 0x7f and backslashes), cut
- * with "..." after max bytes (never inside a UTF-8 sequence). The one
+ * with "..." after max bytes (never inside a UTF-8 sequence). The
  * sanitiser for text from the command line, a header or a file. Returns
  * buf.
  */
@@ -57,8 +66,8 @@ const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
 
 /*
  * Copy s into dst (size bytes) on one line: CR, LF and TAB become ' ',
- * other control bytes (C0, DEL) '?'. For one-line records: a queue file's
- * state, --queue-list's columns, a report's Subject.
+ * every other control (util_control()) one '?'. For one-line records: a
+ * queue file's state, --queue-list's columns, a report's Subject.
  */
 void util_oneline(char *dst, size_t size, const char *s);
 

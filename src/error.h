@@ -6,6 +6,10 @@
  *	if (connect(...) < 0)
  *		return error_set(err, ERR_TEMP, "cannot connect to '%s': %s",
  *		    host, strerror(errno));
+ *
+ * err may be NULL in every error_set*() and error_prefix(): the failure
+ * is then only returned (-1), for a caller that does not care why (a
+ * best-effort QUIT, a cheap check). error_format() needs a real one.
  */
 #ifndef YUBIN_ERROR_H
 #define YUBIN_ERROR_H

@@ -279,30 +279,26 @@ session_open(struct session **out, const struct account *a,
 	return 0;
 }
 
-/* Stream the spool through the dot-stuffer in large writes. */
+/*
+ * m's bytes from its offset to the server, through the dot-stuffer d
+ * (raw after BDAT), in large writes; *total: how many were read.
+ */
 static int
-session_send_body(struct session *s, struct message *m, struct error *err)
+session_stream(struct session *s, struct message *m, struct dotstuff *d,
+    off_t *total, struct error *err)
 {
-	struct dotstuff d;
-	const char *end;
-	off_t total = 0;
 	ssize_t n;
 
-	dotstuff_init(&d);
 	if (s->in == NULL) {
 		s->in = xmalloc(SESSION_CHUNK);
 		s->out = xmalloc(2 * SESSION_CHUNK);
 	}
-	if (s->smtp.out.len > 0 && transport_write(s->t, s->smtp.out.data,
-	    s->smtp.out.len, err) < 0)
-		return session_io_error(s, err);
-	dynbuf_reset(&s->smtp.out);
 	if (lseek(m->fd, m->offset, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind the spool "
 		    "file: %s", strerror(errno));
-	while (total < m->size) {
-		n = read(m->fd, s->in, (size_t)(m->size - total) <
-		    SESSION_CHUNK ? (size_t)(m->size - total) : SESSION_CHUNK);
+	while (*total < m->size) {
+		n = read(m->fd, s->in, (size_t)(m->size - *total) <
+		    SESSION_CHUNK ? (size_t)(m->size - *total) : SESSION_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -310,12 +306,30 @@ session_send_body(struct session *s, struct message *m, struct error *err)
 			    "spool file: %s", strerror(errno));
 		if (n == 0)
 			break;
-		total += n;
+		*total += n;
 		if (s->smtp.bdat ? transport_write(s->t, s->in, (size_t)n,
-		    err) < 0 : transport_write(s->t, s->out, dotstuff_run(&d,
+		    err) < 0 : transport_write(s->t, s->out, dotstuff_run(d,
 		    s->in, (size_t)n, s->out), err) < 0)
 			return session_io_error(s, err);
 	}
+	return 0;
+}
+
+/* The pending commands, the message, the final dot (unless BDAT). */
+static int
+session_send_body(struct session *s, struct message *m, struct error *err)
+{
+	struct dotstuff d;
+	const char *end;
+	off_t total = 0;
+
+	dotstuff_init(&d);
+	if (s->smtp.out.len > 0 && transport_write(s->t, s->smtp.out.data,
+	    s->smtp.out.len, err) < 0)
+		return session_io_error(s, err);
+	dynbuf_reset(&s->smtp.out);
+	if (session_stream(s, m, &d, &total, err) < 0)
+		return -1;
 	if (total != m->size) {
 		/* BDAT announced m->size octets: the connection is unusable. */
 		s->usable = false;

@@ -245,7 +245,7 @@ entry_read(struct queue_entry *e, int fd, const struct stat *st)
 	dynbuf_init(&b, QFILE_HEADER_MAX);
 	rc = read_header(e, fd, &b);
 	if (rc == 0 && qfile_header_parse(e, b.data, b.len, &hdrlen, why,
-	    sizeof(why)) != 0)
+	    sizeof(why)) != QFILE_PARSE_DONE)
 		rc = refuse(e, "%s", why);
 	dynbuf_release(&b);
 	if (rc == 0 && strcmp(e->id, name) != 0)

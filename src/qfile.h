@@ -54,12 +54,18 @@ uint64_t qfile_fnv(const void *p, size_t n, uint64_t h);
 int qfile_header_build(const struct queue_entry *e, struct dynbuf *out,
     char *why, size_t whysize);
 
+/* How far qfile_header_parse() got. */
+enum qfile_parse {
+	QFILE_PARSE_BAD = -1,	/* malformed: why says how */
+	QFILE_PARSE_DONE = 0,	/* parsed, *hdrlen set */
+	QFILE_PARSE_MORE = 1,	/* more bytes are needed */
+};
+
 /*
  * Parse the envelope at the start of buf (len bytes read so far) into e
- * (which must be clean: queue_entry_release()d or zeroed). Returns 0 with
- * *hdrlen set, 1 when more bytes are needed, -1 when malformed (why).
+ * (which must be clean: queue_entry_release()d or zeroed).
  */
-int qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
+enum qfile_parse qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
     size_t *hdrlen, char *why, size_t whysize);
 
 /* Where the slots and the message start for an envelope of hdrlen bytes. */

@@ -138,7 +138,7 @@ reply_append(struct reply *r, const char *s, size_t len)
 	r->text[r->textlen] = '\0';
 }
 
-int
+enum reply_line
 reply_parser_line(struct reply_parser *p, const char *line, size_t len,
     struct error *err)
 {
@@ -149,13 +149,17 @@ reply_parser_line(struct reply_parser *p, const char *line, size_t len,
 		reply_reset(r);
 	p->in_progress = false;
 	if (reply_check_line(line, len, &code, &last, err) < 0)
-		return -1;
-	if (r->nlines > 0 && code != r->code)
-		return error_set(err, ERR_PROTOCOL, "reply code changed from "
-		    "%d to %d within one server reply", r->code, code);
-	if (r->nlines >= REPLY_LINES_MAX)
-		return error_set(err, ERR_PROTOCOL, "server reply has more "
-		    "than %d lines", REPLY_LINES_MAX);
+		return REPLY_LINE_BAD;
+	if (r->nlines > 0 && code != r->code) {
+		error_set(err, ERR_PROTOCOL, "reply code changed from %d to "
+		    "%d within one server reply", r->code, code);
+		return REPLY_LINE_BAD;
+	}
+	if (r->nlines >= REPLY_LINES_MAX) {
+		error_set(err, ERR_PROTOCOL, "server reply has more than %d "
+		    "lines", REPLY_LINES_MAX);
+		return REPLY_LINE_BAD;
+	}
 	r->code = code;
 	r->nlines++;
 	line += len > 3 ? 4 : 3;
@@ -164,7 +168,7 @@ reply_parser_line(struct reply_parser *p, const char *line, size_t len,
 		reply_find_esc(r, line, len);
 	reply_append(r, line, len);
 	p->in_progress = !last;
-	return last ? 1 : 0;
+	return last ? REPLY_LINE_DONE : REPLY_LINE_MORE;
 }
 
 /* ---------------------------------------------------------------- format */

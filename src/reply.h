@@ -39,14 +39,21 @@ struct reply_parser {
 
 void reply_parser_init(struct reply_parser *p);
 
+/* What one line did to the reply being read. */
+enum reply_line {
+	REPLY_LINE_BAD = -1,	/* a protocol violation: err (ERR_PROTOCOL)
+				   names the problem */
+	REPLY_LINE_MORE = 0,	/* more lines are needed */
+	REPLY_LINE_DONE = 1,	/* p->reply is complete (valid until the
+				   next call) */
+};
+
 /*
- * Feed one line (no CR/LF). Returns 1 when the reply is complete (then
- * p->reply is valid until the next call), 0 when more lines are needed, -1
- * on a protocol violation (err: ERR_PROTOCOL, message names the problem).
- * After 1 or -1 the parser is ready for a new reply.
+ * Feed one line (no CR/LF). After DONE or BAD the parser is ready for a
+ * new reply.
  */
-int reply_parser_line(struct reply_parser *p, const char *line, size_t len,
-    struct error *err);
+enum reply_line reply_parser_line(struct reply_parser *p, const char *line,
+    size_t len, struct error *err);
 
 /* Code class helpers. */
 static inline bool reply_ok(const struct reply *r) { return r->code / 100 == 2; }

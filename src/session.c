@@ -93,8 +93,8 @@ session_read_reply(struct session *s, const struct reply **r,
     struct error *err)
 {
 	long long deadline = transport_deadline(s->t);
+	enum reply_line rc;
 	size_t len;
-	int rc;
 
 	for (;;) {
 		if (transport_read_line(s->t, s->line, sizeof(s->line), &len,
@@ -102,9 +102,9 @@ session_read_reply(struct session *s, const struct reply **r,
 			return -1;
 		log_proto('<', s->line, len);
 		rc = reply_parser_line(&s->parser, s->line, len, err);
-		if (rc < 0)
+		if (rc == REPLY_LINE_BAD)
 			return -1;
-		if (rc == 1) {
+		if (rc == REPLY_LINE_DONE) {
 			*r = &s->parser.reply;
 			return 0;
 		}

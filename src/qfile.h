@@ -65,8 +65,8 @@ enum qfile_parse {
  * Parse the envelope at the start of buf (len bytes read so far) into e
  * (which must be clean: queue_entry_release()d or zeroed).
  */
-enum qfile_parse qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
-    size_t *hdrlen, char *why, size_t whysize);
+enum qfile_parse qfile_header_parse(struct queue_entry *e, const char *buf,
+    size_t len, size_t *hdrlen, char *why, size_t whysize);
 
 /* Where the slots and the message start for an envelope of hdrlen bytes. */
 off_t qfile_slot_off(size_t hdrlen);

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "transport.h"
+#include "tlsconf.h"
 
 struct account_conf;
 struct error;

@@ -224,7 +224,7 @@ lex_quoted_step(struct lexer *x, char close, enum tok_kind k, size_t start,
 	next = (unsigned char)x->s[x->pos + (size_t)n - 1];
 	if (n == 2 && (is_control(next) || next == '\r' || next == '\n'))
 		return lex_fail(x, "bad quoted pair at offset %zu", x->pos);
-	(void)dynbuf_add(b, x->s + x->pos, (size_t)n);
+	(void)dynbuf_add(b, x->s + x->pos, (size_t)n);	/* b holds x->s */
 	x->pos += (size_t)n;
 	return ch == (unsigned char)close ? 0 : 1;
 }
@@ -240,7 +240,7 @@ lex_quoted(struct lexer *x, char close, enum tok_kind k)
 	size_t start = x->pos;
 	int r;
 
-	dynbuf_init(&b, x->len + 1);
+	dynbuf_init(&b, x->len + 1);	/* a part of x->s: appends fit */
 	(void)dynbuf_add(&b, &x->s[x->pos++], 1);
 	while ((r = lex_quoted_step(x, close, k, start, &b)) == 1)
 		;
@@ -369,7 +369,7 @@ dotted(struct parser *p, bool domain, struct dynbuf *out)
 			after_word = false;
 		else
 			break;
-		(void)dynbuf_addstr(out, t->text);
+		(void)dynbuf_addstr(out, t->text);	/* fits: see addr_spec */
 	}
 	if (!words || (domain && !after_word))
 		return unexpected(p, domain ? "in domain" : "in address");
@@ -386,7 +386,7 @@ addr_spec(struct parser *p, bool angle)
 	if (peek_is(p, '@'))
 		return lex_fail(p->x, "missing local part before '@' at "
 		    "offset %zu", peek(p)->off);
-	dynbuf_init(&a, p->x->len + 1);
+	dynbuf_init(&a, p->x->len + 1);	/* tokens of x->s: appends fit */
 	r = dotted(p, false, &a);
 	if (r == 0 && peek_is(p, '@')) {
 		p->i++;

@@ -273,7 +273,7 @@ parse_lines(struct reader *r, FILE *f, struct dynbuf *line,
 		if (flush_entry(r, entry) < 0)
 			return -1;
 		r->entry_line = r->line;
-		if (line->len > 0)
+		if (line->len > 0)	/* entry is empty: a line fits */
 			(void)dynbuf_add(entry, line->data, line->len);
 	}
 	if (rc < 0)

@@ -15,14 +15,17 @@
 
 #include "bounce.h"
 #include "message.h"
-#include "qentry.h"
-#include "qfile.h"
 #include "queue.h"
 #include "util.h"
 
 #define HEADERS_MAX	(64 * 1024)	/* of the original, in the report */
 #define SUBJECT_MAX	200
 #define TEXT_MAX	(256 * 1024)	/* the report without those headers */
+/*
+ * The appends to these capped buffers are (void): what does not fit (the
+ * headers past HEADERS_MAX; a part of the report when thousands of
+ * recipients take more than TEXT_MAX) is left out of the report.
+ */
 
 bool
 bounce_wanted(const struct queue_entry *e)
@@ -109,7 +112,7 @@ find_subject(const struct dynbuf *h, char *out, size_t size)
 		}
 	}
 	if (s.data != NULL)
-		qfile_oneline(out, size, s.data + strspn(s.data, " \t"));
+		util_oneline(out, size, s.data + strspn(s.data, " \t"));
 	dynbuf_release(&s);
 }
 
@@ -120,7 +123,7 @@ add_head(struct dynbuf *b, const struct queue_entry *e, const char *subject,
 	const char *at = strrchr(e->from, '@');
 	char date[64];
 
-	dynbuf_printf(b, "From: \"Mail Delivery System (yubin)\" <%s>\r\n"
+	(void)dynbuf_printf(b, "From: \"Mail Delivery System (yubin)\" <%s>\r\n"
 	    "To: <%s>\r\nSubject: undeliverable: %s\r\nDate: %s\r\n"
 	    "Message-ID: <%s.failed.%lld@%s>\r\n"
 	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
@@ -154,18 +157,18 @@ add_text(struct dynbuf *b, struct queue *q, const struct queue_entry *e,
 	bool expired = !permanent(e);
 	char date[64];
 
-	dynbuf_printf(b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	(void)dynbuf_printf(b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n\r\n"
 	    "This is yubin on %s. Your message could not be delivered to:"
 	    "\r\n\r\n", boundary, host);
 	for (size_t i = 0; i < e->nrcpt; i++)
-		dynbuf_printf(b, "    %s\r\n", e->rcpt[i]);
-	dynbuf_printf(b, "\r\nReason: %s\r\n\r\n", e->st.error);
+		(void)dynbuf_printf(b, "    %s\r\n", e->rcpt[i]);
+	(void)dynbuf_printf(b, "\r\nReason: %s\r\n\r\n", e->st.error);
 	if (expired)
-		dynbuf_printf(b, "yubin gave up after %u attempts; the message "
+		(void)dynbuf_printf(b, "yubin gave up after %u attempts; the message "
 		    "was queued on %s.\r\n", e->st.attempts, fmt_date(date,
 		    sizeof(date), e->st.since));
-	dynbuf_printf(b, "The message is kept in %s/failed/%s\r\n"
+	(void)dynbuf_printf(b, "The message is kept in %s/failed/%s\r\n"
 	    "To try again: yubin --queue-retry %s\r\n"
 	    "To delete it: yubin --queue-remove %s\r\n"
 	    "Its headers follow.\r\n\r\n", q->path, e->id, e->id, e->id);
@@ -179,22 +182,22 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 	    permanent(e) ? "5.0.0" : "4.4.7";
 	char date[64];
 
-	dynbuf_printf(b, "--%s\r\nContent-Type: message/delivery-status\r\n"
+	(void)dynbuf_printf(b, "--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\nX-Yubin-Queue-ID: %s\r\n"
 	    "Arrival-Date: %s\r\n", boundary, host, e->id,
 	    fmt_date(date, sizeof(date), e->created));
 	if (e->dsn_envid != NULL)
-		dynbuf_printf(b, "Original-Envelope-Id: %s\r\n", e->dsn_envid);
+		(void)dynbuf_printf(b, "Original-Envelope-Id: %s\r\n", e->dsn_envid);
 	for (size_t i = 0; i < e->nrcpt; i++) {
-		dynbuf_printf(b, "\r\nFinal-Recipient: rfc822; %s\r\n"
+		(void)dynbuf_printf(b, "\r\nFinal-Recipient: rfc822; %s\r\n"
 		    "Action: failed\r\nStatus: %s\r\n", e->rcpt[i], status);
 		if (e->st.error[0] != '\0')
-			dynbuf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
+			(void)dynbuf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
 			    e->st.error);
-		dynbuf_printf(b, "Last-Attempt-Date: %s\r\n", fmt_date(date,
+		(void)dynbuf_printf(b, "Last-Attempt-Date: %s\r\n", fmt_date(date,
 		    sizeof(date), e->st.last != 0 ? e->st.last : now));
 	}
-	dynbuf_printf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
+	(void)dynbuf_printf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
 	    "\r\n", boundary);
 }
 
@@ -220,10 +223,10 @@ write_report(struct queue *q, const struct dynbuf *text,
 	if (fd < 0)
 		return -1;
 	snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", boundary);
-	if (qentry_pwrite(fd, text->data, text->len, off) < 0 ||
-	    qentry_pwrite(fd, headers->data ? headers->data : "",
+	if (util_pwrite(fd, text->data, text->len, off) < 0 ||
+	    util_pwrite(fd, headers->data ? headers->data : "",
 	    headers->len, off += (off_t)text->len) < 0 ||
-	    qentry_pwrite(fd, tail, strlen(tail),
+	    util_pwrite(fd, tail, strlen(tail),
 	    off += (off_t)headers->len) < 0) {
 		error_set(err, ERR_CANTCREAT, "cannot write the failure "
 		    "report: %s", strerror(errno));

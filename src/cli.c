@@ -394,7 +394,7 @@ cli_short(struct options *o, int argc, char **argv, int *i,
 		if (opt->arg == CLI_ARG_ATTACHED)
 			return opt->fn(o, name, s, err);
 		if (opt->arg == CLI_ARG_NONE) {
-			if (opt->fn(o, name, NULL, err) == -1)
+			if (opt->fn(o, name, NULL, err) < 0)
 				return -1;
 			continue;
 		}
@@ -470,7 +470,7 @@ cli_parse(struct options *o, int argc, char **argv, struct error *err)
 		else
 			r = cli_short(o, argc, argv, &i, err);
 	}
-	if (r == -1)
+	if (r < 0)
 		return -1;
 	if ((o->flow != CLI_FLOW_AUTO || o->store != CLI_STORE_AUTO) &&
 	    o->mode != CLI_MODE_LOGIN)

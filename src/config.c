@@ -559,7 +559,7 @@ not_found(char *const *paths, size_t n, struct error *err)
 {
 	struct dynbuf tried;
 
-	dynbuf_init(&tried, ERROR_MSG_MAX);
+	dynbuf_init(&tried, ERROR_MSG_MAX);	/* no more fits the message */
 	for (size_t i = 0; i < n; i++)
 		(void)dynbuf_printf(&tried, "%s'%s'", i > 0 ? ", " : "",
 		    paths[i]);

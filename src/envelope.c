@@ -439,6 +439,7 @@ add_from(const struct envelope_job *j, struct headers *h, struct error *err)
 	struct dynbuf b;
 	int r = 0;
 
+	/* a phrase (<= 256 bytes, encoded) and an address fit: (void) */
 	dynbuf_init(&b, 64 * 1024);
 	if (j->fullname != NULL && *j->fullname != '\0') {
 		r = headers_phrase(j->fullname, "the full name (-F or "

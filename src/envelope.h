@@ -38,7 +38,7 @@
 
 #include "account.h"
 #include "address.h"
-#include "smtp.h"
+#include "mailenv.h"
 
 struct config;
 struct error;

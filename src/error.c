@@ -7,7 +7,6 @@
 #include <sysexits.h>
 
 #include "error.h"
-#include "reply.h"
 #include "util.h"
 
 static const struct {
@@ -84,8 +83,8 @@ error_set_at(struct error *err, enum error_kind kind, const char *file,
 }
 
 int
-error_set_reply(struct error *err, enum error_kind kind,
-    const struct reply *r, const char *fmt, ...)
+error_set_reply(struct error *err, enum error_kind kind, int code,
+    const char *esc, const char *text, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,11 +93,10 @@ error_set_reply(struct error *err, enum error_kind kind,
 	va_start(ap, fmt);
 	error_vset(err, kind, fmt, ap);
 	va_end(ap);
-	if (r != NULL) {
-		reply_format(r, err->reply, sizeof(err->reply));
-		err->reply_code = r->code;
-		util_strlcpy(err->reply_esc, r->esc, sizeof(err->reply_esc));
-	}
+	util_strlcpy(err->reply, text != NULL ? text : "", sizeof(err->reply));
+	err->reply_code = code;
+	util_strlcpy(err->reply_esc, esc != NULL ? esc : "",
+	    sizeof(err->reply_esc));
 	return -1;
 }
 

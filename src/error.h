@@ -6,6 +6,10 @@
  *	if (connect(...) < 0)
  *		return error_set(err, ERR_TEMP, "cannot connect to '%s': %s",
  *		    host, strerror(errno));
+ *
+ * err may be NULL in every error_set*() and error_prefix(): the failure
+ * is then only returned (-1), for a caller that does not care why (a
+ * best-effort QUIT, a cheap check). error_format() needs a real one.
  */
 #ifndef YUBIN_ERROR_H
 #define YUBIN_ERROR_H
@@ -54,14 +58,14 @@ int error_vset_at(struct error *err, enum error_kind kind, const char *file,
     int line, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
 
-struct reply;
 /*
- * Like error_set, and also records the server reply (code, enhanced code,
- * text, sanitised for a terminal). Always returns -1.
+ * Like error_set, and also records the server's reply: its code, its
+ * enhanced status code (or "" / NULL) and its text as the user will see
+ * it, already formatted and sanitised (reply_format()). Always returns -1.
  */
-int error_set_reply(struct error *err, enum error_kind kind,
-    const struct reply *r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int error_set_reply(struct error *err, enum error_kind kind, int code,
+    const char *esc, const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* Prefix context to an existing message: "reading 'x': <old message>". */
 int error_prefix(struct error *err, const char *fmt, ...)

@@ -1,13 +1,14 @@
 /*
  * flush.c -- see flush.h. The engine decides what to send, in which order
  * and over which connection, and records every outcome in the queue; how
- * a message goes out is the transport's business (SMTP at the end of this
- * file, a fake in the unit tests).
+ * a message goes out is the transport's business (deliver.c's SMTP, a fake
+ * in the unit tests).
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "bounce.h"
-#include "config.h"
 #include "error.h"
 #include "flush.h"
 #include "log.h"
+#include "mailenv.h"
 #include "message.h"
 #include "queue.h"
-#include "session.h"
-#include "smtp.h"
 #include "util.h"
 
 #define FLUSH_MAX_OPENS	3	/* connections per account and run */
@@ -69,12 +67,11 @@ flush_permanent(const struct error *err)
 	    err->kind == ERR_UNAVAILABLE || err->kind == ERR_USAGE;
 }
 
+/* Due now (queue_due()); forced: every waiting one, due or not. */
 static bool
 flush_wanted(const struct flush *f, const struct queue_entry *e)
 {
-	return e->valid && e->where == QUEUE_MSG &&
-	    e->st.status == QUEUE_ST_QUEUED &&
-	    (f->o->force || e->st.next <= flush_now(f));
+	return queue_due(e, f->o->force ? LLONG_MAX : flush_now(f));
 }
 
 static bool
@@ -156,7 +153,7 @@ flush_report(struct flush *f, struct queue_entry *e)
 		    e->id, e->from, err.message);
 		return;			/* FAILED: the next run tries again */
 	}
-	queue_test_crash("bounce-after-enqueue");
+	util_test_crash("bounce-after-enqueue");
 	f->st->reports++;
 	log_verbose("failure of message %s reported to %s (report %s)",
 	    e->id, e->from, id);
@@ -185,8 +182,8 @@ flush_outcome(struct flush *f, struct queue_entry *e,
     const struct error *why, bool sent)
 {
 	long long now = flush_now(f);
+	enum queue_defer rc;
 	struct error err;
-	int rc;
 
 	error_init(&err);
 	if (sent && flush_permanent(why)) {
@@ -197,9 +194,9 @@ flush_outcome(struct flush *f, struct queue_entry *e,
 		return;
 	}
 	rc = queue_defer(f->q, e, why, now, &err);
-	if (rc < 0)
+	if (rc == QUEUE_DEFER_ERROR)
 		log_warn("%s", err.message);
-	else if (rc == 1)
+	else if (rc == QUEUE_DEFER_EXPIRED)
 		flush_failed(f, e, "expired");
 	else {
 		f->st->deferred++;
@@ -211,25 +208,32 @@ flush_outcome(struct flush *f, struct queue_entry *e,
 
 /* ---------------------------------------------------------------- sending */
 
-/* 0 connected; -1 cannot (open_err); -2 gave up reconnecting. */
-static int
+/* Whether the account being flushed has a connection for e. */
+enum flush_conn {
+	FLUSH_CONN_OPEN,	/* f->conn */
+	FLUSH_CONN_FAILED,	/* cannot connect: f->open_err says why */
+	FLUSH_CONN_GAVE_UP,	/* dropped FLUSH_MAX_OPENS times: not now */
+};
+
+static enum flush_conn
 flush_connect(struct flush *f, const struct queue_entry *e)
 {
 	if (f->conn != NULL)
-		return 0;
+		return FLUSH_CONN_OPEN;
 	if (f->open_err.kind != ERR_NONE)
-		return -1;
+		return FLUSH_CONN_FAILED;
 	if (f->opens >= FLUSH_MAX_OPENS)
-		return -2;
+		return FLUSH_CONN_GAVE_UP;
 	f->opens++;
-	if (f->tr->open(f->tr->arg, e, &f->conn, &f->open_err) == 0)
-		return 0;
+	if (f->tr->open(f->tr->arg, e->config, e->account, &f->conn,
+	    &f->open_err) == 0)
+		return FLUSH_CONN_OPEN;
 	f->conn = NULL;
 	if (f->open_err.kind == ERR_NONE)
 		error_set(&f->open_err, ERR_TEMP, "cannot connect");
 	log_verbose("queue: account '%s': %s", e->account,
 	    f->open_err.message);
-	return -1;
+	return FLUSH_CONN_FAILED;
 }
 
 static void
@@ -238,7 +242,7 @@ flush_sent(struct flush *f, struct queue_entry *e)
 	struct error err;
 
 	error_init(&err);
-	queue_test_crash("flush-after-250");
+	util_test_crash("flush-after-250");
 	if (queue_done(f->q, e, &err) < 0) {
 		log_warn("%s", err.message);
 		return;
@@ -247,34 +251,47 @@ flush_sent(struct flush *f, struct queue_entry *e)
 	log_verbose("message %s sent", e->id);
 }
 
+/* Hand locked e to the transport. */
+static int
+flush_send(struct flush *f, const struct queue_entry *e, struct error *err)
+{
+	struct envelope env;
+	struct message m;
+
+	queue_entry_envelope(e, &env);
+	queue_entry_message(e, &m);
+	return f->tr->send(f->conn, e->id, &env, &m, err);
+}
+
 /* Lock e, send it if it is (still) due, record the outcome, unlock. */
 static void
 flush_entry(struct flush *f, struct queue_entry *e)
 {
+	enum queue_lock lk;
+	enum flush_conn c;
 	struct error err;
-	int rc;
 
 	error_init(&err);
-	rc = queue_lock(f->q, e, &err);
-	if (rc != 0) {
-		if (rc == 1)
-			f->st->busy++;
-		else
+	lk = queue_lock(f->q, e, &err);
+	if (lk != QUEUE_LOCK_HELD) {
+		if (lk == QUEUE_LOCK_ERROR)
 			log_warn("%s", err.message);
+		else
+			f->st->busy++;	/* or gone: sent by someone else */
 		return;
 	}
 	if (!flush_wanted(f, e)) {
 		queue_unlock(e);	/* another flush got there first */
 		return;
 	}
-	rc = flush_connect(f, e);
-	if (rc == -2)
+	c = flush_connect(f, e);
+	if (c == FLUSH_CONN_GAVE_UP)
 		f->st->left++;
-	else if (rc == -1)
+	else if (c == FLUSH_CONN_FAILED)
 		flush_outcome(f, e, &f->open_err, false);
 	else {
 		f->attempts++;
-		if (f->tr->send(f->conn, e, &err) == 0)
+		if (flush_send(f, e, &err) == 0)
 			flush_sent(f, e);
 		else
 			flush_outcome(f, e, &err, true);
@@ -331,11 +348,13 @@ same_account(const struct queue_entry *x, const struct queue_entry *y)
 static void
 flush_settle(struct flush *f, struct queue_entry *e)
 {
+	enum queue_lock lk;
 	struct error err;
 
 	error_init(&err);
-	if (queue_lock(f->q, e, &err) != 0) {
-		if (err.kind != ERR_NONE)
+	lk = queue_lock(f->q, e, &err);
+	if (lk != QUEUE_LOCK_HELD) {
+		if (lk == QUEUE_LOCK_ERROR)
 			log_warn("%s", err.message);
 		return;
 	}
@@ -396,20 +415,18 @@ int
 flush_run(struct queue *q, const struct flush_opts *o,
     struct flush_stats *st, struct error *err)
 {
-	struct flush_transport smtp = flush_smtp;
 	struct flush f = { .q = q, .o = o, .st = st, .tr = o->transport };
+	enum queue_lock lk;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (f.tr == NULL) {
-		smtp.arg = (void *)o;
-		f.tr = &smtp;
-	}
+	if (f.tr == NULL)
+		return error_set(err, ERR_SOFTWARE, "flush: no transport");
 	f.start_ms = util_now_ms();
-	rc = queue_flush_lock(q, o->lock_wait_ms, err);
-	if (rc != 0) {
-		st->locked_out = rc == 1;
-		return rc < 0 ? -1 : 0;
+	lk = queue_flush_lock(q, o->lock_wait_ms, err);
+	if (lk != QUEUE_LOCK_HELD) {
+		st->locked_out = lk == QUEUE_LOCK_BUSY;
+		return lk == QUEUE_LOCK_ERROR ? -1 : 0;
 	}
 	queue_cleanup(q, flush_now(&f), QUEUE_TMP_MAX_AGE);
 	rc = flush_settle_dir(&f, QUEUE_FAILED, err);
@@ -440,8 +457,6 @@ spawn_child(const char *queue_path, const struct flush_opts *o)
 		if (fd > STDERR_FILENO)
 			(void)close(fd);
 	}
-	co.session = NULL;
-	co.acct = NULL;
 	error_init(&err);
 	if (queue_open(&q, queue_path, &err) == 0)
 		(void)flush_run(&q, &co, &st, &err);
@@ -473,111 +488,3 @@ flush_spawn(const char *queue_path, const struct flush_opts *o,
 		continue;
 	return 0;
 }
-
-/* ---------------------------------------------------------------- SMTP */
-
-struct smtp_conn {
-	struct config cfg;
-	struct account acct;
-	const struct account *a;
-	struct session *s;
-	bool adopted;		/* the caller's session: do not close it */
-};
-
-static bool
-smtp_usable(void *conn)
-{
-	return session_usable(((struct smtp_conn *)conn)->s);
-}
-
-static void
-smtp_close(void *conn)
-{
-	struct smtp_conn *c = conn;
-
-	if (!c->adopted)
-		session_close(c->s);
-	config_release(&c->cfg);
-	free(c);
-}
-
-static bool
-smtp_adoptable(const struct flush_opts *o, const struct queue_entry *e)
-{
-	return o->session != NULL && o->acct != NULL && o->account != NULL &&
-	    session_usable(o->session) && strcmp(o->account, e->account) == 0 &&
-	    strcmp(o->config != NULL ? o->config : "", e->config) == 0;
-}
-
-static int
-smtp_open(void *arg, const struct queue_entry *e, void **conn,
-    struct error *err)
-{
-	const struct flush_opts *o = arg;
-	struct smtp_conn *c = xcalloc(1, sizeof(*c));
-
-	config_init(&c->cfg);
-	*conn = c;
-	if (o != NULL && smtp_adoptable(o, e)) {
-		c->s = o->session;
-		c->a = o->acct;
-		c->adopted = true;
-		return 0;
-	}
-	if (config_load(&c->cfg, e->config[0] != '\0' ? e->config : NULL,
-	    err) < 0 || account_select(&c->cfg, e->account, &c->acct,
-	    err) < 0)
-		error_prefix(err, "account '%s' of queued mail", e->account);
-	else if (session_open(&c->s, &c->acct, err) == 0) {
-		c->a = &c->acct;
-		return 0;
-	}
-	smtp_close(c);
-	*conn = NULL;
-	return -1;
-}
-
-static void
-smtp_log(const struct smtp_conn *c, const struct envelope *env,
-    const struct message *m, const struct error *err)
-{
-	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
-	struct log_record rec = {
-		.account = c->a->name, .host = c->a->host,
-		.tls = session_tls(c->s), .mech = session_mech(c->s),
-		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
-		.size = m->size, .reply = session_reply(c->s),
-		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
-	};
-
-	if (err != NULL) {
-		error_format(err, msg, sizeof(msg));
-		rec.error = msg;
-	}
-	if (log_message(c->a->logfile, &rec) < 0)
-		log_warn("cannot write to logfile '%s'", c->a->logfile);
-}
-
-static int
-smtp_send(void *conn, const struct queue_entry *e, struct error *err)
-{
-	struct smtp_conn *c = conn;
-	struct envelope env;
-	struct message m;
-	int rc;
-
-	queue_entry_envelope(e, &env);
-	queue_entry_message(e, &m);
-	rc = session_send(c->s, &env, &m, err);
-	if (c->a->logfile != NULL)
-		smtp_log(c, &env, &m, rc == 0 ? NULL : err);
-	return rc;
-}
-
-const struct flush_transport flush_smtp = {
-	.open = smtp_open,
-	.send = smtp_send,
-	.usable = smtp_usable,
-	.close = smtp_close,
-	.arg = NULL,
-};

@@ -28,32 +28,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct account;
+struct envelope;
 struct error;
+struct message;
 struct queue;
-struct queue_entry;
-struct session;
 
 /*
- * How a message goes out. flush_run() uses SMTP (config_load(),
- * account_select(), session_open() and session_send(), a logfile line per
- * message) unless told otherwise: the unit tests plug in a fake.
+ * How a message goes out: the engine knows which account (its config file
+ * and name, as the queue stored them) and the envelope and bytes of each
+ * message, nothing about the protocol. deliver.h's deliver_transport is
+ * SMTP; the unit tests plug in a fake.
  */
 struct flush_transport {
 	/*
-	 * Connect for e's account (e->config: absolute path or "" for the
-	 * default lookup; e->account). -1: every due message of the account
-	 * is deferred with err.
+	 * Connect for the account: config is the stored config path
+	 * (absolute, or "" for the default lookup), account its name. -1:
+	 * every due message of the account is deferred with err.
 	 */
-	int (*open)(void *arg, const struct queue_entry *e, void **conn,
-	    struct error *err);
-	/* Send locked e (queue_entry_envelope/_message); 0 after the 250. */
-	int (*send)(void *conn, const struct queue_entry *e,
-	    struct error *err);
-	/* Whether conn can carry another message (session_usable()). */
+	int (*open)(void *arg, const char *config, const char *account,
+	    void **conn, struct error *err);
+	/*
+	 * Send one message (id: its queue ID; m reads the locked queue
+	 * file, do not message_release() it); 0 after the server took it.
+	 */
+	int (*send)(void *conn, const char *id, const struct envelope *env,
+	    struct message *m, struct error *err);
+	/* Whether conn can carry another message. */
 	bool (*usable)(void *conn);
 	void (*close)(void *conn);
-	void *arg;
+	void *arg;		/* for open */
 };
 
 struct flush_opts {
@@ -64,14 +67,11 @@ struct flush_opts {
 	size_t max_messages;	/* attempts per run; 0: no limit */
 	int max_seconds;	/* start no message after; 0: no limit */
 	int lock_wait_ms;	/* for the flush lock: 0 try once, < 0 wait */
-	const struct flush_transport *transport; /* NULL: SMTP */
 	/*
-	 * An open, usable session for (config, account) to use first
-	 * instead of connecting again (the opportunistic flush after a
-	 * send); flush_run() neither closes it nor frees acct.
+	 * How messages go out (required). flush_spawn() hands it to a
+	 * forked child: its arg must not be a connection then.
 	 */
-	struct session *session;
-	const struct account *acct;
+	const struct flush_transport *transport;
 };
 
 struct flush_stats {
@@ -96,15 +96,11 @@ int flush_run(struct queue *q, const struct flush_opts *o,
 
 /*
  * Run flush_run() in a detached child (fork, setsid, standard descriptors
- * on /dev/null, a queue of its own opened at queue_path (NULL: default);
- * o->session is ignored) and return at once; the child _exit()s. For
- * "queue always" and for a flush after a send that must not keep the
- * caller waiting.
+ * on /dev/null, a queue of its own opened at queue_path (NULL: default))
+ * and return at once; the child _exit()s. For "queue always" and for a
+ * flush after a send that must not keep the caller waiting.
  */
 int flush_spawn(const char *queue_path, const struct flush_opts *o,
     struct error *err);
-
-/* The SMTP transport flush_run() uses by default (arg: the flush_opts). */
-extern const struct flush_transport flush_smtp;
 
 #endif

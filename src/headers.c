@@ -400,7 +400,12 @@ base64(const unsigned char *p, size_t n, struct dynbuf *out)
 	}
 }
 
-/* RFC 2047 "=?UTF-8?B?...?=" words, cut between UTF-8 characters. */
+/*
+ * RFC 2047 "=?UTF-8?B?...?=" words, cut between UTF-8 characters. Here
+ * and in headers_phrase() the appends are (void): a phrase is at most
+ * PHRASE_MAX bytes, and the caller's buffer has room for it encoded
+ * (envelope.c: 64 KiB).
+ */
 static void
 encoded_words(const char *s, struct dynbuf *out)
 {

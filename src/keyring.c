@@ -181,7 +181,7 @@ lookup_any(const char *host, const char *service, const char *user,
 	return pw;
 }
 
-int
+enum cred
 keyring_lookup(const char *host, const char *service, const char *user,
     char **out, char *why, size_t size)
 {
@@ -193,7 +193,7 @@ keyring_lookup(const char *host, const char *service, const char *user,
 	if (no != NULL) {
 		snprintf(why, size, "%s", no);
 		log_verbose("keyring skipped: %s", no);
-		return 0;
+		return CRED_NONE;
 	}
 	pw = lookup_any(host, service, user, &gerr);
 	lib.disconnect();	/* drop libsecret's singleton */
@@ -201,16 +201,16 @@ keyring_lookup(const char *host, const char *service, const char *user,
 		snprintf(why, size, "%s", gerr->message);
 		log_verbose("keyring: %s", gerr->message);
 		lib.error_free(gerr);
-		return 0;
+		return CRED_NONE;
 	}
 	if (pw == NULL) {
 		snprintf(why, size, "no item with host '%s' service '%s' "
 		    "user '%s' (or it is locked)", host, service, user);
-		return 0;
+		return CRED_NONE;
 	}
 	*out = xstrdup(pw);
 	lib.password_free(pw);
-	return 1;
+	return CRED_FOUND;
 }
 
 /* Remove every matching item; *removed tells whether there was one. */
@@ -240,9 +240,9 @@ keyring_store(const char *host, const char *service, const char *user,
 	char *label;
 	gboolean ok;
 
-	if (keyring_check(err) == -1)
+	if (keyring_check(err) < 0)
 		return -1;
-	if (clear_all(host, service, user, &removed, &gerr) == -1) {
+	if (clear_all(host, service, user, &removed, &gerr) < 0) {
 		lib.disconnect();
 		return keyring_fail(gerr, "cannot replace the keyring item",
 		    err);
@@ -262,7 +262,7 @@ keyring_store(const char *host, const char *service, const char *user,
 	return 0;
 }
 
-int
+enum cred
 keyring_forget(const char *host, const char *service, const char *user,
     struct error *err)
 {
@@ -270,14 +270,15 @@ keyring_forget(const char *host, const char *service, const char *user,
 	bool removed;
 	int r;
 
-	if (keyring_check(err) == -1)
-		return -1;
+	if (keyring_check(err) < 0)
+		return CRED_ERROR;
 	r = clear_all(host, service, user, &removed, &gerr);
 	lib.disconnect();
-	if (r == -1)
-		return keyring_fail(gerr, "cannot remove the keyring item",
-		    err);
-	return removed ? 1 : 0;
+	if (r < 0) {
+		keyring_fail(gerr, "cannot remove the keyring item", err);
+		return CRED_ERROR;
+	}
+	return removed ? CRED_FOUND : CRED_NONE;
 }
 
 #else /* !HAVE_LIBSECRET */
@@ -297,13 +298,13 @@ keyring_check(struct error *err)
 	    "use 'passwordeval' instead", KEYRING_NONE);
 }
 
-int
+enum cred
 keyring_lookup(const char *host, const char *service, const char *user,
     char **out, char *why, size_t size)
 {
 	*out = NULL;
 	snprintf(why, size, "%s", KEYRING_NONE);
-	return 0;
+	return CRED_NONE;
 }
 
 int
@@ -313,10 +314,12 @@ keyring_store(const char *host, const char *service, const char *user,
 	return keyring_check(err);
 }
 
-int
-keyring_forget(const char *host, const char *user, struct error *err)
+enum cred
+keyring_forget(const char *host, const char *service, const char *user,
+    struct error *err)
 {
-	return keyring_check(err);
+	(void)keyring_check(err);
+	return CRED_ERROR;
 }
 
 #endif /* HAVE_LIBSECRET */

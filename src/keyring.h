@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include "cred.h"
+
 struct error;
 
 /* The services yubin keeps items for. */
@@ -41,13 +43,14 @@ const char *keyring_unavailable(void);
 int keyring_check(struct error *err);
 
 /*
- * 1: found; *out is a copy (free it with util_free_secret()), libsecret's
- * string is wiped and freed with secret_password_free(). 0: not found or
- * the keyring cannot be used; why (size bytes) says which, and libsecret's
- * warnings go to the -v trace. A lookup never fails the send by itself.
+ * CRED_FOUND: *out is a copy (free it with util_free_secret()),
+ * libsecret's string is wiped and freed with secret_password_free().
+ * CRED_NONE: not found or the keyring cannot be used; why (size bytes)
+ * says which, and libsecret's warnings go to the -v trace. Never
+ * CRED_ERROR: a lookup never fails the send by itself.
  */
-int keyring_lookup(const char *host, const char *service, const char *user,
-    char **out, char *why, size_t size);
+enum cred keyring_lookup(const char *host, const char *service,
+    const char *user, char **out, char *why, size_t size);
 
 /*
  * Store password for host/service/user with label "yubin: user@host"
@@ -61,10 +64,10 @@ int keyring_store(const char *host, const char *service, const char *user,
 
 /*
  * Remove every item for host/service/user (yubin's, msmtp's,
- * secret-tool's). 1: something was removed; 0: nothing was there; -1:
- * ERR_UNAVAILABLE as for keyring_store().
+ * secret-tool's). CRED_FOUND: something was removed; CRED_NONE: nothing
+ * was there; CRED_ERROR: ERR_UNAVAILABLE as for keyring_store().
  */
-int keyring_forget(const char *host, const char *service, const char *user,
-    struct error *err);
+enum cred keyring_forget(const char *host, const char *service,
+    const char *user, struct error *err);
 
 #endif

@@ -264,20 +264,20 @@ log_append(const char *path, const char *p, size_t n)
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0600);
-	if (fd == -1)
+	if (fd < 0)
 		return -1;
 	do
 		w = write(fd, p, n);
-	while (w == -1 && errno == EINTR);
+	while (w < 0 && errno == EINTR);
 	if (w >= 0 && (size_t)w != n) {
 		errno = ENOSPC;	/* a short write to a file: disk full */
 		w = -1;
 	}
 	saved = errno;
-	if (close(fd) == -1 && w != -1)
+	if (close(fd) < 0 && w >= 0)
 		return -1;
 	errno = saved;
-	return w == -1 ? -1 : 0;
+	return w < 0 ? -1 : 0;
 }
 
 int
@@ -291,7 +291,7 @@ log_message(const char *path, const struct log_record *r)
 		return -1;
 	}
 	dynbuf_init(&b, LOG_LINE_MAX);
-	if (log_build(&b, r) == -1) {
+	if (log_build(&b, r) < 0) {
 		dynbuf_release(&b);
 		errno = EMSGSIZE;
 		return -1;

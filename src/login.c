@@ -389,7 +389,7 @@ browser_flow(const struct account *a, struct oauth_answer *ans,
 	char *code = NULL;
 	int r;
 
-	oauth_form_init(&url);
+	oauth_form_init(&url);		/* fits: auth_url < ACCOUNT_URL_MAX */
 	(void)dynbuf_printf(&url.b, "%s%c", a->oauth.auth_url,
 	    strchr(a->oauth.auth_url, '?') != NULL ? '&' : '?');
 	r = pkce_make(&p, err);

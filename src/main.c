@@ -17,6 +17,7 @@
 #include "account.h"
 #include "cli.h"
 #include "config.h"
+#include "deliver.h"
 #include "envelope.h"
 #include "error.h"
 #include "flush.h"
@@ -29,8 +30,6 @@
 #include "password.h"
 #include "queue.h"
 #include "sasl.h"
-#include "session.h"
-#include "smtp.h"
 #include "transport.h"
 #include "util.h"
 
@@ -88,29 +87,6 @@ login(const struct options *o, const struct account *a, struct error *err)
 	};
 
 	return login_run(a, &lo, err);
-}
-
-static void
-write_log(const struct account *a, const struct session *s,
-    const struct envelope *env, const struct message *m,
-    const struct error *err)
-{
-	char msg[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8] = "";
-	struct log_record rec = {
-		.account = a->name, .host = a->host,
-		.tls = s != NULL ? session_tls(s) : "none",
-		.mech = s != NULL ? session_mech(s) : "",
-		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
-		.size = m->size, .reply = s != NULL ? session_reply(s) : "",
-		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
-	};
-
-	if (err != NULL) {
-		error_format(err, msg, sizeof(msg));
-		rec.error = msg;
-	}
-	if (log_message(a->logfile, &rec) < 0)
-		log_warn("cannot write to logfile '%s'", a->logfile);
 }
 
 /* What yubin(1) MESSAGE HANDLING promises to say about the message. */
@@ -198,15 +174,18 @@ queue_after_failure(const struct envelope_job *j, const char *config,
  */
 static void
 flush_after_send(const struct envelope_job *j, const char *config,
-    struct session *s)
+    struct delivery *d)
 {
-	struct flush_opts fo = { .config = config != NULL ? config : "",
-	    .account = j->acct.name, .max_messages = 10, .max_seconds = 3,
-	    .session = s, .acct = &j->acct };
+	struct deliver_reuse r = { .config = config != NULL ? config : "",
+	    .account = j->acct.name, .d = d };
+	struct flush_transport tr = deliver_transport;
+	struct flush_opts fo = { .config = r.config, .account = r.account,
+	    .max_messages = 10, .max_seconds = 3, .transport = &tr };
 	struct flush_stats st;
 	struct error err;
 	struct queue q;
 
+	tr.arg = &r;
 	error_init(&err);
 	if (queue_open(&q, NULL, &err) == 0 &&
 	    queue_pending(&q, fo.config, fo.account, (long long)time(NULL)) &&
@@ -220,7 +199,8 @@ static void
 flush_background(const struct envelope_job *j, const char *config)
 {
 	struct flush_opts fo = { .config = config != NULL ? config : "",
-	    .account = j->acct.name, .lock_wait_ms = 10 * 60 * 1000 };
+	    .account = j->acct.name, .lock_wait_ms = 10 * 60 * 1000,
+	    .transport = &deliver_transport };
 	struct error err;
 
 	error_init(&err);
@@ -233,7 +213,7 @@ static int
 queue_mode(const struct options *o, struct error *err)
 {
 	struct flush_opts fo = { .lock_wait_ms = 60 * 1000,
-	    .force = o->force };
+	    .force = o->force, .transport = &deliver_transport };
 	struct flush_stats st;
 	struct queue q;
 	long long now = (long long)time(NULL);
@@ -261,12 +241,13 @@ send_message(struct envelope_job *j, const struct config *cfg,
     struct error *err)
 {
 	struct message_opts mo = { .dot_ends = true };
-	struct session *s = NULL;
+	struct delivery d;
 	struct message m;
 	char *config = NULL;
 	int rc = -1;
 
 	message_init(&m);
+	deliver_init(&d, &j->acct);
 	envelope_message_opts(j, &mo);
 	if (message_spool(&m, STDIN_FILENO, &mo, err) < 0 ||
 	    envelope_finish(j, err) < 0)
@@ -279,22 +260,22 @@ send_message(struct envelope_job *j, const struct config *cfg,
 			flush_background(j, config);
 		goto done;
 	}
-	if (session_open(&s, &j->acct, err) < 0 ||
-	    session_send(s, &j->env, &m, err) < 0)
+	if (deliver_open(&d, err) < 0 ||
+	    deliver_send(&d, &j->env, &m, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	if (j->env.from == NULL)
 		j->env.from = j->sender;
-	if (j->selected && j->acct.logfile != NULL)
-		write_log(&j->acct, s, &j->env, &m, rc == 0 ? NULL : err);
+	if (j->selected)
+		deliver_log(&d, &j->env, &m, rc == 0 ? NULL : err);
 	if (rc == 0)
-		flush_after_send(j, config, s);
+		flush_after_send(j, config, &d);
 	else if (err->kind == ERR_TEMP && m.fd >= 0 && j->selected &&
 	    j->acct.queue == CONF_QUEUE_ON_FAILURE)
 		rc = queue_after_failure(j, config, &m, err);
 done:
-	session_close(s);
+	deliver_close(&d);
 	message_release(&m);
 	free(config);
 	return rc;

@@ -98,7 +98,14 @@ skip_macro(struct lexer *lx)
 	}
 }
 
-static int
+/* What next_token() found. */
+enum token {
+	TOKEN_ERROR = -1,	/* err says why */
+	TOKEN_END = 0,		/* the end of the text */
+	TOKEN_WORD = 1,		/* a token, in tok */
+};
+
+static enum token
 quoted_token(struct lexer *lx, struct dynbuf *tok, struct error *err)
 {
 	for (lx->p++; lx->p < lx->end && *lx->p != '"'; lx->p++) {
@@ -111,20 +118,24 @@ quoted_token(struct lexer *lx, struct dynbuf *tok, struct error *err)
 			c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ?
 			    '\t' : c;
 		}
-		if (dynbuf_add(tok, &c, 1) == -1)
-			return error_set(err, ERR_CONFIG, "%s:%d: token longer "
-			    "than %d bytes", lx->name, lx->tokline,
+		if (dynbuf_add(tok, &c, 1) < 0) {
+			error_set(err, ERR_CONFIG, "%s:%d: token longer than "
+			    "%d bytes", lx->name, lx->tokline,
 			    NETRC_TOKEN_MAX);
+			return TOKEN_ERROR;
+		}
 	}
-	if (lx->p >= lx->end)
-		return error_set(err, ERR_CONFIG, "%s:%d: unterminated quoted "
-		    "string", lx->name, lx->tokline);
+	if (lx->p >= lx->end) {
+		error_set(err, ERR_CONFIG, "%s:%d: unterminated quoted string",
+		    lx->name, lx->tokline);
+		return TOKEN_ERROR;
+	}
 	lx->p++;
-	return 1;
+	return TOKEN_WORD;
 }
 
-/* The next token into tok: 1, 0 at the end of the text, -1 on error. */
-static int
+/* The next token into tok. */
+static enum token
 next_token(struct lexer *lx, struct dynbuf *tok, struct error *err)
 {
 	const char *start;
@@ -133,28 +144,30 @@ next_token(struct lexer *lx, struct dynbuf *tok, struct error *err)
 	(void)dynbuf_add(tok, "", 0);	/* tok->data is never NULL */
 	skip_blanks(lx);
 	if (lx->p >= lx->end)
-		return 0;
+		return TOKEN_END;
 	lx->tokline = lx->line;
 	if (*lx->p == '"')
 		return quoted_token(lx, tok, err);
 	for (start = lx->p; lx->p < lx->end && !is_blank(*lx->p); lx->p++)
 		;
-	if (dynbuf_add(tok, start, (size_t)(lx->p - start)) == -1)
-		return error_set(err, ERR_CONFIG, "%s:%d: token longer than "
-		    "%d bytes", lx->name, lx->tokline, NETRC_TOKEN_MAX);
-	return 1;
+	if (dynbuf_add(tok, start, (size_t)(lx->p - start)) < 0) {
+		error_set(err, ERR_CONFIG, "%s:%d: token longer than %d bytes",
+		    lx->name, lx->tokline, NETRC_TOKEN_MAX);
+		return TOKEN_ERROR;
+	}
+	return TOKEN_WORD;
 }
 
-/* The value after keyword kw (a copy of kw is needed: tok is reused). */
+/* The value after keyword kw into tok (kw must be a copy: tok is reused). */
 static int
 value_token(struct search *s, const char *kw, struct error *err)
 {
-	int r = next_token(&s->lx, &s->tok, err);
+	enum token r = next_token(&s->lx, &s->tok, err);
 
-	if (r == 0)
+	if (r == TOKEN_END)
 		return error_set(err, ERR_CONFIG, "%s:%d: '%s' without a "
 		    "value", s->lx.name, s->lx.tokline, kw);
-	return r;
+	return r == TOKEN_WORD ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- entries */
@@ -186,7 +199,7 @@ entry_start(struct search *s, const char *kw, struct error *err)
 		s->cur.active = s->cur.is_default = s->cur.login_ok = true;
 		return 0;
 	}
-	if (value_token(s, kw, err) == -1)
+	if (value_token(s, kw, err) < 0)
 		return -1;
 	if (strcmp(kw, "macdef") == 0) {
 		skip_macro(&s->lx);
@@ -206,7 +219,7 @@ entry_keyword(struct search *s, const char *kw, struct error *err)
 
 	if (!login && !password && strcmp(kw, "account") != 0)
 		return 0;		/* unknown keyword: ignored */
-	if (value_token(s, kw, err) == -1)
+	if (value_token(s, kw, err) < 0)
 		return -1;
 	if (login)
 		s->cur.login_ok = strcmp(s->tok.data, s->user) == 0;
@@ -227,30 +240,27 @@ starts_entry(const char *kw)
 static int
 search_run(struct search *s, struct error *err)
 {
+	enum token t = TOKEN_END;
 	char kw[16];
-	int r = 0;
 
 	while (s->found == NULL &&
-	    (r = next_token(&s->lx, &s->tok, err)) == 1) {
+	    (t = next_token(&s->lx, &s->tok, err)) == TOKEN_WORD) {
 		if (s->tok.data[0] == '#') {	/* a comment (curl) */
 			skip_line(&s->lx);
 			continue;
 		}
 		util_strlcpy(kw, s->tok.data, sizeof(kw));
-		if (starts_entry(kw))
-			r = entry_start(s, kw, err);
-		else
-			r = entry_keyword(s, kw, err);
-		if (r == -1)
+		if ((starts_entry(kw) ? entry_start(s, kw, err) :
+		    entry_keyword(s, kw, err)) < 0)
 			return -1;
 	}
-	if (r == -1)
+	if (t == TOKEN_ERROR)
 		return -1;
 	entry_end(s);
 	return 0;
 }
 
-int
+enum cred
 netrc_search(const char *text, size_t len, const char *name,
     const char *host, const char *user, char **password, struct error *err)
 {
@@ -258,17 +268,17 @@ netrc_search(const char *text, size_t len, const char *name,
 		.lx = { .p = text, .end = text + len, .name = name, .line = 1 },
 		.host = host, .user = user,
 	};
-	int r;
+	enum cred r;
 
 	*password = NULL;
 	dynbuf_init(&s.tok, NETRC_TOKEN_MAX);
 	s.tok.secret = true;
-	r = search_run(&s, err);
+	r = search_run(&s, err) < 0 ? CRED_ERROR : CRED_NONE;
 	dynbuf_release(&s.tok);
 	util_free_secret(s.cur.password);
-	if (r == 0 && (s.found != NULL || s.dflt != NULL)) {
+	if (r == CRED_NONE && (s.found != NULL || s.dflt != NULL)) {
 		*password = s.found != NULL ? s.found : s.dflt;
-		r = 1;
+		r = CRED_FOUND;
 	}
 	if (*password != s.found)
 		util_free_secret(s.found);
@@ -312,22 +322,24 @@ read_all(int fd, const char *path, struct dynbuf *b, struct error *err)
 	return 0;
 }
 
-static int
-open_checked(const char *path, struct stat *st, struct error *err)
+/* Open path (a regular file) into *fd, st; CRED_NONE: no such file. */
+static enum cred
+open_checked(const char *path, int *fd, struct stat *st, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd == -1 && (errno == ENOENT || errno == ENOTDIR))
-		return -2;
-	if (fd == -1)
-		return error_set(err, ERR_CONFIG, "cannot open '%s': %s",
-		    path, strerror(errno));
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return error_set(err, ERR_CONFIG, "'%s' is not a regular "
-		    "file", path);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return CRED_NONE;
+	if (*fd < 0) {
+		error_set(err, ERR_CONFIG, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return CRED_ERROR;
 	}
-	return fd;
+	if (fstat(*fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		error_set(err, ERR_CONFIG, "'%s' is not a regular file", path);
+		return CRED_ERROR;
+	}
+	return CRED_FOUND;
 }
 
 /* The password was found in a file others can read, or another user's. */
@@ -345,32 +357,31 @@ not_private(const char *path, const char *host, const char *user,
 	    user, host, path);
 }
 
-int
+enum cred
 netrc_lookup(const char *path, const char *host, const char *user,
     char **password, struct error *err)
 {
 	struct dynbuf b;
 	struct stat st;
-	int fd, r;
+	enum cred r;
+	int fd;
 
 	*password = NULL;
-	if ((fd = open_checked(path, &st, err)) == -2)
-		return 0;
-	if (fd == -1)
-		return -1;
+	r = open_checked(path, &fd, &st, err);
+	if (r != CRED_FOUND)
+		return r;
 	dynbuf_init(&b, NETRC_FILE_MAX);
 	b.secret = true;
-	(void)dynbuf_add(&b, "", 0);
-	r = read_all(fd, path, &b, err);
+	(void)dynbuf_add(&b, "", 0);	/* b.data is never NULL */
+	r = read_all(fd, path, &b, err) < 0 ? CRED_ERROR :
+	    netrc_search(b.data, b.len, path, host, user, password, err);
 	close(fd);
-	if (r == 0)
-		r = netrc_search(b.data, b.len, path, host, user, password,
-		    err);
 	dynbuf_release(&b);
-	if (r == 1 && util_perm_secret(&st) != UTIL_PERM_OK) {
+	if (r == CRED_FOUND && util_perm_secret(&st) != UTIL_PERM_OK) {
 		util_free_secret(*password);
 		*password = NULL;
-		return not_private(path, host, user, &st, err);
+		not_private(path, host, user, &st, err);
+		return CRED_ERROR;
 	}
 	return r;
 }

@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+#include "cred.h"
+
 struct error;
 
 /*
@@ -37,19 +39,21 @@ char *netrc_path(void);
 
 /*
  * Search the text (len bytes, NUL not needed); name is used in messages
- * ("name:line: ..."). 1: found, *password is malloc'd (free it with
- * util_free_secret()); 0: no matching entry; -1: syntax error (ERR_CONFIG:
- * unterminated quoted string, keyword without its value).
+ * ("name:line: ..."). CRED_FOUND: *password is malloc'd (free it with
+ * util_free_secret()); CRED_NONE: no matching entry; CRED_ERROR: syntax
+ * error (ERR_CONFIG: unterminated quoted string, keyword without its
+ * value).
  */
-int netrc_search(const char *text, size_t len, const char *name,
+enum cred netrc_search(const char *text, size_t len, const char *name,
     const char *host, const char *user, char **password, struct error *err);
 
 /*
- * Open path and search it. 0 also when the file does not exist. -1 when it
- * cannot be read (ERR_CONFIG), is not a regular file, is larger than 1 MiB,
- * has a syntax error, or can be read by others and holds the password.
+ * Open path and search it. CRED_NONE also when the file does not exist.
+ * CRED_ERROR when it cannot be read (ERR_CONFIG), is not a regular file,
+ * is larger than 1 MiB, has a syntax error, or can be read by others and
+ * holds the password.
  */
-int netrc_lookup(const char *path, const char *host, const char *user,
+enum cred netrc_lookup(const char *path, const char *host, const char *user,
     char **password, struct error *err);
 
 #endif

@@ -46,6 +46,7 @@ shell_word(const char *s, char *buf, size_t size)
 	if (*s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
 	    "opqrstuvwxyz0123456789@%+=:,./_-") == strlen(s))
 		return s;
+	/* what does not fit buf is left out (a hint, not a command): (void) */
 	dynbuf_init(&b, size > 0 ? size - 1 : 0);
 	(void)dynbuf_addstr(&b, "'");
 	for (; *s != '\0'; s++)
@@ -484,7 +485,7 @@ find_refresh(const struct account *a, const struct tokenstore *ts,
 		return 0;
 	}
 	if (st->store != TOKEN_STORE_FILE && keyring_lookup(a->host,
-	    KEYRING_OAUTH2, a->user, out, why, sizeof(why)) == 1) {
+	    KEYRING_OAUTH2, a->user, out, why, sizeof(why)) == CRED_FOUND) {
 		*where = TOKEN_STORE_KEYRING;
 		log_verbose("OAuth 2.0: refresh token from the keyring");
 		return 0;
@@ -612,9 +613,9 @@ oauth_token(const struct account *a, const char *refused, char **token,
 int
 oauth_logout(const struct account *a, struct error *err)
 {
+	enum cred f, k = CRED_NONE;
 	struct tokenstore ts;
 	struct error kerr;
-	int f, k = 0;
 
 	if (a->oauth.provider == ACCOUNT_OAUTH_NONE)
 		return error_set(err, ERR_CONFIG, "account '%s' has no "
@@ -625,19 +626,20 @@ oauth_logout(const struct account *a, struct error *err)
 		return -1;
 	f = tokenstore_remove(&ts, err);
 	tokenstore_unlock(&ts);
-	if (f < 0)
+	if (f == CRED_ERROR)
 		return -1;
 	error_init(&kerr);
 	if (keyring_unavailable() == NULL)
 		k = keyring_forget(a->host, KEYRING_OAUTH2, a->user, &kerr);
-	if (f == 0 && k <= 0)
+	if (f == CRED_NONE && k != CRED_FOUND)
 		log_warn("no OAuth 2.0 token was stored for account '%s'",
 		    a->name);
 	else
 		fprintf(stderr, "yubin: the OAuth 2.0 tokens of account '%s' "
 		    "are forgotten (%s%s%s); %s still takes the refresh token "
 		    "until it expires or is revoked there\n", a->name,
-		    f == 1 ? "token file" : "", f == 1 && k == 1 ? " and " : "",
-		    k == 1 ? "keyring" : "", a->oauth.name);
+		    f == CRED_FOUND ? "token file" : "", f == CRED_FOUND &&
+		    k == CRED_FOUND ? " and " : "", k == CRED_FOUND ?
+		    "keyring" : "", a->oauth.name);
 	return 0;
 }

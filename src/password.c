@@ -1,9 +1,10 @@
 /*
  * password.c -- see password.h. The sources are tried in the order of
- * password_sources[]; each one finds the password (1), has none for the
- * account (0: it says why in a short note, the next one is tried) or fails
- * (-1, stop: a broken passwordeval must not silently fall through to a
- * prompt). The notes make the "no password" message.
+ * password_sources[]; each one finds the password (CRED_FOUND), has none
+ * for the account (CRED_NONE: it says why in a short note, the next one is
+ * tried) or fails (CRED_ERROR, stop: a broken passwordeval must not
+ * silently fall through to a prompt). The notes make the "no password"
+ * message.
  */
 #include "autoconfig.h"
 
@@ -41,20 +42,20 @@ struct note {
 
 struct password_source {
 	const char *name;	/* for the "no password" message */
-	int (*get)(const struct account *a, char **out, struct note *why,
-	    struct error *err);
+	enum cred (*get)(const struct account *a, char **out,
+	    struct note *why, struct error *err);
 };
 
-static int source_config(const struct account *, char **, struct note *,
-    struct error *);
-static int source_eval(const struct account *, char **, struct note *,
-    struct error *);
-static int source_keyring(const struct account *, char **, struct note *,
-    struct error *);
-static int source_netrc(const struct account *, char **, struct note *,
-    struct error *);
-static int source_prompt(const struct account *, char **, struct note *,
-    struct error *);
+static enum cred source_config(const struct account *, char **,
+    struct note *, struct error *);
+static enum cred source_eval(const struct account *, char **,
+    struct note *, struct error *);
+static enum cred source_keyring(const struct account *, char **,
+    struct note *, struct error *);
+static enum cred source_netrc(const struct account *, char **,
+    struct note *, struct error *);
+static enum cred source_prompt(const struct account *, char **,
+    struct note *, struct error *);
 
 static const struct password_source password_sources[] = {
 	{ "password", source_config },
@@ -85,16 +86,16 @@ account_user(const struct account *a)
 
 /* ---------------------------------------------------------------- config */
 
-static int
+static enum cred
 source_config(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
 	if (a->conf == NULL || a->conf->password == NULL) {
 		note_set(why, "not set");
-		return 0;
+		return CRED_NONE;
 	}
 	*out = xstrdup(a->conf->password);
-	return 1;
+	return CRED_FOUND;
 }
 
 /* ---------------------------------------------------------- passwordeval */
@@ -115,7 +116,7 @@ eval_child(const char *cmd, int in, int out, int tty)
 	/* Above 2 first, so that neither dup2 can clobber the other fd. */
 	in = fcntl(in, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(out, F_DUPFD_CLOEXEC, 3);
-	if (in == -1 || out == -1 || dup2(in, 0) == -1 || dup2(out, 1) == -1)
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
@@ -198,21 +199,21 @@ eval_spawn(const char *cmd, int tty, int *out, struct error *err)
 	int devnull, fds[2];
 	pid_t pid;
 
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return error_set(err, ERR_OSERR, "cannot open /dev/null: %s",
 		    strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		error_set(err, ERR_OSERR, "pipe: %s", strerror(errno));
 		close(devnull);
 		return -1;
 	}
-	if ((pid = fork()) == -1)
+	if ((pid = fork()) < 0)
 		error_set(err, ERR_OSERR, "fork: %s", strerror(errno));
 	else if (pid == 0)
 		eval_child(cmd, devnull, fds[1], tty);
 	close(devnull);
 	close(fds[1]);
-	if (pid == -1) {
+	if (pid < 0) {
 		close(fds[0]);
 		return -1;
 	}
@@ -235,14 +236,14 @@ eval_run(const char *what, const char *cmd, int timeout_ms, struct dynbuf *b,
 	int tty = prompt_fg_open(), fd = -1, r;
 	pid_t pid = eval_spawn(cmd, tty, &fd, err);
 
-	if (pid == -1) {
+	if (pid < 0) {
 		prompt_fg_take(tty);
 		return -1;
 	}
 	r = eval_read(fd, pid, what, deadline, timeout_ms, b, overflow, err);
 	close(fd);
 	if (eval_wait(pid, what, r == 0 ? deadline : -1, timeout_ms,
-	    r == 0 ? err : NULL) == -1 && r == 0)
+	    r == 0 ? err : NULL) < 0 && r == 0)
 		r = -1;
 	prompt_fg_take(tty);
 	return r;
@@ -262,7 +263,7 @@ password_eval(const struct account *a, const char *key, const char *cmd,
 	snprintf(what, sizeof(what), "%s for account '%s'", key, a->name);
 	dynbuf_init(&b, EVAL_OUTPUT_MAX);
 	b.secret = true;
-	if (eval_run(what, cmd, a->timeout_ms, &b, &overflow, err) == -1) {
+	if (eval_run(what, cmd, a->timeout_ms, &b, &overflow, err) < 0) {
 		dynbuf_release(&b);
 		return -1;
 	}
@@ -280,23 +281,23 @@ password_eval(const struct account *a, const char *key, const char *cmd,
 	return r;
 }
 
-static int
+static enum cred
 source_eval(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
 	if (a->conf == NULL || a->conf->passwordeval == NULL) {
 		note_set(why, "not set");
-		return 0;
+		return CRED_NONE;
 	}
 	if (password_eval(a, "passwordeval", a->conf->passwordeval,
 	    "password", out, err) < 0)
-		return -1;
-	return 1;
+		return CRED_ERROR;
+	return CRED_FOUND;
 }
 
 /* -------------------------------------------------------------- keyring */
 
-static int
+static enum cred
 source_keyring(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
@@ -304,7 +305,7 @@ source_keyring(const struct account *a, char **out, struct note *why,
 
 	if (user == NULL) {
 		note_set(why, "no 'user' to look up");
-		return 0;
+		return CRED_NONE;
 	}
 	return keyring_lookup(a->host, KEYRING_SMTP, user, out, why->text,
 	    sizeof(why->text));
@@ -312,30 +313,30 @@ source_keyring(const struct account *a, char **out, struct note *why,
 
 /* ---------------------------------------------------------------- netrc */
 
-static int
+static enum cred
 source_netrc(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
 	const char *user = account_user(a);
 	char *path = netrc_path();
-	int r;
+	enum cred r;
 
 	if (path == NULL) {
 		note_set(why, "no home directory");
-		return 0;
+		return CRED_NONE;
 	}
 	if (user == NULL) {
 		note_set(why, "no 'user' to look up");
 		free(path);
-		return 0;
+		return CRED_NONE;
 	}
 	r = netrc_lookup(path, a->host, user, out, err);
-	if (r == 0 && access(path, F_OK) == -1)
+	if (r == CRED_NONE && access(path, F_OK) < 0)
 		note_set(why, "%s: %s", path, strerror(errno));
-	else if (r == 0)
+	else if (r == CRED_NONE)
 		note_set(why, "no 'machine %s login %s' in %s", a->host, user,
 		    path);
-	if (r == 1)
+	if (r == CRED_FOUND)
 		log_verbose("password for '%s' at '%s' found in %s", user,
 		    a->host, path);
 	free(path);
@@ -344,7 +345,7 @@ source_netrc(const struct account *a, char **out, struct note *why,
 
 /* --------------------------------------------------------------- prompt */
 
-static int
+static enum cred
 source_prompt(const struct account *a, char **out, struct note *why,
     struct error *err)
 {
@@ -404,11 +405,11 @@ password_get(const struct account *a, char **out, struct error *err)
 	*out = NULL;
 	memset(why, 0, sizeof(why));
 	for (size_t i = 0; i < ARRAY_SIZE(password_sources); i++) {
-		int r = password_sources[i].get(a, out, &why[i], err);
+		enum cred r = password_sources[i].get(a, out, &why[i], err);
 
-		if (r == -1)
+		if (r == CRED_ERROR)
 			return -1;
-		if (r == 1) {
+		if (r == CRED_FOUND) {
 			log_verbose("password from %s",
 			    password_sources[i].name);
 			return 0;
@@ -436,24 +437,28 @@ read_new_password(const struct account *a, char **out, struct error *err)
 {
 	char prompt[256], why[NOTE_MAX];
 	char *again = NULL;
-	int r;
+	enum cred r;
 
 	if (!isatty(STDIN_FILENO))
 		return prompt_read_line(STDIN_FILENO, out, err);
 	snprintf(prompt, sizeof(prompt), "password for %s at %s: ",
 	    account_user(a), a->host);
 	r = prompt_tty(prompt, out, why, sizeof(why), err);
-	if (r == 1)
+	if (r == CRED_FOUND)
 		r = prompt_tty("the same password again: ", &again, why,
 		    sizeof(why), err);
-	if (r == 0)
-		r = error_set(err, ERR_USAGE, "cannot ask for the password: "
-		    "%s; give it on standard input", why);
-	if (r == 1 && strcmp(*out, again) != 0)
-		r = error_set(err, ERR_DATAERR, "the two passwords differ; "
+	if (r == CRED_NONE) {
+		error_set(err, ERR_USAGE, "cannot ask for the password: %s; "
+		    "give it on standard input", why);
+		r = CRED_ERROR;
+	}
+	if (r == CRED_FOUND && strcmp(*out, again) != 0) {
+		error_set(err, ERR_DATAERR, "the two passwords differ; "
 		    "nothing was stored");
+		r = CRED_ERROR;
+	}
 	util_free_secret(again);
-	if (r == -1) {
+	if (r == CRED_ERROR) {
 		util_free_secret(*out);
 		*out = NULL;
 		return -1;
@@ -467,9 +472,9 @@ password_store(const struct account *a, struct error *err)
 	char *pw = NULL;
 	int r;
 
-	if (need_user(a, err) == -1 || keyring_check(err) == -1)
+	if (need_user(a, err) < 0 || keyring_check(err) < 0)
 		return -1;
-	if (read_new_password(a, &pw, err) == -1)
+	if (read_new_password(a, &pw, err) < 0)
 		return -1;
 	r = keyring_store(a->host, KEYRING_SMTP, account_user(a), pw, err);
 	util_free_secret(pw);
@@ -482,16 +487,16 @@ password_store(const struct account *a, struct error *err)
 int
 password_forget(const struct account *a, struct error *err)
 {
-	int r;
+	enum cred r;
 
-	if (need_user(a, err) == -1)
+	if (need_user(a, err) < 0)
 		return -1;
 	r = keyring_forget(a->host, KEYRING_SMTP, account_user(a), err);
-	if (r == 0)
+	if (r == CRED_NONE)
 		log_warn("the keyring holds no password for '%s' at '%s'",
 		    account_user(a), a->host);
-	else if (r == 1)
+	else if (r == CRED_FOUND)
 		log_verbose("password for '%s' at '%s' removed from the "
 		    "keyring", account_user(a), a->host);
-	return r < 0 ? -1 : 0;
+	return r == CRED_ERROR ? -1 : 0;
 }

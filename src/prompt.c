@@ -26,7 +26,6 @@
 
 #define PROMPT_TTY_MAX	(8 * 1024)	/* bytes of a typed line */
 #define PROMPT_LINE_MAX	(64 * 1024)	/* bytes of a stdin line */
-#define PROMPT_AGAIN	2		/* stopped, continued: ask again */
 
 static const int prompt_signals[] = {
 	SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU,
@@ -103,7 +102,7 @@ write_all(int fd, const char *s)
 	while (n > 0) {
 		ssize_t w = write(fd, s, n);
 
-		if (w == -1 && errno == EINTR)
+		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return;
@@ -112,29 +111,29 @@ write_all(int fd, const char *s)
 	}
 }
 
-/* 1: open, ours to use; 0: no terminal to ask (why filled). */
-static int
+/* Whether the terminal is open and ours to use; else why says why not. */
+static bool
 tty_open(struct tty *t, char *why, size_t size)
 {
 	memset(t, 0, sizeof(*t));
 	t->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (t->fd == -1) {
+	if (t->fd < 0) {
 		snprintf(why, size, "no terminal (/dev/tty: %s)",
 		    strerror(errno));
-		return 0;
+		return false;
 	}
-	if (tcgetattr(t->fd, &t->saved) == -1) {
+	if (tcgetattr(t->fd, &t->saved) < 0) {
 		snprintf(why, size, "no terminal (/dev/tty: %s)",
 		    strerror(errno));
 		close(t->fd);
-		return 0;
+		return false;
 	}
 	if (tcgetpgrp(t->fd) != getpgrp()) {
 		snprintf(why, size, "not in the foreground of the terminal");
 		close(t->fd);
-		return 0;
+		return false;
 	}
-	return 1;
+	return true;
 }
 
 static int
@@ -143,7 +142,7 @@ tty_echo_off(struct tty *t)
 	struct termios noecho = t->saved;
 
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	if (tcsetattr(t->fd, TCSAFLUSH, &noecho) == -1)
+	if (tcsetattr(t->fd, TCSAFLUSH, &noecho) < 0)
 		return -1;
 	t->echo_off = true;
 	return 0;
@@ -154,19 +153,27 @@ static void
 tty_close(struct tty *t)
 {
 	if (t->echo_off)
-		while (tcsetattr(t->fd, TCSAFLUSH, &t->saved) == -1 &&
+		while (tcsetattr(t->fd, TCSAFLUSH, &t->saved) < 0 &&
 		    errno == EINTR)
 			;
 	restore_signals(t);
 	close(t->fd);
 }
 
+/* How reading the typed line ended. */
+enum tty_line {
+	TTY_LINE,		/* a line (or the bytes before end of file) */
+	TTY_EMPTY,		/* end of file before any byte */
+	TTY_FAILED,		/* a read error: errno */
+	TTY_TOO_LONG,		/* longer than PROMPT_TTY_MAX */
+	TTY_SIGNAL,		/* interrupted by a caught signal */
+};
+
 /*
  * One line, byte by byte, into b; the signals come in only while waiting
- * in ppoll() with the caller's mask. 1: a line; 0: end of file before any
- * byte; -1: read error; -2: too long; -3: interrupted by a caught signal.
+ * in ppoll() with the caller's mask.
  */
-static int
+static enum tty_line
 tty_read_line(const struct tty *t, struct dynbuf *b)
 {
 	struct pollfd p = { .fd = t->fd, .events = POLLIN };
@@ -175,59 +182,68 @@ tty_read_line(const struct tty *t, struct dynbuf *b)
 
 	for (;;) {
 		if (prompt_signo != 0)
-			return -3;
-		if (ppoll(&p, 1, NULL, &t->oldmask) == -1) {
+			return TTY_SIGNAL;
+		if (ppoll(&p, 1, NULL, &t->oldmask) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return TTY_FAILED;
 		}
 		n = read(t->fd, &c, 1);
-		if (n == -1 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == -1)
-			return -1;
+		if (n < 0)
+			return TTY_FAILED;
 		if (n == 0)
-			return b->len > 0 ? 1 : 0;
+			return b->len > 0 ? TTY_LINE : TTY_EMPTY;
 		if (c == '\n' || c == '\r')
-			return 1;
-		if (dynbuf_add(b, &c, 1) == -1)
-			return -2;
+			return TTY_LINE;
+		if (dynbuf_add(b, &c, 1) < 0)
+			return TTY_TOO_LONG;
 	}
 }
 
-static int
-prompt_result(int r, struct dynbuf *b, char **out, struct error *err)
-{
-	if (r == 1 && b->len > 0) {
-		*out = xstrndup(b->data, b->len);
-		return 1;
-	}
-	if (r == -2)
-		return error_set(err, ERR_AUTH, "the line typed is longer "
-		    "than %d bytes", PROMPT_TTY_MAX);
-	if (r == -1)
-		return error_set(err, ERR_AUTH, "cannot read from /dev/tty: "
-		    "%s", strerror(errno));
-	return error_set(err, ERR_AUTH, "no password entered");
-}
-
-static int
-prompt_once(const char *prompt, char **out, char *why, size_t size,
+static enum cred
+prompt_result(enum tty_line r, struct dynbuf *b, char **out,
     struct error *err)
 {
+	if (r == TTY_LINE && b->len > 0) {
+		*out = xstrndup(b->data, b->len);
+		return CRED_FOUND;
+	}
+	if (r == TTY_TOO_LONG)
+		error_set(err, ERR_AUTH, "the line typed is longer than %d "
+		    "bytes", PROMPT_TTY_MAX);
+	else if (r == TTY_FAILED)
+		error_set(err, ERR_AUTH, "cannot read from /dev/tty: %s",
+		    strerror(errno));
+	else
+		error_set(err, ERR_AUTH, "no password entered");
+	return CRED_ERROR;
+}
+
+/*
+ * Ask once. A stop signal (^Z) stops the process once the terminal is
+ * back to normal; then *again: ask once more.
+ */
+static enum cred
+prompt_once(const char *prompt, char **out, char *why, size_t size,
+    bool *again, struct error *err)
+{
+	enum tty_line line = TTY_FAILED;
+	enum cred r;
 	struct tty t;
 	struct dynbuf b;
-	int r, sig;
+	int sig;
 
-	if (tty_open(&t, why, size) == 0)
-		return 0;
+	*again = false;
+	if (!tty_open(&t, why, size))
+		return CRED_NONE;
 	dynbuf_init(&b, PROMPT_TTY_MAX);
 	b.secret = true;
 	catch_signals(&t);
-	r = tty_echo_off(&t) == 0 ? 1 : -1;
-	if (r == 1 && prompt_signo == 0) {
+	if (tty_echo_off(&t) == 0 && prompt_signo == 0) {
 		write_all(t.fd, prompt);
-		r = tty_read_line(&t, &b);
+		line = tty_read_line(&t, &b);
 		write_all(t.fd, "\n");
 	}
 	tty_close(&t);
@@ -235,26 +251,29 @@ prompt_once(const char *prompt, char **out, char *why, size_t size,
 	if (sig != 0) {
 		dynbuf_release(&b);
 		raise(sig);	/* the old handler now: may end or stop us */
-		if (is_stop_signal(sig))
-			return PROMPT_AGAIN;
-		return error_set(err, ERR_AUTH, "password prompt interrupted "
-		    "(%s)", strsignal(sig));
+		*again = is_stop_signal(sig);
+		if (*again)
+			return CRED_NONE;
+		error_set(err, ERR_AUTH, "password prompt interrupted (%s)",
+		    strsignal(sig));
+		return CRED_ERROR;
 	}
-	r = prompt_result(r, &b, out, err);
+	r = prompt_result(line, &b, out, err);
 	dynbuf_release(&b);
 	return r;
 }
 
-int
+enum cred
 prompt_tty(const char *prompt, char **out, char *why, size_t size,
     struct error *err)
 {
-	int r;
+	enum cred r;
+	bool again;
 
 	*out = NULL;
 	do
-		r = prompt_once(prompt, out, why, size, err);
-	while (r == PROMPT_AGAIN);
+		r = prompt_once(prompt, out, why, size, &again, err);
+	while (again);
 	return r;
 }
 
@@ -272,22 +291,22 @@ prompt_read_line(int fd, char **out, struct error *err)
 	*out = NULL;
 	dynbuf_init(&b, PROMPT_LINE_MAX);
 	b.secret = true;
-	(void)dynbuf_add(&b, "", 0);
+	(void)dynbuf_add(&b, "", 0);	/* b.data is never NULL */
 	while (memchr(b.data, '\n', b.len) == NULL) {
 		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == -1)
+		if (n < 0)
 			r = error_set(err, ERR_IOERR, "cannot read the "
 			    "password from standard input: %s",
 			    strerror(errno));
 		if (n <= 0)
 			break;
-		if (dynbuf_add(&b, buf, (size_t)n) == -1)
+		if (dynbuf_add(&b, buf, (size_t)n) < 0)
 			r = error_set(err, ERR_DATAERR, "the password on "
 			    "standard input is longer than %d bytes",
 			    PROMPT_LINE_MAX);
-		if (r == -1)
+		if (r < 0)
 			break;
 	}
 	util_wipe(buf, sizeof(buf));

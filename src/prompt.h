@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cred.h"
+
 struct error;
 
 /*
@@ -18,16 +20,17 @@ struct error;
  * delivered as if it had come after; SIGTSTP, SIGTTIN, SIGTTOU: the
  * settings are restored, the process stops, and the prompt starts again
  * when it is continued).
- *   1:  *out is the line without its newline (malloc'd, free it with
- *       util_free_secret()).
- *   0:  no terminal to ask: /dev/tty cannot be opened (cron, a daemon),
- *       or the process is not in the terminal's foreground process group
- *       (reading would stop it); why (size bytes) says which.
- *   -1: the user entered nothing (an empty line or end of file), the
- *       prompt was interrupted, or the line is longer than 8 KiB
+ *   CRED_FOUND: *out is the line without its newline (malloc'd, free it
+ *       with util_free_secret()).
+ *   CRED_NONE: no terminal to ask: /dev/tty cannot be opened (cron, a
+ *       daemon), or the process is not in the terminal's foreground
+ *       process group (reading would stop it); why (size bytes) says
+ *       which.
+ *   CRED_ERROR: the user entered nothing (an empty line or end of file),
+ *       the prompt was interrupted, or the line is longer than 8 KiB
  *       (ERR_AUTH).
  */
-int prompt_tty(const char *prompt, char **out, char *why, size_t size,
+enum cred prompt_tty(const char *prompt, char **out, char *why, size_t size,
     struct error *err);
 
 /*

@@ -21,18 +21,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mailenv.h"
 #include "message.h"
 #include "qentry.h"
 #include "qfile.h"
 #include "queue.h"
-#include "smtp.h"
 #include "util.h"
 
 #define READ_CHUNK	(16 * 1024)
-
-/* lock_fd() results besides 0 and -1 */
-#define LOCK_GONE	1
-#define LOCK_BUSY	2
 
 void
 qentry_init(struct queue_entry *e)
@@ -42,38 +38,17 @@ qentry_init(struct queue_entry *e)
 	e->fd = -1;
 }
 
-const char *
+/* "msg" or "failed"; the directory descriptor for w. */
+static const char *
 qentry_where_name(enum queue_where w)
 {
 	return w == QUEUE_MSG ? "msg" : "failed";
 }
 
-int
+static int
 qentry_where_fd(const struct queue *q, enum queue_where w)
 {
 	return w == QUEUE_MSG ? q->msgfd : q->failfd;
-}
-
-int
-qentry_pwrite(int fd, const void *p, size_t n, off_t off)
-{
-	const char *s = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, s, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
 }
 
 void
@@ -83,9 +58,9 @@ qentry_set_error(struct queue_state *st, const struct error *err)
 
 	util_strlcpy(st->kind, error_kind_name(err->kind), sizeof(st->kind));
 	st->code = err->reply_code;
-	qfile_oneline(st->esc, sizeof(st->esc), err->reply_esc);
+	util_oneline(st->esc, sizeof(st->esc), err->reply_esc);
 	error_format(err, buf, sizeof(buf));
-	qfile_oneline(st->error, sizeof(st->error), buf);
+	util_oneline(st->error, sizeof(st->error), buf);
 }
 
 /* Free what e holds (and unlock it), keeping its ID and place. */
@@ -137,13 +112,44 @@ refuse(struct queue_entry *e, const char *fmt, ...)
 	return -1;
 }
 
+/* ---------------------------------------------------------------- IDs */
+
+bool
+queue_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= QUEUE_ID_MAX || id[0] == '-')
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") == n;
+}
+
+long
+queue_retry_delay(unsigned attempts)
+{
+	if (attempts <= 1)
+		return QUEUE_RETRY_MIN;
+	if (attempts > 7)
+		return QUEUE_RETRY_MAX;
+	return QUEUE_RETRY_MIN << (attempts - 1) > QUEUE_RETRY_MAX ?
+	    QUEUE_RETRY_MAX : QUEUE_RETRY_MIN << (attempts - 1);
+}
+
 /* ---------------------------------------------------------------- load */
 
+/* What looking for e's file found. */
+enum entry_found {
+	ENTRY_REFUSED = -1,	/* refuse()d: e->problem says why */
+	ENTRY_FOUND = 0,
+	ENTRY_GONE = 1,		/* not there (any more) */
+};
+
 /*
- * Open e's file, refusing anything but a regular file of ours reached
- * without a symbolic link. 0 (fd, st), 1 gone, -1 refused (e->problem).
+ * Open e's file (*fd, st), refusing anything but a regular file of ours
+ * reached without a symbolic link.
  */
-static int
+static enum entry_found
 entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
     struct stat *st)
 {
@@ -151,7 +157,8 @@ entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
 	struct stat st0;
 
 	if (fstatat(dfd, e->id, &st0, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 1 : refuse(e, "%s", strerror(errno));
+		return errno == ENOENT ? ENTRY_GONE : refuse(e, "%s",
+		    strerror(errno));
 	if (S_ISLNK(st0.st_mode))
 		return refuse(e, "a symbolic link");
 	if (!S_ISREG(st0.st_mode))
@@ -162,14 +169,14 @@ entry_open(struct queue *q, struct queue_entry *e, int flags, int *fd,
 	*fd = openat(dfd, e->id, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC);
 	if (*fd < 0)
-		return errno == ENOENT ? 1 : refuse(e, "%s", errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		return errno == ENOENT ? ENTRY_GONE : refuse(e, "%s",
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 	if (fstat(*fd, st) < 0 || st->st_ino != st0.st_ino ||
 	    st->st_dev != st0.st_dev) {
 		(void)close(*fd);
-		return 1;	/* replaced under us: look again later */
+		return ENTRY_GONE;	/* replaced under us: look again later */
 	}
-	return 0;
+	return ENTRY_FOUND;
 }
 
 /* Read until the envelope's "end" line is in b. */
@@ -238,7 +245,7 @@ entry_read(struct queue_entry *e, int fd, const struct stat *st)
 	dynbuf_init(&b, QFILE_HEADER_MAX);
 	rc = read_header(e, fd, &b);
 	if (rc == 0 && qfile_header_parse(e, b.data, b.len, &hdrlen, why,
-	    sizeof(why)) != 0)
+	    sizeof(why)) != QFILE_PARSE_DONE)
 		rc = refuse(e, "%s", why);
 	dynbuf_release(&b);
 	if (rc == 0 && strcmp(e->id, name) != 0)
@@ -249,17 +256,18 @@ entry_read(struct queue_entry *e, int fd, const struct stat *st)
 	return rc;
 }
 
-/* Load e (id and where set) without locking: 0, 1 gone, -1 refused. */
-static int
+/* Load e (id and where set) without locking. */
+static enum entry_found
 entry_load(struct queue *q, struct queue_entry *e)
 {
+	enum entry_found rc;
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	rc = entry_open(q, e, O_RDONLY, &fd, &st);
-	if (rc != 0)
+	if (rc != ENTRY_FOUND)
 		return rc;
-	rc = entry_read(e, fd, &st);
+	rc = entry_read(e, fd, &st) < 0 ? ENTRY_REFUSED : ENTRY_FOUND;
 	(void)close(fd);
 	return rc;
 }
@@ -298,7 +306,7 @@ scan_one(struct queue *q, enum queue_where w, const char *name, bool report,
 	util_strlcpy(e.id, name, sizeof(e.id));
 	if (!queue_id_valid(name))
 		refuse(&e, "not a queue file name");
-	else if (entry_load(q, &e) == 1) {
+	else if (entry_load(q, &e) == ENTRY_GONE) {
 		queue_entry_release(&e);
 		return;
 	}
@@ -357,7 +365,7 @@ queue_load(struct queue *q, const char *id, struct queue_entry *e,
 		queue_entry_release(e);
 		e->where = w[i];
 		util_strlcpy(e->id, id, sizeof(e->id));
-		if (entry_load(q, e) != 1)
+		if (entry_load(q, e) != ENTRY_GONE)
 			return 0;
 	}
 	queue_entry_release(e);
@@ -367,56 +375,60 @@ queue_load(struct queue *q, const char *id, struct queue_entry *e,
 /* ---------------------------------------------------------------- lock */
 
 /* Open, flock, and check that the name still leads to the locked file. */
-static int
+static enum queue_lock
 lock_fd(struct queue *q, struct queue_entry *e, int *fdp, struct stat *st,
     struct error *err)
 {
-	int dfd = qentry_where_fd(q, e->where), fd, rc;
+	int dfd = qentry_where_fd(q, e->where), fd, e2;
+	enum entry_found found = entry_open(q, e, O_RDWR, &fd, st);
 	struct stat now;
 
-	rc = entry_open(q, e, O_RDWR, &fd, st);
-	if (rc == 1)
-		return LOCK_GONE;
-	if (rc < 0)
-		return error_set(err, ERR_IOERR, "refusing queue file "
-		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
-		    e->id, e->problem);
+	if (found == ENTRY_GONE)
+		return QUEUE_LOCK_GONE;
+	if (found == ENTRY_REFUSED) {
+		error_set(err, ERR_IOERR, "refusing queue file '%s/%s/%s': %s",
+		    q->path, qentry_where_name(e->where), e->id, e->problem);
+		return QUEUE_LOCK_ERROR;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno;
+		e2 = errno;
 		(void)close(fd);
-		return rc == EWOULDBLOCK ? LOCK_BUSY : error_set(err,
-		    ERR_OSERR, "cannot lock queue file '%s': %s", e->id,
-		    strerror(rc));
+		if (e2 == EWOULDBLOCK)
+			return QUEUE_LOCK_BUSY;
+		error_set(err, ERR_OSERR, "cannot lock queue file '%s': %s",
+		    e->id, strerror(e2));
+		return QUEUE_LOCK_ERROR;
 	}
 	if (fstat(fd, st) < 0 || st->st_nlink == 0 ||
 	    fstatat(dfd, e->id, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
 		(void)close(fd);
-		return LOCK_GONE;	/* sent, moved or removed meanwhile */
+		return QUEUE_LOCK_GONE;	/* sent, moved or removed meanwhile */
 	}
 	*fdp = fd;
-	return 0;
+	return QUEUE_LOCK_HELD;
 }
 
-int
+enum queue_lock
 queue_lock(struct queue *q, struct queue_entry *e, struct error *err)
 {
+	enum queue_lock rc;
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	rc = lock_fd(q, e, &fd, &st, err);
-	if (rc != 0)
-		return rc < 0 ? -1 : 1;
+	if (rc != QUEUE_LOCK_HELD)
+		return rc;
 	entry_reset(e);
 	if (entry_read(e, fd, &st) < 0) {
 		(void)close(fd);
-		return error_set(err, ERR_IOERR, "refusing queue file "
-		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
-		    e->id, e->problem);
+		error_set(err, ERR_IOERR, "refusing queue file '%s/%s/%s': %s",
+		    q->path, qentry_where_name(e->where), e->id, e->problem);
+		return QUEUE_LOCK_ERROR;
 	}
-	queue_test_crash("flush-after-lock");
+	util_test_crash("flush-after-lock");
 	e->fd = fd;
-	return 0;
+	return QUEUE_LOCK_HELD;
 }
 
 bool
@@ -439,18 +451,18 @@ state_write(struct queue *q, struct queue_entry *e, struct queue_state *st,
 	st->seq = e->st.seq + 1;
 	qfile_state_encode(st, slot);
 	off = e->slot_off + (off_t)(st->seq % 2) * QFILE_SLOT;
-	if (queue_test_armed("state-mid-write")) {
-		(void)qentry_pwrite(e->fd, slot, sizeof(slot) / 2, off);
+	if (util_test_armed("state-mid-write")) {
+		(void)util_pwrite(e->fd, slot, sizeof(slot) / 2, off);
 		(void)fdatasync(e->fd);
-		queue_test_crash("state-mid-write");
+		util_test_crash("state-mid-write");
 	}
-	if (qentry_pwrite(e->fd, slot, sizeof(slot), off) < 0 ||
+	if (util_pwrite(e->fd, slot, sizeof(slot), off) < 0 ||
 	    fdatasync(e->fd) < 0)
 		return error_set(err, ERR_IOERR, "cannot update queue file "
 		    "'%s/%s/%s': %s", q->path, qentry_where_name(e->where),
 		    e->id, strerror(errno));
 	e->st = *st;
-	queue_test_crash("state-after-write");
+	util_test_crash("state-after-write");
 	return 0;
 }
 
@@ -466,7 +478,7 @@ entry_move(struct queue *q, struct queue_entry *e, enum queue_where to,
 		    "'%s/%s/%s' to '%s/': %s", q->path,
 		    qentry_where_name(e->where), e->id, qentry_where_name(to),
 		    strerror(errno));
-	queue_test_crash(to == QUEUE_FAILED ? "fail-after-rename" :
+	util_test_crash(to == QUEUE_FAILED ? "fail-after-rename" :
 	    "retry-after-rename");
 	(void)fsync(tofd);
 	(void)fsync(from);
@@ -483,7 +495,7 @@ queue_done(struct queue *q, struct queue_entry *e, struct error *err)
 		return error_set(err, ERR_IOERR, "message %s was sent but "
 		    "cannot be removed from the queue (it will be sent "
 		    "again): %s", e->id, strerror(errno));
-	queue_test_crash("flush-after-unlink");
+	util_test_crash("flush-after-unlink");
 	(void)fsync(dfd);
 	return 0;
 }
@@ -496,11 +508,11 @@ fail_with(struct queue *q, struct queue_entry *e, struct queue_state *st,
 	st->status = QUEUE_ST_FAILED;
 	if (state_write(q, e, st, err) < 0)
 		return -1;
-	queue_test_crash("fail-after-state");
+	util_test_crash("fail-after-state");
 	return entry_move(q, e, QUEUE_FAILED, err);
 }
 
-int
+enum queue_defer
 queue_defer(struct queue *q, struct queue_entry *e,
     const struct error *why, long long now, struct error *err)
 {
@@ -510,11 +522,13 @@ queue_defer(struct queue *q, struct queue_entry *e,
 	st.last = now;
 	qentry_set_error(&st, why);
 	if (now >= st.expire)
-		return fail_with(q, e, &st, err) < 0 ? -1 : 1;
+		return fail_with(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
+		    QUEUE_DEFER_EXPIRED;
 	st.next = now + queue_retry_delay(st.attempts);
 	if (st.next > st.expire)
 		st.next = st.expire;
-	return state_write(q, e, &st, err);
+	return state_write(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
+	    QUEUE_DEFER_LATER;
 }
 
 int
@@ -545,9 +559,9 @@ int
 queue_settle(struct queue *q, struct queue_entry *e, struct error *err)
 {
 	if (e->where == QUEUE_MSG && e->st.status != QUEUE_ST_QUEUED)
-		return entry_move(q, e, QUEUE_FAILED, err) < 0 ? -1 : 1;
+		return entry_move(q, e, QUEUE_FAILED, err);
 	if (e->where == QUEUE_FAILED && e->st.status == QUEUE_ST_QUEUED)
-		return entry_move(q, e, QUEUE_MSG, err) < 0 ? -1 : 1;
+		return entry_move(q, e, QUEUE_MSG, err);
 	return 0;
 }
 
@@ -558,6 +572,7 @@ queue_remove(struct queue *q, const char *id, struct error *err)
 {
 	enum queue_where w[] = { QUEUE_MSG, QUEUE_FAILED };
 	struct queue_entry e;
+	enum queue_lock lk;
 	struct stat st;
 	int fd, rc;
 
@@ -568,13 +583,13 @@ queue_remove(struct queue *q, const char *id, struct error *err)
 		qentry_init(&e);
 		e.where = w[i];
 		util_strlcpy(e.id, id, sizeof(e.id));
-		rc = lock_fd(q, &e, &fd, &st, err);
-		if (rc == LOCK_GONE)
+		lk = lock_fd(q, &e, &fd, &st, err);
+		if (lk == QUEUE_LOCK_GONE)
 			continue;
-		if (rc == LOCK_BUSY)
+		if (lk == QUEUE_LOCK_BUSY)
 			return error_set(err, ERR_TEMP, "message %s is being "
 			    "sent right now; try again later", id);
-		if (rc < 0)
+		if (lk == QUEUE_LOCK_ERROR)
 			return -1;
 		rc = unlinkat(qentry_where_fd(q, w[i]), id, 0);
 		if (rc < 0)
@@ -613,18 +628,19 @@ queue_retry(struct queue *q, const char *id, long max_age, long long now,
     struct error *err)
 {
 	struct queue_entry e;
-	int rc;
+	enum queue_lock lk;
+	int rc = -1;
 
 	if (queue_load(q, id, &e, err) < 0)
 		return -1;
-	rc = queue_lock(q, &e, err);
-	if (rc == 1)
+	lk = queue_lock(q, &e, err);
+	if (lk == QUEUE_LOCK_BUSY || lk == QUEUE_LOCK_GONE)
 		error_set(err, ERR_TEMP, "message %s is being sent right now "
 		    "(or was just sent)", id);
-	if (rc == 0)
+	if (lk == QUEUE_LOCK_HELD)
 		rc = retry_locked(q, &e, max_age, now, err);
 	queue_entry_release(&e);
-	return rc == 0 ? 0 : -1;
+	return rc < 0 ? -1 : 0;
 }
 
 bool

@@ -48,22 +48,6 @@ why_set(char *why, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-void
-qfile_oneline(char *dst, size_t size, const char *s)
-{
-	size_t i;
-
-	if (size == 0)
-		return;
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c == '\r' || c == '\n' || c == '\t' ? ' ' :
-		    c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-}
-
 /* ---------------------------------------------------------------- build */
 
 static int
@@ -244,61 +228,59 @@ hdr_end(struct queue_entry *e, const char *buf, size_t before,
 	return hdr_values(e, why, whysize);
 }
 
-/* One line (no LF) of the envelope; 1 when it was the end line. */
-static int
+/* One line (no LF) of the envelope: DONE after the end line. */
+static enum qfile_parse
 hdr_line(struct queue_entry *e, const char *buf, const char *line,
     size_t n, char *why, size_t whysize)
 {
 	char *copy, *val;
+	bool end = false;
 	int rc;
 
 	if (memchr(line, '\0', n) != NULL)
 		return why_set(why, whysize, "NUL byte in the envelope");
 	copy = xstrndup(line, n);
-	if (line == buf) {
+	val = strchr(copy, ' ');
+	if (line == buf)
 		rc = strcmp(copy, MAGIC) == 0 ? 0 : why_set(why, whysize,
 		    "not a yubin queue file");
-		free(copy);
-		return rc;
-	}
-	val = strchr(copy, ' ');
-	if (val == NULL) {
-		free(copy);
-		return why_set(why, whysize, "malformed envelope line");
-	}
-	*val++ = '\0';
-	if (strcmp(copy, "end") == 0)
-		rc = hdr_end(e, buf, (size_t)(line - buf), val, why,
-		    whysize) < 0 ? -1 : 1;
-	else
+	else if (val == NULL)
+		rc = why_set(why, whysize, "malformed envelope line");
+	else if ((end = strncmp(copy, "end ", 4) == 0))
+		rc = hdr_end(e, buf, (size_t)(line - buf), val + 1, why,
+		    whysize);
+	else {
+		*val++ = '\0';
 		rc = hdr_field(e, copy, val, why, whysize);
+	}
 	free(copy);
-	return rc;
+	if (rc < 0)
+		return QFILE_PARSE_BAD;
+	return end ? QFILE_PARSE_DONE : QFILE_PARSE_MORE;
 }
 
-int
+enum qfile_parse
 qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
     size_t *hdrlen, char *why, size_t whysize)
 {
 	const char *p = buf, *end = buf + len, *nl;
-	int rc;
+	enum qfile_parse rc;
 
 	if (len >= sizeof(MAGIC) - 1 && memcmp(buf, MAGIC,
 	    sizeof(MAGIC) - 1) != 0)
 		return why_set(why, whysize, "not a yubin queue file");
 	for (;;) {
 		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL && len >= QFILE_HEADER_MAX)
+			return why_set(why, whysize, "envelope too long");
 		if (nl == NULL)
-			return len >= QFILE_HEADER_MAX ? why_set(why, whysize,
-			    "envelope too long") : 1;
+			return QFILE_PARSE_MORE;
 		rc = hdr_line(e, buf, p, (size_t)(nl - p), why, whysize);
-		if (rc < 0)
-			return -1;
 		p = nl + 1;
-		if (rc == 1) {
+		if (rc == QFILE_PARSE_DONE)
 			*hdrlen = (size_t)(p - buf);
-			return 0;
-		}
+		if (rc != QFILE_PARSE_MORE)
+			return rc;
 	}
 }
 
@@ -350,9 +332,9 @@ qfile_state_encode(const struct queue_state *st, char *slot)
 {
 	char prefix[SLOT_PREFIX + 1], kind[16], esc[16], error[QUEUE_ERROR_MAX];
 
-	qfile_oneline(kind, sizeof(kind), st->kind);
-	qfile_oneline(esc, sizeof(esc), st->esc);
-	qfile_oneline(error, sizeof(error), st->error);
+	util_oneline(kind, sizeof(kind), st->kind);
+	util_oneline(esc, sizeof(esc), st->esc);
+	util_oneline(error, sizeof(error), st->error);
 	memset(slot, 0, QFILE_SLOT);
 	snprintf(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
 	    "seq %llu\nstatus %s\nattempts %u\nnext %lld\nlast %lld\n"

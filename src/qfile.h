@@ -1,6 +1,7 @@
 /*
- * qfile.h -- the bytes of one queue file; an internal interface of queue.c
- * (and of its unit test). No I/O here.
+ * qfile.h -- the bytes of one queue file; an internal interface of the
+ * queue module, used by queue.c (writes them) and qentry.c (reads them),
+ * and by test-queue.c, test-queue-values.c and fuzz-qfile.c. No I/O here.
  *
  *	[0, H)		envelope, text, immutable:
  *			  yubin-queue 1
@@ -53,13 +54,19 @@ uint64_t qfile_fnv(const void *p, size_t n, uint64_t h);
 int qfile_header_build(const struct queue_entry *e, struct dynbuf *out,
     char *why, size_t whysize);
 
+/* How far qfile_header_parse() got. */
+enum qfile_parse {
+	QFILE_PARSE_BAD = -1,	/* malformed: why says how */
+	QFILE_PARSE_DONE = 0,	/* parsed, *hdrlen set */
+	QFILE_PARSE_MORE = 1,	/* more bytes are needed */
+};
+
 /*
  * Parse the envelope at the start of buf (len bytes read so far) into e
- * (which must be clean: queue_entry_release()d or zeroed). Returns 0 with
- * *hdrlen set, 1 when more bytes are needed, -1 when malformed (why).
+ * (which must be clean: queue_entry_release()d or zeroed).
  */
-int qfile_header_parse(struct queue_entry *e, const char *buf, size_t len,
-    size_t *hdrlen, char *why, size_t whysize);
+enum qfile_parse qfile_header_parse(struct queue_entry *e, const char *buf,
+    size_t len, size_t *hdrlen, char *why, size_t whysize);
 
 /* Where the slots and the message start for an envelope of hdrlen bytes. */
 off_t qfile_slot_off(size_t hdrlen);
@@ -77,8 +84,5 @@ int qfile_state_pick(const char *slot0, const char *slot1,
 /* "queued", "failed", "reported"; and back (-1 unknown). */
 const char *qfile_status_name(enum queue_status s);
 int qfile_status_parse(const char *name, enum queue_status *out);
-
-/* Copy s into dst on one line: CR/LF/TAB to ' ', other controls to '?'. */
-void qfile_oneline(char *dst, size_t size, const char *s);
 
 #endif

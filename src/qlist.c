@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qentry.h"
-#include "qfile.h"
 #include "queue.h"
 #include "util.h"
 
@@ -77,11 +75,11 @@ table_entry(FILE *out, const struct queue_entry *e, long long now)
 	if (!e->valid) {
 		fprintf(out, "%-26s %-6s %6s %5s  %-9s\n", e->id, "-", "-",
 		    "-", "invalid");
-		qfile_oneline(line, sizeof(line), e->problem);
+		util_oneline(line, sizeof(line), e->problem);
 		fprintf(out, "    problem: %s\n", line);
 		return;
 	}
-	qfile_oneline(line, sizeof(line), e->from[0] != '\0' ? e->from :
+	util_oneline(line, sizeof(line), e->from[0] != '\0' ? e->from :
 	    "<>");
 	fprintf(out, "%-26s %-6s %6s %5u  %-9s %s\n", e->id,
 	    fmt_span(age, sizeof(age), now - e->created),
@@ -89,7 +87,7 @@ table_entry(FILE *out, const struct queue_entry *e, long long now)
 	    fmt_next(next, sizeof(next), e, now), line);
 	fprintf(out, "    to:");
 	for (size_t i = 0; i < e->nrcpt; i++) {
-		qfile_oneline(line, sizeof(line), e->rcpt[i]);
+		util_oneline(line, sizeof(line), e->rcpt[i]);
 		fprintf(out, "%s %s", i > 0 ? "," : "", line);
 	}
 	fprintf(out, "\n");

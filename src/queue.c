@@ -1,7 +1,8 @@
 /*
- * queue.c -- see queue.h. Directories, test hooks, IDs, enqueue, the tmp/
- * clean-up. Loading, locking and the outcomes of an attempt are in
- * qentry.c; the bytes of a queue file in qfile.c; --queue-list in qlist.c.
+ * queue.c -- see queue.h. Directories, new IDs, enqueue, the tmp/
+ * clean-up, the flush lock. Loading, locking and the outcomes of an
+ * attempt are in qentry.c; the bytes of a queue file in qfile.c;
+ * --queue-list in qlist.c.
  *
  * Every file operation is relative to a directory descriptor opened once
  * with O_NOFOLLOW and checked (ours, not writable by others), so a path
@@ -14,7 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,30 +25,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mailenv.h"
 #include "message.h"
 #include "qentry.h"
 #include "qfile.h"
 #include "queue.h"
-#include "smtp.h"
 #include "util.h"
 
 #define COPY_CHUNK	(64 * 1024)
 #define RANDLEN		10
-
-/* ---------------------------------------------------------------- hooks */
-
-void
-queue_test_crash(const char *point)
-{
-	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
-		(void)raise(SIGKILL);
-}
-
-bool
-queue_test_armed(const char *point)
-{
-	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
-}
 
 /* ---------------------------------------------------------------- dirs */
 
@@ -156,55 +141,51 @@ make_id(char *id, long long now)
 	    tm.tm_min, tm.tm_sec, rnd);
 }
 
-bool
-queue_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n >= QUEUE_ID_MAX || id[0] == '-')
-		return false;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-") == n;
-}
-
 /* ---------------------------------------------------------------- enqueue */
 
-/* qentry_pwrite() with the disk-full hook. */
+/* util_pwrite() with the disk-full hook. */
 static int
 enqueue_pwrite(int fd, const void *p, size_t n, off_t off)
 {
 	if (util_test_fail("enqueue-write"))
 		return -1;
-	return qentry_pwrite(fd, p, n, off);
+	return util_pwrite(fd, p, n, off);
 }
 
-/* The rest of a copy with pread/pwrite; -1 errno, -2 short source. */
-static int
+/* How a copy of the message into the queue file went. */
+enum copy_result {
+	COPY_DONE,
+	COPY_FAILED,		/* a read or write failed: errno */
+	COPY_SHORT,		/* the spool file ended too soon */
+};
+
+/* The rest of a copy with pread/pwrite. */
+static enum copy_result
 copy_rw(int in, off_t *inoff, int out, off_t *outoff, long long *left)
 {
 	char *buf = xmalloc(COPY_CHUNK);
 	long long size = *left;
+	enum copy_result rc = COPY_DONE;
 	bool half = false;
 	ssize_t r;
-	int rc = 0;
 
-	while (*left > 0 && rc == 0) {
+	while (*left > 0 && rc == COPY_DONE) {
 		r = pread(in, buf, *left < COPY_CHUNK ? (size_t)*left :
 		    COPY_CHUNK, *inoff);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			rc = r < 0 ? -1 : -2;
+			rc = r < 0 ? COPY_FAILED : COPY_SHORT;
 			break;
 		}
 		if (enqueue_pwrite(out, buf, (size_t)r, *outoff) < 0)
-			rc = -1;
+			rc = COPY_FAILED;
 		*inoff += r;
 		*outoff += r;
 		*left -= r;
 		if (!half && *left <= size / 2) {
 			half = true;
-			queue_test_crash("enqueue-mid-copy");
+			util_test_crash("enqueue-mid-copy");
 		}
 	}
 	free(buf);
@@ -213,9 +194,9 @@ copy_rw(int in, off_t *inoff, int out, off_t *outoff, long long *left)
 
 /*
  * size bytes from in at inoff to out at outoff, in the kernel when it can
- * (copy_file_range), else through a buffer. -1 errno, -2 short source.
+ * (copy_file_range), else through a buffer.
  */
-static int
+static enum copy_result
 copy_body(int in, off_t inoff, int out, off_t outoff, long long size)
 {
 	long long left = size;
@@ -232,11 +213,11 @@ copy_body(int in, off_t inoff, int out, off_t outoff, long long size)
 		    errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF))
 			break;		/* not here: copy by hand */
 		if (r <= 0)
-			return r < 0 ? -1 : -2;
+			return r < 0 ? COPY_FAILED : COPY_SHORT;
 		left -= r;
 		if (!half && left <= size / 2) {
 			half = true;
-			queue_test_crash("enqueue-mid-copy");
+			util_test_crash("enqueue-mid-copy");
 		}
 	}
 #else
@@ -291,34 +272,41 @@ new_state(struct queue_state *st, const struct queue_new *n, long long now)
 	}
 }
 
-/* Write the whole file: envelope, slots, message, trailer; fsync. */
+/* A write or sync of the new file tmp/name failed (errno). */
 static int
-write_file(int fd, const struct queue_entry *e, const struct dynbuf *hdr,
-    const struct queue_new *n, const char **what)
+write_error(struct queue *q, const char *name, const char *what,
+    struct error *err)
+{
+	return error_set(err, ERR_CANTCREAT, "cannot %s queue file "
+	    "'%s/tmp/%s': %s", what, q->path, name, strerror(errno));
+}
+
+/* Write the whole file tmp/name: envelope, slots, message, trailer; fsync. */
+static int
+write_file(struct queue *q, int fd, const char *name,
+    const struct queue_entry *e, const struct dynbuf *hdr,
+    const struct queue_new *n, struct error *err)
 {
 	char slots[2 * QFILE_SLOT], pad[QFILE_ALIGN] = { 0 };
 	off_t slot_off = qfile_slot_off(hdr->len);
-	int rc;
+	enum copy_result rc;
 
-	*what = "write";
 	memset(slots, 0, sizeof(slots));
 	qfile_state_encode(&e->st, slots);
 	if (enqueue_pwrite(fd, hdr->data, hdr->len, 0) < 0 ||
 	    enqueue_pwrite(fd, pad, (size_t)slot_off - hdr->len,
 	    (off_t)hdr->len) < 0 ||
 	    enqueue_pwrite(fd, slots, sizeof(slots), slot_off) < 0)
-		return -1;
+		return write_error(q, name, "write", err);
 	rc = copy_body(n->msg->fd, n->msg->offset, fd, e->body_off, e->size);
-	if (rc < 0) {
-		*what = rc == -2 ? "short" : "write";
-		return -1;
-	}
-	if (enqueue_pwrite(fd, QFILE_TRAILER, QFILE_TRAILER_LEN,
+	if (rc == COPY_SHORT)
+		return error_set(err, ERR_IOERR, "cannot queue the message: "
+		    "the spool file is shorter than the message");
+	if (rc == COPY_FAILED || enqueue_pwrite(fd, QFILE_TRAILER, QFILE_TRAILER_LEN,
 	    e->body_off + (off_t)e->size) < 0)
-		return -1;
-	*what = "sync";
+		return write_error(q, name, "write", err);
 	if (util_test_fail("enqueue-fsync") || fsync(fd) < 0)
-		return -1;
+		return write_error(q, name, "sync", err);
 	return 0;
 }
 
@@ -339,7 +327,7 @@ create_tmp(struct queue *q, const char *name, struct error *err)
 		(void)close(fd);
 		return -1;
 	}
-	queue_test_crash("enqueue-after-create");
+	util_test_crash("enqueue-after-create");
 	return fd;
 }
 
@@ -351,26 +339,15 @@ commit_file(struct queue *q, const char *tmpname, const char *id,
 	if (linkat(q->tmpfd, tmpname, q->msgfd, id, 0) < 0)
 		return error_set(err, ERR_CANTCREAT, "cannot commit queue "
 		    "file '%s/msg/%s': %s", q->path, id, strerror(errno));
-	queue_test_crash("enqueue-after-link");
+	util_test_crash("enqueue-after-link");
 	if (fsync(q->msgfd) < 0) {
 		error_set(err, ERR_CANTCREAT, "cannot sync queue directory "
 		    "'%s/msg': %s", q->path, strerror(errno));
 		(void)unlinkat(q->msgfd, id, 0);
 		return -1;
 	}
-	queue_test_crash("enqueue-after-commit");
+	util_test_crash("enqueue-after-commit");
 	return 0;
-}
-
-static int
-enqueue_error(struct queue *q, const char *tmpname, const char *what,
-    struct error *err)
-{
-	if (strcmp(what, "short") == 0)
-		return error_set(err, ERR_IOERR, "cannot queue the message: "
-		    "the spool file is shorter than the message");
-	return error_set(err, ERR_CANTCREAT, "cannot %s queue file "
-	    "'%s/tmp/%s': %s", what, q->path, tmpname, strerror(errno));
 }
 
 int
@@ -379,7 +356,6 @@ queue_enqueue(struct queue *q, const struct queue_new *n, char *id,
 {
 	long long now = n->now != 0 ? n->now : (long long)time(NULL);
 	char why[256], tmpname[QUEUE_ID_MAX + 2];
-	const char *what = "write";
 	struct queue_entry e;
 	struct dynbuf hdr;
 	int fd = -1, rc = -1;
@@ -400,11 +376,9 @@ queue_enqueue(struct queue *q, const struct queue_new *n, char *id,
 	snprintf(tmpname, sizeof(tmpname), "q.%s", e.id);
 	if ((fd = create_tmp(q, tmpname, err)) < 0)
 		goto out;
-	if (write_file(fd, &e, &hdr, n, &what) < 0) {
-		enqueue_error(q, tmpname, what, err);
+	if (write_file(q, fd, tmpname, &e, &hdr, n, err) < 0)
 		goto out;
-	}
-	queue_test_crash("enqueue-after-write");
+	util_test_crash("enqueue-after-write");
 	if (commit_file(q, tmpname, e.id, err) < 0)
 		goto out;
 	util_strlcpy(id, e.id, QUEUE_ID_MAX);
@@ -513,23 +487,25 @@ open_lockfile(struct queue *q, struct error *err)
 	return 0;
 }
 
-int
+enum queue_lock
 queue_flush_lock(struct queue *q, int wait_ms, struct error *err)
 {
 	long long deadline = util_now_ms() + (wait_ms > 0 ? wait_ms : 0);
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 
 	if (q->lockfd < 0 && open_lockfile(q, err) < 0)
-		return -1;
+		return QUEUE_LOCK_ERROR;
 	for (;;) {
 		if (flock(q->lockfd, wait_ms < 0 ? LOCK_EX :
 		    LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return error_set(err, ERR_OSERR, "cannot lock "
-			    "'%s/lock': %s", q->path, strerror(errno));
+			return QUEUE_LOCK_HELD;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			error_set(err, ERR_OSERR, "cannot lock '%s/lock': %s",
+			    q->path, strerror(errno));
+			return QUEUE_LOCK_ERROR;
+		}
 		if (wait_ms == 0 || (wait_ms > 0 && util_now_ms() >= deadline))
-			return 1;
+			return QUEUE_LOCK_BUSY;
 		if (wait_ms > 0)
 			(void)nanosleep(&pause, NULL);
 	}
@@ -541,15 +517,4 @@ queue_flush_unlock(struct queue *q)
 	if (q->lockfd >= 0)
 		(void)close(q->lockfd);
 	q->lockfd = -1;
-}
-
-long
-queue_retry_delay(unsigned attempts)
-{
-	if (attempts <= 1)
-		return QUEUE_RETRY_MIN;
-	if (attempts > 7)
-		return QUEUE_RETRY_MAX;
-	return QUEUE_RETRY_MIN << (attempts - 1) > QUEUE_RETRY_MAX ?
-	    QUEUE_RETRY_MAX : QUEUE_RETRY_MIN << (attempts - 1);
 }

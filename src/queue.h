@@ -36,7 +36,7 @@
  *	YUBIN_TEST_CRASH_AT=point[,point...]   raise(SIGKILL) at that point
  *	YUBIN_TEST_FAIL_AT=point[,point...]    fail there as if the disk was
  *					       full (ENOSPC)
- * Points are named where queue_test_crash()/util_test_fail() are called:
+ * Points are named where util_test_crash()/util_test_fail() are called:
  * enqueue-after-create, enqueue-mid-copy, enqueue-after-write,
  * enqueue-after-link, enqueue-after-commit, state-mid-write,
  * state-after-write, fail-after-state, fail-after-rename,
@@ -188,17 +188,31 @@ int queue_load(struct queue *q, const char *id, struct queue_entry *e,
 /* Whether id is a well-formed queue ID (never a path). */
 bool queue_id_valid(const char *id);
 
+/* What an attempt to lock a message (or the queue, for a flush) got. */
+enum queue_lock {
+	QUEUE_LOCK_ERROR = -1,	/* failed: err says why */
+	QUEUE_LOCK_HELD = 0,	/* ours until unlocked */
+	QUEUE_LOCK_BUSY = 1,	/* another process holds it */
+	QUEUE_LOCK_GONE = 2,	/* the message was sent, moved or removed
+				   meanwhile (queue_lock() only) */
+};
+
 /*
  * Lock e for this process (flock, non-blocking), check it is still the
- * file its name points to, and re-read its state. 0: locked (e->fd open);
- * 1: busy (another process has it) or gone (sent, removed, moved); -1:
- * error (refused or unreadable file, e->problem says why).
+ * file its name points to, and re-read its state: HELD (e->fd open),
+ * BUSY, GONE, or ERROR (a refused or unreadable file, e->problem says
+ * why).
  */
-int queue_lock(struct queue *q, struct queue_entry *e, struct error *err);
+enum queue_lock queue_lock(struct queue *q, struct queue_entry *e,
+    struct error *err);
 /* Let go of the lock (close e->fd); safe to call twice. */
 void queue_unlock(struct queue_entry *e);
 
-/* Whether a locked or scanned e is waiting and due at now. */
+/*
+ * Whether a locked or scanned e is waiting (valid, in msg/, QUEUED) and
+ * due at now; LLONG_MAX: waiting at all (a forced flush). The one "is it
+ * due?" rule: flush.c and queue_pending() ask it.
+ */
 bool queue_due(const struct queue_entry *e, long long now);
 
 /*
@@ -206,16 +220,23 @@ bool queue_due(const struct queue_entry *e, long long now);
  * queue_entry_release()) afterwards, never before.
  * queue_done(): sent; the file goes (unlink, then fsync of the directory).
  * queue_defer(): a temporary failure; counts the attempt, keeps why and
- * schedules the next one (queue_retry_delay(), never after expire); when e
- * has expired it is failed instead and 1 is returned (report it).
+ * schedules the next one (queue_retry_delay(), never after expire):
+ * QUEUE_DEFER_LATER; when e has expired it is failed instead:
+ * QUEUE_DEFER_EXPIRED (report it); QUEUE_DEFER_ERROR on failure.
  * queue_fail(): a permanent failure: state FAILED, then to failed/. Also
  * finishes the move of an entry a crash left in msg/ as FAILED (why NULL).
  * queue_reported(): the failure was reported (or there was nobody to tell).
  * queue_settle(): finish a move a crash interrupted (msg/ but FAILED or
- * REPORTED: to failed/; failed/ but QUEUED: back to msg/); 1 if moved.
+ * REPORTED: to failed/; failed/ but QUEUED: back to msg/), if any.
  */
+enum queue_defer {
+	QUEUE_DEFER_ERROR = -1,
+	QUEUE_DEFER_LATER = 0,		/* deferred: tried again later */
+	QUEUE_DEFER_EXPIRED = 1,	/* too old: failed instead */
+};
+
 int queue_done(struct queue *q, struct queue_entry *e, struct error *err);
-int queue_defer(struct queue *q, struct queue_entry *e,
+enum queue_defer queue_defer(struct queue *q, struct queue_entry *e,
     const struct error *why, long long now, struct error *err);
 int queue_fail(struct queue *q, struct queue_entry *e,
     const struct error *why, long long now, struct error *err);
@@ -226,10 +247,11 @@ int queue_settle(struct queue *q, struct queue_entry *e, struct error *err);
 /*
  * The flush lock (the file "lock" in the queue directory): one flush at a
  * time. wait_ms 0: try once; < 0: wait as long as it takes; else wait up
- * to that long. 0: held (until queue_flush_unlock() or queue_close());
- * 1: another flush holds it; -1: error.
+ * to that long. HELD (until queue_flush_unlock() or queue_close()), BUSY
+ * (another flush holds it) or ERROR.
  */
-int queue_flush_lock(struct queue *q, int wait_ms, struct error *err);
+enum queue_lock queue_flush_lock(struct queue *q, int wait_ms,
+    struct error *err);
 void queue_flush_unlock(struct queue *q);
 
 /* Seconds to wait after the n-th failed attempt: 60 * 2^(n-1), <= 3600. */
@@ -283,13 +305,5 @@ void queue_entry_message(const struct queue_entry *e, struct message *m);
  * built in place (failure reports). Returns the fd or -1.
  */
 int queue_tmpfile(struct queue *q, struct error *err);
-
-/*
- * Test hooks (see above; YUBIN_TEST_FAIL_AT is util_test_fail());
- * queue_test_armed(): whether a crash is set up at point (to tear a write
- * in two first).
- */
-void queue_test_crash(const char *point);
-bool queue_test_armed(const char *point);
 
 #endif

@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ reply_append(struct reply *r, const char *s, size_t len)
 	r->text[r->textlen] = '\0';
 }
 
-int
+enum reply_line
 reply_parser_line(struct reply_parser *p, const char *line, size_t len,
     struct error *err)
 {
@@ -147,14 +148,18 @@ reply_parser_line(struct reply_parser *p, const char *line, size_t len,
 	if (!p->in_progress)
 		reply_reset(r);
 	p->in_progress = false;
-	if (reply_check_line(line, len, &code, &last, err) == -1)
-		return -1;
-	if (r->nlines > 0 && code != r->code)
-		return error_set(err, ERR_PROTOCOL, "reply code changed from "
-		    "%d to %d within one server reply", r->code, code);
-	if (r->nlines >= REPLY_LINES_MAX)
-		return error_set(err, ERR_PROTOCOL, "server reply has more "
-		    "than %d lines", REPLY_LINES_MAX);
+	if (reply_check_line(line, len, &code, &last, err) < 0)
+		return REPLY_LINE_BAD;
+	if (r->nlines > 0 && code != r->code) {
+		error_set(err, ERR_PROTOCOL, "reply code changed from %d to "
+		    "%d within one server reply", r->code, code);
+		return REPLY_LINE_BAD;
+	}
+	if (r->nlines >= REPLY_LINES_MAX) {
+		error_set(err, ERR_PROTOCOL, "server reply has more than %d "
+		    "lines", REPLY_LINES_MAX);
+		return REPLY_LINE_BAD;
+	}
 	r->code = code;
 	r->nlines++;
 	line += len > 3 ? 4 : 3;
@@ -163,7 +168,7 @@ reply_parser_line(struct reply_parser *p, const char *line, size_t len,
 		reply_find_esc(r, line, len);
 	reply_append(r, line, len);
 	p->in_progress = !last;
-	return last ? 1 : 0;
+	return last ? REPLY_LINE_DONE : REPLY_LINE_MORE;
 }
 
 /* ---------------------------------------------------------------- format */
@@ -203,8 +208,10 @@ utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
 
 /*
  * Copy text to buf[o..size-1) for a terminal: the line separator becomes a
- * space; C0 controls, DEL, C1 controls (U+0080..U+009F) and bytes that are
- * not well-formed UTF-8 become '?'; UTF-8 is kept whole or not at all.
+ * space, every other control (util_control(): C0, DEL, C1) one '?'; and,
+ * stricter than util_show() for bytes a server chose, so does each byte
+ * that is not part of well-formed UTF-8; UTF-8 is kept whole or not at
+ * all.
  */
 static size_t
 reply_sanitise(const char *text, size_t len, char *buf, size_t o,
@@ -215,16 +222,20 @@ reply_sanitise(const char *text, size_t len, char *buf, size_t o,
 	size_t i = 0, n;
 
 	while (i < len && o + 1 < size) {
+		n = util_control(text + i, len - i);
+		if (n > 0) {
+			buf[o++] = s[i] == '\n' ? ' ' : '?';
+			i += n;
+			continue;
+		}
 		if (s[i] < 0x80) {
-			buf[o++] = s[i] == '\n' ? ' ' :
-			    s[i] < 0x20 || s[i] == 0x7f ? '?' : (char)s[i];
-			i++;
+			buf[o++] = (char)s[i++];
 			continue;
 		}
 		n = utf8_seq(s + i, len - i, &cp);
-		if (n == 0 || cp < 0xa0) {
+		if (n == 0) {
 			buf[o++] = '?';
-			i += n ? n : 1;
+			i++;
 			continue;
 		}
 		if (o + n >= size)
@@ -251,6 +262,22 @@ reply_format(const struct reply *r, char *buf, size_t size)
 		o = reply_sanitise(r->text, r->textlen, buf, o, size);
 	}
 	buf[o] = '\0';
+}
+
+int
+reply_error(struct error *err, enum error_kind kind, const struct reply *r,
+    const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX], text[ERROR_REPLY_MAX] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r != NULL)
+		reply_format(r, text, sizeof(text));
+	return error_set_reply(err, kind, r != NULL ? r->code : 0,
+	    r != NULL ? r->esc : "", text, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- EHLO */

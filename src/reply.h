@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct error;
+#include "error.h"
 
 #define REPLY_LINE_MAX 2048	/* RFC 5321 says 512; be lenient, not naive */
 #define REPLY_LINES_MAX 100
@@ -39,14 +39,21 @@ struct reply_parser {
 
 void reply_parser_init(struct reply_parser *p);
 
+/* What one line did to the reply being read. */
+enum reply_line {
+	REPLY_LINE_BAD = -1,	/* a protocol violation: err (ERR_PROTOCOL)
+				   names the problem */
+	REPLY_LINE_MORE = 0,	/* more lines are needed */
+	REPLY_LINE_DONE = 1,	/* p->reply is complete (valid until the
+				   next call) */
+};
+
 /*
- * Feed one line (no CR/LF). Returns 1 when the reply is complete (then
- * p->reply is valid until the next call), 0 when more lines are needed, -1
- * on a protocol violation (err: ERR_PROTOCOL, message names the problem).
- * After 1 or -1 the parser is ready for a new reply.
+ * Feed one line (no CR/LF). After DONE or BAD the parser is ready for a
+ * new reply.
  */
-int reply_parser_line(struct reply_parser *p, const char *line, size_t len,
-    struct error *err);
+enum reply_line reply_parser_line(struct reply_parser *p, const char *line,
+    size_t len, struct error *err);
 
 /* Code class helpers. */
 static inline bool reply_ok(const struct reply *r) { return r->code / 100 == 2; }
@@ -59,6 +66,13 @@ static inline bool reply_perm(const struct reply *r) { return r->code / 100 == 5
  * server cannot write escape sequences to the user's terminal.
  */
 void reply_format(const struct reply *r, char *buf, size_t size);
+
+/*
+ * error_set_reply() with r (NULL: no reply): its code, enhanced code and
+ * reply_format() text go with the message. Always returns -1.
+ */
+int reply_error(struct error *err, enum error_kind kind, const struct reply *r,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* EHLO extensions (RFC 5321 4.1.1.1 and the extension RFCs). */
 enum smtp_ext {

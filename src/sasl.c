@@ -327,13 +327,13 @@ start_gsasl(struct sasl *s, const struct sasl_creds *c, struct error *err)
 		return error_set(err, ERR_AUTH, "cannot start %s "
 		    "authentication: %s", s->mech->name, gsasl_strerror(rc));
 	}
-	if (set_prop(s, GSASL_AUTHID, c->user, err) == -1 ||
-	    set_prop(s, GSASL_PASSWORD, c->password, err) == -1 ||
+	if (set_prop(s, GSASL_AUTHID, c->user, err) < 0 ||
+	    set_prop(s, GSASL_PASSWORD, c->password, err) < 0 ||
 	    set_prop(s, GSASL_SERVICE, c->service ? c->service : "smtp",
-	    err) == -1 ||
-	    set_prop(s, GSASL_HOSTNAME, c->hostname, err) == -1)
+	    err) < 0 ||
+	    set_prop(s, GSASL_HOSTNAME, c->hostname, err) < 0)
 		return -1;
-	if ((s->mech->flags & MECH_CB) && set_cb(s, c, err) == -1)
+	if ((s->mech->flags & MECH_CB) && set_cb(s, c, err) < 0)
 		return -1;
 	return 0;
 }
@@ -345,7 +345,7 @@ add_saslname(struct dynbuf *b, const char *name)
 	for (const char *p = name; *p != '\0'; p++) {
 		const char *esc = *p == ',' ? "=2C" : *p == '=' ? "=3D" : NULL;
 
-		if ((esc ? dynbuf_addstr(b, esc) : dynbuf_add(b, p, 1)) == -1)
+		if ((esc ? dynbuf_addstr(b, esc) : dynbuf_add(b, p, 1)) < 0)
 			return -1;
 	}
 	return 0;
@@ -409,7 +409,7 @@ sasl_start(struct sasl **out, const char *mech,
 		r = start_gsasl(s, creds, err);
 	else
 		r = start_oauth(s, creds, err);
-	if (r == -1) {
+	if (r < 0) {
 		sasl_free(s);
 		return -1;
 	}
@@ -514,7 +514,7 @@ step_gsasl(struct sasl *s, const char *challenge, char **response,
 	int rc, r;
 
 	if (challenge != NULL &&
-	    decode(s, challenge, &in, &inlen, err) == -1)
+	    decode(s, challenge, &in, &inlen, err) < 0)
 		return -1;
 	if (strncmp(s->mech->name, "SCRAM-", 6) == 0 &&
 	    scram_check_iterations(s, in, inlen, err) < 0) {

@@ -31,6 +31,8 @@ struct session {
 	char line[REPLY_LINE_MAX + 2];
 	char tls[128];
 	char *token;		/* the OAuth 2.0 token last sent (secret) */
+	char *in, *out;		/* the body: SESSION_CHUNK read, twice that
+				   dot-stuffed; allocated on first use */
 	bool usable;
 };
 
@@ -91,8 +93,8 @@ session_read_reply(struct session *s, const struct reply **r,
     struct error *err)
 {
 	long long deadline = transport_deadline(s->t);
+	enum reply_line rc;
 	size_t len;
-	int rc;
 
 	for (;;) {
 		if (transport_read_line(s->t, s->line, sizeof(s->line), &len,
@@ -100,9 +102,9 @@ session_read_reply(struct session *s, const struct reply **r,
 			return -1;
 		log_proto('<', s->line, len);
 		rc = reply_parser_line(&s->parser, s->line, len, err);
-		if (rc < 0)
+		if (rc == REPLY_LINE_BAD)
 			return -1;
-		if (rc == 1) {
+		if (rc == REPLY_LINE_DONE) {
 			*r = &s->parser.reply;
 			return 0;
 		}
@@ -221,26 +223,13 @@ session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
 	}
 }
 
-int
-session_open(struct session **out, const struct account *a,
-    struct error *err)
+/* Connect, start TLS at once if implicit, then run up to READY. */
+static int
+session_start(struct session *s, struct error *err)
 {
-	struct smtp_opts o = {
-		.ehlo_domain = a->domain,
-		.tls = a->tls == ACCOUNT_TLS_OFF ? SMTP_TLS_NONE :
-		    a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS :
-		    SMTP_TLS_IMPLICIT,
-		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
-		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
-	};
-	struct session *s = xcalloc(1, sizeof(*s));
+	const struct account *a = s->acct;
 	enum smtp_action end;
 
-	s->acct = a;
-	util_strlcpy(s->tls, "none", sizeof(s->tls));
-	smtp_init(&s->smtp, &o);
-	reply_parser_init(&s->parser);
-	*out = s;
 	if (transport_connect(&s->t, a->host, a->port, a->timeout_ms,
 	    err) < 0)
 		return -1;
@@ -261,27 +250,55 @@ session_open(struct session **out, const struct account *a,
 	return 0;
 }
 
-/* Stream the spool through the dot-stuffer in large writes. */
-static int
-session_send_body(struct session *s, struct message *m, struct error *err)
+int
+session_open(struct session **out, const struct account *a,
+    struct session_facts *facts, struct error *err)
 {
-	static char in[SESSION_CHUNK], out[2 * SESSION_CHUNK];
-	struct dotstuff d;
-	const char *end;
-	off_t total = 0;
+	struct smtp_opts o = {
+		.ehlo_domain = a->domain,
+		.tls = a->tls == ACCOUNT_TLS_OFF ? SMTP_TLS_NONE :
+		    a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS :
+		    SMTP_TLS_IMPLICIT,
+		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
+		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
+	};
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->acct = a;
+	util_strlcpy(s->tls, "none", sizeof(s->tls));
+	smtp_init(&s->smtp, &o);
+	reply_parser_init(&s->parser);
+	*out = NULL;
+	if (session_start(s, err) < 0) {
+		if (facts != NULL)
+			session_facts(s, facts);
+		session_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * m's bytes from its offset to the server, through the dot-stuffer d
+ * (raw after BDAT), in large writes; *total: how many were read.
+ */
+static int
+session_stream(struct session *s, struct message *m, struct dotstuff *d,
+    off_t *total, struct error *err)
+{
 	ssize_t n;
 
-	dotstuff_init(&d);
-	if (s->smtp.out.len > 0 && transport_write(s->t, s->smtp.out.data,
-	    s->smtp.out.len, err) < 0)
-		return session_io_error(s, err);
-	dynbuf_reset(&s->smtp.out);
+	if (s->in == NULL) {
+		s->in = xmalloc(SESSION_CHUNK);
+		s->out = xmalloc(2 * SESSION_CHUNK);
+	}
 	if (lseek(m->fd, m->offset, SEEK_SET) < 0)
 		return error_set(err, ERR_IOERR, "cannot rewind the spool "
 		    "file: %s", strerror(errno));
-	while (total < m->size) {
-		n = read(m->fd, in, (size_t)(m->size - total) < sizeof(in) ?
-		    (size_t)(m->size - total) : sizeof(in));
+	while (*total < m->size) {
+		n = read(m->fd, s->in, (size_t)(m->size - *total) <
+		    SESSION_CHUNK ? (size_t)(m->size - *total) : SESSION_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -289,12 +306,30 @@ session_send_body(struct session *s, struct message *m, struct error *err)
 			    "spool file: %s", strerror(errno));
 		if (n == 0)
 			break;
-		total += n;
-		if (s->smtp.bdat ? transport_write(s->t, in, (size_t)n,
-		    err) < 0 : transport_write(s->t, out, dotstuff_run(&d,
-		    in, (size_t)n, out), err) < 0)
+		*total += n;
+		if (s->smtp.bdat ? transport_write(s->t, s->in, (size_t)n,
+		    err) < 0 : transport_write(s->t, s->out, dotstuff_run(d,
+		    s->in, (size_t)n, s->out), err) < 0)
 			return session_io_error(s, err);
 	}
+	return 0;
+}
+
+/* The pending commands, the message, the final dot (unless BDAT). */
+static int
+session_send_body(struct session *s, struct message *m, struct error *err)
+{
+	struct dotstuff d;
+	const char *end;
+	off_t total = 0;
+
+	dotstuff_init(&d);
+	if (s->smtp.out.len > 0 && transport_write(s->t, s->smtp.out.data,
+	    s->smtp.out.len, err) < 0)
+		return session_io_error(s, err);
+	dynbuf_reset(&s->smtp.out);
+	if (session_stream(s, m, &d, &total, err) < 0)
+		return -1;
 	if (total != m->size) {
 		/* BDAT announced m->size octets: the connection is unusable. */
 		s->usable = false;
@@ -343,28 +378,19 @@ session_send(struct session *s, const struct envelope *env,
 	return 0;
 }
 
-int
+bool
 session_usable(const struct session *s)
 {
 	return s != NULL && s->usable;
 }
 
-const char *
-session_tls(const struct session *s)
+void
+session_facts(const struct session *s, struct session_facts *f)
 {
-	return s->tls;
-}
-
-const char *
-session_mech(const struct session *s)
-{
-	return s->smtp.mech;
-}
-
-const char *
-session_reply(const struct session *s)
-{
-	return s->smtp.last_reply;
+	util_strlcpy(f->tls, s != NULL ? s->tls : "none", sizeof(f->tls));
+	util_strlcpy(f->mech, s != NULL ? s->smtp.mech : "", sizeof(f->mech));
+	util_strlcpy(f->reply, s != NULL ? s->smtp.last_reply : "",
+	    sizeof(f->reply));
 }
 
 void
@@ -383,5 +409,7 @@ session_close(struct session *s)
 	smtp_release(&s->smtp);
 	util_wipe(s->line, sizeof(s->line));
 	util_free_secret(s->token);
+	free(s->in);
+	free(s->out);
 	free(s);
 }

@@ -6,36 +6,47 @@
 #ifndef YUBIN_SESSION_H
 #define YUBIN_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "error.h"
 
 struct account;
 struct envelope;
-struct error;
 struct message;
 struct session;
 
+/* What the logfile line says about a connection (log.h). */
+struct session_facts {
+	char tls[128];			/* "TLS1.3/..." or "none" */
+	char mech[32];			/* AUTH mechanism, or "" */
+	char reply[ERROR_REPLY_MAX];	/* reply to the last message, or "" */
+};
+
 /*
  * Connect, greeting, EHLO, STARTTLS (or implicit TLS), EHLO, AUTH. On
- * success the session is ready for session_send().
+ * success *out is ready for session_send() (session_close() it). On
+ * failure (-1, err says why) everything is closed and freed already, as
+ * transport_connect() does: *out is NULL; facts (may be NULL) then tells
+ * how far the attempt got (TLS started, mechanism tried) for the log line.
  */
 int session_open(struct session **out, const struct account *a,
-    struct error *err);
+    struct session_facts *facts, struct error *err);
 
 /*
  * One transaction: MAIL, RCPT..., DATA, m->size bytes streamed from m->fd
- * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT. 0 only after 250
- * to the final dot. On -1, err says why; session_usable() tells whether the
- * connection can carry another message.
+ * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT. 0
+ * only after 250 to the final dot. On -1, err says why; session_usable()
+ * tells whether the connection can carry another message.
  */
 int session_send(struct session *s, const struct envelope *env,
     struct message *m, struct error *err);
 
-int session_usable(const struct session *s);
+/* Whether s (NULL: false) can carry another message. */
+bool session_usable(const struct session *s);
 
-/* Facts for the log line. */
-const char *session_tls(const struct session *s);	/* "TLS1.3/..." */
-const char *session_mech(const struct session *s);	/* "PLAIN" or "" */
-const char *session_reply(const struct session *s);	/* last reply */
+/* The facts of s for the log line; s NULL: never connected ("none"). */
+void session_facts(const struct session *s, struct session_facts *f);
 
 /* QUIT when still usable, close, free. NULL is fine. */
 void session_close(struct session *s);

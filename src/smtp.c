@@ -18,6 +18,7 @@
 
 #define SMTP_OUT_MAX (1024 * 1024)
 #define SMTP_RCPT_ERRORS_MAX (64 * 1024)
+#define SMTP_PARAMS_MAX 4096	/* MAIL and RCPT parameters */
 #define SMTP_WINDOW_DEFAULT 100
 
 static const char *const smtp_state_names[] = {
@@ -92,27 +93,24 @@ smtp_release(struct smtp *s)
 static void __attribute__((format(printf, 3, 4)))
 smtp_cmd(struct smtp *s, const char *shown, const char *fmt, ...)
 {
-	size_t start = s->out.len;
 	va_list ap;
 	char *line;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
-	if (shown != NULL)
-		log_proto('>', shown, strlen(shown));
-	else
-		log_proto('>', line, (size_t)n);
-	if (dynbuf_add(&s->out, line, (size_t)n) < 0 ||
-	    dynbuf_add(&s->out, "\r\n", 2) < 0) {
-		/* Cannot happen with the window and address caps. */
-		s->out.len = start;
-		abort();
-	}
-	util_wipe(line, (size_t)n);
+	n = strlen(line);
+	log_proto('>', shown != NULL ? shown : line, shown != NULL ?
+	    strlen(shown) : n);
+	/*
+	 * Cannot fail with the window and address caps; if it did, the cap
+	 * is the memory commands may take: util's out-of-memory exit.
+	 */
+	if (dynbuf_add(&s->out, line, n) < 0 ||
+	    dynbuf_add(&s->out, "\r\n", 2) < 0)
+		util_out_of_memory();
+	util_wipe(line, n);
 	free(line);
 }
 
@@ -126,7 +124,7 @@ smtp_fail(struct smtp *s, enum error_kind kind, const struct reply *r,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	error_set_reply(&s->err, kind, r, "%s", msg);
+	reply_error(&s->err, kind, r, "%s", msg);
 	smtp_set_state(s, SMTP_STATE_CLOSED);
 	return SMTP_ACT_FAIL;
 }
@@ -489,7 +487,11 @@ smtp_pop(struct smtp *s)
 	return p;
 }
 
-/* RFC 3461 4: xtext, "+HH" for '+', '=' and anything not printable. */
+/*
+ * RFC 3461 4: xtext, "+HH" for '+', '=' and anything not printable. The
+ * parameter buffers (SMTP_PARAMS_MAX) hold the longest values three times
+ * over (ADDRESS_MAX, DSN_ENVID_MAX): their appends cannot fail, (void).
+ */
 static void
 smtp_xtext(struct dynbuf *b, const char *v)
 {
@@ -497,9 +499,9 @@ smtp_xtext(struct dynbuf *b, const char *v)
 		unsigned char c = (unsigned char)*v;
 
 		if (c < '!' || c > '~' || c == '+' || c == '=')
-			dynbuf_printf(b, "+%02X", c);
+			(void)dynbuf_printf(b, "+%02X", c);
 		else
-			dynbuf_add(b, v, 1);
+			(void)dynbuf_add(b, v, 1);
 	}
 }
 
@@ -511,17 +513,17 @@ smtp_send_mail(struct smtp *s)
 	    (s->caps.ext & SMTP_EXT_SMTPUTF8));
 	struct dynbuf p;
 
-	dynbuf_init(&p, 4096);
+	dynbuf_init(&p, SMTP_PARAMS_MAX);
 	if (s->caps.ext & SMTP_EXT_SIZE)
-		dynbuf_printf(&p, " SIZE=%lld", (long long)s->info.size);
+		(void)dynbuf_printf(&p, " SIZE=%lld", (long long)s->info.size);
 	if (s->info.eightbit && (s->caps.ext & SMTP_EXT_8BITMIME))
-		dynbuf_addstr(&p, " BODY=8BITMIME");
+		(void)dynbuf_addstr(&p, " BODY=8BITMIME");
 	if (utf8)
-		dynbuf_addstr(&p, " SMTPUTF8");
+		(void)dynbuf_addstr(&p, " SMTPUTF8");
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_return != NULL)
-		dynbuf_printf(&p, " RET=%s", env->dsn_return);
+		(void)dynbuf_printf(&p, " RET=%s", env->dsn_return);
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_envid != NULL) {
-		dynbuf_addstr(&p, " ENVID=");
+		(void)dynbuf_addstr(&p, " ENVID=");
 		smtp_xtext(&p, env->dsn_envid);
 	}
 	smtp_cmd(s, NULL, "MAIL FROM:<%s>%s", env->from, p.data ? p.data : "");
@@ -536,12 +538,12 @@ smtp_send_rcpt(struct smtp *s, size_t i)
 	const char *a = env->rcpt[i];
 	struct dynbuf p;
 
-	dynbuf_init(&p, 4096);
+	dynbuf_init(&p, SMTP_PARAMS_MAX);
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL)
-		dynbuf_printf(&p, " NOTIFY=%s", env->dsn_notify);
+		(void)dynbuf_printf(&p, " NOTIFY=%s", env->dsn_notify);
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL &&
 	    !smtp_addr_8bit(a)) {
-		dynbuf_addstr(&p, " ORCPT=rfc822;");
+		(void)dynbuf_addstr(&p, " ORCPT=rfc822;");
 		smtp_xtext(&p, a);
 	}
 	smtp_cmd(s, NULL, "RCPT TO:<%s>%s", a, p.data ? p.data : "");
@@ -629,9 +631,10 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 	else
 		s->rcpt_perm++;
 	reply_format(r, text, sizeof(text));
+	/* past SMTP_RCPT_ERRORS_MAX the rest is left out: (void) */
 	if (s->rcpt_errors.len > 0)
-		dynbuf_addstr(&s->rcpt_errors, "\n");
-	dynbuf_printf(&s->rcpt_errors, "recipient '%s' rejected: %s",
+		(void)dynbuf_addstr(&s->rcpt_errors, "\n");
+	(void)dynbuf_printf(&s->rcpt_errors, "recipient '%s' rejected: %s",
 	    util_show(s->env->rcpt[i], ADDRESS_MAX, false, shown,
 	    sizeof(shown)), text);
 }
@@ -644,7 +647,7 @@ smtp_envelope_failed(struct smtp *s, const struct reply *last)
 		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
 		    "%s", s->rcpt_errors.data);
 	if (s->txn_err.kind == ERR_NONE)
-		error_set_reply(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
+		reply_error(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
 		    last, "message refused at DATA");
 	s->need_rset = true;
 	smtp_set_state(s, SMTP_STATE_READY);
@@ -690,7 +693,7 @@ smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 		    p.cmd == SMTP_CMD_RSET ? "RSET" : p.cmd == SMTP_CMD_MAIL ?
 		    "MAIL FROM" : "RCPT TO");
 	if (p.cmd == SMTP_CMD_MAIL && !reply_ok(r))
-		error_set_reply(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
+		reply_error(&s->txn_err, smtp_kind(r, ERR_DATAERR), r,
 		    "sender '%s' rejected", util_show(s->env->from,
 		    ADDRESS_MAX, false, shown, sizeof(shown)));
 	else if (p.cmd == SMTP_CMD_RCPT)
@@ -724,7 +727,7 @@ smtp_on_data_end_reply(struct smtp *s, const struct reply *r)
 	if (!reply_temp(r) && !reply_perm(r))
 		return smtp_fail(s, ERR_PROTOCOL, r,
 		    "unexpected reply to the end of the message");
-	error_set_reply(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
+	reply_error(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
 	    "message %s by the server", reply_temp(r) ? "deferred" :
 	    "rejected");
 	return SMTP_ACT_READY;

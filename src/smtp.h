@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "mailenv.h"
 #include "reply.h"
 #include "util.h"
 
@@ -75,17 +76,6 @@ struct smtp_opts {
 	bool oauth;		/* the secret is an OAuth 2.0 bearer token:
 				   OAUTHBEARER, else XOAUTH2 */
 	size_t pipeline_window;	/* max commands in flight (0: 100) */
-};
-
-/* One message's envelope. Addresses are checked by smtp_mail(). */
-struct envelope {
-	const char *from;		/* "" for the null sender <> */
-	const char *const *rcpt;
-	size_t nrcpt;
-	/* DSN (RFC 3461), sent only when the server offers DSN */
-	const char *dsn_notify;		/* NULL, "NEVER", "SUCCESS,DELAY"... */
-	const char *dsn_return;		/* NULL, "FULL" or "HDRS" */
-	const char *dsn_envid;		/* NULL or printable ASCII */
 };
 
 /* What the state machine needs to know about the message. */

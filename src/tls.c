@@ -21,7 +21,7 @@
 
 #include "error.h"
 #include "tls.h"
-#include "transport.h"
+#include "tlsconf.h"
 #include "util.h"
 
 struct tls {

@@ -347,16 +347,17 @@ remove_leftovers(const struct tokenstore *ts)
 		closedir(dir);
 }
 
-int
+enum cred
 tokenstore_remove(const struct tokenstore *ts, struct error *err)
 {
 	remove_leftovers(ts);
 	if (unlink(ts->path) == 0)
-		return 1;
+		return CRED_FOUND;
 	if (errno == ENOENT)
-		return 0;
-	return error_set(err, ERR_CANTCREAT, "cannot remove '%s': %s",
-	    ts->path, strerror(errno));
+		return CRED_NONE;
+	error_set(err, ERR_CANTCREAT, "cannot remove '%s': %s", ts->path,
+	    strerror(errno));
+	return CRED_ERROR;
 }
 
 /* ---------------------------------------------------------------- lock */

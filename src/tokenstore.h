@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cred.h"
+
 struct error;
 
 enum token_store {
@@ -68,10 +70,10 @@ int tokenstore_write(const struct tokenstore *ts,
     const struct token_state *st, struct error *err);
 
 /*
- * Remove the token file and any temporary file a crash left beside it;
- * 1 removed, 0 there was none, -1 error.
+ * Remove the token file and any temporary file a crash left beside it:
+ * CRED_FOUND (removed), CRED_NONE (there was none) or CRED_ERROR.
  */
-int tokenstore_remove(const struct tokenstore *ts, struct error *err);
+enum cred tokenstore_remove(const struct tokenstore *ts, struct error *err);
 
 /*
  * flock() the lock file, waiting up to timeout_ms (<= 0: 60 s). ERR_TEMP

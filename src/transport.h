@@ -13,19 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tlsconf.h"
+
 struct error;
 struct transport;
-
-struct tls_config {
-	const char *host;	 /* SNI and certificate name check */
-	const char *trust_file;	 /* PEM CA file; NULL: system trust store */
-	const char *fingerprint; /* "AB:CD:..." SHA-256 of the server cert;
-				    when set it replaces the CA check */
-	bool certcheck;		 /* false: accept any certificate */
-	const char *cert_file;	 /* client certificate (EXTERNAL), or NULL */
-	const char *key_file;
-	const char *priorities;	 /* GnuTLS priority string, or NULL */
-};
 
 /*
  * Resolve host and connect to port, trying each address until one answers.

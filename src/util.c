@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,8 @@
 
 #include "util.h"
 
-static void __attribute__((noreturn))
-out_of_memory(void)
+void
+util_out_of_memory(void)
 {
 	static const char msg[] = "yubin: out of memory\n";
 
@@ -38,7 +39,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return p;
 }
 
@@ -48,7 +49,7 @@ xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return p;
 }
 
@@ -58,7 +59,7 @@ xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (q == NULL)
-		out_of_memory();
+		util_out_of_memory();
 	return q;
 }
 
@@ -80,14 +81,23 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		util_out_of_memory();
+	return s;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		out_of_memory();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -152,10 +162,20 @@ util_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+size_t
+util_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	return n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
+}
+
 const char *
 util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 {
-	size_t n = 0;
+	size_t n = 0, c;
 
 	for (; *s != '\0' && n + 8 < size; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -164,12 +184,11 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 			n += (size_t)snprintf(buf + n, size - n, "...");
 			break;
 		}
-		if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-		    (unsigned char)s[1] <= 0x9f)	/* C1, as UTF-8 */
+		c = util_control(s, s[1] != '\0' ? 2 : 1);
+		if (c == 2)
 			n += (size_t)snprintf(buf + n, size - n, "\\xc2\\x%02x",
 			    (unsigned char)*++s);
-		else if (ch < 0x20 || ch == 0x7f ||
-		    (ascii_only && (ch > 0x7f || ch == '\\')))
+		else if (c == 1 || (ascii_only && (ch > 0x7f || ch == '\\')))
 			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
 		else
 			buf[n++] = (char)ch;
@@ -177,6 +196,47 @@ util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 	if (size > 0)
 		buf[n] = '\0';
 	return buf;
+}
+
+void
+util_oneline(char *dst, size_t size, const char *s)
+{
+	size_t i = 0, o = 0, c;
+
+	if (size == 0)
+		return;
+	while (s[i] != '\0' && o + 1 < size) {
+		c = util_control(s + i, s[i + 1] != '\0' ? 2 : 1);
+		if (c == 0)
+			dst[o++] = s[i];
+		else
+			dst[o++] = s[i] == '\r' || s[i] == '\n' ||
+			    s[i] == '\t' ? ' ' : '?';
+		i += c > 0 ? c : 1;
+	}
+	dst[o] = '\0';
+}
+
+int
+util_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, s, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
 }
 
 enum util_perm
@@ -317,6 +377,19 @@ util_test_fail(const char *point)
 	return true;
 }
 
+void
+util_test_crash(const char *point)
+{
+	if (util_test_hook("YUBIN_TEST_CRASH_AT", point))
+		(void)raise(SIGKILL);
+}
+
+bool
+util_test_armed(const char *point)
+{
+	return util_test_hook("YUBIN_TEST_CRASH_AT", point);
+}
+
 bool
 util_disk_full(int e)
 {
@@ -389,7 +462,7 @@ dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		out_of_memory();
+		util_out_of_memory();
 	r = dynbuf_add(b, s, (size_t)n);
 	if (b->secret)
 		util_wipe(s, (size_t)n);
@@ -455,15 +528,15 @@ dynbuf_read_fd_until(struct dynbuf *b, int fd, long long deadline,
 			break;
 		}
 		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (!*overflow && dynbuf_add(b, buf, (size_t)n) == -1)
+		if (!*overflow && dynbuf_add(b, buf, (size_t)n) < 0)
 			*overflow = true;
 	}
 	util_wipe(buf, sizeof(buf));
-	return n == -1 ? -1 : 0;
+	return n < 0 ? -1 : 0;
 }
 
 int

@@ -5,14 +5,20 @@
 #ifndef YUBIN_UTIL_H
 #define YUBIN_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct dynbuf;
 
-/* Allocation that never returns NULL: on failure prints and exits 71. */
+/*
+ * The one out-of-memory policy: "yubin: out of memory" on stderr, exit 71
+ * (EX_OSERR). Allocation never returns NULL: x*() call it on failure.
+ */
+void util_out_of_memory(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -21,6 +27,8 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a fresh heap string. */
 char *xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* Copy at most size-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
@@ -37,15 +45,34 @@ int util_parse_long(const char *s, long min, long max, long *out);
 bool util_strcaseeq(const char *a, const char *b);
 
 /*
- * s made safe to quote in a message: control bytes, C0 and DEL, and the C1
- * controls U+0080..U+009F as UTF-8 (C2 80..C2 9F: CSI and friends), as
+ * The one rule for text a person will see: no control character goes
+ * through as it is. The length of the one at s (n >= 1 bytes there): 1 for
+ * C0 (NUL included) and DEL, 2 for a C1 control U+0080..U+009F as UTF-8
+ * (C2 80..C2 9F: CSI and friends); 0 when s does not start with one. The
+ * sanitisers below and reply_format() differ only in what they put
+ * instead.
+ */
+size_t util_control(const char *s, size_t n);
+
+/*
+ * s made safe to quote in a message: each control (util_control()) as
  * \xNN (with ascii_only, also every byte >= 0x7f and backslashes), cut
- * with "..." after max bytes (never inside a UTF-8 sequence). The one
+ * with "..." after max bytes (never inside a UTF-8 sequence). The
  * sanitiser for text from the command line, a header or a file. Returns
  * buf.
  */
 const char *util_show(const char *s, size_t max, bool ascii_only, char *buf,
     size_t size);
+
+/*
+ * Copy s into dst (size bytes) on one line: CR, LF and TAB become ' ',
+ * every other control (util_control()) one '?'. For one-line records: a
+ * queue file's state, --queue-list's columns, a report's Subject.
+ */
+void util_oneline(char *dst, size_t size, const char *s);
+
+/* pwrite() all of p at off, retrying on EINTR; -1 with errno. */
+int util_pwrite(int fd, const void *p, size_t n, off_t off);
 
 struct stat;
 
@@ -99,6 +126,13 @@ void util_random_name(char *out, size_t n);
  */
 bool util_test_hook(const char *var, const char *point);
 bool util_test_fail(const char *point);
+/*
+ * util_test_crash(point): YUBIN_TEST_CRASH_AT holds point: raise(SIGKILL),
+ * a crash right there. util_test_armed(point): whether it would (to tear a
+ * write in two first).
+ */
+void util_test_crash(const char *point);
+bool util_test_armed(const char *point);
 
 /* Whether errno value e means "out of disk space" (ENOSPC, EDQUOT). */
 bool util_disk_full(int e);

@@ -92,7 +92,7 @@ check_state(const char *slots)
 	qfile_state_encode(&st, slot);
 	FUZZ_CHECK(qfile_state_decode(&st2, slot) == 0, "an encoded state "
 	    "does not decode");
-	qfile_oneline(error, sizeof(error), st.error);
+	util_oneline(error, sizeof(error), st.error);
 	FUZZ_CHECK(st2.seq == st.seq && st2.status == st.status &&
 	    st2.attempts == st.attempts && st2.next == st.next &&
 	    st2.last == st.last && st2.since == st.since &&
@@ -185,7 +185,7 @@ load(const char *buf, size_t len, const char *id)
 	FUZZ_CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
 	    close(fd) == 0, "cannot write %s", path);
 	if (queue_load(&q, id, &e, &err) == 0 && e.valid &&
-	    queue_lock(&q, &e, &err) == 0) {
+	    queue_lock(&q, &e, &err) == QUEUE_LOCK_HELD) {
 		queue_entry_envelope(&e, &env);
 		fuzz_smtp_send(&env, "PIPELINING DSN SIZE 100000000 8BITMIME",
 		    e.eightbit, e.utf8_header);

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "mailenv.h"
 #include "message.h"
 #include "queue.h"
-#include "smtp.h"
 #include "util.h"
 
 /* Call f and ignore its result, warn_unused_result or not. */

@@ -14,7 +14,6 @@
 
 #include "bounce.h"
 #include "flush.h"
-#include "qentry.h"
 #include "tap.h"
 #include "qtest.h"
 
@@ -45,12 +44,12 @@ fake_reset(void)
 }
 
 static int
-fake_open(void *arg, const struct queue_entry *e, void **conn,
+fake_open(void *arg, const char *config, const char *account, void **conn,
     struct error *err)
 {
 	fake.opens++;
-	dynbuf_printf(&fake.log, "open %s\n", e->account);
-	if (fake.fail_open != NULL && strcmp(e->account, fake.fail_open) == 0)
+	dynbuf_printf(&fake.log, "open %s\n", account);
+	if (fake.fail_open != NULL && strcmp(account, fake.fail_open) == 0)
 		return error_set(err, ERR_TEMP, "cannot connect to 'mx' port "
 		    "587: Connection refused");
 	fake.usable = true;
@@ -68,32 +67,33 @@ fake_reply(struct error *err, enum error_kind kind, int code,
 	util_strlcpy(err->reply_esc, esc, sizeof(err->reply_esc));
 }
 
-/* The message of locked e, checked to be readable in full. */
+/* The message m (of a locked entry), checked to be readable in full. */
 static void
-fake_capture(const struct queue_entry *e)
+fake_capture(const struct envelope *env, const struct message *m)
 {
-	size_t len;
-	char *p = qt_entry_bytes(e, &len);
+	char *p = xmalloc((size_t)m->size + 1);
+	ssize_t len = pread(m->fd, p, (size_t)m->size, m->offset);
 
-	if (e->from[0] == '\0') {
+	if (env->from[0] == '\0' && len >= 0) {
 		dynbuf_reset(&fake.report);
-		dynbuf_add(&fake.report, p, len);
+		dynbuf_add(&fake.report, p, (size_t)len);
 	}
 	free(p);
 }
 
 static int
-fake_send(void *conn, const struct queue_entry *e, struct error *err)
+fake_send(void *conn, const char *id, const struct envelope *env,
+    struct message *m, struct error *err)
 {
-	const char *r = e->rcpt[0];
+	const char *r = env->rcpt[0];
 	struct timespec ts = { 0, fake.delay_ms * 1000000L };
 	int fd;
 
 	fake.sends++;
-	dynbuf_printf(&fake.log, "send %s <%s> %s\n", e->id, e->from, r);
+	dynbuf_printf(&fake.log, "send %s <%s> %s\n", id, env->from, r);
 	if (fake.delay_ms > 0)
 		nanosleep(&ts, NULL);
-	fake_capture(e);
+	fake_capture(env, m);
 	if (strncmp(r, "temp", 4) == 0) {
 		fake_reply(err, ERR_TEMP, 451, "4.3.0", "try later");
 		return -1;
@@ -108,7 +108,7 @@ fake_send(void *conn, const struct queue_entry *e, struct error *err)
 	}
 	if (fake.record[0] != '\0') {
 		fd = open(fake.record, O_WRONLY | O_APPEND | O_CREAT, 0600);
-		dprintf(fd, "%s\n", e->id);
+		dprintf(fd, "%s\n", id);
 		close(fd);
 	}
 	return 0;

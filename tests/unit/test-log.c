@@ -1,4 +1,7 @@
-/* test-log.c -- the -v trace, warnings and the log file line. */
+/*
+ * test-log.c -- the -v trace, warnings and the log file line; the one
+ * control-character rule (util_control()) under the sanitisers they use.
+ */
 #include "autoconfig.h"
 
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 
 #include "log.h"
 #include "tap.h"
+#include "util.h"
 
 static char tmpdir[] = "/tmp/yubin-test-log.XXXXXX";
 static char errpath[256];
@@ -210,6 +214,35 @@ test_logfile(void)
 	unlink(path);
 }
 
+/* util_control(), and util_show() / util_oneline() built on it. */
+static void
+test_controls(void)
+{
+	char buf[64];
+
+	is_int(util_control("\x1b[31m", 5), 1, "ESC is a control");
+	is_int(util_control("\x7f", 1), 1, "DEL is a control");
+	is_int(util_control("", 1), 1, "NUL is a control");
+	is_int(util_control("\xc2\x9b" "31m", 5), 2, "C1 CSI as UTF-8: 2 bytes");
+	is_int(util_control("\xc2\x9b", 1), 0, "C2 alone (cut) is not");
+	is_int(util_control("\xc2\xa0", 2), 0, "U+00A0 is not");
+	is_int(util_control("a", 1), 0, "a letter is not");
+	is_str(util_show("a\x1b" "b\xc2\x9b" "c\xc3\xbc\\", 100, false, buf,
+	    sizeof(buf)), "a\\x1bb\\xc2\\x9bc\xc3\xbc\\",
+	    "util_show: controls as \\xNN, UTF-8 and \\ kept");
+	is_str(util_show("\xc3\xbc\\", 100, true, buf, sizeof(buf)),
+	    "\\xc3\\xbc\\x5c", "util_show ascii_only: 8-bit and \\ too");
+	is_str(util_show("abcdef", 3, false, buf, sizeof(buf)), "abc...",
+	    "util_show: cut after max");
+	util_oneline(buf, sizeof(buf), "a\r\nb\tc\x01" "d\x7f" "e\xc2\x9b" "f");
+	is_str(buf, "a  b c?d?e?f", "util_oneline: CR LF TAB blank, other "
+	    "controls (C1 too) '?'");
+	util_oneline(buf, sizeof(buf), "\xc3\xbc\xc2\xa0");
+	is_str(buf, "\xc3\xbc\xc2\xa0", "util_oneline: UTF-8 kept");
+	util_oneline(buf, 4, "abcdef");
+	is_str(buf, "abc", "util_oneline: cut to the buffer");
+}
+
 int
 main(void)
 {
@@ -222,6 +255,7 @@ main(void)
 	test_proto();
 	test_messages();
 	test_logfile();
+	test_controls();
 	unlink(errpath);
 	rmdir(tmpdir);
 	return done_testing();

@@ -97,7 +97,7 @@ test_roundtrip(void)
 	    e->st.expire == NOW + 3600, "state: queued, due now, expires "
 	    "after max_age");
 	ok(queue_due(e, NOW) && !queue_due(e, NOW - 1), "due from now on");
-	is_int(queue_lock(&q, e, &err), 0, "lock");
+	is_int(queue_lock(&q, e, &err), QUEUE_LOCK_HELD, "lock");
 	want = qt_spool_bytes(&m, &wlen);
 	got = qt_entry_bytes(e, &glen);
 	is_mem(got, glen, want, wlen, "message bytes identical");
@@ -131,7 +131,7 @@ test_big(const char *spool_dir, const char *what)
 	n.msg = &m;
 	is_int(queue_enqueue(&q, &n, id, &err), 0, "enqueue 3 MiB (%s)", what);
 	is_int(queue_load(&q, id, &e, &err), 0, "load it by ID");
-	is_int(queue_lock(&q, &e, &err), 0, "lock it");
+	is_int(queue_lock(&q, &e, &err), QUEUE_LOCK_HELD, "lock it");
 	want = qt_spool_bytes(&m, &wlen);
 	got = qt_entry_bytes(&e, &glen);
 	ok(glen == wlen && memcmp(want, got, wlen) == 0 &&
@@ -295,7 +295,7 @@ test_refusals(void)
 	qentry_init(&e);
 	e.where = QUEUE_MSG;
 	util_strlcpy(e.id, "20230101T000000-symlink000", sizeof(e.id));
-	ok(queue_lock(&q, &e, &err) < 0 && strstr(err.message,
+	ok(queue_lock(&q, &e, &err) == QUEUE_LOCK_ERROR && strstr(err.message,
 	    "symbolic link") != NULL, "a symbolic link cannot be locked "
 	    "(so never sent): %s", err.message);
 	qt_path(path, sizeof(path), "msg", e.id);
@@ -396,7 +396,8 @@ load_locked(struct queue *q, const char *id, struct queue_entry *e)
 	struct error err;
 
 	error_init(&err);
-	if (queue_load(q, id, e, &err) < 0 || queue_lock(q, e, &err) != 0)
+	if (queue_load(q, id, e, &err) < 0 ||
+	    queue_lock(q, e, &err) != QUEUE_LOCK_HELD)
 		printf("# load_locked %s: %s\n", id, err.message);
 }
 
@@ -424,15 +425,15 @@ test_defer(void)
 	    "first attempt counted, next in a minute, error kept");
 	for (i = 2; i <= 30 && e.st.status == QUEUE_ST_QUEUED; i++) {
 		long long due = e.st.next;
-		int rc;
+		enum queue_defer rc;
 
 		t = due;
 		rc = queue_defer(&q, &e, &why, t, &err);
-		if (rc == 0 && (e.st.attempts != i || e.st.next != (t +
-		    queue_retry_delay(i) < NOW + 86400 ? t +
-		    queue_retry_delay(i) : NOW + 86400)))
+		if (rc == QUEUE_DEFER_LATER && (e.st.attempts != i ||
+		    e.st.next != (t + queue_retry_delay(i) < NOW + 86400 ?
+		    t + queue_retry_delay(i) : NOW + 86400)))
 			sched = false;
-		if (rc != 0)
+		if (rc != QUEUE_DEFER_LATER)
 			break;
 	}
 	ok(sched, "each deferral doubles the wait up to an hour, never "
@@ -668,8 +669,8 @@ test_remove_retry(void)
 	queue_lock(&q, &e, &err);
 	queue_done(&q, &e, &err);
 	queue_entry_release(&e);
-	is_int(queue_lock(&q, &other, &err), 1, "an entry sent meanwhile is "
-	    "gone for a late locker");
+	is_int(queue_lock(&q, &other, &err), QUEUE_LOCK_GONE, "an entry sent "
+	    "meanwhile is gone for a late locker");
 	queue_entry_release(&other);
 	is_int(qt_count("msg", NULL) + qt_count("failed", NULL), 0,
 	    "queue empty");
@@ -690,19 +691,22 @@ test_locks(void)
 	qt_enqueue(&q, QT_MSG, NOW, id);
 	queue_load(&q, id, &a, &err);
 	queue_load(&q, id, &b, &err);
-	is_int(queue_lock(&q, &a, &err), 0, "first locker gets the message");
-	is_int(queue_lock(&q, &b, &err), 1, "second one is told it is busy");
+	is_int(queue_lock(&q, &a, &err), QUEUE_LOCK_HELD,
+	    "first locker gets the message");
+	is_int(queue_lock(&q, &b, &err), QUEUE_LOCK_BUSY,
+	    "second one is told it is busy");
 	queue_unlock(&a);
-	is_int(queue_lock(&q, &b, &err), 0, "after the unlock it is free");
+	is_int(queue_lock(&q, &b, &err), QUEUE_LOCK_HELD,
+	    "after the unlock it is free");
 	queue_entry_release(&a);
 	queue_entry_release(&b);
-	is_int(queue_flush_lock(&q, 0, &err), 0, "flush lock");
-	is_int(queue_flush_lock(&q2, 0, &err), 1, "a second flush is locked "
-	    "out");
-	is_int(queue_flush_lock(&q2, 120, &err), 1, "also after waiting "
-	    "120 ms");
+	is_int(queue_flush_lock(&q, 0, &err), QUEUE_LOCK_HELD, "flush lock");
+	is_int(queue_flush_lock(&q2, 0, &err), QUEUE_LOCK_BUSY,
+	    "a second flush is locked out");
+	is_int(queue_flush_lock(&q2, 120, &err), QUEUE_LOCK_BUSY,
+	    "also after waiting 120 ms");
 	queue_flush_unlock(&q);
-	is_int(queue_flush_lock(&q2, 0, &err), 0, "free again");
+	is_int(queue_flush_lock(&q2, 0, &err), QUEUE_LOCK_HELD, "free again");
 	ok(queue_pending(&q, NULL, "work", NOW) &&
 	    queue_pending(&q, "/nonexistent/yubin/config", NULL, NOW) &&
 	    !queue_pending(&q, NULL, "home", NOW) &&

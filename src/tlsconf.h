@@ -1,0 +1,22 @@
+/*
+ * tlsconf.h -- how to check the server's TLS certificate and what to
+ * present: plain data (no dependencies) that account.c fills from the
+ * configuration and transport.c / tls.c use for the handshake.
+ */
+#ifndef YUBIN_TLSCONF_H
+#define YUBIN_TLSCONF_H
+
+#include <stdbool.h>
+
+struct tls_config {
+	const char *host;	 /* SNI and certificate name check */
+	const char *trust_file;	 /* PEM CA file; NULL: system trust store */
+	const char *fingerprint; /* "AB:CD:..." SHA-256 of the server cert;
+				    when set it replaces the CA check */
+	bool certcheck;		 /* false: accept any certificate */
+	const char *cert_file;	 /* client certificate (EXTERNAL), or NULL */
+	const char *key_file;
+	const char *priorities;	 /* GnuTLS priority string, or NULL */
+};
+
+#endif

@@ -585,15 +585,6 @@ address_domain(const char *a)
 	return at != NULL ? at + 1 : NULL;
 }
 
-bool
-address_is_ascii(const char *a)
-{
-	for (; *a != '\0'; a++)
-		if ((unsigned char)*a >= 0x80)
-			return false;
-	return true;
-}
-
 /* Why a is not safe on a command line (see address_check()), or NULL. */
 /*
  * RFC 5321 4.1.2: a local part is a Dot-string or one Quoted-string; only
@@ -697,12 +688,11 @@ address_to_ascii(const char *a, char **out, struct error *err)
 	char buf[SHOWN_SIZE], *ace = NULL;
 
 	*out = NULL;
-	for (size_t i = 0; i < local; i++)
-		if ((unsigned char)a[i] >= 0x80)
-			return error_set(err, ERR_DATAERR, "address '%s' has a "
-			    "non-ASCII local part and the server does not "
-			    "support SMTPUTF8", shown(a, buf));
-	if (dom == NULL || address_is_ascii(dom)) {
+	if (util_has_8bit(a, local))
+		return error_set(err, ERR_DATAERR, "address '%s' has a "
+		    "non-ASCII local part and the server does not support "
+		    "SMTPUTF8", shown(a, buf));
+	if (dom == NULL || !util_has_8bit(dom, strlen(dom))) {
 		*out = xstrdup(a);
 		return 0;
 	}

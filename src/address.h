@@ -50,9 +50,6 @@ int address_parse_arg(const char *arg, const char *what,
  */
 const char *address_domain(const char *a);
 
-/* Whether a is pure ASCII. */
-bool address_is_ascii(const char *a);
-
 #define ADDRESS_MAX 512		/* bytes of an address on a command line */
 
 /*

@@ -198,15 +198,6 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 	    "\r\n", boundary);
 }
 
-static bool
-has_8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	return false;
-}
-
 /* Write the parts to a new file; describe it in m. */
 static int
 write_report(struct queue *q, const struct dynbuf *text,
@@ -233,8 +224,8 @@ write_report(struct queue *q, const struct dynbuf *text,
 	message_init(m);
 	m->fd = fd;
 	m->size = off + (off_t)strlen(tail);
-	m->eightbit = has_8bit(text->data, text->len) ||
-	    has_8bit(headers->data ? headers->data : "", headers->len);
+	m->eightbit = util_has_8bit(text->data, text->len) ||
+	    util_has_8bit(headers->data, headers->len);
 	return 0;
 }
 

@@ -425,7 +425,7 @@ int
 headers_phrase(const char *name, const char *what, struct dynbuf *out,
     struct error *err)
 {
-	bool eightbit = false, special = false;
+	bool special = false;
 	const char *s;
 
 	for (s = name; *s != '\0'; s++) {
@@ -434,7 +434,6 @@ headers_phrase(const char *name, const char *what, struct dynbuf *out,
 		if (ch < 0x20 || ch == 0x7f)
 			return error_set(err, ERR_DATAERR, "%s contains a "
 			    "control character (0x%02x)", what, ch);
-		eightbit |= ch >= 0x80;
 		special |= ch != ' ' && (ch < 'a' || ch > 'z') &&
 		    (ch < 'A' || ch > 'Z') && (ch < '0' || ch > '9') &&
 		    strchr("!#$%&'*+-/=?^_`{|}~", ch) == NULL;
@@ -442,7 +441,7 @@ headers_phrase(const char *name, const char *what, struct dynbuf *out,
 	if (s - name > PHRASE_MAX)
 		return error_set(err, ERR_DATAERR, "%s is longer than %d "
 		    "bytes", what, PHRASE_MAX);
-	if (eightbit) {
+	if (util_has_8bit(name, (size_t)(s - name))) {
 		encoded_words(name, out);
 		return 0;
 	}

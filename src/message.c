@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,22 +115,12 @@ crlf_text(struct crlf *c, const unsigned char *p, const unsigned char *eol,
 	return eol;
 }
 
-/* Note 8-bit and NUL bytes in what was written (a word at a time). */
+/* Note 8-bit and NUL bytes in what was written. */
 static void
 crlf_note(struct crlf *c, const char *out, size_t n)
 {
-	uint64_t any = 0, w;
-	size_t i = 0;
-
-	if (!c->eightbit) {
-		for (; i + sizeof(w) <= n; i += sizeof(w)) {
-			memcpy(&w, out + i, sizeof(w));
-			any |= w;
-		}
-		for (; i < n; i++)
-			any |= (unsigned char)out[i];
-		c->eightbit = (any & 0x8080808080808080ULL) != 0;
-	}
+	if (!c->eightbit)
+		c->eightbit = util_has_8bit(out, n);
 	if (!c->has_nul && n > 0 && memchr(out, '\0', n) != NULL)
 		c->has_nul = true;
 }
@@ -442,15 +431,6 @@ struct spool {
 	bool hdr_8bit;			/* a field written has a byte >= 0x80 */
 };
 
-static bool
-has_8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	return false;
-}
-
 /* Body bytes to the file, NUL bytes dropped when asked. */
 static int
 spool_body(struct spool *sp, const char *p, size_t n, struct error *err)
@@ -475,7 +455,7 @@ write_fields(struct spool *sp, const struct headers *h, struct error *err)
 	for (size_t i = 0; i < h->n; i++) {
 		if (memchr(h->f[i].raw, '\0', h->f[i].len) != NULL)
 			sp->hdr_nul = true;
-		if (has_8bit(h->f[i].raw, h->f[i].len))
+		if (util_has_8bit(h->f[i].raw, h->f[i].len))
 			sp->hdr_8bit = true;
 		if (spool_write(sp->m, h->f[i].raw, h->f[i].len, err) < 0)
 			return -1;

@@ -152,6 +152,23 @@ util_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+/* A word at a time: the CRLF normaliser runs it over every chunk. */
+bool
+util_has_8bit(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t any = 0, w;
+	size_t i = 0;
+
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, s + i, sizeof(w));
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= s[i];
+	return (any & 0x8080808080808080ULL) != 0;
+}
+
 const char *
 util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 {

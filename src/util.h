@@ -33,8 +33,15 @@ void util_free_secret(char *s);
 /* Parse a decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int util_parse_long(const char *s, long min, long max, long *out);
 
-/* Case-insensitive ASCII compare of at most n bytes; true if equal. */
+/* Case-insensitive ASCII comparison of two strings; true if equal. */
 bool util_strcaseeq(const char *a, const char *b);
+
+/*
+ * Whether any of the n bytes at p is >= 0x80 (8-bit: UTF-8 or worse).
+ * The one test for "is this ASCII": message bodies (8BITMIME), header
+ * fields and addresses (SMTPUTF8, IDNA), display names (RFC 2047).
+ */
+bool util_has_8bit(const void *p, size_t n);
 
 /*
  * s made safe to quote in a message: control bytes, C0 and DEL, and the C1

@@ -281,8 +281,6 @@ test_to_ascii(void)
 	struct error err;
 	char *out = (char *)"x";
 
-	ok(address_is_ascii("bob@example.org"), "ascii");
-	ok(!address_is_ascii("b\xc3\xb6@example.org"), "not ascii");
 	to_ascii_is("bob@example.org", "bob@example.org", "ascii unchanged");
 	to_ascii_is("root", "root", "local name unchanged");
 	to_ascii_is("bob@[192.0.2.1]", "bob@[192.0.2.1]", "literal unchanged");

@@ -27,6 +27,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "rfc5322.h"
 #include "util.h"
 
 #define SHOW_MAX 40		/* bytes of a token quoted in a message */
@@ -85,20 +86,6 @@ struct lexer {
 	char why[160];		/* what is wrong, "" while all is well */
 };
 
-static bool
-is_atext(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || ch >= 0x80 ||
-	    (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
-}
-
-static bool
-is_wsp(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
 static int __attribute__((format(printf, 2, 3)))
 lex_fail(struct lexer *x, const char *fmt, ...)
 {
@@ -136,7 +123,7 @@ lex_break(struct lexer *x)
 	size_t p = x->pos, n;
 
 	n = x->s[p] == '\r' && p + 1 < x->len && x->s[p + 1] == '\n' ? 2 : 1;
-	if (p + n < x->len && is_wsp((unsigned char)x->s[p + n]))
+	if (p + n < x->len && rfc5322_is_wsp((unsigned char)x->s[p + n]))
 		return (int)n;
 	return lex_fail(x, "line break not followed by white space at "
 	    "offset %zu", p);
@@ -258,7 +245,7 @@ lex_one(struct lexer *x)
 	size_t start = x->pos;
 	int n;
 
-	if (is_wsp(ch)) {
+	if (rfc5322_is_wsp(ch)) {
 		x->pos++;
 		return 0;
 	}
@@ -278,8 +265,9 @@ lex_one(struct lexer *x)
 		lex_push(x, TOK_SPECIAL, x->s + x->pos++, 1, start);
 		return 0;
 	}
-	if (is_atext(ch)) {
-		while (x->pos < x->len && is_atext((unsigned char)x->s[x->pos]))
+	if (rfc5322_is_atext(ch)) {
+		while (x->pos < x->len &&
+		    rfc5322_is_atext((unsigned char)x->s[x->pos]))
 			x->pos++;
 		lex_push(x, TOK_ATOM, x->s + start, x->pos - start, start);
 		return 0;

@@ -18,6 +18,7 @@
 #include "qentry.h"
 #include "qfile.h"
 #include "queue.h"
+#include "rfc5322.h"
 #include "util.h"
 
 #define HEADERS_MAX	(64 * 1024)	/* of the original, in the report */
@@ -99,7 +100,7 @@ find_subject(const struct dynbuf *h, char *out, size_t size)
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
 		if (eol == NULL)
 			break;
-		if (in && (*p == ' ' || *p == '\t'))
+		if (in && rfc5322_is_wsp((unsigned char)*p))
 			(void)dynbuf_add(&s, p, (size_t)(eol - p));
 		else if (in)
 			break;

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "headers.h"
+#include "rfc5322.h"
 #include "util.h"
 
 #define PHRASE_MAX 256		/* bytes of a display name yubin writes */
@@ -53,12 +54,6 @@ static bool
 is_ftext(unsigned char ch)
 {
 	return ch >= 33 && ch <= 126 && ch != ':';
-}
-
-static bool
-is_wsp(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 /* ASCII case-insensitive comparison of n bytes. */
@@ -194,7 +189,7 @@ field_name(const char *p, size_t n, bool complete, bool *more)
 	name = i;
 	if (name == 0 || name > HEADERS_NAME_MAX)
 		return 0;
-	while (i < n && is_wsp((unsigned char)p[i]))
+	while (i < n && rfc5322_is_wsp((unsigned char)p[i]))
 		i++;
 	if (i == n)
 		*more = !complete;
@@ -209,7 +204,7 @@ judge(const char *p, size_t n, bool complete, bool field_seen)
 
 	if (n == 0)
 		return complete ? LINE_EMPTY : LINE_MORE;
-	if (is_wsp((unsigned char)p[0]))
+	if (rfc5322_is_wsp((unsigned char)p[0]))
 		return field_seen ? LINE_CONT : LINE_OTHER;
 	if (field_name(p, n, complete, &more) > 0)
 		return LINE_FIELD;
@@ -338,7 +333,7 @@ headers_parse(struct headers *h, const char *buf, size_t len,
 		if (name == 0)
 			return error_set(err, ERR_SOFTWARE, "header line at "
 			    "offset %zu is not a field", (size_t)(p - buf));
-		while (q < end && is_wsp((unsigned char)*q))
+		while (q < end && rfc5322_is_wsp((unsigned char)*q))
 			q = line_end(q, end);
 		f = headers_insert(h, h->n);
 		f->raw = xmalloc((size_t)(q - p) + 1);	/* may hold NUL */
@@ -434,9 +429,7 @@ headers_phrase(const char *name, const char *what, struct dynbuf *out,
 		if (ch < 0x20 || ch == 0x7f)
 			return error_set(err, ERR_DATAERR, "%s contains a "
 			    "control character (0x%02x)", what, ch);
-		special |= ch != ' ' && (ch < 'a' || ch > 'z') &&
-		    (ch < 'A' || ch > 'Z') && (ch < '0' || ch > '9') &&
-		    strchr("!#$%&'*+-/=?^_`{|}~", ch) == NULL;
+		special |= ch != ' ' && !rfc5322_is_atext(ch);
 	}
 	if (s - name > PHRASE_MAX)
 		return error_set(err, ERR_DATAERR, "%s is longer than %d "

@@ -7,6 +7,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "rfc5322.h"
 #include "util.h"
 #include "tap.h"
 
@@ -358,6 +360,38 @@ test_check(void)
 	    "check: length message cut: %s", err.message);
 }
 
+/* ---------------------------------------------------------------- classes */
+
+/* rfc5322.h against RFC 5322 3.2.3 and RFC 5234 B.1, byte by byte. */
+static void
+test_classes(void)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	int atext = 0, wsp = 0;
+	bool bad = false;
+
+	for (int ch = 0; ch < 256; ch++) {
+		bool want = (ch >= 'a' && ch <= 'z') || (ch >= 'A' &&
+		    ch <= 'Z') || (ch >= '0' && ch <= '9') || ch >= 0x80 ||
+		    (ch != 0 && memchr(specials, ch, sizeof(specials) - 1));
+
+		if (rfc5322_is_atext((unsigned char)ch) != want) {
+			printf("# atext 0x%02x: want %d\n", ch, want);
+			bad = true;
+		}
+		atext += rfc5322_is_atext((unsigned char)ch);
+		wsp += rfc5322_is_wsp((unsigned char)ch);
+	}
+	ok(!bad && atext == 26 + 26 + 10 + 19 + 128, "atext: letters, "
+	    "digits, the 19 specials of RFC 5322 3.2.3, 8-bit bytes (%d)",
+	    atext);
+	ok(wsp == 2 && rfc5322_is_wsp(' ') && rfc5322_is_wsp('\t'),
+	    "WSP: space and tab only");
+	ok(!rfc5322_is_atext('.') && !rfc5322_is_atext('@') &&
+	    !rfc5322_is_atext('"') && !rfc5322_is_atext(' '),
+	    "atext: no dot, at sign, quote or space");
+}
+
 /* ---------------------------------------------------------------- random */
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
@@ -410,6 +444,7 @@ main(void)
 	test_domain();
 	test_to_ascii();
 	test_check();
+	test_classes();
 	test_random();
 	return done_testing();
 }

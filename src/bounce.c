@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bounce.h"
+#include "headers.h"
 #include "message.h"
 #include "qentry.h"
 #include "qfile.h"
@@ -21,7 +22,7 @@
 #include "rfc5322.h"
 #include "util.h"
 
-#define HEADERS_MAX	(64 * 1024)	/* of the original, in the report */
+#define ORIG_HEADERS_MAX (64 * 1024)	/* of the original, in the report */
 #define SUBJECT_MAX	200
 #define TEXT_MAX	(256 * 1024)	/* the report without those headers */
 
@@ -35,34 +36,16 @@ bounce_wanted(const struct queue_entry *e)
 	return n == NULL || strstr(n, "FAILURE") != NULL;
 }
 
-/* RFC 5322 date, without the locale. */
-static const char *
-fmt_date(char *buf, size_t size, long long t)
-{
-	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    day[tm.tm_wday % 7], tm.tm_mday, mon[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return buf;
-}
-
 /*
  * The original's header section, each line with its CRLF, without the
- * empty line; cut after the last whole line when longer than HEADERS_MAX.
- * -1 on a read error.
+ * empty line; cut after the last whole line when longer than
+ * ORIG_HEADERS_MAX. -1 on a read error.
  */
 static int
 read_headers(const struct queue_entry *e, struct dynbuf *h)
 {
-	size_t want = e->size < HEADERS_MAX ? (size_t)e->size : HEADERS_MAX;
+	size_t want = e->size < ORIG_HEADERS_MAX ? (size_t)e->size :
+	    ORIG_HEADERS_MAX;
 	char *buf = xmalloc(want + 1), *end;
 	ssize_t r = pread(e->fd, buf, want, e->body_off);
 	size_t n;
@@ -129,8 +112,8 @@ add_head(struct dynbuf *b, const struct queue_entry *e, const char *subject,
 	    "\r\n\tboundary=\"%s\"\r\n\r\n"
 	    "This is a MIME-encapsulated delivery status report.\r\n\r\n",
 	    e->from, e->from, subject[0] != '\0' ? subject : "(no subject)",
-	    fmt_date(date, sizeof(date), now), e->id, now,
-	    at != NULL ? at + 1 : "localhost", boundary);
+	    headers_date(now, HEADERS_ZONE_UTC, date, sizeof(date)), e->id,
+	    now, at != NULL ? at + 1 : "localhost", boundary);
 }
 
 /* Whether e failed for good (5xx, bad address), not for lack of time. */
@@ -164,8 +147,9 @@ add_text(struct dynbuf *b, struct queue *q, const struct queue_entry *e,
 	dynbuf_printf(b, "\r\nReason: %s\r\n\r\n", e->st.error);
 	if (expired)
 		dynbuf_printf(b, "yubin gave up after %u attempts; the message "
-		    "was queued on %s.\r\n", e->st.attempts, fmt_date(date,
-		    sizeof(date), e->st.since));
+		    "was queued on %s.\r\n", e->st.attempts,
+		    headers_date(e->st.since, HEADERS_ZONE_UTC, date,
+		    sizeof(date)));
 	dynbuf_printf(b, "The message is kept in %s/failed/%s\r\n"
 	    "To try again: yubin --queue-retry %s\r\n"
 	    "To delete it: yubin --queue-remove %s\r\n"
@@ -183,7 +167,7 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 	dynbuf_printf(b, "--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\nX-Yubin-Queue-ID: %s\r\n"
 	    "Arrival-Date: %s\r\n", boundary, host, e->id,
-	    fmt_date(date, sizeof(date), e->created));
+	    headers_date(e->created, HEADERS_ZONE_UTC, date, sizeof(date)));
 	if (e->dsn_envid != NULL)
 		dynbuf_printf(b, "Original-Envelope-Id: %s\r\n", e->dsn_envid);
 	for (size_t i = 0; i < e->nrcpt; i++) {
@@ -192,8 +176,9 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 		if (e->st.error[0] != '\0')
 			dynbuf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
 			    e->st.error);
-		dynbuf_printf(b, "Last-Attempt-Date: %s\r\n", fmt_date(date,
-		    sizeof(date), e->st.last != 0 ? e->st.last : now));
+		dynbuf_printf(b, "Last-Attempt-Date: %s\r\n",
+		    headers_date(e->st.last != 0 ? e->st.last : now,
+		    HEADERS_ZONE_UTC, date, sizeof(date)));
 	}
 	dynbuf_printf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
 	    "\r\n", boundary);
@@ -239,7 +224,7 @@ bounce_build(struct queue *q, const struct queue_entry *e, long long now,
 	int rc = -1;
 
 	dynbuf_init(&text, TEXT_MAX);
-	dynbuf_init(&headers, HEADERS_MAX + 1);
+	dynbuf_init(&headers, ORIG_HEADERS_MAX + 1);
 	if (read_headers(e, &headers) < 0) {
 		error_set(err, ERR_IOERR, "cannot read queued message %s: %s",
 		    e->id, strerror(errno));

@@ -497,7 +497,7 @@ edit_fields(const struct envelope_job *j, struct headers *h,
 		headers_add(h, "To", "undisclosed-recipients:;");
 	if (no_date && a->set_date_header)
 		headers_add(h, "Date", headers_date(j->now != 0 ? j->now :
-		    time(NULL), date, sizeof(date)));
+		    time(NULL), HEADERS_ZONE_LOCAL, date, sizeof(date)));
 	if (no_msgid && a->set_msgid_header)
 		return add_msgid(j, h, err);
 	return 0;

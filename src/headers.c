@@ -349,7 +349,7 @@ headers_parse(struct headers *h, const char *buf, size_t len,
 /* ---------------------------------------------------------------- writing */
 
 const char *
-headers_date(time_t t, char *buf, size_t size)
+headers_date(time_t t, enum headers_zone zone, char *buf, size_t size)
 {
 	static const char days[][4] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
@@ -358,14 +358,16 @@ headers_date(time_t t, char *buf, size_t size)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 	};
-	struct tm tm;
+	struct tm tm, *ok;
 	long off;
 
-	if (localtime_r(&t, &tm) == NULL) {
+	ok = zone == HEADERS_ZONE_UTC ? gmtime_r(&t, &tm) :
+	    localtime_r(&t, &tm);
+	if (ok == NULL) {
 		util_strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 		return buf;
 	}
-	off = tm.tm_gmtoff / 60;
+	off = zone == HEADERS_ZONE_UTC ? 0 : tm.tm_gmtoff / 60;
 	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,

@@ -200,16 +200,23 @@ test_date(void)
 
 	setenv("TZ", "UTC", 1);
 	tzset();
-	is_str(headers_date(0, buf, sizeof(buf)),
+	is_str(headers_date(0, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Thu, 01 Jan 1970 00:00:00 +0000", "date: epoch in UTC");
 	setenv("TZ", "Asia/Kolkata", 1);
 	tzset();
-	is_str(headers_date(1795600801, buf, sizeof(buf)),
+	is_str(headers_date(1795600801, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Wed, 25 Nov 2026 15:30:01 +0530", "date: +0530");
+	is_str(headers_date(1795600801, HEADERS_ZONE_UTC, buf, sizeof(buf)),
+	    "Wed, 25 Nov 2026 10:00:01 +0000", "date: UTC whatever TZ says");
 	setenv("TZ", "America/St_Johns", 1);
 	tzset();
-	is_str(headers_date(1795600801, buf, sizeof(buf)),
+	is_str(headers_date(1795600801, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Wed, 25 Nov 2026 06:30:01 -0330", "date: -0330");
+	is_str(headers_date(951782400, HEADERS_ZONE_UTC, buf, sizeof(buf)),
+	    "Tue, 29 Feb 2000 00:00:00 +0000", "date: UTC, leap day");
+	is_str(headers_date((time_t)1 << 62, HEADERS_ZONE_UTC, buf,
+	    sizeof(buf)), "Thu, 01 Jan 1970 00:00:00 +0000",
+	    "date: a time that does not break down is the epoch");
 	unsetenv("TZ");
 	tzset();
 }

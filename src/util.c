@@ -273,16 +273,52 @@ util_mkdir_p(char *path)
 	}
 }
 
+int
+util_random_bytes(void *p, size_t n)
+{
+	unsigned char *r = p;
+	size_t got = 0;
+	ssize_t k;
+	int fd, e = EIO;
+
+#ifdef HAVE_GETRANDOM
+	while (got < n) {
+		k = getrandom(r + got, n - got, GRND_NONBLOCK);
+		if (k > 0)
+			got += (size_t)k;
+		else if (k == 0 || errno != EINTR)
+			break;		/* EAGAIN: not seeded yet; ENOSYS */
+	}
+	if (got == n)
+		return 0;
+#endif
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (got < n) {
+		k = read(fd, r + got, n - got);
+		if (k > 0)
+			got += (size_t)k;
+		else if (k == 0 || errno != EINTR) {
+			e = k == 0 ? EIO : errno;
+			break;
+		}
+	}
+	(void)close(fd);
+	if (got < n) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* When the kernel has none: a time-seeded xorshift64, good for names. */
 static void
-util_random_bytes(unsigned char *r, size_t n)
+weak_random_bytes(unsigned char *r, size_t n)
 {
 	static uint64_t state;
 	struct timespec ts;
 
-#ifdef HAVE_GETRANDOM
-	if (getrandom(r, n, GRND_NONBLOCK) == (ssize_t)n)
-		return;
-#endif
 	clock_gettime(CLOCK_REALTIME, &ts);
 	state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
 	    (uint64_t)ts.tv_sec;
@@ -304,7 +340,8 @@ util_random_name(char *out, size_t n)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < sizeof(r) ? n - i : sizeof(r);
-		util_random_bytes(r, k);
+		if (util_random_bytes(r, k) < 0)
+			weak_random_bytes(r, k);
 		for (size_t j = 0; j < k; j++)
 			out[i + j] = set[r[j] % (sizeof(set) - 1)];
 	}

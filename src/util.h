@@ -91,9 +91,17 @@ int util_open_private_dir(int dirfd, const char *path, char *why,
 int util_mkdir_p(char *path);
 
 /*
+ * n random bytes from the kernel: getrandom(2) without blocking, else
+ * /dev/urandom. The one generator for what must not collide (Message-ID,
+ * queue IDs, file names); key-grade secrets (PKCE, OAuth state) come from
+ * tls_random() instead. 0, or -1 with errno.
+ */
+int util_random_bytes(void *p, size_t n);
+
+/*
  * n random letters and digits into out, NUL-terminated (out has n + 1
  * bytes). For file names, which O_EXCL protects: not a secret, so when
- * getrandom(2) is unavailable a time-seeded xorshift is good enough.
+ * util_random_bytes() fails a time-seeded xorshift is good enough.
  */
 void util_random_name(char *out, size_t n);
 

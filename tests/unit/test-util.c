@@ -1,6 +1,7 @@
 /*
  * test-util.c -- the shared helpers of util.c that decide a rule for every
- * module: "is this ASCII" (util_has_8bit).
+ * module: "is this ASCII" (util_has_8bit), random bytes and names
+ * (util_random_bytes, util_random_name).
  */
 #include "autoconfig.h"
 
@@ -45,9 +46,47 @@ test_has_8bit(void)
 	    "alignment; none reported in ASCII");
 }
 
+/* ---------------------------------------------------------------- random */
+
+static void
+test_random(void)
+{
+	static unsigned char a[100000], b[100000];
+	static const size_t sizes[] = { 1, 7, 20, 256, 257, sizeof(a) };
+	char name[65], name2[65];
+	size_t zeros = 0;
+	bool bad = false;
+
+	ok(util_random_bytes(a, 0) == 0, "random: no bytes");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+
+		memset(a, 0, n);
+		memset(b, 0, n);
+		if (util_random_bytes(a, n) < 0 || util_random_bytes(b, n) < 0
+		    || (n >= 7 && memcmp(a, b, n) == 0))
+			bad = true;
+	}
+	ok(!bad, "random: 1 to 100000 bytes, two draws differ");
+	for (size_t i = 0; i < sizeof(a); i++)
+		zeros += a[i] == 0;
+	ok(zeros > 100 && zeros < 700, "random: every byte is drawn "
+	    "(%zu zero bytes in 100000)", zeros);
+	memset(name, 'X', sizeof(name));
+	util_random_name(name, 64);
+	util_random_name(name2, 64);
+	ok(strlen(name) == 64 && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789") == 64 &&
+	    strcmp(name, name2) != 0, "random name: 64 letters and digits, "
+	    "NUL-terminated, different each time");
+	util_random_name(name, 0);
+	is_str(name, "", "random name: empty");
+}
+
 int
 main(void)
 {
 	test_has_8bit();
+	test_random();
 	return done_testing();
 }

@@ -18,6 +18,7 @@
 #include "rfc5322.h"
 #include "util.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1	/* string literal with its length */
 
@@ -394,17 +395,6 @@ test_classes(void)
 
 /* ---------------------------------------------------------------- random */
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;		/* xorshift64* */
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
 /* Random field bodies over the bytes that matter: nothing may crash. */
 static void
 test_random(void)
@@ -412,18 +402,15 @@ test_random(void)
 	static const char alphabet[] = "ab@.,;:<>()\"\\[] \t\r\n\0\x80=?";
 	char buf[64];
 	size_t good = 0, bad = 0;
-	const char *seed = getenv("YUBIN_TEST_SEED");
 
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 10) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(0x2545f4914f6cdd1dULL);
 	for (int i = 0; i < 20000; i++) {
-		size_t len = rng() % sizeof(buf);
+		size_t len = test_rng_below(sizeof(buf));
 		struct address_list l;
 		struct error err;
 
 		for (size_t k = 0; k < len; k++)
-			buf[k] = alphabet[rng() % (sizeof(alphabet) - 1)];
+			buf[k] = alphabet[test_rng_below(sizeof(alphabet) - 1)];
 		address_list_init(&l);
 		if (address_parse_list(buf, len, "To", &l, &err) == 0)
 			good++;

@@ -467,40 +467,26 @@ test_spool_big(void)
 
 /* ---------------------------------------------------------------- random */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
 /* Random bytes over what matters to headers: spool never fails oddly. */
 static void
 test_random(void)
 {
 	static const char alphabet[] = "To:Bc \t\r\n.\0\xff@,F";
 	static char in[512], got[4096];
-	const char *seed = getenv("YUBIN_TEST_SEED");
 	size_t bad = 0;
 
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 10) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(TEST_RNG_SEED);
 	for (int i = 0; i < 2000; i++) {
-		size_t len = 1 + rng() % (sizeof(in) - 1);
-		struct spool_case t = { "random", in, len, rng() & 1, NULL, 0,
-		    0 };
+		size_t len = 1 + test_rng_below(sizeof(in) - 1);
+		struct spool_case t = { "random", in, len, test_rng() & 1,
+		    NULL, 0, 0 };
 		struct hook_log log = { .remove_bcc = true };
 		struct message m;
 		struct error err;
 		int r;
 
 		for (size_t k = 0; k < len; k++)
-			in[k] = alphabet[rng() % (sizeof(alphabet) - 1)];
+			in[k] = alphabet[test_rng_below(sizeof(alphabet) - 1)];
 		r = spool_with(&t, &log, &m, &err);
 		if (r == 0 && (slurp(m.fd, got, sizeof(got)) != (size_t)m.size
 		    || memcmp(got, "X-Added: 1\r\n", 12) != 0))

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dsn.h"
+
 struct error;
 
 enum cli_mode {
@@ -42,7 +44,8 @@ struct options {
 					   is the From: field's address */
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v (repeatable) */
-	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY */
+	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY
+					   (NULL, or dsn_notify_buf) */
 	const char *dsn_return;		/* -R: FULL or HDRS (upper case) */
 	const char *dsn_envid;		/* -V: envelope id */
 	char **rcpt;			/* recipients (point into argv) */
@@ -52,6 +55,7 @@ struct options {
 	bool force;			/* --force: -q sends what is not due */
 	enum cli_flow flow;		/* --device, --browser */
 	enum cli_store store;		/* --store=keyring|file */
+	char dsn_notify_buf[DSN_NOTIFY_MAX];	/* -N in canonical form */
 };
 
 /*

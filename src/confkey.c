@@ -12,7 +12,6 @@
  */
 #include "autoconfig.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -211,15 +210,11 @@ invalid(struct confkey_ctx *c, const struct confkey *k, const char *v,
 static char *
 expand_home(const char *v)
 {
-	const char *home = getenv("HOME");
+	const char *home;
 
 	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
 		return xstrdup(v);
-	if (home == NULL || *home == '\0') {
-		struct passwd *pw = getpwuid(getuid());
-
-		home = pw != NULL ? pw->pw_dir : NULL;
-	}
+	home = util_home();
 	if (home == NULL)
 		return xstrdup(v);
 	return xasprintf("%s%s", home, v + 1);

@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,27 +233,6 @@ path_fmt(char *buf, size_t size, const char *fmt, ...)
 	return 0;
 }
 
-/* $XDG_STATE_HOME if absolute, else ~/.local/state ($HOME or passwd). */
-static int
-state_home(char *buf, size_t size)
-{
-	const char *x = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (x != NULL && x[0] == '/')
-		return path_fmt(buf, size, "%s", x);
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
-			errno = ENOENT;
-			return -1;
-		}
-		home = pw->pw_dir;
-	}
-	return path_fmt(buf, size, "%s/.local/state", home);
-}
-
 /*
  * The queue directory and its tmp/ must pass the queue's own check
  * (util_open_private_dir(): no symbolic link, ours, not writable by others).
@@ -297,7 +275,7 @@ message_spool_dir(char *buf, size_t size, struct error *err)
 {
 	char path[PATH_MAX], home[PATH_MAX], queue[PATH_MAX];
 
-	if (state_home(home, sizeof(home)) < 0 ||
+	if (util_state_home(home, sizeof(home)) < 0 ||
 	    path_fmt(queue, sizeof(queue), "%s/yubin/queue", home) < 0 ||
 	    path_fmt(path, sizeof(path), "%s/tmp", queue) < 0 ||
 	    util_mkdir_p(path) < 0)

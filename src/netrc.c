@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,15 +282,11 @@ char *
 netrc_path(void)
 {
 	const char *env = getenv("NETRC");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
+	const char *home;
 
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	if (home == NULL || *home == '\0') {
-		pw = getpwuid(getuid());
-		home = pw != NULL ? pw->pw_dir : NULL;
-	}
+	home = util_home();
 	if (home == NULL || *home == '\0')
 		return NULL;
 	return xasprintf("%s/.netrc", home);

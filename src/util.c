@@ -538,6 +538,18 @@ dynbuf_release(struct dynbuf *b)
 
 /* ---------------------------------------------------------------- misc */
 
+const char *
+util_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && *home != '\0')
+		return home;
+	pw = getpwuid(getuid());
+	return pw != NULL ? pw->pw_dir : NULL;
+}
+
 int
 util_state_home(char *buf, size_t size)
 {

@@ -122,6 +122,13 @@ bool util_disk_full(int e);
 long long util_now_ms(void);
 
 /*
+ * The user's home directory: $HOME when it is set and not empty, else the
+ * passwd entry's; NULL when there is none. For the config file lookup,
+ * "~" in config values and ~/.netrc.
+ */
+const char *util_home(void);
+
+/*
  * The user's state directory into buf: $XDG_STATE_HOME if absolute, else
  * ~/.local/state ($HOME, or the passwd entry). -1 with errno (ENOENT: no
  * home directory; ENAMETOOLONG) on failure. No I/O but getpwuid().

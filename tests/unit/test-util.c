@@ -1,14 +1,18 @@
 /*
  * test-util.c -- the shared helpers of util.c that decide a rule for every
  * module: "is this ASCII" (util_has_8bit), random bytes and names
- * (util_random_bytes, util_random_name).
+ * (util_random_bytes, util_random_name), the home and state directories
+ * (util_home, util_state_home).
  */
 #include "autoconfig.h"
 
+#include <errno.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "tap.h"
@@ -83,10 +87,49 @@ test_random(void)
 	is_str(name, "", "random name: empty");
 }
 
+/* ---------------------------------------------------------------- dirs */
+
+static void
+test_dirs(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *pwdir = pw != NULL ? pw->pw_dir : NULL;
+	char want[4096], buf[4096];
+
+	setenv("HOME", "/home/h", 1);
+	is_str(util_home(), "/home/h", "home: $HOME");
+	setenv("HOME", "", 1);
+	is_str(util_home(), pwdir, "home: empty $HOME, the passwd entry");
+	unsetenv("HOME");
+	is_str(util_home(), pwdir, "home: no $HOME, the passwd entry");
+
+	setenv("XDG_STATE_HOME", "/state", 1);
+	ok(util_state_home(buf, sizeof(buf)) == 0 && strcmp(buf, "/state") ==
+	    0, "state: $XDG_STATE_HOME");
+	setenv("XDG_STATE_HOME", "rel", 1);
+	setenv("HOME", "/home/h", 1);
+	ok(util_state_home(buf, sizeof(buf)) == 0 && strcmp(buf,
+	    "/home/h/.local/state") == 0, "state: a relative "
+	    "$XDG_STATE_HOME is ignored");
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "relative", 1);
+	snprintf(want, sizeof(want), "%s/.local/state", pwdir);
+	if (pwdir != NULL && pwdir[0] == '/')
+		ok(util_state_home(buf, sizeof(buf)) == 0 && strcmp(buf,
+		    want) == 0, "state: a relative $HOME, the passwd entry");
+	else
+		ok(util_state_home(buf, sizeof(buf)) == -1 && errno == ENOENT,
+		    "state: no absolute home: ENOENT");
+	setenv("HOME", "/home/h", 1);
+	ok(util_state_home(buf, 10) == -1 && errno == ENAMETOOLONG,
+	    "state: too long: ENAMETOOLONG");
+}
+
 int
 main(void)
 {
 	test_has_8bit();
 	test_random();
+	test_dirs();
 	return done_testing();
 }

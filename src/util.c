@@ -685,3 +685,27 @@ util_pct_decode(const char *s, size_t n)
 	out[o] = '\0';
 	return out;
 }
+
+int
+util_fingerprint_parse(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	char sep = '\0';
+	int hi, lo;
+
+	while (*s != '\0') {
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || n == max)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+		if (n == 1 && (*s == ':' || *s == ' '))
+			sep = *s;
+		if (sep != '\0' && *s != '\0' && *s++ != sep)
+			return -1;
+	}
+	if (n == 0 || (sep != '\0' && s[-1] == sep))
+		return -1;
+	return (int)n;
+}

@@ -175,6 +175,16 @@ int util_pct_encode(struct dynbuf *b, const char *s);
 char *util_pct_decode(const char *s, size_t n);
 
 /*
+ * A certificate fingerprint as tls_fingerprint is written: hex bytes in
+ * any case, each pair followed by ':' or ' ' (the same all along, none
+ * after the last) or by nothing ("01:AB:..", "01 ab ..", "01ab.."). The
+ * bytes into out; their count (32: SHA-256, 20: SHA-1, 16: MD5), or -1
+ * when s is anything else or holds more than max bytes. The one parser for
+ * the config file, the account check and the TLS check.
+ */
+int util_fingerprint_parse(const char *s, unsigned char *out, size_t max);
+
+/*
  * A growable byte buffer with an explicit cap (curl's dynbuf "toobig").
  * Always NUL-terminated after data[len] when data != NULL.
  */

@@ -2,7 +2,8 @@
  * test-util.c -- the shared helpers of util.c that decide a rule for every
  * module: "is this ASCII" (util_has_8bit), random bytes and names
  * (util_random_bytes, util_random_name), the home and state directories
- * (util_home, util_state_home).
+ * (util_home, util_state_home), certificate fingerprints
+ * (util_fingerprint_parse).
  */
 #include "autoconfig.h"
 
@@ -125,11 +126,58 @@ test_dirs(void)
 	    "state: too long: ENAMETOOLONG");
 }
 
+/* ---------------------------------------------------------------- hex */
+
+static void
+test_fingerprint(void)
+{
+	static const struct {
+		const char *in;
+		int n;
+	} cases[] = {
+		{ "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67",
+		  20 },
+		{ "01 23 45 67 89 ab cd ef 01 23 45 67 89 ab cd ef", 16 },
+		{ "0123456789abcdefABCDEF", 11 },
+		{ "0a", 1 },
+		{ "", -1 },
+		{ ":", -1 },
+		{ ":01", -1 },
+		{ "01:", -1 },		/* a separator after the last */
+		{ "01::23", -1 },
+		{ "01:23 45", -1 },	/* separators mixed */
+		{ "0123:45", -1 },	/* none, then one */
+		{ "012", -1 },		/* half a byte */
+		{ "0g", -1 },
+		{ "01-23", -1 },
+		{ "01\t23", -1 },
+	};
+	unsigned char out[32];
+	char hex[3 * 33];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(util_fingerprint_parse(cases[i].in, out, sizeof(out)),
+		    cases[i].n, "fingerprint '%s'", cases[i].in);
+	ok(util_fingerprint_parse("0123456789abcdefABCDEF", out, sizeof(out))
+	    == 11 && memcmp(out, "\x01\x23\x45\x67\x89\xab\xcd\xef\xab"
+	    "\xcd\xef", 11) == 0, "fingerprint: the bytes");
+	for (int i = 0; i < 33; i++)
+		memcpy(hex + 3 * i, "ab:", 3);
+	hex[3 * 32 - 1] = '\0';
+	is_int(util_fingerprint_parse(hex, out, 32), 32, "fingerprint: 32 "
+	    "bytes fit 32");
+	hex[3 * 32 - 1] = ':';
+	hex[3 * 33 - 1] = '\0';
+	is_int(util_fingerprint_parse(hex, out, 32), -1, "fingerprint: 33 "
+	    "bytes do not");
+}
+
 int
 main(void)
 {
 	test_has_8bit();
 	test_random();
 	test_dirs();
+	test_fingerprint();
 	return done_testing();
 }

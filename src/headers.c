@@ -375,33 +375,12 @@ headers_date(time_t t, enum headers_zone zone, char *buf, size_t size)
 	return buf;
 }
 
-static void
-base64(const unsigned char *p, size_t n, struct dynbuf *out)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64[(v >> 18) & 63];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64[v & 63] : '=';
-		(void)dynbuf_add(out, q, 4);
-	}
-}
-
 /* RFC 2047 "=?UTF-8?B?...?=" words, cut between UTF-8 characters. */
 static void
 encoded_words(const char *s, struct dynbuf *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	char b64[UTIL_BASE64_SIZE(EW_BYTES)];
 	size_t left = strlen(s), n;
 
 	while (left > 0) {
@@ -409,7 +388,8 @@ encoded_words(const char *s, struct dynbuf *out)
 		while (n < left && n > 1 && (p[n] & 0xC0) == 0x80)
 			n--;
 		(void)dynbuf_addstr(out, "=?UTF-8?B?");
-		base64(p, n, out);
+		util_base64(p, n, UTIL_BASE64, b64);
+		(void)dynbuf_addstr(out, b64);
 		(void)dynbuf_addstr(out, "?=");
 		p += n;
 		left -= n;

@@ -686,6 +686,36 @@ util_pct_decode(const char *s, size_t n)
 	return out;
 }
 
+size_t
+util_base64(const void *in, size_t n, enum util_base64 how, char *out)
+{
+	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *set = how == UTIL_BASE64URL ? url : std;
+	const unsigned char *p = in;
+	bool pad = how == UTIL_BASE64;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		out[o++] = set[v >> 18 & 63];
+		out[o++] = set[v >> 12 & 63];
+		if (i + 1 < n || pad)
+			out[o++] = i + 1 < n ? set[v >> 6 & 63] : '=';
+		if (i + 2 < n || pad)
+			out[o++] = i + 2 < n ? set[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
 int
 util_fingerprint_parse(const char *s, unsigned char *out, size_t max)
 {

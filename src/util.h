@@ -174,6 +174,20 @@ int util_pct_encode(struct dynbuf *b, const char *s);
  */
 char *util_pct_decode(const char *s, size_t n);
 
+/* Which base64 (RFC 4648). */
+enum util_base64 {
+	UTIL_BASE64,		/* section 4: "+/", '=' padding (RFC 2047) */
+	UTIL_BASE64URL,		/* section 5: "-_", no padding (PKCE) */
+};
+
+/*
+ * n bytes as base64 into out, NUL-terminated: out needs
+ * UTIL_BASE64_SIZE(n) bytes. The length written.
+ */
+#define UTIL_BASE64_SIZE(n) (((n) + 2) / 3 * 4 + 1)
+size_t util_base64(const void *in, size_t n, enum util_base64 how,
+    char *out);
+
 /*
  * A certificate fingerprint as tls_fingerprint is written: hex bytes in
  * any case, each pair followed by ':' or ' ' (the same all along, none

@@ -3,7 +3,7 @@
  * module: "is this ASCII" (util_has_8bit), random bytes and names
  * (util_random_bytes, util_random_name), the home and state directories
  * (util_home, util_state_home), certificate fingerprints
- * (util_fingerprint_parse).
+ * (util_fingerprint_parse), base64 (util_base64).
  */
 #include "autoconfig.h"
 
@@ -172,6 +172,45 @@ test_fingerprint(void)
 	    "bytes do not");
 }
 
+/* ---------------------------------------------------------------- base64 */
+
+static void
+test_base64(void)
+{
+	/* RFC 4648 section 10 */
+	static const char *const in[] = {
+		"", "f", "fo", "foo", "foob", "fooba", "foobar",
+	};
+	static const char *const std[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy",
+	};
+	static const char *const url[] = {
+		"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy",
+	};
+	/* RFC 7636 appendix B: the PKCE code verifier's 32 octets */
+	static const unsigned char verifier[32] = {
+		116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216,
+		173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5,
+		88, 83, 132, 141, 121,
+	};
+	char out[UTIL_BASE64_SIZE(32)];
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		is_int(util_base64(in[i], strlen(in[i]), UTIL_BASE64, out),
+		    strlen(std[i]), "base64 '%s': length", in[i]);
+		is_str(out, std[i], "base64 '%s'", in[i]);
+		util_base64(in[i], strlen(in[i]), UTIL_BASE64URL, out);
+		is_str(out, url[i], "base64url '%s'", in[i]);
+	}
+	util_base64("\xfb\xff", 2, UTIL_BASE64, out);
+	is_str(out, "+/8=", "base64: + and /");
+	util_base64("\xfb\xff", 2, UTIL_BASE64URL, out);
+	is_str(out, "-_8", "base64url: - and _");
+	util_base64(verifier, sizeof(verifier), UTIL_BASE64URL, out);
+	is_str(out, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+	    "base64url: RFC 7636's code verifier");
+}
+
 int
 main(void)
 {
@@ -179,5 +218,6 @@ main(void)
 	test_random();
 	test_dirs();
 	test_fingerprint();
+	test_base64();
 	return done_testing();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * account.c -- see account.h. Turns what the file says (struct
  * account_conf, where config_isset() tells what was written) into a

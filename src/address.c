@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * address.c -- see address.h. An RFC 5322 address-list parser in two
  * passes: the field body is cut into tokens (atoms, quoted strings, domain

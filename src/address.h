@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * address.h -- RFC 5322 addresses: the address-list parser used for -t
  * (To/Cc/Bcc and Resent-*), single-address checks for the envelope, and IDN

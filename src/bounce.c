@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bounce.c -- see bounce.h. The report is built in a capped buffer (all
  * but the original's headers, which are copied from the queue file a chunk

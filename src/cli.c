@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.c -- see cli.h. Written by hand so sendmail's flags parse the way
  * sendmail's own getopt loop parses them, whatever the libc:

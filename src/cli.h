@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.h -- the command line: sendmail's flags as mutt, git send-email, mailx
  * and cron pass them, plus yubin's own long options.

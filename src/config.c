@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * config.c -- see config.h. The msmtprc syntax as msmtp reads it:
  *   - a line whose first non-blank character is '#' is a comment, so a '#'

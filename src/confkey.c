@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * confkey.c -- see confkey.h. The keys of the msmtprc syntax as msmtp reads
  * them:

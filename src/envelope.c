@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * envelope.c -- see envelope.h. The policy between the command line, the
  * account and the message: which account, which sender, which recipients,

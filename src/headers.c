@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * headers.c -- see headers.h. The header section is judged line by line
  * as the canonical bytes come in, split into fields once its end is known,

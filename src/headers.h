@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * headers.h -- the header section of a message (RFC 5322 2.2): where it
  * ends, its fields, and the few fields yubin writes itself. Works on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * login.c -- see login.h. The grants themselves go through oauth_post();
  * this file is the conversation with the user and the browser: the device

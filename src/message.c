@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * message.c -- see message.h. Standard input is copied to a private spool
  * file through the line-ending normaliser; the session later streams the

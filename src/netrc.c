@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * netrc.c -- see netrc.h. The whole file is read into one secret buffer
  * (wiped afterwards) and scanned once; tokens go through a secret dynbuf

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qentry.h -- helpers queue.c, qentry.c and qlist.c share; an internal
  * interface of the queue module (the public one is queue.h).

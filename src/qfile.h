@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qfile.h -- the bytes of one queue file; an internal interface of queue.c
  * (and of its unit test). No I/O here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * queue.c -- see queue.h. Directories, test hooks, IDs, enqueue, the tmp/
  * clean-up. Loading, locking and the outcomes of an attempt are in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * rfc5322.h -- the character classes of RFC 5322 that more than one module
  * reads: WSP (folding, field continuation lines) and atext (atoms of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * smtp.c -- the SMTP client state machine; see smtp.h. No I/O here: replies
  * come in through smtp_on_reply(), commands go out through s->out, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tls.c -- see tls.h. Everything yubin does with GnuTLS: session set-up,
  * the handshake, certificate verification with the reasons in plain words,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * util.h -- small helpers shared by every module: checked allocation, a
  * growable buffer with a hard cap, bounded string copies, secret wiping.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-address.c -- address.c: the RFC 5322 address-list parser as -t uses
  * it on a header field body, the same parser on a command-line argument,

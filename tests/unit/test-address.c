@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-address.c -- the RFC 5322 address-list parser (address.h): a table
  * of real-world and RFC 5322 appendix A header bodies, a table of

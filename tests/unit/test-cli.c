@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-cli.c -- sendmail-compatible command-line parsing. */
 #include "autoconfig.h"
 

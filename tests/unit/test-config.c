@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-config.c -- the msmtprc parser (config.c) and the account defaults
  * (account.c): files parsed from strings with fmemopen, permission and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-envelope.c -- envelope.h (recipients, sender, account, header
  * policy), aliases.h, and both together with message_spool() as main.c

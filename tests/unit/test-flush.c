@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-flush.c -- the flush engine (flush.h) with a fake transport: one
  * connection per account, due/forced messages, temporary and permanent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-headers.c -- the header section (headers.h): where it ends, fed at
  * once and byte by byte; fields, adding and removing; the Date format;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-message.c -- the line-ending normaliser, the dot-stuffer, the spool
  * file and the spool directory (message.h).

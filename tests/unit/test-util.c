@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-util.c -- the shared helpers of util.c that decide a rule for every
  * module: "is this ASCII" (util_has_8bit), random bytes and names

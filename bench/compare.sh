@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/compare.sh -- yubin against msmtp on the same loopback servers.
 # A benchmark, not a test: it prints medians and yubin/msmtp ratios.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * account.c -- see account.h. Turns what the file says (struct
  * account_conf, where config_isset() tells what was written) into a
@@ -93,18 +94,14 @@ finish_transport(const struct account_conf *conf, struct account *out,
 	return 0;
 }
 
-/* "AB:CD:..." with 32 (SHA-256) or 20 (SHA-1) bytes, as confkey.c writes. */
+/* A SHA-256 (32 bytes) or SHA-1 (20 bytes) fingerprint. */
 static bool
 fingerprint_ok(const char *s)
 {
-	size_t n = strlen(s);
+	unsigned char fp[32];
+	int n = util_fingerprint_parse(s, fp, sizeof(fp));
 
-	if (n != 32 * 3 - 1 && n != 20 * 3 - 1)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
+	return n == 32 || n == 20;
 }
 
 /* The CA file: NULL is the system store ("system"); "" trusts no CA. */

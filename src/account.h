@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * account.h -- choose the account to use and turn its raw settings into a
  * checked, complete description with yubin's secure defaults applied:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * address.c -- see address.h. An RFC 5322 address-list parser in two
  * passes: the field body is cut into tokens (atoms, quoted strings, domain
@@ -27,6 +28,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "rfc5322.h"
 #include "util.h"
 
 #define SHOW_MAX 40		/* bytes of a token quoted in a message */
@@ -85,20 +87,6 @@ struct lexer {
 	char why[160];		/* what is wrong, "" while all is well */
 };
 
-static bool
-is_atext(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || ch >= 0x80 ||
-	    (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
-}
-
-static bool
-is_wsp(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
 static int __attribute__((format(printf, 2, 3)))
 lex_fail(struct lexer *x, const char *fmt, ...)
 {
@@ -136,7 +124,7 @@ lex_break(struct lexer *x)
 	size_t p = x->pos, n;
 
 	n = x->s[p] == '\r' && p + 1 < x->len && x->s[p + 1] == '\n' ? 2 : 1;
-	if (p + n < x->len && is_wsp((unsigned char)x->s[p + n]))
+	if (p + n < x->len && rfc5322_is_wsp((unsigned char)x->s[p + n]))
 		return (int)n;
 	return lex_fail(x, "line break not followed by white space at "
 	    "offset %zu", p);
@@ -258,7 +246,7 @@ lex_one(struct lexer *x)
 	size_t start = x->pos;
 	int n;
 
-	if (is_wsp(ch)) {
+	if (rfc5322_is_wsp(ch)) {
 		x->pos++;
 		return 0;
 	}
@@ -278,8 +266,9 @@ lex_one(struct lexer *x)
 		lex_push(x, TOK_SPECIAL, x->s + x->pos++, 1, start);
 		return 0;
 	}
-	if (is_atext(ch)) {
-		while (x->pos < x->len && is_atext((unsigned char)x->s[x->pos]))
+	if (rfc5322_is_atext(ch)) {
+		while (x->pos < x->len &&
+		    rfc5322_is_atext((unsigned char)x->s[x->pos]))
 			x->pos++;
 		lex_push(x, TOK_ATOM, x->s + start, x->pos - start, start);
 		return 0;
@@ -585,15 +574,6 @@ address_domain(const char *a)
 	return at != NULL ? at + 1 : NULL;
 }
 
-bool
-address_is_ascii(const char *a)
-{
-	for (; *a != '\0'; a++)
-		if ((unsigned char)*a >= 0x80)
-			return false;
-	return true;
-}
-
 /* Why a is not safe on a command line (see address_check()), or NULL. */
 /*
  * RFC 5321 4.1.2: a local part is a Dot-string or one Quoted-string; only
@@ -697,12 +677,11 @@ address_to_ascii(const char *a, char **out, struct error *err)
 	char buf[SHOWN_SIZE], *ace = NULL;
 
 	*out = NULL;
-	for (size_t i = 0; i < local; i++)
-		if ((unsigned char)a[i] >= 0x80)
-			return error_set(err, ERR_DATAERR, "address '%s' has a "
-			    "non-ASCII local part and the server does not "
-			    "support SMTPUTF8", shown(a, buf));
-	if (dom == NULL || address_is_ascii(dom)) {
+	if (util_has_8bit(a, local))
+		return error_set(err, ERR_DATAERR, "address '%s' has a "
+		    "non-ASCII local part and the server does not support "
+		    "SMTPUTF8", shown(a, buf));
+	if (dom == NULL || !util_has_8bit(dom, strlen(dom))) {
 		*out = xstrdup(a);
 		return 0;
 	}

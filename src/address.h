@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * address.h -- RFC 5322 addresses: the address-list parser used for -t
  * (To/Cc/Bcc and Resent-*), single-address checks for the envelope, and IDN
@@ -49,9 +50,6 @@ int address_parse_arg(const char *arg, const char *what,
  * local part, or NULL for a bare local part ("root").
  */
 const char *address_domain(const char *a);
-
-/* Whether a is pure ASCII. */
-bool address_is_ascii(const char *a);
 
 #define ADDRESS_MAX 512		/* bytes of an address on a command line */
 

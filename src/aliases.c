@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * aliases.c -- see aliases.h. The file is read whole (it is small); each
  * entry keeps its targets in order, addresses parsed with address.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * aliases.h -- the aliases file (msmtp's "aliases" key): local names
  * (recipients without a domain, such as cron's "root") replaced by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bounce.c -- see bounce.h. The report is built in a capped buffer (all
  * but the original's headers, which are copied from the queue file a chunk
@@ -14,11 +15,13 @@
 #include <unistd.h>
 
 #include "bounce.h"
+#include "headers.h"
 #include "message.h"
 #include "queue.h"
+#include "rfc5322.h"
 #include "util.h"
 
-#define HEADERS_MAX	(64 * 1024)	/* of the original, in the report */
+#define ORIG_HEADERS_MAX (64 * 1024)	/* of the original, in the report */
 #define SUBJECT_MAX	200
 #define TEXT_MAX	(256 * 1024)	/* the report without those headers */
 /*
@@ -37,34 +40,16 @@ bounce_wanted(const struct queue_entry *e)
 	return n == NULL || strstr(n, "FAILURE") != NULL;
 }
 
-/* RFC 5322 date, without the locale. */
-static const char *
-fmt_date(char *buf, size_t size, long long t)
-{
-	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    day[tm.tm_wday % 7], tm.tm_mday, mon[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return buf;
-}
-
 /*
  * The original's header section, each line with its CRLF, without the
- * empty line; cut after the last whole line when longer than HEADERS_MAX.
- * -1 on a read error.
+ * empty line; cut after the last whole line when longer than
+ * ORIG_HEADERS_MAX. -1 on a read error.
  */
 static int
 read_headers(const struct queue_entry *e, struct dynbuf *h)
 {
-	size_t want = e->size < HEADERS_MAX ? (size_t)e->size : HEADERS_MAX;
+	size_t want = e->size < ORIG_HEADERS_MAX ? (size_t)e->size :
+	    ORIG_HEADERS_MAX;
 	char *buf = xmalloc(want + 1), *end;
 	ssize_t r = pread(e->fd, buf, want, e->body_off);
 	size_t n;
@@ -102,7 +87,7 @@ find_subject(const struct dynbuf *h, char *out, size_t size)
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
 		if (eol == NULL)
 			break;
-		if (in && (*p == ' ' || *p == '\t'))
+		if (in && rfc5322_is_wsp((unsigned char)*p))
 			(void)dynbuf_add(&s, p, (size_t)(eol - p));
 		else if (in)
 			break;
@@ -131,8 +116,8 @@ add_head(struct dynbuf *b, const struct queue_entry *e, const char *subject,
 	    "\r\n\tboundary=\"%s\"\r\n\r\n"
 	    "This is a MIME-encapsulated delivery status report.\r\n\r\n",
 	    e->from, e->from, subject[0] != '\0' ? subject : "(no subject)",
-	    fmt_date(date, sizeof(date), now), e->id, now,
-	    at != NULL ? at + 1 : "localhost", boundary);
+	    headers_date(now, HEADERS_ZONE_UTC, date, sizeof(date)), e->id,
+	    now, at != NULL ? at + 1 : "localhost", boundary);
 }
 
 /* Whether e failed for good (5xx, bad address), not for lack of time. */
@@ -166,8 +151,9 @@ add_text(struct dynbuf *b, struct queue *q, const struct queue_entry *e,
 	(void)dynbuf_printf(b, "\r\nReason: %s\r\n\r\n", e->st.error);
 	if (expired)
 		(void)dynbuf_printf(b, "yubin gave up after %u attempts; the message "
-		    "was queued on %s.\r\n", e->st.attempts, fmt_date(date,
-		    sizeof(date), e->st.since));
+		    "was queued on %s.\r\n", e->st.attempts,
+		    headers_date(e->st.since, HEADERS_ZONE_UTC, date,
+		    sizeof(date)));
 	(void)dynbuf_printf(b, "The message is kept in %s/failed/%s\r\n"
 	    "To try again: yubin --queue-retry %s\r\n"
 	    "To delete it: yubin --queue-remove %s\r\n"
@@ -185,7 +171,7 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 	(void)dynbuf_printf(b, "--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\nX-Yubin-Queue-ID: %s\r\n"
 	    "Arrival-Date: %s\r\n", boundary, host, e->id,
-	    fmt_date(date, sizeof(date), e->created));
+	    headers_date(e->created, HEADERS_ZONE_UTC, date, sizeof(date)));
 	if (e->dsn_envid != NULL)
 		(void)dynbuf_printf(b, "Original-Envelope-Id: %s\r\n", e->dsn_envid);
 	for (size_t i = 0; i < e->nrcpt; i++) {
@@ -194,20 +180,12 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 		if (e->st.error[0] != '\0')
 			(void)dynbuf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
 			    e->st.error);
-		(void)dynbuf_printf(b, "Last-Attempt-Date: %s\r\n", fmt_date(date,
-		    sizeof(date), e->st.last != 0 ? e->st.last : now));
+		(void)dynbuf_printf(b, "Last-Attempt-Date: %s\r\n",
+		    headers_date(e->st.last != 0 ? e->st.last : now,
+		    HEADERS_ZONE_UTC, date, sizeof(date)));
 	}
 	(void)dynbuf_printf(b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
 	    "\r\n", boundary);
-}
-
-static bool
-has_8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	return false;
 }
 
 /* Write the parts to a new file; describe it in m. */
@@ -236,8 +214,8 @@ write_report(struct queue *q, const struct dynbuf *text,
 	message_init(m);
 	m->fd = fd;
 	m->size = off + (off_t)strlen(tail);
-	m->eightbit = has_8bit(text->data, text->len) ||
-	    has_8bit(headers->data ? headers->data : "", headers->len);
+	m->eightbit = util_has_8bit(text->data, text->len) ||
+	    util_has_8bit(headers->data, headers->len);
 	return 0;
 }
 
@@ -250,7 +228,7 @@ bounce_build(struct queue *q, const struct queue_entry *e, long long now,
 	int rc = -1;
 
 	dynbuf_init(&text, TEXT_MAX);
-	dynbuf_init(&headers, HEADERS_MAX + 1);
+	dynbuf_init(&headers, ORIG_HEADERS_MAX + 1);
 	if (read_headers(e, &headers) < 0) {
 		error_set(err, ERR_IOERR, "cannot read queued message %s: %s",
 		    e->id, strerror(errno));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bounce.h -- the failure report ("bounce") for a message the queue gave
  * up on: a multipart/report (RFC 6522) with a delivery-status part (RFC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.c -- see cli.h. Written by hand so sendmail's flags parse the way
  * sendmail's own getopt loop parses them, whatever the libc:
@@ -181,15 +182,14 @@ static int
 opt_dsn_notify(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
-	static char buf[DSN_NOTIFY_MAX];
-
 	if (*arg == '\0')
 		return error_set(err, ERR_USAGE, "option '%s' needs a value",
 		    name);
-	if (dsn_notify_parse(arg, buf, sizeof(buf)) < 0)
+	if (dsn_notify_parse(arg, o->dsn_notify_buf,
+	    sizeof(o->dsn_notify_buf)) < 0)
 		return error_set(err, ERR_USAGE, "option '%s': expected NEVER "
 		    "or a list of SUCCESS, FAILURE, DELAY", name);
-	o->dsn_notify = buf;
+	o->dsn_notify = o->dsn_notify_buf;
 	return 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.h -- the command line: sendmail's flags as mutt, git send-email, mailx
  * and cron pass them, plus yubin's own long options.
@@ -8,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "dsn.h"
 
 struct error;
 
@@ -42,7 +45,8 @@ struct options {
 					   is the From: field's address */
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v (repeatable) */
-	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY */
+	const char *dsn_notify;		/* -N: NEVER or SUCCESS,FAILURE,DELAY
+					   (NULL, or dsn_notify_buf) */
 	const char *dsn_return;		/* -R: FULL or HDRS (upper case) */
 	const char *dsn_envid;		/* -V: envelope id */
 	char **rcpt;			/* recipients (point into argv) */
@@ -52,6 +56,7 @@ struct options {
 	bool force;			/* --force: -q sends what is not due */
 	enum cli_flow flow;		/* --device, --browser */
 	enum cli_store store;		/* --store=keyring|file */
+	char dsn_notify_buf[DSN_NOTIFY_MAX];	/* -N in canonical form */
 };
 
 /*

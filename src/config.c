@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * config.c -- see config.h. The msmtprc syntax as msmtp reads it:
  *   - a line whose first non-blank character is '#' is a comment, so a '#'
@@ -17,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,24 +524,12 @@ open_config(const char *path, bool must_exist, int *fd, struct error *err)
 	    strerror(errno));
 }
 
-static const char *
-home_dir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home != NULL && *home != '\0')
-		return home;
-	pw = getpwuid(getuid());
-	return pw != NULL ? pw->pw_dir : NULL;
-}
-
 /* The places config_load() looks in, in order; free with free(). */
 static size_t
 default_paths(char *paths[3])
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = home_dir();
+	const char *home = util_home();
 	size_t n = 0;
 
 	if (xdg != NULL && xdg[0] == '/')

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * config.h -- the configuration file: msmtprc syntax, so an existing msmtprc
  * works with -C.

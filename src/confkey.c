@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * confkey.c -- see confkey.h. The keys of the msmtprc syntax as msmtp reads
  * them:
@@ -12,7 +13,6 @@
  */
 #include "autoconfig.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -211,15 +211,11 @@ invalid(struct confkey_ctx *c, const struct confkey *k, const char *v,
 static char *
 expand_home(const char *v)
 {
-	const char *home = getenv("HOME");
+	const char *home;
 
 	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
 		return xstrdup(v);
-	if (home == NULL || *home == '\0') {
-		struct passwd *pw = getpwuid(getuid());
-
-		home = pw != NULL ? pw->pw_dir : NULL;
-	}
+	home = util_home();
 	if (home == NULL)
 		return xstrdup(v);
 	return xasprintf("%s%s", home, v + 1);
@@ -391,67 +387,30 @@ key_auth(struct confkey_ctx *c, const struct confkey *k,
 	return key_string(c, k, a, v);
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * "01:23:..", "01 23 .." or "0123..": 32 bytes (SHA-256) or 20 (SHA-1).
- * Written into out as upper-case "01:23:...". Returns the byte count, or -1.
- */
-static int
-parse_fingerprint(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	char sep = '\0';
-
-	while (*s != '\0') {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
-
-		if (lo < 0 || (n + 1) * 3 > size)
-			return -1;
-		if (n > 0)
-			out[3 * n - 1] = ':';
-		out[3 * n] = hex[hi];
-		out[3 * n + 1] = hex[lo];
-		n++;
-		s += 2;
-		if (n == 1)
-			sep = (*s == ':' || *s == ' ') ? *s : '\0';
-		if (sep != '\0' && *s != '\0' && *s++ != sep)
-			return -1;
-	}
-	if (n == 0 || (sep != '\0' && s[-1] == sep))
-		return -1;
-	out[3 * n - 1] = '\0';
-	return (int)n;
-}
-
+/* tls_fingerprint: kept as upper-case "01:23:..." (32 or 20 bytes). */
 static int
 key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	char buf[3 * 32];
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char fp[32];
+	char buf[3 * sizeof(fp)];
 	int n;
 
 	if (*v == '\0')
 		return key_string(c, k, a, v);
-	n = parse_fingerprint(v, buf, sizeof(buf));
+	n = util_fingerprint_parse(v, fp, sizeof(fp));
 	if (n == 16)
 		return confkey_error(c, "MD5 fingerprints are not supported "
 		    "for '%s'; use the SHA-256 fingerprint", k->name);
 	if (n != 32 && n != 20)
 		return invalid(c, k, v, "a SHA-256 fingerprint, 32 hex bytes "
 		    "such as 01:23:..:EF (or SHA-1, 20 bytes)");
+	for (int i = 0; i < n; i++) {
+		buf[3 * i] = hex[fp[i] >> 4];
+		buf[3 * i + 1] = hex[fp[i] & 15];
+		buf[3 * i + 2] = i + 1 < n ? ':' : '\0';
+	}
 	return key_string(c, k, a, buf);
 }
 

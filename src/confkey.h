@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * confkey.h -- the keys of the configuration file; an internal interface of
  * config.c. config.c splits the file into lines and keeps the accounts and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dsn.c -- see dsn.h. */
 #include "autoconfig.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * dsn.h -- the Delivery Status Notification parameters of RFC 3461 that
  * reach MAIL FROM and RCPT TO: NOTIFY (-N, dsn_notify), RET (-R,

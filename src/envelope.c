@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * envelope.c -- see envelope.h. The policy between the command line, the
  * account and the message: which account, which sender, which recipients,
@@ -7,16 +8,11 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include "account.h"
 #include "address.h"
@@ -351,31 +347,6 @@ base32(const unsigned char *p, size_t n, char *out)
 	*out = '\0';
 }
 
-/* Strong random bytes: getrandom(2), else /dev/urandom. */
-static int
-strong_random(unsigned char *r, size_t n, struct error *err)
-{
-	ssize_t got = -1;
-	int fd;
-
-#ifdef HAVE_GETRANDOM
-	do
-		got = getrandom(r, n, 0);
-	while (got < 0 && errno == EINTR);
-	if (got == (ssize_t)n)
-		return 0;
-#endif
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		got = read(fd, r, n);
-		close(fd);
-	}
-	if (got == (ssize_t)n)
-		return 0;
-	return error_set(err, ERR_OSERR, "cannot get random bytes for the "
-	    "Message-ID: %s", strerror(errno));
-}
-
 /* A domain fit for a Message-ID (ASCII dot-atom or literal), or NULL. */
 static char *
 msgid_domain_of(const char *d)
@@ -421,8 +392,9 @@ add_msgid(const struct envelope_job *j, struct headers *h,
 	unsigned char r[MSGID_RANDOM];
 	char id[(MSGID_RANDOM * 8 + 4) / 5 + 1], *domain, *v;
 
-	if (strong_random(r, sizeof(r), err) < 0)
-		return -1;
+	if (util_random_bytes(r, sizeof(r)) < 0)
+		return error_set(err, ERR_OSERR, "cannot get random bytes for "
+		    "the Message-ID: %s", strerror(errno));
 	base32(r, sizeof(r), id);
 	domain = msgid_domain(j);
 	v = xasprintf("<%s@%s>", id, domain);
@@ -498,7 +470,7 @@ edit_fields(const struct envelope_job *j, struct headers *h,
 		headers_add(h, "To", "undisclosed-recipients:;");
 	if (no_date && a->set_date_header)
 		headers_add(h, "Date", headers_date(j->now != 0 ? j->now :
-		    time(NULL), date, sizeof(date)));
+		    time(NULL), HEADERS_ZONE_LOCAL, date, sizeof(date)));
 	if (no_msgid && a->set_msgid_header)
 		return add_msgid(j, h, err);
 	return 0;

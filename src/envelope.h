@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * envelope.h -- who a message is from and to, and what yubin does to its
  * header on the way: sendmail's command line with msmtp's rules.

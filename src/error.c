@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* error.c -- see error.h. The one table from error kind to exit code. */
 #include "autoconfig.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * error.h -- the error struct every fallible function fills, and the one
  * table that maps an error kind to a sysexits(3) exit code.

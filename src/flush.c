@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * flush.c -- see flush.h. The engine decides what to send, in which order
  * and over which connection, and records every outcome in the queue; how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * flush.h -- send what the queue holds (yubin -q, the systemd timer, the
  * background flush after "queue always", the opportunistic flush after a

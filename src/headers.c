@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * headers.c -- see headers.h. The header section is judged line by line
  * as the canonical bytes come in, split into fields once its end is known,
@@ -13,6 +14,7 @@
 
 #include "error.h"
 #include "headers.h"
+#include "rfc5322.h"
 #include "util.h"
 
 #define PHRASE_MAX 256		/* bytes of a display name yubin writes */
@@ -53,12 +55,6 @@ static bool
 is_ftext(unsigned char ch)
 {
 	return ch >= 33 && ch <= 126 && ch != ':';
-}
-
-static bool
-is_wsp(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 /* ASCII case-insensitive comparison of n bytes. */
@@ -194,7 +190,7 @@ field_name(const char *p, size_t n, bool complete, bool *more)
 	name = i;
 	if (name == 0 || name > HEADERS_NAME_MAX)
 		return 0;
-	while (i < n && is_wsp((unsigned char)p[i]))
+	while (i < n && rfc5322_is_wsp((unsigned char)p[i]))
 		i++;
 	if (i == n)
 		*more = !complete;
@@ -209,7 +205,7 @@ judge(const char *p, size_t n, bool complete, bool field_seen)
 
 	if (n == 0)
 		return complete ? LINE_EMPTY : LINE_MORE;
-	if (is_wsp((unsigned char)p[0]))
+	if (rfc5322_is_wsp((unsigned char)p[0]))
 		return field_seen ? LINE_CONT : LINE_OTHER;
 	if (field_name(p, n, complete, &more) > 0)
 		return LINE_FIELD;
@@ -338,7 +334,7 @@ headers_parse(struct headers *h, const char *buf, size_t len,
 		if (name == 0)
 			return error_set(err, ERR_SOFTWARE, "header line at "
 			    "offset %zu is not a field", (size_t)(p - buf));
-		while (q < end && is_wsp((unsigned char)*q))
+		while (q < end && rfc5322_is_wsp((unsigned char)*q))
 			q = line_end(q, end);
 		f = headers_insert(h, h->n);
 		f->raw = xmalloc((size_t)(q - p) + 1);	/* may hold NUL */
@@ -354,7 +350,7 @@ headers_parse(struct headers *h, const char *buf, size_t len,
 /* ---------------------------------------------------------------- writing */
 
 const char *
-headers_date(time_t t, char *buf, size_t size)
+headers_date(time_t t, enum headers_zone zone, char *buf, size_t size)
 {
 	static const char days[][4] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
@@ -363,41 +359,21 @@ headers_date(time_t t, char *buf, size_t size)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 	};
-	struct tm tm;
+	struct tm tm, *ok;
 	long off;
 
-	if (localtime_r(&t, &tm) == NULL) {
+	ok = zone == HEADERS_ZONE_UTC ? gmtime_r(&t, &tm) :
+	    localtime_r(&t, &tm);
+	if (ok == NULL) {
 		util_strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 		return buf;
 	}
-	off = tm.tm_gmtoff / 60;
+	off = zone == HEADERS_ZONE_UTC ? 0 : tm.tm_gmtoff / 60;
 	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return buf;
-}
-
-static void
-base64(const unsigned char *p, size_t n, struct dynbuf *out)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64[(v >> 18) & 63];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64[v & 63] : '=';
-		(void)dynbuf_add(out, q, 4);
-	}
 }
 
 /*
@@ -410,6 +386,7 @@ static void
 encoded_words(const char *s, struct dynbuf *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	char b64[UTIL_BASE64_SIZE(EW_BYTES)];
 	size_t left = strlen(s), n;
 
 	while (left > 0) {
@@ -417,7 +394,8 @@ encoded_words(const char *s, struct dynbuf *out)
 		while (n < left && n > 1 && (p[n] & 0xC0) == 0x80)
 			n--;
 		(void)dynbuf_addstr(out, "=?UTF-8?B?");
-		base64(p, n, out);
+		util_base64(p, n, UTIL_BASE64, b64);
+		(void)dynbuf_addstr(out, b64);
 		(void)dynbuf_addstr(out, "?=");
 		p += n;
 		left -= n;
@@ -430,7 +408,7 @@ int
 headers_phrase(const char *name, const char *what, struct dynbuf *out,
     struct error *err)
 {
-	bool eightbit = false, special = false;
+	bool special = false;
 	const char *s;
 
 	for (s = name; *s != '\0'; s++) {
@@ -439,15 +417,12 @@ headers_phrase(const char *name, const char *what, struct dynbuf *out,
 		if (ch < 0x20 || ch == 0x7f)
 			return error_set(err, ERR_DATAERR, "%s contains a "
 			    "control character (0x%02x)", what, ch);
-		eightbit |= ch >= 0x80;
-		special |= ch != ' ' && (ch < 'a' || ch > 'z') &&
-		    (ch < 'A' || ch > 'Z') && (ch < '0' || ch > '9') &&
-		    strchr("!#$%&'*+-/=?^_`{|}~", ch) == NULL;
+		special |= ch != ' ' && !rfc5322_is_atext(ch);
 	}
 	if (s - name > PHRASE_MAX)
 		return error_set(err, ERR_DATAERR, "%s is longer than %d "
 		    "bytes", what, PHRASE_MAX);
-	if (eightbit) {
+	if (util_has_8bit(name, (size_t)(s - name))) {
 		encoded_words(name, out);
 		return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * headers.h -- the header section of a message (RFC 5322 2.2): where it
  * ends, its fields, and the few fields yubin writes itself. Works on the
@@ -102,13 +103,21 @@ void headers_add(struct headers *h, const char *name, const char *value);
 /* Bytes of all fields together. */
 size_t headers_size(const struct headers *h);
 
+/* Which clock a date is written in. */
+enum headers_zone {
+	HEADERS_ZONE_LOCAL,	/* local time, its offset: the Date: field */
+	HEADERS_ZONE_UTC,	/* "+0000": the failure report's dates */
+};
+
 /*
- * RFC 5322 3.3 date-time of t in local time with a numeric zone,
- * "Tue, 25 Nov 2026 10:00:01 +0100", whatever the locale. buf needs
- * HEADERS_DATE_MAX bytes.
+ * RFC 5322 3.3 date-time of t with a numeric zone, "Tue, 25 Nov 2026
+ * 10:00:01 +0100", whatever the locale; a t the C library cannot break
+ * down is written as the epoch. The one date format of every message
+ * yubin writes. buf needs HEADERS_DATE_MAX bytes.
  */
 #define HEADERS_DATE_MAX 40
-const char *headers_date(time_t t, char *buf, size_t size);
+const char *headers_date(time_t t, enum headers_zone zone, char *buf,
+    size_t size);
 
 /*
  * A display name for "name <addr>": as it is when it is a phrase of atoms,

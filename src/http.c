@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * http.c -- see http.h. libcurl is not linked but loaded with dlopen() on
  * the first request: <curl/curl.h> gives the types and constants only,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * http.h -- HTTPS requests to an OAuth 2.0 provider: a form POST, the
  * answer's status and body. libcurl (the GnuTLS build, so one TLS stack

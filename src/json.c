@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * json.c -- see json.h. json-c is not linked but loaded with dlopen() on
  * the first json_parse(): <json-c/json.h> gives the types only, every call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * json.h -- the few JSON documents yubin reads: an OAuth 2.0 provider's
  * answers (RFC 6749 section 5, RFC 8628 section 3.2), each one flat object.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * keyring.c -- see keyring.h. libsecret is not linked but loaded with
  * dlopen() the first time the keyring is needed: a send whose password

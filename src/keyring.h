@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * keyring.h -- passwords in the desktop keyring (the freedesktop Secret
  * Service: GNOME Keyring, KeePassXC, KWallet...) through libsecret.

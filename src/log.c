@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * log.c -- see log.h. Nothing written here carries a raw control byte: the
  * trace escapes them, the other messages and the log file replace them.

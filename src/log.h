@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * log.h -- what yubin tells the user and the log file.
  *   log_proto():   the -v protocol trace on stderr ("yubin: --> EHLO x",

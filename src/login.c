@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * login.c -- see login.h. The grants themselves go through oauth_post();
  * this file is the conversation with the user and the browser: the device
@@ -231,29 +232,6 @@ device_flow(const struct account *a, struct oauth_answer *ans,
 
 /* ---------------------------------------------------------------- PKCE */
 
-/* base64url without padding (RFC 4648 section 5) of n bytes. */
-static void
-b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)in[i] << 16 |
-		    (i + 1 < n ? (unsigned long)in[i + 1] << 8 : 0) |
-		    (i + 2 < n ? in[i + 2] : 0);
-
-		out[o++] = set[v >> 18 & 63];
-		out[o++] = set[v >> 12 & 63];
-		if (i + 1 < n)
-			out[o++] = set[v >> 6 & 63];
-		if (i + 2 < n)
-			out[o++] = set[v & 63];
-	}
-	out[o] = '\0';
-}
-
 struct pkce {
 	char verifier[48];	/* 32 random bytes: 43 characters */
 	char challenge[48];	/* base64url(SHA-256(verifier)) */
@@ -267,13 +245,13 @@ pkce_make(struct pkce *p, struct error *err)
 	int rc;
 
 	rc = tls_random(r, sizeof(r));
-	b64url(r, sizeof(r), p->verifier);
+	util_base64(r, sizeof(r), UTIL_BASE64URL, p->verifier);
 	if (rc == 0)
 		rc = tls_sha256(p->verifier, strlen(p->verifier), h);
-	b64url(h, sizeof(h), p->challenge);
+	util_base64(h, sizeof(h), UTIL_BASE64URL, p->challenge);
 	if (rc == 0)
 		rc = tls_random(r, 16);
-	b64url(r, 16, p->state);
+	util_base64(r, 16, UTIL_BASE64URL, p->state);
 	util_wipe(r, sizeof(r));
 	return rc == 0 ? 0 : error_set(err, ERR_SOFTWARE, "cannot make the "
 	    "PKCE secret: no random bytes");

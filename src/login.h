@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * login.h -- yubin --login: the first OAuth 2.0 sign-in of an account, in
  * the flow its provider allows, and where the refresh token goes.

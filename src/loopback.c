@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * loopback.c -- see loopback.h. One poll() loop over the listener, stdin
  * and the open connections, each connection with its own deadline.

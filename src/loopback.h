@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * loopback.h -- the loopback redirect of a browser sign-in (RFC 8252 7.3):
  * a listener on 127.0.0.1 (random port) that takes the browser's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * main.c -- wires the modules together. The only place that turns an error
  * into an exit code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * message.c -- see message.h. Standard input is copied to a private spool
  * file through the line-ending normaliser; the session later streams the
@@ -21,9 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,22 +115,12 @@ crlf_text(struct crlf *c, const unsigned char *p, const unsigned char *eol,
 	return eol;
 }
 
-/* Note 8-bit and NUL bytes in what was written (a word at a time). */
+/* Note 8-bit and NUL bytes in what was written. */
 static void
 crlf_note(struct crlf *c, const char *out, size_t n)
 {
-	uint64_t any = 0, w;
-	size_t i = 0;
-
-	if (!c->eightbit) {
-		for (; i + sizeof(w) <= n; i += sizeof(w)) {
-			memcpy(&w, out + i, sizeof(w));
-			any |= w;
-		}
-		for (; i < n; i++)
-			any |= (unsigned char)out[i];
-		c->eightbit = (any & 0x8080808080808080ULL) != 0;
-	}
+	if (!c->eightbit)
+		c->eightbit = util_has_8bit(out, n);
 	if (!c->has_nul && n > 0 && memchr(out, '\0', n) != NULL)
 		c->has_nul = true;
 }
@@ -245,27 +234,6 @@ path_fmt(char *buf, size_t size, const char *fmt, ...)
 	return 0;
 }
 
-/* $XDG_STATE_HOME if absolute, else ~/.local/state ($HOME or passwd). */
-static int
-state_home(char *buf, size_t size)
-{
-	const char *x = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (x != NULL && x[0] == '/')
-		return path_fmt(buf, size, "%s", x);
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
-			errno = ENOENT;
-			return -1;
-		}
-		home = pw->pw_dir;
-	}
-	return path_fmt(buf, size, "%s/.local/state", home);
-}
-
 /*
  * The queue directory and its tmp/ must pass the queue's own check
  * (util_open_private_dir(): no symbolic link, ours, not writable by others).
@@ -308,7 +276,7 @@ message_spool_dir(char *buf, size_t size, struct error *err)
 {
 	char path[PATH_MAX], home[PATH_MAX], queue[PATH_MAX];
 
-	if (state_home(home, sizeof(home)) < 0 ||
+	if (util_state_home(home, sizeof(home)) < 0 ||
 	    path_fmt(queue, sizeof(queue), "%s/yubin/queue", home) < 0 ||
 	    path_fmt(path, sizeof(path), "%s/tmp", queue) < 0 ||
 	    util_mkdir_p(path) < 0)
@@ -442,15 +410,6 @@ struct spool {
 	bool hdr_8bit;			/* a field written has a byte >= 0x80 */
 };
 
-static bool
-has_8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	return false;
-}
-
 /* Body bytes to the file, NUL bytes dropped when asked. */
 static int
 spool_body(struct spool *sp, const char *p, size_t n, struct error *err)
@@ -475,7 +434,7 @@ write_fields(struct spool *sp, const struct headers *h, struct error *err)
 	for (size_t i = 0; i < h->n; i++) {
 		if (memchr(h->f[i].raw, '\0', h->f[i].len) != NULL)
 			sp->hdr_nul = true;
-		if (has_8bit(h->f[i].raw, h->f[i].len))
+		if (util_has_8bit(h->f[i].raw, h->f[i].len))
 			sp->hdr_8bit = true;
 		if (spool_write(sp->m, h->f[i].raw, h->f[i].len, err) < 0)
 			return -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * message.h -- the message as it travels: stdin is copied to a private spool
  * file (mode 0600) before any connection is made, in canonical form: every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * netrc.c -- see netrc.h. The whole file is read into one secret buffer
  * (wiped afterwards) and scanned once; tokens go through a secret dynbuf
@@ -7,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,15 +293,11 @@ char *
 netrc_path(void)
 {
 	const char *env = getenv("NETRC");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
+	const char *home;
 
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	if (home == NULL || *home == '\0') {
-		pw = getpwuid(getuid());
-		home = pw != NULL ? pw->pw_dir : NULL;
-	}
+	home = util_home();
 	if (home == NULL || *home == '\0')
 		return NULL;
 	return xasprintf("%s/.netrc", home);

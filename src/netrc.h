@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * netrc.h -- a password from a netrc file ($NETRC, else ~/.netrc), the
  * format of ftp(1) and curl:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * oauth.c -- see oauth.h. The access token for a send: the cached one
  * while it has more than OAUTH_MARGIN seconds left, else a refresh under

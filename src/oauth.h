@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * oauth.h -- OAuth 2.0 bearer tokens for SMTP AUTH (XOAUTH2, OAUTHBEARER):
  * the access token for a send, refreshed at the provider's token endpoint

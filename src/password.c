@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * password.c -- see password.h. The sources are tried in the order of
  * password_sources[]; each one finds the password (CRED_FOUND), has none

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * password.h -- where the password comes from. The sources, in order; the
  * first that has one wins:

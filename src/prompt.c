@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * prompt.c -- see prompt.h. The terminal handling follows OpenBSD's
  * readpassphrase(3): catch the signals that end or stop the process, turn

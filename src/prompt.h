@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * prompt.h -- read a secret typed by the user: on /dev/tty with echo off
  * (readpassphrase(3)'s rules), or as the first line of a file descriptor

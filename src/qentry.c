@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qentry.c -- one queued message: load and check it, scan a directory of
  * them, lock one, record what happened to it (see queue.h).

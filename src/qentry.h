@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qentry.h -- what queue.c needs from qentry.c to make a new entry (and
  * test-queue.c to build one by hand); an internal interface of the queue

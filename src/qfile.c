@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qfile.c -- see qfile.h. The envelope and the state slots of a queue file
  * as bytes: build, parse, check. Text, so a human can read a queue file

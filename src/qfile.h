@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qfile.h -- the bytes of one queue file; an internal interface of the
  * queue module, used by queue.c (writes them) and qentry.c (reads them),

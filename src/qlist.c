@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qlist.c -- queue_list() (see queue.h): the queue as a table for people
  * (yubin --queue-list, -bp) or as JSON lines for programs (--json).

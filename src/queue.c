@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * queue.c -- see queue.h. Directories, new IDs, enqueue, the tmp/
  * clean-up, the flush lock. Loading, locking and the outcomes of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * queue.h -- the crash-safe per-user queue: messages the server could not
  * take now wait here, one file each, until a flush (flush.h) sends them.

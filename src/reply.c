@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * reply.c -- see reply.h. Pure: no I/O, no allocation. Everything here reads
  * bytes a (possibly hostile) server chose, so every copy is bounded and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * reply.h -- pure SMTP reply parser (RFC 5321 4.2, RFC 3463 enhanced status
  * codes, RFC 2034) and EHLO capability parser. No I/O: the transport hands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sasl.c -- see sasl.h. A thin layer over GNU SASL: one Gsasl context for
  * the process (created on first use, freed at exit), one Gsasl_session per

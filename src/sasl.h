@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sasl.h -- SMTP AUTH mechanisms through GNU SASL (libgsasl): PLAIN, LOGIN,
  * CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS variants

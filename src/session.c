@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * session.c -- drives transport <-> reply parser <-> smtp state machine; see
  * session.h. The state machine decides, this file does the I/O it asks for.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * session.h -- one connection to the account's server: drives transport <->
  * reply parser <-> smtp state machine, with the account's timeout on every

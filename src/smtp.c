@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * smtp.c -- the SMTP client state machine; see smtp.h. No I/O here: replies
  * come in through smtp_on_reply(), commands go out through s->out, and
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "sasl.h"
 #include "smtp.h"
+#include "util.h"
 
 #define SMTP_OUT_MAX (1024 * 1024)
 #define SMTP_RCPT_ERRORS_MAX (64 * 1024)
@@ -369,15 +371,6 @@ smtp_on_auth_reply(struct smtp *s, const struct reply *r)
 
 /* ---------------------------------------------------------------- envelope */
 
-static bool
-smtp_addr_8bit(const char *a)
-{
-	for (; *a != '\0'; a++)
-		if ((unsigned char)*a >= 0x80)
-			return true;
-	return false;
-}
-
 static void
 smtp_free_ascii(struct smtp *s)
 {
@@ -391,10 +384,10 @@ smtp_free_ascii(struct smtp *s)
 static bool
 smtp_env_8bit(const struct envelope *env)
 {
-	bool eight = smtp_addr_8bit(env->from);
+	bool eight = util_has_8bit(env->from, strlen(env->from));
 
 	for (size_t i = 0; i < env->nrcpt && !eight; i++)
-		eight = smtp_addr_8bit(env->rcpt[i]);
+		eight = util_has_8bit(env->rcpt[i], strlen(env->rcpt[i]));
 	return eight;
 }
 
@@ -542,7 +535,7 @@ smtp_send_rcpt(struct smtp *s, size_t i)
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL)
 		(void)dynbuf_printf(&p, " NOTIFY=%s", env->dsn_notify);
 	if ((s->caps.ext & SMTP_EXT_DSN) && env->dsn_notify != NULL &&
-	    !smtp_addr_8bit(a)) {
+	    !util_has_8bit(a, strlen(a))) {
 		(void)dynbuf_addstr(&p, " ORCPT=rfc822;");
 		smtp_xtext(&p, a);
 	}

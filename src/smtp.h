@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * smtp.h -- the SMTP client state machine (RFC 5321, 3207, 4954, 2920, 1870,
  * 6152). It never touches a socket (OpenSMTPD's smtp_client.c): the session

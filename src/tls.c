@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tls.c -- see tls.h. Everything yubin does with GnuTLS: session set-up,
  * the handshake, certificate verification with the reasons in plain words,
@@ -235,40 +236,6 @@ tls_handshake(struct tls *s, short *events, struct error *err)
 /* ----------------------------------------------------- TLS verification */
 
 static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "AB:cd:..." or "abcd..." -> bytes; the byte count, or -1 if malformed. */
-static int
-parse_fingerprint(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = 0;
-	int hi, lo;
-
-	while (*s != '\0') {
-		if (*s == ':') {
-			s++;
-			continue;
-		}
-		hi = hex_value((unsigned char)s[0]);
-		lo = hi < 0 ? -1 : hex_value((unsigned char)s[1]);
-		if (lo < 0 || n == max)
-			return -1;
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		s += 2;
-	}
-	return (int)n;
-}
-
-static int
 peer_certificate(const struct tls *s, const char *host,
     const gnutls_datum_t **der, struct error *err)
 {
@@ -294,7 +261,7 @@ verify_fingerprint(const struct tls *s, const char *fingerprint,
 	gnutls_digest_algorithm_t algo;
 	int n;
 
-	n = parse_fingerprint(fingerprint, want, sizeof(want));
+	n = util_fingerprint_parse(fingerprint, want, sizeof(want));
 	if (n != 32 && n != 20)
 		return error_set(err, ERR_CONFIG, "invalid tls_fingerprint "
 		    "'%s': expected a SHA-256 fingerprint "

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tls.h -- GnuTLS behind an opaque struct tls. The sessions are INTERNAL:
  * used by transport.c only; every other module goes through transport.h.

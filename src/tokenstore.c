@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tokenstore.c -- see tokenstore.h. The token file is text, one "key
  * value" per line, values percent-encoded:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tokenstore.h -- where an account's OAuth 2.0 tokens live between runs.
  *

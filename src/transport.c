@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * transport.c -- see transport.h. TCP with poll()-bounded non-blocking I/O;
  * once TLS is up, reads and writes go through tls.c (GnuTLS), which never

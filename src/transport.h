@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * transport.h -- a byte stream to the server: TCP (every address of the host
  * tried in turn, IPv4 and IPv6) with optional TLS (GnuTLS). GnuTLS appears in

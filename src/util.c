@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util.c -- see util.h. */
 #include "autoconfig.h"
 
@@ -172,6 +173,23 @@ util_control(const char *s, size_t n)
 	return n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
 }
 
+/* A word at a time: the CRLF normaliser runs it over every chunk. */
+bool
+util_has_8bit(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t any = 0, w;
+	size_t i = 0;
+
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, s + i, sizeof(w));
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= s[i];
+	return (any & 0x8080808080808080ULL) != 0;
+}
+
 const char *
 util_show(const char *s, size_t max, bool ascii_only, char *buf, size_t size)
 {
@@ -316,16 +334,52 @@ util_mkdir_p(char *path)
 	}
 }
 
+int
+util_random_bytes(void *p, size_t n)
+{
+	unsigned char *r = p;
+	size_t got = 0;
+	ssize_t k;
+	int fd, e = EIO;
+
+#ifdef HAVE_GETRANDOM
+	while (got < n) {
+		k = getrandom(r + got, n - got, GRND_NONBLOCK);
+		if (k > 0)
+			got += (size_t)k;
+		else if (k == 0 || errno != EINTR)
+			break;		/* EAGAIN: not seeded yet; ENOSYS */
+	}
+	if (got == n)
+		return 0;
+#endif
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (got < n) {
+		k = read(fd, r + got, n - got);
+		if (k > 0)
+			got += (size_t)k;
+		else if (k == 0 || errno != EINTR) {
+			e = k == 0 ? EIO : errno;
+			break;
+		}
+	}
+	(void)close(fd);
+	if (got < n) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* When the kernel has none: a time-seeded xorshift64, good for names. */
 static void
-util_random_bytes(unsigned char *r, size_t n)
+weak_random_bytes(unsigned char *r, size_t n)
 {
 	static uint64_t state;
 	struct timespec ts;
 
-#ifdef HAVE_GETRANDOM
-	if (getrandom(r, n, GRND_NONBLOCK) == (ssize_t)n)
-		return;
-#endif
 	clock_gettime(CLOCK_REALTIME, &ts);
 	state ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
 	    (uint64_t)ts.tv_sec;
@@ -347,7 +401,8 @@ util_random_name(char *out, size_t n)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < sizeof(r) ? n - i : sizeof(r);
-		util_random_bytes(r, k);
+		if (util_random_bytes(r, k) < 0)
+			weak_random_bytes(r, k);
 		for (size_t j = 0; j < k; j++)
 			out[i + j] = set[r[j] % (sizeof(set) - 1)];
 	}
@@ -557,6 +612,18 @@ dynbuf_release(struct dynbuf *b)
 
 /* ---------------------------------------------------------------- misc */
 
+const char *
+util_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && *home != '\0')
+		return home;
+	pw = getpwuid(getuid());
+	return pw != NULL ? pw->pw_dir : NULL;
+}
+
 int
 util_state_home(char *buf, size_t size)
 {
@@ -691,4 +758,58 @@ util_pct_decode(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+size_t
+util_base64(const void *in, size_t n, enum util_base64 how, char *out)
+{
+	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *set = how == UTIL_BASE64URL ? url : std;
+	const unsigned char *p = in;
+	bool pad = how == UTIL_BASE64;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		out[o++] = set[v >> 18 & 63];
+		out[o++] = set[v >> 12 & 63];
+		if (i + 1 < n || pad)
+			out[o++] = i + 1 < n ? set[v >> 6 & 63] : '=';
+		if (i + 2 < n || pad)
+			out[o++] = i + 2 < n ? set[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+int
+util_fingerprint_parse(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	char sep = '\0';
+	int hi, lo;
+
+	while (*s != '\0') {
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || n == max)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+		if (n == 1 && (*s == ':' || *s == ' '))
+			sep = *s;
+		if (sep != '\0' && *s != '\0' && *s++ != sep)
+			return -1;
+	}
+	if (n == 0 || (sep != '\0' && s[-1] == sep))
+		return -1;
+	return (int)n;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * util.h -- small helpers shared by every module: checked allocation, a
  * growable buffer with a hard cap, bounded string copies, secret wiping.
@@ -41,8 +42,15 @@ void util_free_secret(char *s);
 /* Parse a decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int util_parse_long(const char *s, long min, long max, long *out);
 
-/* Case-insensitive ASCII compare of at most n bytes; true if equal. */
+/* Case-insensitive ASCII comparison of two strings; true if equal. */
 bool util_strcaseeq(const char *a, const char *b);
+
+/*
+ * Whether any of the n bytes at p is >= 0x80 (8-bit: UTF-8 or worse).
+ * The one test for "is this ASCII": message bodies (8BITMIME), header
+ * fields and addresses (SMTPUTF8, IDNA), display names (RFC 2047).
+ */
+bool util_has_8bit(const void *p, size_t n);
 
 /*
  * The one rule for text a person will see: no control character goes
@@ -111,9 +119,17 @@ int util_open_private_dir(int dirfd, const char *path, char *why,
 int util_mkdir_p(char *path);
 
 /*
+ * n random bytes from the kernel: getrandom(2) without blocking, else
+ * /dev/urandom. The one generator for what must not collide (Message-ID,
+ * queue IDs, file names); key-grade secrets (PKCE, OAuth state) come from
+ * tls_random() instead. 0, or -1 with errno.
+ */
+int util_random_bytes(void *p, size_t n);
+
+/*
  * n random letters and digits into out, NUL-terminated (out has n + 1
  * bytes). For file names, which O_EXCL protects: not a secret, so when
- * getrandom(2) is unavailable a time-seeded xorshift is good enough.
+ * util_random_bytes() fails a time-seeded xorshift is good enough.
  */
 void util_random_name(char *out, size_t n);
 
@@ -139,6 +155,13 @@ bool util_disk_full(int e);
 
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
+
+/*
+ * The user's home directory: $HOME when it is set and not empty, else the
+ * passwd entry's; NULL when there is none. For the config file lookup,
+ * "~" in config values and ~/.netrc.
+ */
+const char *util_home(void);
 
 /*
  * The user's state directory into buf: $XDG_STATE_HOME if absolute, else
@@ -185,6 +208,30 @@ int util_pct_encode(struct dynbuf *b, const char *s);
  * a query). A fresh string, or NULL for a bad %-escape or an encoded NUL.
  */
 char *util_pct_decode(const char *s, size_t n);
+
+/* Which base64 (RFC 4648). */
+enum util_base64 {
+	UTIL_BASE64,		/* section 4: "+/", '=' padding (RFC 2047) */
+	UTIL_BASE64URL,		/* section 5: "-_", no padding (PKCE) */
+};
+
+/*
+ * n bytes as base64 into out, NUL-terminated: out needs
+ * UTIL_BASE64_SIZE(n) bytes. The length written.
+ */
+#define UTIL_BASE64_SIZE(n) (((n) + 2) / 3 * 4 + 1)
+size_t util_base64(const void *in, size_t n, enum util_base64 how,
+    char *out);
+
+/*
+ * A certificate fingerprint as tls_fingerprint is written: hex bytes in
+ * any case, each pair followed by ':' or ' ' (the same all along, none
+ * after the last) or by nothing ("01:AB:..", "01 ab ..", "01ab.."). The
+ * bytes into out; their count (32: SHA-256, 20: SHA-1, 16: MD5), or -1
+ * when s is anything else or holds more than max bytes. The one parser for
+ * the config file, the account check and the TLS check.
+ */
+int util_fingerprint_parse(const char *s, unsigned char *out, size_t max);
 
 /*
  * A growable byte buffer with an explicit cap (curl's dynbuf "toobig").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/demo.sh -- "make demo": send one message with a freshly built yubin
 # through the loopback test server and show what was delivered.
 #

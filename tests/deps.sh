@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/deps.sh -- the Debian 12 packages yubin needs to build and to run
 # every test: the one list, used by make check (test), .ci/run (all) and
 # README.md (build).

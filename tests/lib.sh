@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/lib.sh -- sourced by every tests/tNNNN-*.sh script.  Bash only.
 #
 # TAP:      plan N | ok DESC | not_ok DESC | check DESC CMD... | is GOT WANT DESC

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0100-scenarios.sh -- yubin against tests/fake/scripted_smtpd.py, one
 # scenario file per case: tests/scenarios/NNNN-name.scn.  One TAP line each.
 #

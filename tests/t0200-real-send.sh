@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0200-real-send.sh -- deliver through the real Postfix + Dovecot test server
 # (tests/server/start.sh): STARTTLS on 587, implicit TLS on 465, AUTH PLAIN and
 # automatic mechanism choice, secure defaults; the delivered bytes equal the

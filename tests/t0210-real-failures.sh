@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0210-real-failures.sh -- failures against the real Postfix + Dovecot test
 # server: wrong password (77), certificate for the wrong host name (76),
 # expired certificate (76), nothing listening (75, quickly); nothing is

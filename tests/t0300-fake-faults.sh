@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0300-fake-faults.sh -- yubin against tests/fake/fake_smtpd.py (aiosmtpd)
 # with faults injected at each stage: temporary failures and lost
 # connections are 75, a refused recipient 67, a silent server is given up

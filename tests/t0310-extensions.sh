@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0310-extensions.sh -- the SMTP service extensions, against
 # tests/fake/fake_smtpd.py (aiosmtpd) with a chosen EHLO advertisement:
 # PIPELINING (commands in one go only when offered), SIZE (declared, and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0320-hostile-server.sh -- bounded work against hostile or broken servers
 # (issue 9, findings 2-4), each case with its own server:
 #   - a reply dripped a line at a time: the whole reply within `timeout`;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0400-auth-mechanisms.sh -- every SASL mechanism Dovecot offers, forced in
 # turn with "auth METHOD", through the yubin binary and the real Postfix +
 # Dovecot server (587 STARTTLS): delivered, exit 0, and the -v trace shows

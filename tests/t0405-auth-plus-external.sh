@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0405-auth-plus-external.sh -- what Dovecot 2.3 cannot test, against
 # tests/fake/saslserver (GnuTLS + the server side of GNU SASL):
 # SCRAM-SHA-256-PLUS chosen by "auth on", with tls-exporter under TLS 1.3

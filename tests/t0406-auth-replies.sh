@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0406-auth-replies.sh -- how yubin maps the server's answer to AUTH
 # (tests/fake/fake_smtpd.py --fault AUTH=...): 535 -> 77 with the server's
 # text; 454 -> 75 (try again later); 534 and 538 -> 77 with a hint; and

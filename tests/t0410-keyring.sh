@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0410-keyring.sh -- the password from a real keyring (gnome-keyring on a
 # private D-Bus session bus, dbus-run-session), sent through the real
 # server with a config that has the user but no password:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0420-secrets.sh -- the password never shows: not in the -v -v trace (raw,
 # nor the base64 forms PLAIN and LOGIN put on the wire), not in the log
 # file, not in an error message (a wrong password too), and not in the argv

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0430-cron-password.sh -- yubin run the way cron runs it: an almost
 # empty environment (env -i HOME=... PATH=/usr/bin:/bin), no terminal
 # (setsid), no D-Bus session. passwordeval and ~/.netrc work; with nothing

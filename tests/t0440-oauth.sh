@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0440-oauth.sh -- built-in OAuth 2.0 against the loopback provider
 # (tests/fake/oauth_provider.py) and the real Postfix + Dovecot, whose oauth2
 # passdb asks the provider whether each token is live: a token the provider

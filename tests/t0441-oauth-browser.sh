@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0441-oauth-browser.sh -- yubin --login --browser: authorization code with
 # PKCE (RFC 7636) and a loopback redirect (RFC 8252) against the loopback
 # provider, the test playing the browser:

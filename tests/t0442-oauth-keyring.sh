@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0442-oauth-keyring.sh -- the OAuth 2.0 refresh token in a real keyring
 # (gnome-keyring on a private D-Bus session bus), the loopback provider and
 # the real Postfix + Dovecot:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0443-oauth-secrets.sh -- no OAuth 2.0 secret leaves yubin where it must
 # not: the client secret (from oauth2_client_secret_eval), the refresh and
 # access tokens, the device code, the authorization code and the PKCE

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0500-queue.sh -- the queue through the yubin binary, against
 # tests/fake/fake_smtpd.py: a temporary failure queues the message (exit 0,
 # "message queued as ID"), "queue off" does not, a permanent failure is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0510-queue-crash.sh -- kill -9 never loses a message yubin said it
 # queued, and causes at most one duplicate:
 #   - YUBIN_TEST_CRASH_AT=<point> kills yubin (SIGKILL) at each crash point

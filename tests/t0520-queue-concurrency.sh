@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0520-queue-concurrency.sh -- 50 yubin processes at once, half sending
 # directly, half with "queue always" (each starting a background flush),
 # while "yubin -q" runs in a loop against a slow server: every message is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0600-clients.sh -- yubin as the sendmail program of real clients, sending
 # through the real Postfix test server (tests/server/start.sh): mutt (batch
 # mode), git send-email, bsd-mailx (-t with a Bcc: field in the input), and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0700-hardening.sh -- issue 9's findings through the binary, each as a
 # named case against a fake server (tests/fake/fake_smtpd.py) or none:
 # the IDNA parameter injection (a server without SMTPUTF8 records the raw

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0800-fuzz-replay.sh -- every file of every fuzz corpus (tests/fuzz/corpus/
 # NAME/) through every fuzz target (tests/fuzz/fuzz-NAME.c, built with
 # replay.c as tests/fuzz/replay-NAME by make check): one TAP line per target,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fake_smtpd.py -- scriptable SMTP submission server for fault-injection tests.
 
 yubin's own copy (tests/fake/); for byte-level control of what the server sends

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * saslserver.c -- a small SMTP submission server for yubin's AUTH tests,
  * with GnuTLS and the server side of GNU SASL: what Dovecot 2.3 cannot do,

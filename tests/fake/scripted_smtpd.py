@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """scripted_smtpd.py -- a raw, fully scripted SMTP server (stdlib only).
 
 For what an SMTP library cannot do: STARTTLS response injection, odd or hostile

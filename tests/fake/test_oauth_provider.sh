@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/fake/test_oauth_provider.sh -- self-check of oauth_provider.py: starts a
 # private instance on ephemeral ports and walks every endpoint and knob with
 # curl.  Prints TAP.  Needs curl and certtool (or an existing test PKI).

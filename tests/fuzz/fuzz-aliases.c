@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-aliases.c -- aliases.c: aliases_parse() on the input (fmemopen),
  * then aliases_expand() of the names the file defines (the first few) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-config.c -- config.c and confkey.c: config_parse() on the input
  * (fmemopen), then account.c on every account it defined, as main.c would

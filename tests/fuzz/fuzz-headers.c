@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-headers.c -- headers.c: where the header section ends (the
  * incremental scanner, fed in pieces and at once), the split into fields,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-message.c -- message.c: the line-ending normaliser (fed at once and
  * in pieces, with and without "a lone dot ends the input"), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-netrc.c -- netrc.c: netrc_search() on the input for a few hosts and
  * users (fixed ones, and the first "machine" and "login" values of the

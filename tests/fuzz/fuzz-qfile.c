@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-qfile.c -- a queue file as a hand-edited or damaged file on disk
  * would be: qfile.c's envelope and state-slot parsers, qentry.c's checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-reply.c -- reply.c: the SMTP reply parser, reply_format() and the
  * EHLO capability parser, fed the input line by line (LF or CRLF ends a

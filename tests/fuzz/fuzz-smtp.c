@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-smtp.c -- the SMTP client state machine (smtp.c, with reply.c,
  * sasl.c and address.c's IDNA under it) against a hostile server: an

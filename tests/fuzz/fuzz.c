@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz.c -- helpers the fuzz targets share; see fuzz.h. The SMTP wire
  * invariants live here because two targets drive the state machine: the

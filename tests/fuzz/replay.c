@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * replay.c -- a main() for a fuzz target built without libFuzzer (gcc,
  * make check): feed it files, so every corpus file and every crash ever

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/fuzz/run.sh -- run each libFuzzer target for a while on its corpus.
 #
 #   tests/fuzz/run.sh [SECONDS [NAME...]]     (make fuzz-run FUZZ_SECONDS=N)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * qtest.h -- helpers shared by test-queue.c and test-flush.c: a private
  * XDG_STATE_HOME, spooled messages, queue file surgery. Header-only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tap.h -- a minimal TAP producer for the C unit tests (automake's TAP
  * driver reads it). Header-only.

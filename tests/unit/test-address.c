@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-address.c -- the RFC 5322 address-list parser (address.h): a table
  * of real-world and RFC 5322 appendix A header bodies, a table of
@@ -7,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +16,10 @@
 
 #include "address.h"
 #include "error.h"
+#include "rfc5322.h"
 #include "util.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define S(lit) lit, sizeof(lit) - 1	/* string literal with its length */
 
@@ -281,8 +285,6 @@ test_to_ascii(void)
 	struct error err;
 	char *out = (char *)"x";
 
-	ok(address_is_ascii("bob@example.org"), "ascii");
-	ok(!address_is_ascii("b\xc3\xb6@example.org"), "not ascii");
 	to_ascii_is("bob@example.org", "bob@example.org", "ascii unchanged");
 	to_ascii_is("root", "root", "local name unchanged");
 	to_ascii_is("bob@[192.0.2.1]", "bob@[192.0.2.1]", "literal unchanged");
@@ -360,18 +362,39 @@ test_check(void)
 	    "check: length message cut: %s", err.message);
 }
 
-/* ---------------------------------------------------------------- random */
+/* ---------------------------------------------------------------- classes */
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t
-rng(void)
+/* rfc5322.h against RFC 5322 3.2.3 and RFC 5234 B.1, byte by byte. */
+static void
+test_classes(void)
 {
-	rng_state ^= rng_state >> 12;		/* xorshift64* */
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	int atext = 0, wsp = 0;
+	bool bad = false;
+
+	for (int ch = 0; ch < 256; ch++) {
+		bool want = (ch >= 'a' && ch <= 'z') || (ch >= 'A' &&
+		    ch <= 'Z') || (ch >= '0' && ch <= '9') || ch >= 0x80 ||
+		    (ch != 0 && memchr(specials, ch, sizeof(specials) - 1));
+
+		if (rfc5322_is_atext((unsigned char)ch) != want) {
+			printf("# atext 0x%02x: want %d\n", ch, want);
+			bad = true;
+		}
+		atext += rfc5322_is_atext((unsigned char)ch);
+		wsp += rfc5322_is_wsp((unsigned char)ch);
+	}
+	ok(!bad && atext == 26 + 26 + 10 + 19 + 128, "atext: letters, "
+	    "digits, the 19 specials of RFC 5322 3.2.3, 8-bit bytes (%d)",
+	    atext);
+	ok(wsp == 2 && rfc5322_is_wsp(' ') && rfc5322_is_wsp('\t'),
+	    "WSP: space and tab only");
+	ok(!rfc5322_is_atext('.') && !rfc5322_is_atext('@') &&
+	    !rfc5322_is_atext('"') && !rfc5322_is_atext(' '),
+	    "atext: no dot, at sign, quote or space");
 }
+
+/* ---------------------------------------------------------------- random */
 
 /* Random field bodies over the bytes that matter: nothing may crash. */
 static void
@@ -380,18 +403,15 @@ test_random(void)
 	static const char alphabet[] = "ab@.,;:<>()\"\\[] \t\r\n\0\x80=?";
 	char buf[64];
 	size_t good = 0, bad = 0;
-	const char *seed = getenv("YUBIN_TEST_SEED");
 
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 10) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(0x2545f4914f6cdd1dULL);
 	for (int i = 0; i < 20000; i++) {
-		size_t len = rng() % sizeof(buf);
+		size_t len = test_rng_below(sizeof(buf));
 		struct address_list l;
 		struct error err;
 
 		for (size_t k = 0; k < len; k++)
-			buf[k] = alphabet[rng() % (sizeof(alphabet) - 1)];
+			buf[k] = alphabet[test_rng_below(sizeof(alphabet) - 1)];
 		address_list_init(&l);
 		if (address_parse_list(buf, len, "To", &l, &err) == 0)
 			good++;
@@ -412,6 +432,7 @@ main(void)
 	test_domain();
 	test_to_ascii();
 	test_check();
+	test_classes();
 	test_random();
 	return done_testing();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-cli.c -- sendmail-compatible command-line parsing. */
 #include "autoconfig.h"
 
@@ -351,6 +352,22 @@ test_usage(void)
 	free(buf);
 }
 
+/* Each struct options owns what it points to: no buffer shared. */
+static void
+test_own_storage(void)
+{
+	char a0[] = "yubin", a1[] = "-N", a2[] = "never", a3[] = "r";
+	char b0[] = "yubin", b1[] = "-Nsuccess,delay", b2[] = "r";
+	char *av[] = { a0, a1, a2, a3, NULL }, *bv[] = { b0, b1, b2, NULL };
+	struct options a, b;
+
+	ok(cli_parse(&a, 4, av, &E) == 0 && cli_parse(&b, 3, bv, &E) == 0,
+	    "two parses");
+	is_str(a.dsn_notify, "NEVER", "-N: the first keeps its value");
+	is_str(b.dsn_notify, "SUCCESS,DELAY", "-N: the second has its own");
+	ok(a.dsn_notify == a.dsn_notify_buf, "-N: held in struct options");
+}
+
 int
 main(void)
 {
@@ -363,6 +380,7 @@ main(void)
 	test_long();
 	test_operands();
 	test_usage();
+	test_own_storage();
 	release();
 	return done_testing();
 }

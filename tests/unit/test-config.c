@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-config.c -- the msmtprc parser (config.c) and the account defaults
  * (account.c): files parsed from strings with fmemopen, permission and
@@ -17,6 +18,7 @@
 #include "error.h"
 #include "log.h"
 #include "tap.h"
+#include "testutil.h"
 #include "util.h"
 
 #define RC "test.rc"
@@ -1112,17 +1114,17 @@ test_random(void)
 	struct dynbuf all;
 	int crashes = 0, badmsg = 0;
 
-	srand(20240601);
+	test_rng_seed(TEST_RNG_SEED);
 	dynbuf_init(&all, 1 << 20);
 	dynbuf_addstr(&all, "account fuzz\nhost h\n");
 	for (int i = 0; i < 1000; i++) {
-		const char *pre = prefixes[(size_t)rand() %
-		    ARRAY_SIZE(prefixes)];
-		size_t n = strlen(pre), len = n + (size_t)rand() % 200;
+		const char *pre = prefixes[test_rng_below(
+		    ARRAY_SIZE(prefixes))];
+		size_t n = strlen(pre), len = n + test_rng_below(200);
 
 		memcpy(line, pre, n);
 		for (size_t j = n; j < len; j++)
-			line[j] = (char)(1 + rand() % 255);
+			line[j] = (char)(1 + test_rng_below(255));
 		fuzz_one(line, len, &crashes, &badmsg);
 		line[len] = '\n';
 		dynbuf_add(&all, line, len + 1);
@@ -1133,10 +1135,10 @@ test_random(void)
 	ok(crashes == 0 && badmsg == 0, "all random lines in one file");
 	dynbuf_release(&all);
 	for (int i = 0; i < 200; i++) {
-		size_t len = (size_t)rand() % 400;
+		size_t len = test_rng_below(400);
 
 		for (size_t j = 0; j < len; j++)
-			line[j] = (char)(rand() % 256);
+			line[j] = (char)test_rng_below(256);
 		fuzz_one(line, len, &crashes, &badmsg);
 	}
 	ok(crashes == 0 && badmsg == 0, "200 random blocks with NULs");

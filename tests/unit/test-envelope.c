@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-envelope.c -- envelope.h (recipients, sender, account, header
  * policy), aliases.h, and both together with message_spool() as main.c
@@ -683,17 +684,6 @@ test_verify(void)
 
 /* ---------------------------------------------------------------- random */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
 /* Random messages with -t: success or a clean refusal, never a crash. */
 static void
 test_random(void)
@@ -704,19 +694,16 @@ test_random(void)
 		"root", "-", "\r", "\0", "\xff", "Date: x", "@", ".", "\n\n",
 	};
 	static char in[600];
-	const char *seed = getenv("YUBIN_TEST_SEED");
 	size_t good = 0, bad = 0, odd = 0;
 
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 10) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(TEST_RNG_SEED);
 	for (int i = 0; i < 1500; i++) {
 		struct run r = { .config = BASE "maildomain example.net\n",
 		    .argv = ARGS("-t"), .in = in };
-		size_t n = 0, k = 1 + rng() % 30;
+		size_t n = 0, k = 1 + test_rng_below(30);
 
 		for (size_t p = 0; p < k; p++) {
-			const char *s = pieces[rng() % ARRAY_SIZE(pieces)];
+			const char *s = pieces[test_rng_below(ARRAY_SIZE(pieces))];
 
 			n += (size_t)snprintf(in + n, sizeof(in) - n, "%s", s);
 		}

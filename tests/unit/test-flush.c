@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-flush.c -- the flush engine (flush.h) with a fake transport: one
  * connection per account, due/forced messages, temporary and permanent
@@ -265,7 +266,11 @@ test_perm(struct queue *q)
 	fake_reset();
 	error_init(&err);
 	put(q, "work", "alice@example.com", "perm@example.org", 0, NOW, id);
+	setenv("TZ", "Asia/Kolkata", 1);	/* report dates are UTC */
+	tzset();
 	run(q, NOW, false, 0);
+	unsetenv("TZ");
+	tzset();
 	ok(st.failed == 1 && st.reports == 1 && st.sent == 1,
 	    "5xx: failed, reported, the report sent (%zu/%zu/%zu)",
 	    st.failed, st.reports, st.sent);
@@ -290,6 +295,10 @@ test_perm(struct queue *q)
 	ok(strstr(r, "Reason: recipient rejected: 550 5.1.1 no such user") !=
 	    NULL, "the reason in plain text");
 	ok(strstr(r, "yubin --queue-retry ") != NULL, "how to retry");
+	ok(strstr(r, "\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n") != NULL &&
+	    strstr(r, "\r\nArrival-Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n")
+	    != NULL && strstr(r, "\r\nLast-Attempt-Date: Tue, 14 Nov 2023 "
+	    "22:13:20 +0000\r\n") != NULL, "report dates in UTC");
 	ok(strstr(r, "Content-Type: text/rfc822-headers\r\n\r\nFrom: Alice "
 	    "<alice@example.com>\r\n") != NULL && strstr(r,
 	    "Message-ID: <1@example.com>\r\n") != NULL && strstr(r,

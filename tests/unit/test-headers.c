@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-headers.c -- the header section (headers.h): where it ends, fed at
  * once and byte by byte; fields, adding and removing; the Date format;
@@ -200,16 +201,23 @@ test_date(void)
 
 	setenv("TZ", "UTC", 1);
 	tzset();
-	is_str(headers_date(0, buf, sizeof(buf)),
+	is_str(headers_date(0, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Thu, 01 Jan 1970 00:00:00 +0000", "date: epoch in UTC");
 	setenv("TZ", "Asia/Kolkata", 1);
 	tzset();
-	is_str(headers_date(1795600801, buf, sizeof(buf)),
+	is_str(headers_date(1795600801, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Wed, 25 Nov 2026 15:30:01 +0530", "date: +0530");
+	is_str(headers_date(1795600801, HEADERS_ZONE_UTC, buf, sizeof(buf)),
+	    "Wed, 25 Nov 2026 10:00:01 +0000", "date: UTC whatever TZ says");
 	setenv("TZ", "America/St_Johns", 1);
 	tzset();
-	is_str(headers_date(1795600801, buf, sizeof(buf)),
+	is_str(headers_date(1795600801, HEADERS_ZONE_LOCAL, buf, sizeof(buf)),
 	    "Wed, 25 Nov 2026 06:30:01 -0330", "date: -0330");
+	is_str(headers_date(951782400, HEADERS_ZONE_UTC, buf, sizeof(buf)),
+	    "Tue, 29 Feb 2000 00:00:00 +0000", "date: UTC, leap day");
+	is_str(headers_date((time_t)1 << 62, HEADERS_ZONE_UTC, buf,
+	    sizeof(buf)), "Thu, 01 Jan 1970 00:00:00 +0000",
+	    "date: a time that does not break down is the epoch");
 	unsetenv("TZ");
 	tzset();
 }
@@ -460,40 +468,26 @@ test_spool_big(void)
 
 /* ---------------------------------------------------------------- random */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
 /* Random bytes over what matters to headers: spool never fails oddly. */
 static void
 test_random(void)
 {
 	static const char alphabet[] = "To:Bc \t\r\n.\0\xff@,F";
 	static char in[512], got[4096];
-	const char *seed = getenv("YUBIN_TEST_SEED");
 	size_t bad = 0;
 
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 10) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(TEST_RNG_SEED);
 	for (int i = 0; i < 2000; i++) {
-		size_t len = 1 + rng() % (sizeof(in) - 1);
-		struct spool_case t = { "random", in, len, rng() & 1, NULL, 0,
-		    0 };
+		size_t len = 1 + test_rng_below(sizeof(in) - 1);
+		struct spool_case t = { "random", in, len, test_rng() & 1,
+		    NULL, 0, 0 };
 		struct hook_log log = { .remove_bcc = true };
 		struct message m;
 		struct error err;
 		int r;
 
 		for (size_t k = 0; k < len; k++)
-			in[k] = alphabet[rng() % (sizeof(alphabet) - 1)];
+			in[k] = alphabet[test_rng_below(sizeof(alphabet) - 1)];
 		r = spool_with(&t, &log, &m, &err);
 		if (r == 0 && (slurp(m.fd, got, sizeof(got)) != (size_t)m.size
 		    || memcmp(got, "X-Added: 1\r\n", 12) != 0))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-log.c -- the -v trace, warnings and the log file line; the one
  * control-character rule (util_control()) under the sanitisers they use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-message.c -- the line-ending normaliser, the dot-stuffer, the spool
  * file and the spool directory (message.h).
@@ -36,23 +37,6 @@
 static char tmpdir[PATH_MAX];
 
 /* ---------------------------------------------------------------- random */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;		/* xorshift64* */
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-static size_t
-rng_below(size_t n)
-{
-	return (size_t)(rng() % n);
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -112,7 +96,7 @@ canon_run(struct canon *k, const char *in, size_t len, bool dot_ends,
 	dynbuf_init(&k->out, SIZE_MAX / 2);
 	crlf_init(&c, dot_ends);
 	while (off < len && !k->ended) {
-		n = chunk == RANDOM_CHUNKS ? rng_below(18) : chunk;
+		n = chunk == RANDOM_CHUNKS ? test_rng_below(18) : chunk;
 		if (n > len - off)
 			n = len - off;
 		canon_chunk(k, &c, in + off, n);
@@ -193,7 +177,7 @@ wire_run(struct dynbuf *w, const char *in, size_t len, size_t chunk)
 	dynbuf_init(w, SIZE_MAX / 2);
 	dotstuff_init(&d);
 	while (off < len) {
-		n = chunk == RANDOM_CHUNKS ? rng_below(18) : chunk;
+		n = chunk == RANDOM_CHUNKS ? test_rng_below(18) : chunk;
 		if (n > len - off)
 			n = len - off;
 		out = guarded(2 * n);
@@ -487,7 +471,7 @@ random_message(char *buf, size_t len)
 	static const char alphabet[] = { 'a', '.', '\r', '\n', '\0' };
 
 	for (size_t i = 0; i < len; i++)
-		buf[i] = alphabet[rng_below(sizeof(alphabet))];
+		buf[i] = alphabet[test_rng_below(sizeof(alphabet))];
 }
 
 /* One random message; returns NULL or what went wrong. */
@@ -522,7 +506,7 @@ test_random(void)
 	const char *why;
 
 	for (i = 0; i < 1000; i++) {
-		len = rng_below(sizeof(buf));
+		len = test_rng_below(sizeof(buf));
 		random_message(buf, len);
 		why = random_one(buf, len, i & 1);
 		if (why == NULL || bad++ > 0)
@@ -1000,7 +984,7 @@ rm_rf(const char *path)
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR"), *seed = getenv("YUBIN_TEST_SEED");
+	const char *t = getenv("TMPDIR");
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test-message.XXXXXX",
 	    t != NULL && t[0] == '/' ? t : "/tmp");
@@ -1008,9 +992,7 @@ setup(void)
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		exit(1);
 	}
-	if (seed != NULL)
-		rng_state = strtoull(seed, NULL, 0) | 1;
-	printf("# seed %llu\n", (unsigned long long)rng_state);
+	test_rng_seed(TEST_RNG_SEED);
 }
 
 int

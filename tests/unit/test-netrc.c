@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-netrc.c -- the netrc parser (machine/default/login/password/account/
  * macdef, quoting, comments, matching rules, syntax errors) and the file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-oauth.c -- the OAuth 2.0 pieces that need no provider: the oauth2_*
  * keys and the presets (confkey.c, account.c), the token file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-password.c -- password_get(): "password" from the config, then
  * "passwordeval" (first line of its output, exit status, signals, empty

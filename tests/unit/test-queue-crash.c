@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-queue-crash.c -- enqueue killed (SIGKILL) at each of its crash
  * points never leaves a partial message in msg/ and never loses one it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-queue-values.c -- a queue file edited by hand, its checksum made to
  * match (issue 9, finding 8e): what it would put on the wire is checked as

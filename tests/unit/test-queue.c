@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-queue.c -- the queue store (queue.h, qfile.h): layout and modes,
  * enqueue/scan round trip with identical bytes, refusals (symbolic links,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-reply.c -- the SMTP reply parser and the EHLO capability parser. */
 #include "autoconfig.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-sasl.c -- sasl_choose() on many server lists; every mechanism's
  * bytes (PLAIN, LOGIN, CRAM-MD5 with the RFC 2195 vector, EXTERNAL,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-smtp.c -- the SMTP state machine fed canned replies: no sockets, just
  * "given this reply, which commands and which action come out".

@@ -29,7 +29,8 @@
 #             found) fails the case: "not ok N - TITLE: the case stopped
 #             with status S" (unless an assertion already failed), with the
 #             body as diagnostics; the next case runs as usual;
-#           - skip_all (and need_*) inside a case skips that case only.
+#           - skip_all (and need_*) inside a case skips that case only;
+#             case_failed says whether one of its assertions failed yet.
 #           YUBIN_CASES selects cases: "#" and case numbers and ranges
 #           ("#3", "#2-4,7"), or else an extended regular expression matched
 #           against each title ("queue always|DSN"); a leading "!" selects
@@ -274,6 +275,11 @@ test_case() {
     # a bail_out inside the case stops the test here too
     [ "$rc" = 99 ] && exit 99
     return 0
+}
+
+# case_failed: true once an assertion of the current case has failed
+case_failed() {
+    [ -n "$_case_title" ] && [ "$_tap_failed" != "$_case_failed_first" ]
 }
 
 # test_when_finished CMD: run CMD (eval'd) after the current case

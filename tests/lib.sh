@@ -58,6 +58,7 @@
 # Running:  run_yubin STDIN_FILE ARGS...  -> $RC $ERR $OUT $SECS (timeout 30 s;
 #           $YUBIN_WRAPPER, e.g. "valgrind -q", is put in front when set);
 #           tty_run EXPECT=ANSWER... -- CMD... (on a new pseudo-terminal)
+# Disk:     case_tmpfs DIR SIZE (a small tmpfs for the case, root only)
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
 #           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
@@ -68,7 +69,8 @@
 #           real_config FILE PORT LINE...  (localhost, CA, alice, alice-pw, from)
 # Mail:     make_message FILE TOKEN [BODY_BYTES], find_delivered TOKEN [SECS],
 #           maildir_count, wait_for_delivery COUNT_BEFORE [N],
-#           delivered_body FILE [FIRST_LINE]
+#           delivered_body FILE [FIRST_LINE], delivered TOKEN [SECS [DESC]],
+#           not_delivered TOKEN [SECS] (one TAP line each)
 set -u
 
 # ---------------------------------------------------------------- paths
@@ -437,6 +439,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# case_tmpfs DIR SIZE: a tmpfs of SIZE (mount's size=) on DIR, mode 0700,
+# unmounted when the case ends; false unless root and mount works
+case_tmpfs() {
+    [ "$(id -u)" = 0 ] && mkdir -p "$1" &&
+        mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null ||
+        return 1
+    test_when_finished "umount '$1'"
+}
+
 # ---------------------------------------------------------------- running yubin
 # run_yubin STDIN_FILE ARGS...: run $YUBIN under timeout; sets RC (exit code,
 # 124 = killed by the timeout), ERR and OUT (files), SECS (wall seconds)
@@ -782,10 +793,10 @@ wait_for_delivery() {
 
 # find_delivered TOKEN [SECS]: print the Maildir file(s) of the message(s)
 # carrying "X-Yubin-Test: TOKEN" delivered since this test started; waits
-# up to SECS (10) for the first one; false if none
+# up to SECS (10) for the first one (0: looks once); false if none
 find_delivered() {
     local tok=$1 secs=${2:-10} f found=1 i
-    for ((i = 0; i < secs * 10; i++)); do
+    for ((i = 0; i == 0 || i < secs * 10; i++)); do
         while IFS= read -r f; do
             if head -c 65536 "$f" 2>/dev/null | grep -qF "X-Yubin-Test: $tok"; then
                 printf '%s\n' "$f"
@@ -797,6 +808,30 @@ find_delivered() {
         sleep 0.1
     done
     return 1
+}
+
+# delivered TOKEN [SECS [DESC]]: ok "delivered" (or DESC) once a message
+# carrying TOKEN arrived (find_delivered, waiting SECS, 10)
+delivered() {
+    if find_delivered "$1" "${2:-10}" > /dev/null; then
+        ok "${3:-delivered}"
+    else
+        not_ok "${3:-delivered}"
+        diag "no message with X-Yubin-Test: $1 in $SMTP_MAILDIR/new"
+        [ -z "${ERR:-}" ] || diag_file "$ERR" 60
+    fi
+}
+
+# not_delivered TOKEN [SECS]: ok "nothing delivered" if no message carrying
+# TOKEN arrived within SECS (2)
+not_delivered() {
+    local f
+    if f=$(find_delivered "$1" "${2:-2}"); then
+        not_ok "nothing delivered"
+        diag "delivered: $f"
+    else
+        ok "nothing delivered"
+    fi
 }
 
 # delivered_body FILE [FIRST_LINE]: the delivered message without the lines

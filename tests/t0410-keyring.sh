@@ -86,11 +86,7 @@ sent_with_keyring() {
     [ "$RC" = 0 ] || diag_file "$ERR" 30
     like "$(cat "$ERR")" '^yubin: password from keyring$' \
         "the password came from the keyring"
-    if find_delivered "$TOK" 10 > /dev/null; then
-        ok "delivered"
-    else
-        not_ok "delivered"
-    fi
+    delivered "$TOK"
 }
 
 # ------------------------------------------------ --store-password, use it
@@ -188,11 +184,7 @@ test_case 'nothing stored, a terminal' <<'CASE'
     is "$RC" 0 "the prompt is used, exit 0"
     like "$(cat "$SCRATCH/tty.out")" 'password from prompt' \
         "the password came from the prompt"
-    if find_delivered "$TOK" 10 > /dev/null; then
-        ok "delivered"
-    else
-        not_ok "delivered"
-    fi
+    delivered "$TOK"
 CASE
 
 # ------------------------------------------------ items written by others

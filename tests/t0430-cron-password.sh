@@ -38,20 +38,12 @@ conf() {
     printf '%s\n' "$f"
 }
 
-delivered() {
-    if find_delivered "$TOK" 10 > /dev/null; then
-        ok "delivered"
-    else
-        not_ok "delivered"
-    fi
-}
-
 # ---------------------------------------------------------------- works
 test_case 'cron + passwordeval' '
     cron_run "$(conf eval "passwordeval cat $SECRET")"
     is "$RC" 0 "exit 0"
     [ "$RC" = 0 ] || diag_file "$ERR"
-    delivered
+    delivered "$TOK"
     is "$(cat "$ERR" "$OUT")" "" "not a word on stdout/stderr"
 '
 
@@ -63,7 +55,7 @@ test_case 'cron + ~/.netrc' '
     cron_run "$(conf netrc)"
     is "$RC" 0 "exit 0"
     [ "$RC" = 0 ] || diag_file "$ERR"
-    delivered
+    delivered "$TOK"
 '
 
 test_case 'cron + ~/.netrc readable by others' <<'CASE'

@@ -48,20 +48,19 @@ fresh() {
     TF=$(oauth_token_file)
 }
 
+# provider_mode NAME MODE: fresh NAME, a token with 30 s left, and the
+# provider answering refreshes with MODE (its token_mode: 503, hang, ...)
+provider_mode() {
+    fresh "$1"
+    oauth_seed access_ttl=30
+    oauth_admin set "client_id=$CLIENT" "token_mode=$2" > /dev/null
+}
+
 # send [ARGS...]: a message to rcpt@example.org with -v; TOK RC ERR
 send() {
     TOK=$(new_token)
     make_message "$SCRATCH/$TOK.msg" "$TOK"
     run_yubin "$SCRATCH/$TOK.msg" -v -C "$C" "$@" rcpt@example.org
-}
-
-delivered() {
-    if find_delivered "$TOK" 10 > /dev/null; then
-        ok "delivered"
-    else
-        not_ok "delivered"
-        diag_file "$ERR" 60
-    fi
 }
 
 # auth_lines: the AUTH commands of the last run's trace
@@ -96,7 +95,7 @@ test_case 'OAUTHBEARER send with the token of a device login' <<'CASE'
     [ "$RC" = 0 ] || { diag_file "$ERR"; return 1; }
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     like "$(cat "$ERR")" '^yubin: --> AUTH OAUTHBEARER <redacted>$' \
         "auth on with a provider: OAUTHBEARER (the server offers both)"
     like "$(cat "$ERR")" '^yubin: OAuth 2\.0: access token from the token file \(valid for (59|60) min more\)$' \
@@ -113,7 +112,7 @@ test_case 'XOAUTH2 send' <<'CASE'
     oauth_config "$C" "$CLIENT" "auth xoauth2"
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     like "$(cat "$ERR")" '^yubin: --> AUTH XOAUTH2 <redacted>$' \
         "auth xoauth2: XOAUTH2"
 CASE
@@ -126,7 +125,7 @@ test_case 'cached token expired at the provider' <<'CASE'
     old=$(oauth_field access_token)
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     is "$(auth_lines)" 2 "AUTH twice: refused, then a fresh token"
     like "$(cat "$ERR")" '^yubin: <-- 535 5\.7\.8 ' "the real server refused it"
     like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the server refused the access token$' \
@@ -155,7 +154,7 @@ test_case 'access token with 30 s left' <<'CASE'
     oauth_seed access_ttl=30
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     is "$(auth_lines)" 1 "refreshed before AUTH: one AUTH"
     is "$(oauth_stat "$CLIENT" refresh)" 1 "one refresh"
 CASE
@@ -167,7 +166,7 @@ test_case 'rotating provider' <<'CASE'
     old_rt=$(oauth_field refresh_token)
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     new_rt=$(oauth_field refresh_token)
     is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
         "the new refresh token is in the token file"
@@ -215,9 +214,7 @@ CASE
 
 # ------------------------------------------------ provider trouble
 test_case 'provider 503, queue off' <<'CASE'
-    fresh down
-    oauth_seed access_ttl=30
-    oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
+    provider_mode down 503
     send
     is "$RC" 75 "exit 75"
     is "$(tail -n 1 "$ERR")" "yubin: during authentication: the OAuth 2.0 \
@@ -227,9 +224,7 @@ CASE
 
 # a proxy's HTML error page, and RFC 6749's temporarily_unavailable
 test_case 'a 403 HTML page (a proxy)' <<'CASE'
-    fresh html403
-    oauth_seed access_ttl=30
-    oauth_admin set "client_id=$CLIENT" token_mode=html403 > /dev/null
+    provider_mode html403 html403
     send
     is "$RC:$(tail -n 1 "$ERR")" "75:yubin: during authentication: the OAuth \
 2.0 provider at '$OAUTH_URL/token' answered HTTP 403 with something that is \
@@ -238,9 +233,7 @@ not JSON (check the oauth2_*_endpoint settings if this lasts)" \
 CASE
 
 test_case 'temporarily_unavailable' <<'CASE'
-    fresh unavailable
-    oauth_seed access_ttl=30
-    oauth_admin set "client_id=$CLIENT" token_mode=unavailable > /dev/null
+    provider_mode unavailable unavailable
     send
     is "$RC:$(tail -n 1 "$ERR")" "75:yubin: during authentication: the OAuth \
 2.0 provider at '$OAUTH_URL/token' is not available now \
@@ -248,9 +241,7 @@ test_case 'temporarily_unavailable' <<'CASE'
 CASE
 
 test_case 'provider 503, queue on-failure; back up: yubin -q' <<'CASE'
-    fresh queued
-    oauth_seed access_ttl=30
-    oauth_admin set "client_id=$CLIENT" token_mode=503 > /dev/null
+    provider_mode queued 503
     oauth_config "$C" "$CLIENT" "queue on-failure"
     send
     is "$RC" 0 "exit 0 (queued)"
@@ -261,12 +252,7 @@ test_case 'provider 503, queue on-failure; back up: yubin -q' <<'CASE'
     refreshes=$(oauth_stat "$CLIENT" refresh)
     run_yubin /dev/null -q --force
     is "$RC" 0 "provider back: yubin -q exits 0"
-    if find_delivered "$queued_tok" 10 > /dev/null; then
-        ok "provider back: the queued message is delivered"
-    else
-        not_ok "provider back: the queued message is delivered"
-        diag_file "$ERR" 40
-    fi
+    delivered "$queued_tok" 10 "provider back: the queued message is delivered"
     run_yubin /dev/null -bp
     is "$(cat "$OUT")" "queue is empty" "provider back: the queue is empty"
     is "$(oauth_stat "$CLIENT" refresh)" "$((refreshes + 1))" \
@@ -274,9 +260,7 @@ test_case 'provider 503, queue on-failure; back up: yubin -q' <<'CASE'
 CASE
 
 test_case 'provider hanging' <<'CASE'
-    fresh hang
-    oauth_seed access_ttl=30
-    oauth_admin set "client_id=$CLIENT" token_mode=hang > /dev/null
+    provider_mode hang hang
     # the provider's request that yubin gave up on ends with the case, with
     # a 503 (were it let go with "ok", it would count as a refresh at some
     # later moment)
@@ -380,7 +364,7 @@ test_case 'cron-like (env -i, no D-Bus, no terminal)' <<'CASE'
     ERR=$SCRATCH/cron.err
     is "$RC" 0 "exit 0"
     is "$(cat "$SCRATCH/cron.err")" "" "says nothing"
-    delivered
+    delivered "$TOK"
 CASE
 
 # ------------------------------------------------ logout, no token

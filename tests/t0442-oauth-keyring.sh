@@ -77,11 +77,6 @@ send() {
     fi
 }
 
-delivered() {
-    if find_delivered "$TOK" 10 > /dev/null; then ok "delivered"
-    else not_ok "delivered"; diag_file "$ERR" 60; fi
-}
-
 # ------------------------------------------------ login into the keyring
 test_case 'login in a desktop session' <<'CASE'
     fresh login
@@ -110,7 +105,7 @@ test_case 'expiring token, refreshed from the keyring' <<'CASE'
     oauth_age_token
     send
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
     like "$(cat "$ERR")" '^yubin: OAuth 2\.0: refresh token from the keyring$' \
         "-v: the refresh token came from the keyring"
     like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(keyring\)$' \
@@ -128,7 +123,7 @@ test_case 'cron with a live cached access token' '
     login || return 1
     send cron
     is "$RC" 0 "exit 0"
-    delivered
+    delivered "$TOK"
 '
 
 test_case 'cron once the access token expires' <<'CASE'
@@ -160,7 +155,7 @@ test_case '--login --store=file moves it to the file' <<'CASE'
     oauth_age_token
     send cron
     is "$RC" 0 "cron with the file store: exit 0"
-    delivered
+    delivered "$TOK"
     is "$(grep -c 'keyring' "$ERR")" 0 "cron: the keyring is not even asked"
 CASE
 

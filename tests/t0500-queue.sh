@@ -81,6 +81,24 @@ enqueue() {
     [ -n "$ID" ] || { show; return 1; }
 }
 
+# queued_then_up NAME FAKE_ARGS... -- ENQUEUE_ARGS...: a message queued
+# while the server was down (config "down"), then the fake server NAME up
+# and the config pointed at it; sets ID, FAKE_PID
+queued_then_up() {
+    local name=$1
+    local -a fa=()
+    shift
+    while [ "$1" != -- ]; do
+        fa+=("$1")
+        shift
+    done
+    shift
+    config down "$DOWN"
+    enqueue down "$@" || return 1
+    fake "$name" ${fa[@]+"${fa[@]}"} || return 1
+    repoint down "$BG_PORT"
+}
+
 # flush_now ID: make ID due, then yubin -q
 flush_now() {
     run_yubin /dev/null --queue-retry "$1"
@@ -100,11 +118,9 @@ show() {
 # bounced: a message queued, then refused (550) at flush time by the fake
 # server "bounce", which also receives the report; sets ID
 bounced() {
-    config down "$DOWN"
-    enqueue down rcpt@example.org || return 1
-    fake bounce --fault "RCPT#1=550 5.1.1 <rcpt@example.org>: no such user" ||
-        return 1
-    repoint down "$BG_PORT"
+    queued_then_up bounce \
+        --fault "RCPT#1=550 5.1.1 <rcpt@example.org>: no such user" \
+        -- rcpt@example.org || return 1
     flush_now "$ID"
 }
 
@@ -163,10 +179,7 @@ test_case 'a 5xx is not queued' '
 
 # ------------------------------------------------ -q sends it
 test_case '-q sends it with the config it was queued with' '
-    config down "$DOWN"
-    enqueue down rcpt@example.org || return 1
-    fake up || return 1
-    repoint down "$BG_PORT"
+    queued_then_up up -- rcpt@example.org || return 1
     run_yubin /dev/null --queue-retry "$ID"
     is "$RC" 0 "--queue-retry ID: exit 0"
     run_yubin /dev/null -q
@@ -271,10 +284,7 @@ test_case 'queue always: sent in the background' '
 
 # ------------------------------------------------ a send flushes what is due
 test_case 'a send flushes what is due for its account' '
-    config down "$DOWN"
-    enqueue down early@example.org || return 1
-    fake up || return 1
-    repoint down "$BG_PORT"
+    queued_then_up up -- early@example.org || return 1
     run_yubin /dev/null --queue-retry "$ID"
     run_yubin "$MSG" -C "$SCRATCH/down/config" later@example.org
     is "$RC" 0 "a normal send: exit 0"
@@ -291,12 +301,9 @@ test_case 'a send flushes what is due for its account' '
 # ------------------------------------------------ DSN parameters survive
 test_case 'the DSN parameters survive the queue' '
     local meta
-    config down "$DOWN"
-    enqueue down -N FAILURE,DELAY -R HDRS -V "env-$TOKEN" rcpt@example.org ||
-        return 1
-    fake dsn --advertise PIPELINING,8BITMIME,SIZE,ENHANCEDSTATUSCODES,DSN ||
-        return 1
-    repoint down "$BG_PORT"
+    queued_then_up dsn \
+        --advertise PIPELINING,8BITMIME,SIZE,ENHANCEDSTATUSCODES,DSN -- \
+        -N FAILURE,DELAY -R HDRS -V "env-$TOKEN" rcpt@example.org || return 1
     flush_now "$ID"
     meta=$(cat "$SCRATCH/dsn/save/0001.json" 2>/dev/null)
     like "$meta" "RET=HDRS" "RET kept in the queue"

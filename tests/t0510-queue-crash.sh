@@ -165,10 +165,7 @@ test_case 'injected disk full' '
 
 test_case '1 MiB tmpfs, 600 kB message' '
     conf "$DOWN"
-    if [ "$(id -u)" = 0 ] && mkdir -p "$SCRATCH/small" &&
-            mount -t tmpfs -o size=1m,mode=0700 tmpfs "$SCRATCH/small" \
-            2>/dev/null; then
-        test_when_finished "umount \"$SCRATCH/small\""
+    if case_tmpfs "$SCRATCH/small" 1m; then
         XDG_STATE_HOME=$SCRATCH/small run_yubin "$TEST_SCRATCH/600k" \
             -C "$SCRATCH/config" rcpt@example.org
         check "non-zero exit ($RC)" \

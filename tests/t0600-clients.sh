@@ -7,7 +7,7 @@
 # test checks that argv and the delivered copies (one per recipient in the
 # shared Maildir, told apart by X-Original-To).
 # The checks of delivered copies are code strings eval'd by per_copy (hence
-# single quotes, and variables used only there); _tap_failed is lib.sh's.
+# single quotes, and variables used only there).
 # shellcheck disable=SC2016,SC2034,SC2154
 . "$(dirname "$0")/lib.sh"
 
@@ -127,7 +127,7 @@ delivered3() {
 
 # cleanup_copies: remove the copies of a case that passed
 cleanup_copies() {
-    [ "$_tap_failed" = 0 ] && rm -f ${COPIES[@]+"${COPIES[@]}"}
+    case_failed || rm -f ${COPIES[@]+"${COPIES[@]}"}
     return 0
 }
 
@@ -343,46 +343,44 @@ ALIASES_DEFAULT=$SCRATCH/aliases.default
 printf '# cron mail\nroot: alice@example.org\n' > "$ALIASES_ROOT"
 printf 'default: alice@example.org\n' > "$ALIASES_DEFAULT"
 
-test_case 'cron -t, alias root' <<'CASE'
+# cron_send CONFIG_LINES -- YUBIN_ARGS...: a cron message (token in tok)
+# through a config for the real server with CONFIG_LINES, run by cron_run
+cron_send() {
+    local -a lines=()
+    while [ "$1" != -- ]; do
+        lines+=("$1")
+        shift
+    done
+    shift
     tok=$(new_token)
-    cron_msg "$SCRATCH/cron1.msg" "$tok"
-    real_config "$SCRATCH/cron1.conf" "$PORT" "aliases $ALIASES_ROOT"
-    cron_run cron1 "$SCRATCH/cron1.msg" -C "$SCRATCH/cron1.conf" -t
+    cron_msg "$SCRATCH/cron.msg" "$tok"
+    real_config "$SCRATCH/cron.conf" "$PORT" ${lines[@]+"${lines[@]}"}
+    cron_run cron "$SCRATCH/cron.msg" -C "$SCRATCH/cron.conf" "$@"
+}
+
+test_case 'cron -t, alias root' '
+    cron_send "aliases $ALIASES_ROOT" -- -t
     cron_case "$tok" alice@example.org
-CASE
+'
 
 # Vixie cron's own arguments, and the "default:" alias
-test_case 'cron -FCronDaemon -odi -oem -oi -t, alias default' <<'CASE'
-    tok=$(new_token)
-    cron_msg "$SCRATCH/cron2.msg" "$tok"
-    real_config "$SCRATCH/cron2.conf" "$PORT" "aliases $ALIASES_DEFAULT"
-    cron_run cron2 "$SCRATCH/cron2.msg" -C "$SCRATCH/cron2.conf" \
-        -FCronDaemon -odi -oem -oi -t
+test_case 'cron -FCronDaemon -odi -oem -oi -t, alias default' '
+    cron_send "aliases $ALIASES_DEFAULT" -- -FCronDaemon -odi -oem -oi -t
     cron_case "$tok" alice@example.org
-CASE
+'
 
-test_case 'cron -t, maildomain example.net' <<'CASE'
-    tok=$(new_token)
-    cron_msg "$SCRATCH/cron3.msg" "$tok"
-    real_config "$SCRATCH/cron3.conf" "$PORT" "maildomain example.net"
-    cron_run cron3 "$SCRATCH/cron3.msg" -C "$SCRATCH/cron3.conf" -t
+test_case 'cron -t, maildomain example.net' '
+    cron_send "maildomain example.net" -- -t
     cron_case "$tok" root@example.net
-CASE
+'
 
 # no alias, no maildomain: refused before connecting, with a clear message
 test_case 'cron, no alias and no maildomain' <<'CASE'
-    tok=$(new_token)
-    cron_msg "$SCRATCH/cron4.msg" "$tok"
-    real_config "$SCRATCH/cron4.conf" "$PORT"
-    cron_run cron4 "$SCRATCH/cron4.msg" -C "$SCRATCH/cron4.conf" -t
+    cron_send -- -t
     is "$RC" 67 "exit 67"
     like "$(cat "$ERR")" "^yubin: recipient 'root' has no domain and no alias: set 'aliases' or 'maildomain'" \
         "the message says what to set"
-    if find_delivered "$tok" 2 >/dev/null; then
-        not_ok "nothing delivered"
-    else
-        ok "nothing delivered"
-    fi
+    not_delivered "$tok" 2
 CASE
 
 done_testing

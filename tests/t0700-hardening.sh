@@ -198,10 +198,7 @@ CASE
 
 test_case '64 KiB tmpfs, 300 kB message' <<'CASE'
     disk_conf
-    if [ "$(id -u)" = 0 ] && mkdir -p "$SCRATCH/full" &&
-            mount -t tmpfs -o size=64k,mode=0700 tmpfs "$SCRATCH/full" \
-            2>/dev/null; then
-        test_when_finished 'umount "$SCRATCH/full"'
+    if case_tmpfs "$SCRATCH/full" 64k; then
         XDG_STATE_HOME=$SCRATCH/full run_yubin "$F/300k" \
             -C "$SCRATCH/disk.conf" rcpt@example.org
         is "$RC" 75 "exit 75"

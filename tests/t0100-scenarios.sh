@@ -55,6 +55,9 @@
 #   `tests/t0100-scenarios.sh [NAME-GLOB | FILE.scn]...` (e.g. `0050*`).
 #   Each scenario is a test_case; its assertions: exit code, stderr, client
 #   lines (the script ran to its end), data, transcript patterns, time.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

@@ -3,6 +3,9 @@
 # (tests/server/start.sh): STARTTLS on 587, implicit TLS on 465, AUTH PLAIN and
 # automatic mechanism choice, secure defaults; the delivered bytes equal the
 # input; a 20 MB message arrives intact with a small peak RSS.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

@@ -3,6 +3,9 @@
 # server: wrong password (77), certificate for the wrong host name (76),
 # expired certificate (76), nothing listening (75, quickly); nothing is
 # delivered and no AUTH is sent over a connection whose certificate failed.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

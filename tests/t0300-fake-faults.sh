@@ -3,6 +3,9 @@
 # with faults injected at each stage: temporary failures and lost
 # connections are 75, a refused recipient 67, a silent server is given up
 # after the configured timeout, and nothing is accepted by the server.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

@@ -7,6 +7,9 @@
 # only when offered, else IDN domains as A-labels), CHUNKING (BDAT, no
 # dot-stuffing), DSN (RET/ENVID/NOTIFY/ORCPT only when offered) and
 # ENHANCEDSTATUSCODES (the status code quoted).
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

@@ -8,6 +8,9 @@
 #     after STARTTLS: temporary (75, queued with "queue on-failure"), while
 #     a TLS protocol failure stays 76;
 #   - a SCRAM server asking for 10^9 PBKDF2 iterations: refused at once.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 SASLSERVER=$abs_top_builddir/tests/fake/saslserver

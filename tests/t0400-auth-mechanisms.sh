@@ -7,6 +7,9 @@
 # known limit: libgsasl sends it in ISO 8859-1, as RFC 2831 says, Dovecot
 # hashes the UTF-8 bytes). A wrong password, a method the server lacks, and
 # PLAIN over a clear connection all end with 77 before any MAIL FROM.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

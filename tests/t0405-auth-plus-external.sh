@@ -7,6 +7,9 @@
 # without -PLUS on offer plain SCRAM is used; EXTERNAL with a client
 # certificate (tls_cert_file/tls_key_file) from the test CA, and refused
 # without one or with one from another CA.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 SASLSERVER=$abs_top_builddir/tests/fake/saslserver

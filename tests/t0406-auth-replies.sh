@@ -3,6 +3,9 @@
 # (tests/fake/fake_smtpd.py --fault AUTH=...): 535 -> 77 with the server's
 # text; 454 -> 75 (try again later); 534 and 538 -> 77 with a hint; and
 # nothing is sent after a refused AUTH (no MAIL FROM, nothing accepted).
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

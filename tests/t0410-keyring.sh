@@ -12,6 +12,9 @@
 #   keyring is a 535 (77), not a fall-through.
 # Everything runs with HOME, XDG_* and the bus private to the test: the
 # user's own keyring is never touched.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

@@ -5,6 +5,9 @@
 # of any process yubin starts (passwordeval runs "sh -c CMD": the command is
 # in argv, its output is not); an XOAUTH2 token likewise (fake server).
 # Real server for PLAIN/LOGIN/SCRAM; strace -f for the execve check.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

@@ -5,6 +5,9 @@
 # configured the error lists every source with why it had nothing and says
 # how to fix it, exit 77, in under 2 s, without a word from GLib or D-Bus;
 # a dead bus address is no reason to hang either.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

@@ -18,6 +18,9 @@
 #   - cron-like (env -i, no D-Bus, no terminal): the file store is used;
 #   - --logout, and no token at all: 77 naming where yubin looked.
 # The browser flow is t0441, the keyring t0442, secrets t0443.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

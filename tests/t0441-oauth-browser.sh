@@ -12,6 +12,9 @@
 #     standard input (the SSH case), a wrong one first;
 #   - the provider checks the verifier (a wrong one: invalid_grant);
 #   - the provider denies: 77 and the provider's error.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

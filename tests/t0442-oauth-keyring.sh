@@ -12,6 +12,9 @@
 #     --store=file login that fixes it;
 #   - --login --store=file moves the token to the file (the keyring item
 #     goes): cron then refreshes and sends; --logout removes both.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

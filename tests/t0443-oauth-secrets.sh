@@ -8,6 +8,9 @@
 #   - the -v -v trace, the logfile, a queue file,
 # while a device login, a browser login, a send whose cached token the real
 # server refuses (refresh, AUTH again) and a queued send all happen.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root

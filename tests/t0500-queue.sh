@@ -10,6 +10,9 @@
 # parameters survive the queue; queue_max_age.
 # Each case has its own queue ($QUEUE_DIR) and fills it itself.
 #
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

@@ -10,6 +10,9 @@
 #     (root): non-zero exit, a clear message, nothing left in the queue.
 # Each case has its own queue; they share one fake server (counted per case).
 #
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

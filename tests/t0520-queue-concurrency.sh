@@ -4,6 +4,9 @@
 # while "yubin -q" runs in a loop against a slow server: every message is
 # delivered exactly once, and no yubin waits long for a running flush.
 #
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

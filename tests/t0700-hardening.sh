@@ -7,6 +7,9 @@
 # full disk while spooling; options after the first recipient; who may
 # write a configuration file that runs commands; C1 controls in messages;
 # the spool directory checked as the queue is; a hanging passwordeval.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin

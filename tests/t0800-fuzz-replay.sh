@@ -12,6 +12,9 @@
 # A reason that starts with "[fuzz-only]" marks what only the libFuzzer
 # build sees (clang's UBSan, say): not replayed here; tests/fuzz/run.sh
 # checks those.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 FUZZ_SRC=$TESTS_DIR/fuzz

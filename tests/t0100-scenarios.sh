@@ -5,7 +5,8 @@
 # whole standard error, the message after DATA.
 #
 # SCENARIO FORMAT
-#   Lines starting with "#" are comments (the first one is the description),
+#   Lines starting with "#" are comments (the first one is the description,
+#   an SPDX licence line aside),
 #   blank lines are ignored.  Lower-case "key: value" lines are settings; the
 #   line "server:" starts the server script, which runs up to the next
 #   lower-case "key:" line (script steps all start with an upper-case word:
@@ -133,6 +134,7 @@ run_scenario() {
     : > "$dir/want.data"
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%$'\r'}
+        [[ $line == "# SPDX-"* ]] && continue	# a licence line is no description
         if [ -z "$desc" ] && [[ $line == "#"* ]]; then
             desc=${line#\#}
             desc=${desc# }

@@ -1,18 +1,65 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # tests/lib.sh -- sourced by every tests/tNNNN-*.sh script.  Bash only.
 #
-# TAP:      plan N | ok DESC | not_ok DESC | check DESC CMD... | is GOT WANT DESC
+# CASES     A test is a list of named cases (git's test_expect_success):
+#
+#               test_case 'a 5xx to RCPT is not queued' '
+#                   fake perm --fault "RCPT=550 5.1.1 no" || return 1
+#                   run_yubin "$MSG" -C "$SCRATCH/perm/config" r@example.org
+#                   is "$RC" 67 "exit 67"
+#                   is "$(count_files "$QUEUE_DIR/msg")" 0 "nothing queued"
+#               '
+#               done_testing
+#
+#           test_case TITLE BODY (or TITLE alone, the body on stdin:
+#           test_case 'title' <<'CASE' ... for a body with single quotes)
+#           runs BODY (eval'd, so `return` ends it) in a subshell of its own:
+#           - its own $SCRATCH (the test's scratch is $TEST_SCRATCH, where
+#             the fixtures made once at the top live), XDG_STATE_HOME,
+#             XDG_CONFIG_HOME, $QUEUE_DIR and .stamp (find_delivered sees
+#             what arrived since the case began): no state flows from one
+#             case to the next, and variables set in a case end with it;
+#           - `test_when_finished CMD` runs CMD after the case, even when it
+#             failed or stopped (last registered, first run); then every
+#             server the case started with start_bg is stopped;
+#           - its assertions keep their own TAP lines (each with its exact
+#             got/expected diagnostics), each prefixed "TITLE: "; a case
+#             that asserts nothing is one line, "ok N - TITLE", as in git;
+#           - a body that ends with a non-zero status (`... || return 1`
+#             after a set-up step that failed, `set -u`, a command not
+#             found) fails the case: "not ok N - TITLE: the case stopped
+#             with status S" (unless an assertion already failed), with the
+#             body as diagnostics; the next case runs as usual;
+#           - skip_all (and need_*) inside a case skips that case only;
+#             case_failed says whether one of its assertions failed yet.
+#           YUBIN_CASES selects cases: "#" and case numbers and ranges
+#           ("#3", "#2-4,7"), or else an extended regular expression matched
+#           against each title ("queue always|DSN"); a leading "!" selects
+#           the others ("!#5", "!200").
+#           A case not selected is "ok N - TITLE # SKIP ...", never a failure
+#           (YUBIN_NO_SKIP=1 included).  "# case N: TITLE" before each case
+#           gives the numbers.  A test with cases ends with done_testing (no
+#           plan: a selection changes the count).
+# STOPPING  skip_all REASON: a prerequisite is missing ("1..0 # SKIP", exit 0;
+#           a failure under YUBIN_NO_SKIP=1); bail_out REASON: a fixture the
+#           whole test needs is broken ("Bail out! REASON", exit 99, also from
+#           inside a case); in a case, a failed set-up returns non-zero.
+#           Nothing else exits.  (The C unit tests: bail_out() in tap.h.)
+# TAP:      ok DESC | not_ok DESC | check DESC CMD... | is GOT WANT DESC
 #           like GOT ERE DESC | unlike GOT ERE DESC | skip DESC REASON | diag MSG...
 #           todo DESC REASON CMD... (a known failure: XFAIL, or XPASS once fixed)
-#           diag_file FILE | skip_all REASON | bail_out REASON | done_testing
+#           diag_file FILE | done_testing | plan N (tests without cases only)
 #           YUBIN_NO_SKIP=1 turns skip_all/skip into failures (CI).
 # Needs:    need_root | need_cmd CMD | need_yubin | need_aiosmtpd | need_certtool
 # Paths:    $abs_top_srcdir $abs_top_builddir (automake's AM_TESTS_ENVIRONMENT, or
 #           derived from this file) $TESTS_DIR $YUBIN $PYTHON $SCRATCH (per test,
-#           removed on exit unless something failed) $TESTENV_DIR (real server)
+#           and per case inside one; removed on exit unless something failed)
+#           $TEST_SCRATCH (the test's) $QUEUE_DIR (yubin's queue for the
+#           current XDG_STATE_HOME) $TESTENV_DIR (real server)
 # Running:  run_yubin STDIN_FILE ARGS...  -> $RC $ERR $OUT $SECS (timeout 30 s;
 #           $YUBIN_WRAPPER, e.g. "valgrind -q", is put in front when set);
 #           tty_run EXPECT=ANSWER... -- CMD... (on a new pseudo-terminal)
+# Disk:     case_tmpfs DIR SIZE (a small tmpfs for the case, root only)
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
 #           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
@@ -23,7 +70,8 @@
 #           real_config FILE PORT LINE...  (localhost, CA, alice, alice-pw, from)
 # Mail:     make_message FILE TOKEN [BODY_BYTES], find_delivered TOKEN [SECS],
 #           maildir_count, wait_for_delivery COUNT_BEFORE [N],
-#           delivered_body FILE [FIRST_LINE]
+#           delivered_body FILE [FIRST_LINE], delivered TOKEN [SECS [DESC]],
+#           not_delivered TOKEN [SECS] (one TAP line each)
 set -u
 
 # ---------------------------------------------------------------- paths
@@ -48,19 +96,38 @@ _tap_failed=0
 _tap_planned=
 
 plan() {
+    [ "$_case_no" = 0 ] || bail_out "plan after a test_case (use done_testing)"
     _tap_planned=$1
     echo "1..$1"
 }
 
-ok() {
+# _tap_desc DESC: DESC, after "TITLE: " inside a case (TITLE alone if empty)
+_tap_desc() {
+    if [ -z "$_case_title" ]; then
+        printf '%s' "$1"
+    elif [ -z "$1" ]; then
+        printf '%s' "$_case_title"
+    else
+        printf '%s: %s' "$_case_title" "$1"
+    fi
+}
+
+# _tap_line "ok"|"not ok" TEXT: one numbered TAP line; inside a case the
+# counters go to the case's state file at once (the case is a subshell)
+_tap_line() {
     _tap_n=$((_tap_n + 1))
-    echo "ok $_tap_n - $*"
+    [ "$1" = ok ] || _tap_failed=$((_tap_failed + 1))
+    echo "$1 $_tap_n - $2"
+    [ -z "$_case_state" ] ||
+        printf '%s %s\n' "$_tap_n" "$_tap_failed" > "$_case_state"
+}
+
+ok() {
+    _tap_line ok "$(_tap_desc "$*")"
 }
 
 not_ok() {
-    _tap_n=$((_tap_n + 1))
-    _tap_failed=$((_tap_failed + 1))
-    echo "not ok $_tap_n - $*"
+    _tap_line "not ok" "$(_tap_desc "$*")"
 }
 
 diag() {
@@ -122,8 +189,7 @@ skip() {
     if [ "${YUBIN_NO_SKIP:-0}" = 1 ]; then
         not_ok "$1 (would skip: $2; YUBIN_NO_SKIP=1)"
     else
-        _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $1 # SKIP $2"
+        _tap_line ok "$(_tap_desc "$1") # SKIP $2"
     fi
 }
 
@@ -131,34 +197,44 @@ skip() {
 # XFAIL); CMD succeeding means it was fixed: XPASS, which counts as a failure
 # until the test is turned into a normal one
 todo() {
-    local desc=$1 why=$2
+    local desc why=$2
+    desc=$(_tap_desc "$1")
     shift 2
+    # not counted as a failure either way: the driver decides (XFAIL/XPASS)
     _tap_n=$((_tap_n + 1))
     if "$@"; then
         echo "ok $_tap_n - $desc # TODO $why"
     else
         echo "not ok $_tap_n - $desc # TODO $why"
     fi
+    [ -z "$_case_state" ] ||
+        printf '%s %s\n' "$_tap_n" "$_tap_failed" > "$_case_state"
 }
 
+# skip_all REASON: the test (or, inside a case, the case) cannot run here
 skip_all() {
-    if [ "${YUBIN_NO_SKIP:-0}" = 1 ]; then
-        echo "Bail out! would skip: $*"
-        _tap_failed=$((_tap_failed + 1))
-        exit 1
+    if [ -n "$_case_title" ]; then
+        skip "" "$*"
+        exit 0
     fi
+    [ "${YUBIN_NO_SKIP:-0}" = 1 ] && bail_out "would skip: $*"
     echo "1..0 # SKIP $*"
     exit 0
 }
 
+# bail_out REASON: stop the whole test ("Bail out!", exit 99: automake's
+# hard error), from a case too
 bail_out() {
     echo "Bail out! $*"
     _tap_failed=$((_tap_failed + 1))
-    exit 1
+    [ -z "$_case_state" ] ||
+        printf '%s %s\n' "$_tap_n" "$_tap_failed" > "$_case_state"
+    exit 99
 }
 
 # done_testing: print the plan if none was given, check the count, exit
 done_testing() {
+    [ -z "$_case_title" ] || bail_out "done_testing inside the case '$_case_title'"
     if [ -z "$_tap_planned" ]; then
         echo "1..$_tap_n"
     elif [ "$_tap_planned" != "$_tap_n" ]; then
@@ -167,6 +243,125 @@ done_testing() {
     fi
     [ "$_tap_failed" = 0 ] && exit 0
     exit 1
+}
+
+# ---------------------------------------------------------------- cases
+# test_case TITLE [BODY]: see CASES at the top.  The case runs in a subshell
+# (_case_run); its TAP counters come back through a state file.
+_case_no=0
+_case_title=
+_case_state=
+_case_body=
+_case_cleanups=()
+
+test_case() {
+    local title=$1 state rc
+    [ -z "$_case_title" ] ||
+        bail_out "test_case '$title' inside the case '$_case_title'"
+    _case_no=$((_case_no + 1))
+    if [ $# -ge 2 ]; then
+        _case_body=$2
+    else
+        _case_body=$(cat)
+    fi
+    if ! _case_selected "$_case_no" "$title"; then
+        _tap_n=$((_tap_n + 1))
+        echo "ok $_tap_n - $title # SKIP case $_case_no not selected by YUBIN_CASES"
+        return 0
+    fi
+    echo "# case $_case_no: $title"
+    state=$TEST_SCRATCH/.case-state
+    printf '%s %s\n' "$_tap_n" "$_tap_failed" > "$state"
+    ( _case_run "$title" "$state" )
+    rc=$?
+    read -r _tap_n _tap_failed < "$state"
+    # a bail_out inside the case stops the test here too
+    [ "$rc" = 99 ] && exit 99
+    return 0
+}
+
+# case_failed: true once an assertion of the current case has failed
+case_failed() {
+    [ -n "$_case_title" ] && [ "$_tap_failed" != "$_case_failed_first" ]
+}
+
+# test_when_finished CMD: run CMD (eval'd) after the current case
+test_when_finished() {
+    [ -n "$_case_title" ] || bail_out "test_when_finished outside a test_case"
+    _case_cleanups+=("$*")
+}
+
+# _case_selected NUMBER TITLE: is the case in $YUBIN_CASES (all if unset)?
+_case_selected() {
+    local sel=${YUBIN_CASES:-} n=$1 neg=0 hit=1 item lo hi
+    [ -n "$sel" ] || return 0
+    if [ "${sel#!}" != "$sel" ]; then
+        neg=1
+        sel=${sel#!}
+    fi
+    if [[ $sel =~ ^#[0-9][0-9,\ -]*$ ]]; then
+        sel=${sel#\#}
+        for item in ${sel//,/ }; do
+            lo=${item%%-*} hi=${item#*-}
+            if [ "$n" -ge "${lo:-1}" ] && [ "$n" -le "${hi:-$n}" ]; then
+                hit=0
+                break
+            fi
+        done
+    elif printf '%s\n' "$2" | grep -Eq -- "$sel"; then
+        hit=0
+    fi
+    [ "$neg" = 0 ] || hit=$((1 - hit))
+    return "$hit"
+}
+
+# _case_run TITLE STATE_FILE: the case's subshell
+_case_run() {
+    _case_title=$1
+    _case_state=$2
+    _case_tap_first=$_tap_n
+    _case_failed_first=$_tap_failed
+    _case_bg_first=${#_bg_pids[@]}
+    _scratch_init "$(printf '%s/case-%02d' "$TEST_SCRATCH" "$_case_no")"
+    trap '_case_end $?' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+    _case_eval
+}
+
+_case_eval() {
+    eval "$_case_body"
+}
+
+# _case_end STATUS: the case's cleanups, its servers, its verdict
+_case_end() {
+    local rc=$1 crc=0 i p
+    trap - EXIT
+    for ((i = ${#_case_cleanups[@]} - 1; i >= 0; i--)); do
+        eval "${_case_cleanups[i]}" || crc=$?
+    done
+    for p in "${_bg_pids[@]:_case_bg_first}"; do
+        stop_bg "$p"
+    done
+    if [ "$rc" = 99 ]; then
+        :	# bail_out: the test stops
+    elif [ "$rc" != 0 ] || [ "$crc" != 0 ]; then
+        if [ "$_tap_failed" = "$_case_failed_first" ]; then
+            if [ "$rc" != 0 ]; then
+                _tap_line "not ok" "$_case_title: the case stopped with status $rc"
+            else
+                _tap_line "not ok" "$_case_title: its cleanup failed (status $crc)"
+            fi
+        fi
+        diag "the case stopped with status $rc (its cleanup: $crc); its body:"
+        printf '%s\n' "$_case_body" | sed -e '/^[[:space:]]*$/d' -e 's/^/#   /'
+    elif [ "$_tap_n" = "$_case_tap_first" ]; then
+        _tap_line ok "$_case_title"
+    fi
+    printf '%s %s\n' "$_tap_n" "$_tap_failed" > "$_case_state"
+    [ "$rc" = 99 ] && exit 99
+    exit 0
 }
 
 # ---------------------------------------------------------------- requirements
@@ -204,13 +399,21 @@ need_certtool() {
 }
 
 # ---------------------------------------------------------------- scratch, cleanup
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/yubin-$TEST_NAME.XXXXXX") ||
+TEST_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/yubin-$TEST_NAME.XXXXXX") ||
     bail_out "cannot create a scratch directory"
-touch "$SCRATCH/.stamp"
 _bg_pids=()
-# yubin's spool and queue, and any config lookup, stay inside the scratch
-# directory: a test never touches the real ~/.local/state or ~/.config.
-export XDG_STATE_HOME=$SCRATCH/state XDG_CONFIG_HOME=$SCRATCH/config
+
+# _scratch_init DIR: DIR becomes $SCRATCH (the test's, or a case's), with
+# .stamp, and yubin's spool and queue, and any config lookup, inside it: a
+# test never touches the real ~/.local/state or ~/.config
+_scratch_init() {
+    SCRATCH=$1
+    mkdir -p "$SCRATCH"
+    touch "$SCRATCH/.stamp"
+    export XDG_STATE_HOME=$SCRATCH/state XDG_CONFIG_HOME=$SCRATCH/config
+    QUEUE_DIR=$XDG_STATE_HOME/yubin/queue
+}
+_scratch_init "$TEST_SCRATCH"
 
 _lib_exit() {
     local rc=$? p
@@ -226,9 +429,9 @@ _lib_exit() {
         wait "$p" 2>/dev/null
     done
     if [ "$rc" = 0 ] && [ "$_tap_failed" = 0 ]; then
-        rm -rf "$SCRATCH"
+        rm -rf "$TEST_SCRATCH"
     else
-        echo "# scratch directory kept: $SCRATCH"
+        echo "# scratch directory kept: $TEST_SCRATCH"
     fi
     exit "$rc"
 }
@@ -236,6 +439,15 @@ trap _lib_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+
+# case_tmpfs DIR SIZE: a tmpfs of SIZE (mount's size=) on DIR, mode 0700,
+# unmounted when the case ends; false unless root and mount works
+case_tmpfs() {
+    [ "$(id -u)" = 0 ] && mkdir -p "$1" &&
+        mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null ||
+        return 1
+    test_when_finished "umount '$1'"
+}
 
 # ---------------------------------------------------------------- running yubin
 # run_yubin STDIN_FILE ARGS...: run $YUBIN under timeout; sets RC (exit code,
@@ -307,8 +519,9 @@ EOF
 }
 
 # closed_port: a 127.0.0.1 port on which connections are refused, held (bound,
-# never listening) by a helper process until the test ends, so that no other
-# test can start listening on it meanwhile; sets CLOSED_PORT
+# never listening) by a helper process until the test (or case) ends, so that
+# no other test can start listening on it meanwhile; sets CLOSED_PORT; false
+# if it cannot
 closed_port() {
     start_bg closed-port "$PYTHON" -c '
 import socket, sys, time
@@ -316,7 +529,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print("READY", s.getsockname()[1], flush=True)
 time.sleep(600)
-' || bail_out "cannot hold a closed port"
+' || return 1
     CLOSED_PORT=$BG_PORT
 }
 
@@ -581,10 +794,10 @@ wait_for_delivery() {
 
 # find_delivered TOKEN [SECS]: print the Maildir file(s) of the message(s)
 # carrying "X-Yubin-Test: TOKEN" delivered since this test started; waits
-# up to SECS (10) for the first one; false if none
+# up to SECS (10) for the first one (0: looks once); false if none
 find_delivered() {
     local tok=$1 secs=${2:-10} f found=1 i
-    for ((i = 0; i < secs * 10; i++)); do
+    for ((i = 0; i == 0 || i < secs * 10; i++)); do
         while IFS= read -r f; do
             if head -c 65536 "$f" 2>/dev/null | grep -qF "X-Yubin-Test: $tok"; then
                 printf '%s\n' "$f"
@@ -596,6 +809,30 @@ find_delivered() {
         sleep 0.1
     done
     return 1
+}
+
+# delivered TOKEN [SECS [DESC]]: ok "delivered" (or DESC) once a message
+# carrying TOKEN arrived (find_delivered, waiting SECS, 10)
+delivered() {
+    if find_delivered "$1" "${2:-10}" > /dev/null; then
+        ok "${3:-delivered}"
+    else
+        not_ok "${3:-delivered}"
+        diag "no message with X-Yubin-Test: $1 in $SMTP_MAILDIR/new"
+        [ -z "${ERR:-}" ] || diag_file "$ERR" 60
+    fi
+}
+
+# not_delivered TOKEN [SECS]: ok "nothing delivered" if no message carrying
+# TOKEN arrived within SECS (2)
+not_delivered() {
+    local f
+    if f=$(find_delivered "$1" "${2:-2}"); then
+        not_ok "nothing delivered"
+        diag "delivered: $f"
+    else
+        ok "nothing delivered"
+    fi
 }
 
 # delivered_body FILE [FIRST_LINE]: the delivered message without the lines

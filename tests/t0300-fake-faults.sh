@@ -4,6 +4,9 @@
 # with faults injected at each stage: temporary failures and lost
 # connections are 75, a refused recipient 67, a silent server is given up
 # after the configured timeout, and nothing is accepted by the server.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_yubin
@@ -11,13 +14,13 @@ need_cmd timeout
 need_aiosmtpd
 test_pki
 
-plan 39
-
 TOKEN=$(new_token)
-make_message "$SCRATCH/msg" "$TOKEN"
-make_message "$SCRATCH/big" "$TOKEN" 300000
+MSG=$SCRATCH/msg
+BIG=$SCRATCH/big
+make_message "$MSG" "$TOKEN"
+make_message "$BIG" "$TOKEN" 300000
 # what the server must store: the message in CRLF form
-sed 's/$/\r/' "$SCRATCH/msg" > "$SCRATCH/msg.crlf"
+sed 's/$/\r/' "$MSG" > "$MSG.crlf"
 
 # fake NAME TLS CONFIG_LINES_VAR FAKE_ARGS...: start fake_smtpd.py
 # (TLS: none | starttls | implicit) and write $SCRATCH/NAME/config
@@ -71,61 +74,53 @@ conn_json() {
 
 # ------------------------------------------------ baselines: the faults are
 # the only reason the cases below fail
-EXTRA_CONFIG=()
-fake ok-plain none || bail_out "fake_smtpd.py does not start"
-run_yubin "$SCRATCH/msg" -C "$SCRATCH/ok-plain/config" rcpt@example.org
-is "$RC" 0 "baseline, no TLS: exit 0"
-[ "$RC" = 0 ] || show ok-plain
-is "$(accepted "$SCRATCH/ok-plain/save")" 1 "baseline, no TLS: one message accepted"
-if cmp -s "$SCRATCH/msg.crlf" "$SCRATCH/ok-plain/save/0001.eml"; then
-    ok "baseline, no TLS: stored bytes = input in CRLF form"
-else
-    not_ok "baseline, no TLS: stored bytes = input in CRLF form"
-    diag "$(cmp "$SCRATCH/msg.crlf" "$SCRATCH/ok-plain/save/0001.eml" 2>&1)"
-fi
-stop_bg "$FAKE_PID"
+test_case 'baseline, no TLS' <<'CASE'
+    fake ok-plain none || return 1
+    run_yubin "$MSG" -C "$SCRATCH/ok-plain/config" rcpt@example.org
+    is "$RC" 0 "exit 0"
+    [ "$RC" = 0 ] || show ok-plain
+    is "$(accepted "$SCRATCH/ok-plain/save")" 1 "one message accepted"
+    if cmp -s "$MSG.crlf" "$SCRATCH/ok-plain/save/0001.eml"; then
+        ok "stored bytes = input in CRLF form"
+    else
+        not_ok "stored bytes = input in CRLF form"
+        diag "$(cmp "$MSG.crlf" "$SCRATCH/ok-plain/save/0001.eml" 2>&1)"
+    fi
+CASE
 
-fake ok-starttls starttls --user alice:alice-pw || bail_out "fake_smtpd.py does not start"
-run_yubin "$SCRATCH/msg" -C "$SCRATCH/ok-starttls/config" rcpt@example.org
-is "$RC" 0 "baseline, STARTTLS + AUTH: exit 0"
-[ "$RC" = 0 ] || show ok-starttls
-meta=$(cat "$SCRATCH/ok-starttls/save/0001.json" 2>/dev/null)
-like "$meta" '"tls": true' "baseline, STARTTLS + AUTH: message came over TLS"
-like "$meta" '"auth_user": "alice"' "baseline, STARTTLS + AUTH: authenticated as alice"
-check "baseline, STARTTLS + AUTH: stored bytes = input in CRLF form" \
-    cmp -s "$SCRATCH/msg.crlf" "$SCRATCH/ok-starttls/save/0001.eml"
-stop_bg "$FAKE_PID"
+test_case 'baseline, STARTTLS + AUTH' <<'CASE'
+    fake ok-starttls starttls --user alice:alice-pw || return 1
+    run_yubin "$MSG" -C "$SCRATCH/ok-starttls/config" rcpt@example.org
+    is "$RC" 0 "exit 0"
+    [ "$RC" = 0 ] || show ok-starttls
+    meta=$(cat "$SCRATCH/ok-starttls/save/0001.json" 2>/dev/null)
+    like "$meta" '"tls": true' "message came over TLS"
+    like "$meta" '"auth_user": "alice"' "authenticated as alice"
+    check "stored bytes = input in CRLF form" \
+        cmp -s "$MSG.crlf" "$SCRATCH/ok-starttls/save/0001.eml"
+CASE
 
 # ------------------------------------------------ faults
 # fault_case NAME EXPECTED_EXIT MESSAGE FAULT_ARGS...: 3 TAP lines
 fault_case() {
     local name=$1 want=$2 msg=$3
     shift 3
-    if ! fake "$name" none "$@"; then
-        not_ok "$name: fake server started"
-        not_ok "$name: (skipped)"
-        not_ok "$name: (skipped)"
-        return
-    fi
+    fake "$name" none "$@" || return 1
     run_yubin "$msg" -C "$SCRATCH/$name/config" rcpt@example.org
-    local rc=$RC failed=0
-    if [ "$rc" = "$want" ]; then
-        ok "$name: exit $want"
-    else
-        not_ok "$name: exit $want"
-        failed=1
-    fi
+    local failed=0
+    is "$RC" "$want" "exit $want"
+    [ "$RC" = "$want" ] || failed=1
     local conn
     conn=$(conn_json "$name")
     if printf '%s\n' "$conn" | grep -q '! fault \|dropped after'; then
-        ok "$name: the fault was applied"
+        ok "the fault was applied"
     else
-        not_ok "$name: the fault was applied"
+        not_ok "the fault was applied"
         failed=1
     fi
     local n
     n=$(accepted "$SCRATCH/$name/save")
-    is "$n" 0 "$name: no message accepted"
+    is "$n" 0 "no message accepted"
     [ "$n" = 0 ] || failed=1
     if [ "$failed" = 1 ]; then
         show "$name"
@@ -134,25 +129,26 @@ fault_case() {
     stop_bg "$FAKE_PID"
 }
 
-fault_case mail-421 75 "$SCRATCH/msg" --fault MAIL=421
-fault_case mail-451 75 "$SCRATCH/msg" --fault MAIL=451
-fault_case rcpt-421 75 "$SCRATCH/msg" --fault RCPT=421
-fault_case rcpt-451 75 "$SCRATCH/msg" --fault RCPT=451
-fault_case data-end-421 75 "$SCRATCH/msg" --fault DATA_END=421
-fault_case data-end-451 75 "$SCRATCH/msg" --fault DATA_END=451
-fault_case rcpt-550 67 "$SCRATCH/msg" --fault 'RCPT=550 5.1.1 <rcpt@example.org>: no such user'
-like "$(cat "$ERR")" '550 5\.1\.1' "rcpt-550: the server's reply is in the message"
-fault_case data-drop-after 75 "$SCRATCH/big" --fault DATA=drop-after:50000
-fault_case data-reset 75 "$SCRATCH/msg" --fault DATA_END=reset
+test_case 'mail-421' 'fault_case mail-421 75 "$MSG" --fault MAIL=421'
+test_case 'mail-451' 'fault_case mail-451 75 "$MSG" --fault MAIL=451'
+test_case 'rcpt-421' 'fault_case rcpt-421 75 "$MSG" --fault RCPT=421'
+test_case 'rcpt-451' 'fault_case rcpt-451 75 "$MSG" --fault RCPT=451'
+test_case 'data-end-421' 'fault_case data-end-421 75 "$MSG" --fault DATA_END=421'
+test_case 'data-end-451' 'fault_case data-end-451 75 "$MSG" --fault DATA_END=451'
+test_case 'rcpt-550' <<'CASE'
+    fault_case rcpt-550 67 "$MSG" \
+        --fault 'RCPT=550 5.1.1 <rcpt@example.org>: no such user' || return 1
+    like "$(cat "$ERR")" '550 5\.1\.1' "the server's reply is in the message"
+CASE
+test_case 'data-drop-after' \
+    'fault_case data-drop-after 75 "$BIG" --fault DATA=drop-after:50000'
+test_case 'data-reset' 'fault_case data-reset 75 "$MSG" --fault DATA_END=reset'
 
 # a silent server: given up after "timeout 2"
-EXTRA_CONFIG=("timeout 2")
-fault_case mail-hang 75 "$SCRATCH/msg" --fault MAIL=hang
-EXTRA_CONFIG=()
-if seconds_below "$SECS" 4; then
-    ok "mail-hang: gave up after the 2 s timeout (${SECS}s)"
-else
-    not_ok "mail-hang: gave up after the 2 s timeout (took ${SECS}s)"
-fi
+test_case 'mail-hang' <<'CASE'
+    EXTRA_CONFIG=("timeout 2")
+    fault_case mail-hang 75 "$MSG" --fault MAIL=hang || return 1
+    check "gave up after the 2 s timeout (${SECS}s)" seconds_below "$SECS" 4
+CASE
 
 done_testing

@@ -8,6 +8,9 @@
 # without -PLUS on offer plain SCRAM is used; EXTERNAL with a client
 # certificate (tls_cert_file/tls_key_file) from the test CA, and refused
 # without one or with one from another CA.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 SASLSERVER=$abs_top_builddir/tests/fake/saslserver
@@ -15,8 +18,6 @@ need_yubin
 need_cmd timeout
 need_certtool
 [ -x "$SASLSERVER" ] || skip_all "no $SASLSERVER (make check builds it)"
-
-plan 39
 
 # ---------------------------------------------------------------- PKI
 # pki DIR: a CA, a server certificate for localhost/127.0.0.1 and a client
@@ -54,12 +55,15 @@ pki "$SCRATCH/other"		# a second CA: its client cert is not trusted
 P=$SCRATCH/pki
 
 TOKEN=$(new_token)
-make_message "$SCRATCH/msg" "$TOKEN"
-sed 's/$/\r/' "$SCRATCH/msg" > "$SCRATCH/msg.crlf"
+MSG=$SCRATCH/msg
+make_message "$MSG" "$TOKEN"
+sed 's/$/\r/' "$MSG" > "$MSG.crlf"
+OTHER=$SCRATCH/other
 
-# case NAME "SERVER ARGS" CONFIG_LINES...: start saslserver, send through
-# it with -v (no terminal: nothing can prompt); sets RC ERR SLOG (the
-# server's log) SRC (its exit status) SAVED (the message it stored)
+# case_run NAME "SERVER ARGS" CONFIG_LINES...: start saslserver, send
+# through it with -v (no terminal: nothing can prompt); sets RC ERR SLOG (the
+# server's log) SRC (its exit status) SAVED (the message it stored); false if
+# the server does not start
 case_run() {
     local name=$1 sargs=$2
     shift 2
@@ -68,13 +72,12 @@ case_run() {
     if ! start_bg "$name" "$SASLSERVER" --port 0 --cert "$P/server.crt" \
             --key "$P/server.key" --ca "$P/ca.crt" --user alice:alice-pw \
             --save "$SAVED" --timeout 20 $sargs; then
-        RC=none SRC=none SLOG=$SCRATCH/$name.err ERR=/dev/null
-        return
+        return 1
     fi
     write_config "$SCRATCH/$name.conf" "host 127.0.0.1" "port $BG_PORT" \
         "tls_trust_file $P/ca.crt" "user alice" "from alice@example.test" \
         "timeout 10" "$@"
-    YUBIN_WRAPPER="setsid -w" run_yubin "$SCRATCH/msg" -v \
+    YUBIN_WRAPPER="setsid -w" run_yubin "$MSG" -v \
         -C "$SCRATCH/$name.conf" rcpt@example.org
     wait "$BG_PID"
     SRC=$?
@@ -86,89 +89,111 @@ case_run() {
     fi
 }
 
-# passed NAME: exit 0, the server accepted and stored the input
+# passed: exit 0, the server accepted and stored the input
 passed() {
-    is "$RC" 0 "$1: exit 0"
-    is "$SRC" 0 "$1: the server accepted the message"
-    check "$1: stored bytes = input (CRLF)" cmp -s "$SAVED" "$SCRATCH/msg.crlf"
+    is "$RC" 0 "exit 0"
+    is "$SRC" 0 "the server accepted the message"
+    check "stored bytes = input (CRLF)" cmp -s "$SAVED" "$MSG.crlf"
 }
 
 # ---------------------------------------------------------------- -PLUS
-case_run plus13 "" "password alice-pw" "auth on"
-passed "TLS 1.3, auth on"
-like "$(cat "$ERR")" '^yubin: --> AUTH SCRAM-SHA-256-PLUS ' \
-    "TLS 1.3, auth on: chooses SCRAM-SHA-256-PLUS"
-like "$(cat "$SLOG")" '^saslserver: tls TLS1\.3$' "TLS 1.3: negotiated"
-like "$(cat "$SLOG")" \
-    '^saslserver: auth ok mech=SCRAM-SHA-256-PLUS user=alice cb=tls-exporter$' \
-    "TLS 1.3: the server checked tls-exporter channel binding"
+test_case 'TLS 1.3, auth on' <<'CASE'
+    case_run plus13 "" "password alice-pw" "auth on" || return 1
+    passed
+    like "$(cat "$ERR")" '^yubin: --> AUTH SCRAM-SHA-256-PLUS ' \
+        "chooses SCRAM-SHA-256-PLUS"
+    like "$(cat "$SLOG")" '^saslserver: tls TLS1\.3$' "TLS 1.3 negotiated"
+    like "$(cat "$SLOG")" \
+        '^saslserver: auth ok mech=SCRAM-SHA-256-PLUS user=alice cb=tls-exporter$' \
+        "the server checked tls-exporter channel binding"
+CASE
 
-case_run plus12 "" "password alice-pw" "auth on" \
-    "tls_priorities NORMAL:-VERS-TLS1.3"
-passed "TLS 1.2, auth on"
-like "$(cat "$SLOG")" '^saslserver: tls TLS1\.2$' "TLS 1.2: negotiated"
-like "$(cat "$SLOG")" \
-    '^saslserver: auth ok mech=SCRAM-SHA-256-PLUS user=alice cb=tls-unique$' \
-    "TLS 1.2: SCRAM-SHA-256-PLUS with tls-unique"
+test_case 'TLS 1.2, auth on' <<'CASE'
+    case_run plus12 "" "password alice-pw" "auth on" \
+        "tls_priorities NORMAL:-VERS-TLS1.3" || return 1
+    passed
+    like "$(cat "$SLOG")" '^saslserver: tls TLS1\.2$' "TLS 1.2 negotiated"
+    like "$(cat "$SLOG")" \
+        '^saslserver: auth ok mech=SCRAM-SHA-256-PLUS user=alice cb=tls-unique$' \
+        "SCRAM-SHA-256-PLUS with tls-unique"
+CASE
 
-case_run plus1 "--tls implicit" "password alice-pw" "auth scram-sha-1-plus" \
-    "tls_starttls off"
-passed "implicit TLS, auth scram-sha-1-plus"
-like "$(cat "$SLOG")" \
-    '^saslserver: auth ok mech=SCRAM-SHA-1-PLUS user=alice cb=tls-exporter$' \
-    "implicit TLS: SCRAM-SHA-1-PLUS with tls-exporter"
+test_case 'implicit TLS, auth scram-sha-1-plus' <<'CASE'
+    case_run plus1 "--tls implicit" "password alice-pw" "auth scram-sha-1-plus" \
+        "tls_starttls off" || return 1
+    passed
+    like "$(cat "$SLOG")" \
+        '^saslserver: auth ok mech=SCRAM-SHA-1-PLUS user=alice cb=tls-exporter$' \
+        "SCRAM-SHA-1-PLUS with tls-exporter"
+CASE
 
 # ------------------------------------------------ the binding is checked
-EXPECT_FAIL=1 case_run corrupt13 "--corrupt-cb" "password alice-pw" "auth on"
-is "$RC" 77 "server's tls-exporter differs: exit 77"
-like "$(cat "$ERR")" \
-    "^yubin: authentication \\(SCRAM-SHA-256-PLUS\\) failed for user 'alice': 535 " \
-    "server's tls-exporter differs: 535 in the message"
-like "$(cat "$SLOG")" '^saslserver: auth FAILED mech=SCRAM-SHA-256-PLUS' \
-    "server's tls-exporter differs: the server refused the proof"
-is "$SRC" 1 "server's tls-exporter differs: no message accepted"
+test_case "server's tls-exporter differs" <<'CASE'
+    EXPECT_FAIL=1 case_run corrupt13 "--corrupt-cb" "password alice-pw" "auth on" ||
+        return 1
+    is "$RC" 77 "exit 77"
+    like "$(cat "$ERR")" \
+        "^yubin: authentication \\(SCRAM-SHA-256-PLUS\\) failed for user 'alice': 535 " \
+        "535 in the message"
+    like "$(cat "$SLOG")" '^saslserver: auth FAILED mech=SCRAM-SHA-256-PLUS' \
+        "the server refused the proof"
+    is "$SRC" 1 "no message accepted"
+CASE
 
-EXPECT_FAIL=1 case_run corrupt12 "--corrupt-cb" "password alice-pw" \
-    "auth on" "tls_priorities NORMAL:-VERS-TLS1.3"
-is "$RC" 77 "server's tls-unique differs (TLS 1.2): exit 77"
-like "$(cat "$SLOG")" '^saslserver: auth FAILED mech=SCRAM-SHA-256-PLUS' \
-    "server's tls-unique differs: the server refused the proof"
+test_case "server's tls-unique differs (TLS 1.2)" <<'CASE'
+    EXPECT_FAIL=1 case_run corrupt12 "--corrupt-cb" "password alice-pw" \
+        "auth on" "tls_priorities NORMAL:-VERS-TLS1.3" || return 1
+    is "$RC" 77 "exit 77"
+    like "$(cat "$SLOG")" '^saslserver: auth FAILED mech=SCRAM-SHA-256-PLUS' \
+        "the server refused the proof"
+CASE
 
-case_run noplus "--mechs SCRAM-SHA-256,PLAIN" "password alice-pw" "auth on"
-passed "server without -PLUS, auth on"
-like "$(cat "$SLOG")" \
-    '^saslserver: auth ok mech=SCRAM-SHA-256 user=alice cb=none$' \
-    "server without -PLUS: plain SCRAM-SHA-256, no binding claimed"
+test_case 'server without -PLUS, auth on' <<'CASE'
+    case_run noplus "--mechs SCRAM-SHA-256,PLAIN" "password alice-pw" "auth on" ||
+        return 1
+    passed
+    like "$(cat "$SLOG")" \
+        '^saslserver: auth ok mech=SCRAM-SHA-256 user=alice cb=none$' \
+        "plain SCRAM-SHA-256, no binding claimed"
+CASE
 
-EXPECT_FAIL=1 case_run plusmissing "--mechs SCRAM-SHA-256,PLAIN" \
-    "password alice-pw" "auth scram-sha-256-plus"
-is "$RC" 77 "forced -PLUS the server lacks: exit 77"
-like "$(cat "$ERR")" "server does not offer 'SCRAM-SHA-256-PLUS'" \
-    "forced -PLUS the server lacks: clear message"
+test_case 'forced -PLUS the server lacks' <<'CASE'
+    EXPECT_FAIL=1 case_run plusmissing "--mechs SCRAM-SHA-256,PLAIN" \
+        "password alice-pw" "auth scram-sha-256-plus" || return 1
+    is "$RC" 77 "exit 77"
+    like "$(cat "$ERR")" "server does not offer 'SCRAM-SHA-256-PLUS'" \
+        "clear message"
+CASE
 
 # ---------------------------------------------------------------- EXTERNAL
-case_run external "" "auth external" "tls_cert_file $P/client.crt" \
-    "tls_key_file $P/client.key"
-passed "EXTERNAL with a client certificate"
-like "$(cat "$SLOG")" '^saslserver: client certificate verified: CN=alice$' \
-    "EXTERNAL: the server verified the certificate"
-like "$(cat "$SLOG")" '^saslserver: auth ok mech=EXTERNAL user=alice' \
-    "EXTERNAL: authenticated as the certificate's CN"
-unlike "$(cat "$ERR")" 'password from|no password' \
-    "EXTERNAL: no password looked for"
+test_case 'EXTERNAL with a client certificate' <<'CASE'
+    case_run external "" "auth external" "tls_cert_file $P/client.crt" \
+        "tls_key_file $P/client.key" || return 1
+    passed
+    like "$(cat "$SLOG")" '^saslserver: client certificate verified: CN=alice$' \
+        "the server verified the certificate"
+    like "$(cat "$SLOG")" '^saslserver: auth ok mech=EXTERNAL user=alice' \
+        "authenticated as the certificate's CN"
+    unlike "$(cat "$ERR")" 'password from|no password' \
+        "no password looked for"
+CASE
 
-EXPECT_FAIL=1 case_run external-nocert "" "auth external"
-is "$RC" 77 "EXTERNAL without a client certificate: exit 77"
-like "$(cat "$SLOG")" '^saslserver: no client certificate$' \
-    "EXTERNAL without a certificate: the server saw none"
-is "$SRC" 1 "EXTERNAL without a certificate: no message accepted"
+test_case 'EXTERNAL without a client certificate' <<'CASE'
+    EXPECT_FAIL=1 case_run external-nocert "" "auth external" || return 1
+    is "$RC" 77 "exit 77"
+    like "$(cat "$SLOG")" '^saslserver: no client certificate$' \
+        "the server saw none"
+    is "$SRC" 1 "no message accepted"
+CASE
 
-EXPECT_FAIL=1 case_run external-otherca "" "auth external" \
-    "tls_cert_file $SCRATCH/other/client.crt" \
-    "tls_key_file $SCRATCH/other/client.key"
-is "$RC" 77 "EXTERNAL with a certificate from another CA: exit 77"
-like "$(cat "$SLOG")" 'client certificate NOT trusted' \
-    "EXTERNAL, other CA: the server did not trust it"
-is "$SRC" 1 "EXTERNAL, other CA: no message accepted"
+test_case 'EXTERNAL with a certificate from another CA' <<'CASE'
+    EXPECT_FAIL=1 case_run external-otherca "" "auth external" \
+        "tls_cert_file $OTHER/client.crt" \
+        "tls_key_file $OTHER/client.key" || return 1
+    is "$RC" 77 "exit 77"
+    like "$(cat "$SLOG")" 'client certificate NOT trusted' \
+        "the server did not trust it"
+    is "$SRC" 1 "no message accepted"
+CASE
 
 done_testing

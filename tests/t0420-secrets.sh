@@ -6,14 +6,15 @@
 # of any process yubin starts (passwordeval runs "sh -c CMD": the command is
 # in argv, its output is not); an XOAUTH2 token likewise (fake server).
 # Real server for PLAIN/LOGIN/SCRAM; strace -f for the execve check.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root
 need_yubin
 need_cmd timeout base64
 start_real_server
-
-plan 31
 
 PW=alice-pw
 WRONG=Wr0ng-s3cret-pw
@@ -60,68 +61,79 @@ trace() {
 
 # ---------------------------------------------------------------- trace
 for mech in plain login scram-sha-256 cram-md5; do
-    trace "$mech" "$PW" "auth $mech"
-    is "$RC" 0 "auth $mech: exit 0"
-    leak_free "auth $mech: no password in the -v -v trace" "$ERR" \
-        "$PW" "$PLAIN_B64" "$LOGIN_B64"
-    leak_free "auth $mech: no password in the log file" "$LOG" \
-        "$PW" "$PLAIN_B64" "$LOGIN_B64"
+    test_case "auth $mech" <<'CASE'
+        trace "$mech" "$PW" "auth $mech"
+        is "$RC" 0 "exit 0"
+        leak_free "no password in the -v -v trace" "$ERR" \
+            "$PW" "$PLAIN_B64" "$LOGIN_B64"
+        leak_free "no password in the log file" "$LOG" \
+            "$PW" "$PLAIN_B64" "$LOGIN_B64"
+        case $mech in
+        plain)
+            like "$(cat "$LOG" 2>/dev/null)" 'auth=PLAIN' \
+                "the log file was written (auth=PLAIN)"
+            like "$(cat "$SCRATCH/plain.trace")" \
+                '^yubin: --> AUTH PLAIN <redacted>$' \
+                "the trace shows the command, the response redacted"
+            ;;
+        login)
+            like "$(grep -A3 -- '--> AUTH LOGIN' "$SCRATCH/login.trace")" \
+                '^yubin: --> <redacted>$' "the responses are shown as <redacted>"
+            ;;
+        esac
+CASE
 done
-like "$(cat "$SCRATCH/plain.log" 2>/dev/null)" 'auth=PLAIN' \
-    "the log file was written (auth=PLAIN)"
-like "$(cat "$SCRATCH/plain.trace")" '^yubin: --> AUTH PLAIN <redacted>$' \
-    "PLAIN: the trace shows the command, the response redacted"
-like "$(grep -A3 -- '--> AUTH LOGIN' "$SCRATCH/login.trace")" \
-    '^yubin: --> <redacted>$' "LOGIN: the responses are shown as <redacted>"
 
 for mech in plain login; do
-    trace "wrong-$mech" "$WRONG" "auth $mech"
-    is "$RC" 77 "wrong password, $mech: exit 77"
-    leak_free "wrong password, $mech: not in the trace or the error" "$ERR" \
-        "$WRONG" "$WRONG_PLAIN_B64" "$WRONG_LOGIN_B64"
-    leak_free "wrong password, $mech: not in the log file" "$LOG" \
-        "$WRONG" "$WRONG_PLAIN_B64" "$WRONG_LOGIN_B64"
-    # a success resets Dovecot's auth penalty (see t0400)
-    trace "recover-$mech" "$PW" "auth plain"
-    is "$RC" 0 "a good AUTH after the wrong $mech password: exit 0"
+    test_case "wrong password, $mech" <<'CASE'
+        trace "wrong-$mech" "$WRONG" "auth $mech"
+        is "$RC" 77 "exit 77"
+        leak_free "not in the trace or the error" "$ERR" \
+            "$WRONG" "$WRONG_PLAIN_B64" "$WRONG_LOGIN_B64"
+        leak_free "not in the log file" "$LOG" \
+            "$WRONG" "$WRONG_PLAIN_B64" "$WRONG_LOGIN_B64"
+        # a success resets Dovecot's auth penalty (see t0400)
+        trace "recover-$mech" "$PW" "auth plain"
+        is "$RC" 0 "a good AUTH after it: exit 0"
+CASE
 done
 
 # ---------------------------------------------------------------- argv
 # passwordeval: the password is its output, never an argument
-printf '%s\n' "$PW" > "$SCRATCH/secret"
-chmod 600 "$SCRATCH/secret"
-write_config "$SCRATCH/eval.conf" "host localhost" \
+SECRET_FILE=$SCRATCH/secret
+printf '%s\n' "$PW" > "$SECRET_FILE"
+chmod 600 "$SECRET_FILE"
+EVAL_CONF=$SCRATCH/eval.conf
+write_config "$EVAL_CONF" "host localhost" \
     "port $SMTP_PORT_SUBMISSION" "tls_trust_file $SMTP_CA" "user alice" \
-    "passwordeval sleep 0.5; cat $SCRATCH/secret" "from alice@example.test" \
+    "passwordeval sleep 0.5; cat $SECRET_FILE" "from alice@example.test" \
     "auth plain" "timeout 30"
-TOK=$(new_token)
-make_message "$SCRATCH/$TOK.msg" "$TOK"
-if command -v strace > /dev/null 2>&1; then
+
+test_case 'passwordeval under strace' <<'CASE'
+    need_cmd strace
+    TOK=$(new_token)
+    make_message "$SCRATCH/$TOK.msg" "$TOK"
     # (LeakSanitizer cannot run under ptrace: off for this run)
     STRACE="strace -f -qq -s 4096 -e trace=execve -o $SCRATCH/strace"
     YUBIN_WRAPPER="env ASAN_OPTIONS=detect_leaks=0 $STRACE" \
-        run_yubin "$SCRATCH/$TOK.msg" -v -C "$SCRATCH/eval.conf" \
-        rcpt@example.org
-    is "$RC" 0 "passwordeval under strace: exit 0"
+        run_yubin "$SCRATCH/$TOK.msg" -v -C "$EVAL_CONF" rcpt@example.org
+    is "$RC" 0 "exit 0"
     like "$(cat "$SCRATCH/strace")" \
-        "execve\\(\"/bin/sh\", \\[\"sh\", \"-c\", \"sleep 0.5; cat $SCRATCH/secret\"\\]" \
-        "strace: passwordeval ran as sh -c CMD"
-    leak_free "strace: no execve carries the password" "$SCRATCH/strace" \
+        "execve\\(\"/bin/sh\", \\[\"sh\", \"-c\", \"sleep 0.5; cat $SECRET_FILE\"\\]" \
+        "passwordeval ran as sh -c CMD"
+    leak_free "no execve carries the password" "$SCRATCH/strace" \
         "$PW" "$PLAIN_B64"
-else
-    skip "passwordeval under strace: exit 0" "needs strace"
-    skip "strace: passwordeval ran as sh -c CMD" "needs strace"
-    skip "strace: no execve carries the password" "needs strace"
-fi
+CASE
 
 # and while the slow passwordeval runs: every process's /proc/PID/cmdline
-TOK=$(new_token)
-make_message "$SCRATCH/$TOK.msg" "$TOK"
-run_yubin "$SCRATCH/$TOK.msg" -C "$SCRATCH/eval.conf" rcpt@example.org &
-RUNNER=$!
-# every 10 ms the command line of every process under the runner (other
-# tests may run servers with alice-pw in their argv), until yubin is done
-"$PYTHON" - "$RUNNER" > "$SCRATCH/cmdlines" <<'EOF'
+test_case '/proc while passwordeval runs' <<'CASE'
+    TOK=$(new_token)
+    make_message "$SCRATCH/$TOK.msg" "$TOK"
+    run_yubin "$SCRATCH/$TOK.msg" -C "$EVAL_CONF" rcpt@example.org &
+    RUNNER=$!
+    # every 10 ms the command line of every process under the runner (other
+    # tests may run servers with alice-pw in their argv), until yubin is done
+    "$PYTHON" - "$RUNNER" > "$SCRATCH/cmdlines" <<'EOF'
 import glob, os, sys, time
 runner = int(sys.argv[1])
 seen = set()
@@ -154,37 +166,34 @@ while time.time() < end:
     time.sleep(0.01)
 print("\n".join(sorted(seen)))
 EOF
-wait "$RUNNER"
-like "$(cat "$SCRATCH/cmdlines")" "sh -c sleep 0.5; cat $SCRATCH/secret" \
-    "/proc: the passwordeval command was seen running"
-leak_free "/proc: no command line holds the password" "$SCRATCH/cmdlines" \
-    "$PW" "$PLAIN_B64"
+    wait "$RUNNER"
+    like "$(cat "$SCRATCH/cmdlines")" "sh -c sleep 0.5; cat $SECRET_FILE" \
+        "the passwordeval command was seen running"
+    leak_free "no command line holds the password" "$SCRATCH/cmdlines" \
+        "$PW" "$PLAIN_B64"
+CASE
 
 # ---------------------------------------------------------------- XOAUTH2
-if "$PYTHON" -c 'import aiosmtpd' 2> /dev/null; then
+test_case 'XOAUTH2 (fake server)' <<'CASE'
+    need_aiosmtpd
     test_pki
     TOKEN_SECRET=ya29.yubin-test-oauth2-token
     XO_B64=$(b64 "user=alice\\001auth=Bearer $TOKEN_SECRET\\001\\001")
     start_bg xoauth "$PYTHON" "$TESTS_DIR/fake/fake_smtpd.py" --port 0 \
         --tls starttls --cert "$TEST_CERT" --key "$TEST_KEY" \
         --user "alice:$TOKEN_SECRET" --mechs XOAUTH2 \
-        --save-dir "$SCRATCH/xo"
+        --save-dir "$SCRATCH/xo" || return 1
     write_config "$SCRATCH/xo.conf" "host 127.0.0.1" "port $BG_PORT" \
         "tls_trust_file $TEST_CA" "user alice" "auth xoauth2" \
         "passwordeval echo $TOKEN_SECRET" "from alice@example.test" \
         "logfile $SCRATCH/xo.log" "timeout 10"
     make_message "$SCRATCH/xo.msg" "$(new_token)"
     run_yubin "$SCRATCH/xo.msg" -v -v -C "$SCRATCH/xo.conf" rcpt@example.org
-    is "$RC" 0 "XOAUTH2 (fake server): exit 0"
-    leak_free "XOAUTH2: the token is in no trace line" "$ERR" \
+    is "$RC" 0 "exit 0"
+    leak_free "the token is in no trace line" "$ERR" \
         "$TOKEN_SECRET" "$XO_B64"
-    leak_free "XOAUTH2: nor in the log file" "$SCRATCH/xo.log" \
+    leak_free "nor in the log file" "$SCRATCH/xo.log" \
         "$TOKEN_SECRET" "$XO_B64"
-    stop_bg "$BG_PID"
-else
-    skip "XOAUTH2 (fake server): exit 0" "needs python3-aiosmtpd"
-    skip "XOAUTH2: the token is in no trace line" "needs python3-aiosmtpd"
-    skip "XOAUTH2: nor in the log file" "needs python3-aiosmtpd"
-fi
+CASE
 
 done_testing

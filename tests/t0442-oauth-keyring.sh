@@ -13,6 +13,9 @@
 #     --store=file login that fixes it;
 #   - --login --store=file moves the token to the file (the keyring item
 #     goes): cron then refreshes and sends; --logout removes both.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -30,18 +33,34 @@ fi
 private_keyring_session YUBIN_T0442_INNER
 start_real_server
 [ -n "${OAUTH_URL:-}" ] || bail_out "the test server has no OAuth provider"
-plan 30
 
+# fixtures: the keyring daemon on the private bus (each case leaves it
+# empty: see fresh)
 unlock_keyring
-
-TF=$(oauth_token_file)
-CLIENT=t0442-$$
-oauth_new_client "$CLIENT" rotate=1
-C=$SCRATCH/c.conf
-oauth_config "$C" "$CLIENT"
+P=t0442-$$
 
 keyring_secret() {
     secret-tool lookup host localhost service oauth2 user alice 2>/dev/null
+}
+
+clear_keyring() {
+    secret-tool clear host localhost service oauth2 user alice 2>/dev/null
+    return 0
+}
+
+# fresh NAME: a new client $P-NAME (rotating refresh tokens), $C, no token
+# file, an empty keyring (again after the case), TF
+fresh() {
+    oauth_fresh "$1" rotate=1
+    TF=$(oauth_token_file)
+    clear_keyring
+    test_when_finished clear_keyring
+}
+
+# login [ARGS...]: a device login as a set-up step
+login() {
+    oauth_device_login "$C" "$CLIENT" "$@"
+    [ "$RC" = 0 ] || { diag_file "$ERR"; return 1; }
 }
 
 # send [env ...]: a message, -v; TOK RC ERR.  With "cron": no bus, no tty
@@ -62,82 +81,100 @@ send() {
     fi
 }
 
-delivered() {
-    if find_delivered "$TOK" 10 > /dev/null; then ok "$1: delivered"
-    else not_ok "$1: delivered"; diag_file "$ERR" 60; fi
-}
-
 # ------------------------------------------------ login into the keyring
-oauth_device_login "$C" "$CLIENT"
-is "$RC" 0 "login in a desktop session: exit 0"
-is "$(tail -n 1 "$ERR")" "yubin: signed in to the OAuth 2.0 provider as \
+test_case 'login in a desktop session' <<'CASE'
+    fresh login
+    oauth_device_login "$C" "$CLIENT"
+    is "$RC" 0 "exit 0"
+    is "$(tail -n 1 "$ERR")" "yubin: signed in to the OAuth 2.0 provider as \
 alice; the refresh token is in the keyring (host 'localhost', service \
 'oauth2', user 'alice'): programs in your desktop session can read it, cron \
 jobs and services cannot (for them: yubin -C $C --login -a default \
---store=file)" "login: where the token went and who can read it"
-secret-tool search --all host localhost service oauth2 user alice \
-    > "$SCRATCH/search" 2>&1
-like "$(cat "$SCRATCH/search")" '^label = yubin oauth2: alice@localhost$' \
-    "keyring item: its label"
-like "$(keyring_secret)" '^rt-' "keyring item: the refresh token"
-is "$(oauth_field store)" keyring "token file: says keyring"
-is "$(oauth_field refresh_token)" "" "token file: no refresh token in it"
-like "$(oauth_field access_token)" '^at-' "token file: the access token"
+--store=file)" "where the token went and who can read it"
+    secret-tool search --all host localhost service oauth2 user alice \
+        > "$SCRATCH/search" 2>&1
+    like "$(cat "$SCRATCH/search")" '^label = yubin oauth2: alice@localhost$' \
+        "keyring item: its label"
+    like "$(keyring_secret)" '^rt-' "keyring item: the refresh token"
+    is "$(oauth_field store)" keyring "token file: says keyring"
+    is "$(oauth_field refresh_token)" "" "token file: no refresh token in it"
+    like "$(oauth_field access_token)" '^at-' "token file: the access token"
+CASE
 
 # ------------------------------------------------ refresh from the keyring
-old_rt=$(keyring_secret)
-oauth_age_token
-send
-is "$RC" 0 "expiring token, refreshed from the keyring: exit 0"
-delivered "refreshed from the keyring"
-like "$(cat "$ERR")" '^yubin: OAuth 2\.0: refresh token from the keyring$' \
-    "-v: the refresh token came from the keyring"
-like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(keyring\)$' \
-    "-v: rotated into the keyring"
-new_rt=$(keyring_secret)
-is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
-    "the keyring holds the new refresh token"
-is "$(oauth_field refresh_token)" "" "still no refresh token in the file"
-is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 "one live refresh token"
+test_case 'expiring token, refreshed from the keyring' <<'CASE'
+    fresh refresh
+    login || return 1
+    old_rt=$(keyring_secret)
+    oauth_age_token
+    send
+    is "$RC" 0 "exit 0"
+    delivered "$TOK"
+    like "$(cat "$ERR")" '^yubin: OAuth 2\.0: refresh token from the keyring$' \
+        "-v: the refresh token came from the keyring"
+    like "$(cat "$ERR")" '^yubin: OAuth 2\.0: the provider sent a new refresh token; storing it \(keyring\)$' \
+        "-v: rotated into the keyring"
+    new_rt=$(keyring_secret)
+    is "$([ -n "$new_rt" ] && [ "$new_rt" != "$old_rt" ] && echo new)" new \
+        "the keyring holds the new refresh token"
+    is "$(oauth_field refresh_token)" "" "still no refresh token in the file"
+    is "$(oauth_stat "$CLIENT" live_refresh_tokens)" 1 "one live refresh token"
+CASE
 
 # ------------------------------------------------ cron: no keyring
-send cron
-is "$RC" 0 "cron with a live cached access token: exit 0"
-delivered "cron, cached token"
-oauth_age_token
-send cron
-is "$RC" 77 "cron once the access token expires: exit 77"
-is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
+test_case 'cron with a live cached access token' '
+    fresh cron-live
+    login || return 1
+    send cron
+    is "$RC" 0 "exit 0"
+    delivered "$TOK"
+'
+
+test_case 'cron once the access token expires' <<'CASE'
+    fresh cron-expired
+    login || return 1
+    oauth_age_token
+    send cron
+    is "$RC" 77 "exit 77"
+    is "$(grep -v '^yubin: \(<--\|-->\|connected\|TLS\|keyring skipped\)' "$ERR")" \
 "yubin: during authentication: no OAuth 2.0 token for user 'alice' at \
 'localhost' (account 'default'); looked in:
 yubin:   token file: $TF: it says the refresh token is in the keyring
 yubin:   keyring: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set \
 and there is no \$XDG_RUNTIME_DIR/bus)
 yubin: log in once with: yubin -C $C --login -a default --store=file" \
-    "cron: both stores named, and the login that fixes it"
+        "both stores named, and the login that fixes it"
+CASE
 
 # ------------------------------------------------ move it to the file
-oauth_device_login "$C" "$CLIENT" --store=file
-is "$RC" 0 "--login --store=file: exit 0"
-like "$(tail -n 1 "$ERR")" "the refresh token is in $TF \\(mode 0600" \
-    "--store=file: the file named"
-is "$(keyring_secret)" "" "--store=file: the keyring item is gone"
-is "$(oauth_field store)" file "token file: says file"
-oauth_age_token
-send cron
-is "$RC" 0 "cron with the file store: exit 0"
-delivered "cron, file store"
-is "$(grep -c 'keyring' "$ERR")" 0 "cron: the keyring is not even asked"
+test_case '--login --store=file moves it to the file' <<'CASE'
+    fresh move
+    login || return 1
+    oauth_device_login "$C" "$CLIENT" --store=file
+    is "$RC" 0 "exit 0"
+    like "$(tail -n 1 "$ERR")" "the refresh token is in $TF \\(mode 0600" \
+        "the file named"
+    is "$(keyring_secret)" "" "the keyring item is gone"
+    is "$(oauth_field store)" file "token file: says file"
+    oauth_age_token
+    send cron
+    is "$RC" 0 "cron with the file store: exit 0"
+    delivered "$TOK"
+    is "$(grep -c 'keyring' "$ERR")" 0 "cron: the keyring is not even asked"
+CASE
 
 # ------------------------------------------------ logout
-oauth_device_login "$C" "$CLIENT"
-is "$(oauth_field store)" keyring "logged in to the keyring again"
-run_yubin /dev/null -C "$C" --logout
-is "$RC" 0 "--logout: exit 0"
-is "$(cat "$ERR")" "yubin: the OAuth 2.0 tokens of account 'default' are \
+test_case '--logout' <<'CASE'
+    fresh logout
+    login || return 1
+    is "$(oauth_field store)" keyring "logged in to the keyring"
+    run_yubin /dev/null -C "$C" --logout
+    is "$RC" 0 "exit 0"
+    is "$(cat "$ERR")" "yubin: the OAuth 2.0 tokens of account 'default' are \
 forgotten (token file and keyring); the OAuth 2.0 provider still takes the \
-refresh token until it expires or is revoked there" "--logout: says what went"
-is "$(keyring_secret)" "" "--logout: the keyring item is gone"
-is "$([ -e "$TF" ] || echo gone)" gone "--logout: the token file is gone"
+refresh token until it expires or is revoked there" "says what went"
+    is "$(keyring_secret)" "" "the keyring item is gone"
+    is "$([ -e "$TF" ] || echo gone)" gone "the token file is gone"
+CASE
 
 done_testing

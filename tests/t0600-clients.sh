@@ -8,7 +8,7 @@
 # test checks that argv and the delivered copies (one per recipient in the
 # shared Maildir, told apart by X-Original-To).
 # The checks of delivered copies are code strings eval'd by per_copy (hence
-# single quotes, and variables used only there); _tap_failed is lib.sh's.
+# single quotes, and variables used only there).
 # shellcheck disable=SC2016,SC2034,SC2154
 . "$(dirname "$0")/lib.sh"
 
@@ -16,8 +16,6 @@ need_root
 need_yubin
 need_cmd timeout mutt bsd-mailx git perl
 start_real_server
-
-plan 56
 
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-60}
 PORT=$SMTP_PORT_SUBMISSION_HI
@@ -112,32 +110,33 @@ date_once() { once Date "$1"; }
 msgid_once() { once Message-ID "$1"; }
 from_once() { once From "$1"; }
 
-# delivered3 DESC TOKEN RCPTS: 2 TAP lines: three copies, to RCPTS (sorted);
+# delivered3 TOKEN RCPTS: 2 TAP lines: three copies, to RCPTS (sorted);
 # sets COPIES
 delivered3() {
-    local desc=$1 tok=$2 want=$3 files
+    local tok=$1 want=$2 files
     COPIES=()
     if files=$(copies "$tok" 3); then
-        ok "$desc: three copies delivered"
+        ok "three copies delivered"
     else
-        not_ok "$desc: three copies delivered"
+        not_ok "three copies delivered"
         diag "copies found: $(printf '%s\n' "$files" | grep -c .)"
         tail -n 20 "$SMTP_POSTFIX_LOG" 2>/dev/null | sed 's/^/# /'
     fi
     [ -n "$files" ] && mapfile -t COPIES < <(printf '%s\n' "$files")
-    is "$(orig_to ${COPIES[@]+"${COPIES[@]}"})" "$want" "$desc: one copy per recipient"
+    is "$(orig_to ${COPIES[@]+"${COPIES[@]}"})" "$want" "one copy per recipient"
 }
 
 # cleanup_copies: remove the copies of a case that passed
 cleanup_copies() {
-    [ "$_tap_failed" = 0 ] && rm -f ${COPIES[@]+"${COPIES[@]}"}
+    case_failed || rm -f ${COPIES[@]+"${COPIES[@]}"}
     return 0
 }
 
 # ================================================ mutt (batch mode)
-tok=$(new_token)
-setup_case mutt
-cat > "$DIR/muttrc" <<EOF
+test_case 'mutt' <<'CASE'
+    tok=$(new_token)
+    setup_case mutt
+    cat > "$DIR/muttrc" <<EOF
 set sendmail="$DIR/wrapper"
 set use_envelope_from
 set from=alice@example.test
@@ -147,29 +146,30 @@ set record=""
 set charset=utf-8
 my_hdr X-Yubin-Test: $tok
 EOF
-printf 'Hello from mutt.\n.a line with a dot\n' > "$DIR/body"
-run_client mutt -n -F "$DIR/muttrc" -s "t0600 mutt $tok" \
-    -c cc@example.org -b bcc@example.org to@example.org
-is "$CRC" 0 "mutt: exit 0"
-is "$(cat "$DIR/argv" 2>/dev/null)" "-f
+    printf 'Hello from mutt.\n.a line with a dot\n' > "$DIR/body"
+    run_client mutt -n -F "$DIR/muttrc" -s "t0600 mutt $tok" \
+        -c cc@example.org -b bcc@example.org to@example.org
+    is "$CRC" 0 "exit 0"
+    is "$(cat "$DIR/argv" 2>/dev/null)" "-f
 alice@example.test
 --
 to@example.org
 cc@example.org
-bcc@example.org" "mutt: argv -f alice@example.test -- to cc bcc"
-mutt_msgid=$(sed -n 's/^Message-ID: //Ip' "$DIR/stdin" 2>/dev/null | head -n 1)
-delivered3 mutt "$tok" "bcc@example.org cc@example.org to@example.org"
-per_copy "mutt: no Bcc field in any copy" 'no_bcc "$F"'
-per_copy "mutt: Date exactly once" 'date_once "$F"'
-per_copy "mutt: Message-ID exactly once" 'msgid_once "$F"'
-per_copy "mutt: mutt's own Message-ID kept" \
-    '[ -n "$mutt_msgid" ] && header "$F" | grep -qiF "Message-ID: $mutt_msgid"'
-per_copy "mutt: From: Alice Example <alice@example.test>" \
-    'header "$F" | grep -qx "From: Alice Example <alice@example.test>"'
-per_copy "mutt: envelope sender alice@example.test" \
-    'head -n 1 "$F" | grep -qx "Return-Path: <alice@example.test>"'
-per_copy "mutt: the body arrived" 'grep -qx "\.a line with a dot" "$F"'
-cleanup_copies
+bcc@example.org" "argv -f alice@example.test -- to cc bcc"
+    mutt_msgid=$(sed -n 's/^Message-ID: //Ip' "$DIR/stdin" 2>/dev/null | head -n 1)
+    delivered3 "$tok" "bcc@example.org cc@example.org to@example.org"
+    per_copy "no Bcc field in any copy" 'no_bcc "$F"'
+    per_copy "Date exactly once" 'date_once "$F"'
+    per_copy "Message-ID exactly once" 'msgid_once "$F"'
+    per_copy "mutt's own Message-ID kept" \
+        '[ -n "$mutt_msgid" ] && header "$F" | grep -qiF "Message-ID: $mutt_msgid"'
+    per_copy "From: Alice Example <alice@example.test>" \
+        'header "$F" | grep -qx "From: Alice Example <alice@example.test>"'
+    per_copy "envelope sender alice@example.test" \
+        'head -n 1 "$F" | grep -qx "Return-Path: <alice@example.test>"'
+    per_copy "the body arrived" 'grep -qx "\.a line with a dot" "$F"'
+    cleanup_copies
+CASE
 
 # ================================================ git send-email
 # git-send-email needs Mail::Address (Debian: libmailtools-perl, only a
@@ -205,88 +205,91 @@ gse_case() {
         --suppress-cc=all "$@" "$DIR"/patches/*.patch
 }
 
-if [ "$gse_ok" = 1 ]; then
+test_case 'git send-email' <<'CASE'
+    [ "$gse_ok" = 1 ] || skip_all "$gse_why"
     gse_case git-send-email
-    is "$CRC" 0 "git send-email: exit 0"
+    is "$CRC" 0 "exit 0"
     is "$(cat "$DIR/argv" 2>/dev/null)" "-i
 list@example.org
 cc@example.org
-bcc@example.org" "git send-email: argv -i list cc bcc"
-    delivered3 "git send-email" "$tok" "bcc@example.org cc@example.org list@example.org"
-    per_copy "git send-email: no Bcc field in any copy" 'no_bcc "$F"'
-    per_copy "git send-email: Subject [PATCH] t0600 ..." \
+bcc@example.org" "argv -i list cc bcc"
+    delivered3 "$tok" "bcc@example.org cc@example.org list@example.org"
+    per_copy "no Bcc field in any copy" 'no_bcc "$F"'
+    per_copy "Subject [PATCH] t0600 ..." \
         'header "$F" | grep -q "^Subject: \[PATCH\] t0600 git-send-email $tok\$"'
-    per_copy "git send-email: Date and Message-Id exactly once" \
+    per_copy "Date and Message-Id exactly once" \
         'once Date "$F" && once Message-ID "$F"'
-    per_copy "git send-email: From: Alice <alice@example.test>" \
+    per_copy "From: Alice <alice@example.test>" \
         'header "$F" | grep -qx "From: Alice <alice@example.test>"'
-    per_copy "git send-email: the patch arrived" 'grep -qx "+hello from t0600" "$F"'
+    per_copy "the patch arrived" 'grep -qx "+hello from t0600" "$F"'
     cleanup_copies
+CASE
 
+test_case 'git send-email --envelope-sender' <<'CASE'
+    [ "$gse_ok" = 1 ] || skip_all "$gse_why"
     gse_case git-send-email-f --envelope-sender=alice+git@example.test
-    is "$CRC" 0 "git send-email --envelope-sender: exit 0"
+    is "$CRC" 0 "exit 0"
     is "$(cat "$DIR/argv" 2>/dev/null)" "-f
 alice+git@example.test
 -i
 list@example.org
 cc@example.org
-bcc@example.org" "git send-email --envelope-sender: argv -f ADDR -i list cc bcc (no --)"
-    delivered3 "git send-email --envelope-sender" "$tok" \
-        "bcc@example.org cc@example.org list@example.org"
-    per_copy "git send-email --envelope-sender: envelope sender alice+git@example.test" \
+bcc@example.org" "argv -f ADDR -i list cc bcc (no --)"
+    delivered3 "$tok" "bcc@example.org cc@example.org list@example.org"
+    per_copy "envelope sender alice+git@example.test" \
         'head -n 1 "$F" | grep -qx "Return-Path: <alice+git@example.test>"'
-    per_copy "git send-email --envelope-sender: no Bcc field in any copy" 'no_bcc "$F"'
+    per_copy "no Bcc field in any copy" 'no_bcc "$F"'
     cleanup_copies
-else
-    for _ in $(seq 15); do
-        skip "git send-email" "$gse_why"
-    done
-fi
+CASE
 
 # ================================================ bsd-mailx (-i -t)
-tok=$(new_token)
-setup_case mailx
-printf 'set sendmail=%s\n' "$DIR/wrapper" > "$DIR/mailrc"
-printf 'Hello from mailx.\nX-Yubin-Test: %s\n' "$tok" > "$DIR/body"
-MAILRC=$DIR/mailrc run_client bsd-mailx -n -s "t0600 mailx $tok" \
-    -c cc@example.org -b bcc@example.org to@example.org
-is "$CRC" 0 "mailx: exit 0"
-is "$(cat "$DIR/argv" 2>/dev/null)" "-i
--t" "mailx: argv -i -t"
-# what makes the test mean something: the input has the Bcc field and
-# none of the fields yubin must add
-like "$(cat "$DIR/stdin" 2>/dev/null)" '^Bcc: bcc@example\.org$' "mailx: its input has Bcc: bcc@example.org"
-unlike "$(sed '/^$/q' "$DIR/stdin" 2>/dev/null)" '^(From|Date|Message-ID):' \
-    "mailx: its input has no From, Date or Message-ID"
-delivered3 mailx "$tok" "bcc@example.org cc@example.org to@example.org"
-per_copy "mailx: Bcc field stripped" 'no_bcc "$F"'
-per_copy "mailx: Date added once" 'date_once "$F"'
-per_copy "mailx: Message-ID added once" 'msgid_once "$F"'
-per_copy "mailx: From: alice@example.test added once" \
-    'from_once "$F" && header "$F" | grep -qx "From: alice@example.test"'
-per_copy "mailx: the same Message-ID in every copy (one transaction)" \
-    '[ "$(header "$F" | grep -i "^Message-ID:")" = "$(header "${COPIES[0]}" | grep -i "^Message-ID:")" ]'
-cleanup_copies
+test_case 'mailx' <<'CASE'
+    tok=$(new_token)
+    setup_case mailx
+    printf 'set sendmail=%s\n' "$DIR/wrapper" > "$DIR/mailrc"
+    printf 'Hello from mailx.\nX-Yubin-Test: %s\n' "$tok" > "$DIR/body"
+    MAILRC=$DIR/mailrc run_client bsd-mailx -n -s "t0600 mailx $tok" \
+        -c cc@example.org -b bcc@example.org to@example.org
+    is "$CRC" 0 "exit 0"
+    is "$(cat "$DIR/argv" 2>/dev/null)" "-i
+-t" "argv -i -t"
+    # what makes the test mean something: the input has the Bcc field and
+    # none of the fields yubin must add
+    like "$(cat "$DIR/stdin" 2>/dev/null)" '^Bcc: bcc@example\.org$' "its input has Bcc: bcc@example.org"
+    unlike "$(sed '/^$/q' "$DIR/stdin" 2>/dev/null)" '^(From|Date|Message-ID):' \
+        "its input has no From, Date or Message-ID"
+    delivered3 "$tok" "bcc@example.org cc@example.org to@example.org"
+    per_copy "Bcc field stripped" 'no_bcc "$F"'
+    per_copy "Date added once" 'date_once "$F"'
+    per_copy "Message-ID added once" 'msgid_once "$F"'
+    per_copy "From: alice@example.test added once" \
+        'from_once "$F" && header "$F" | grep -qx "From: alice@example.test"'
+    per_copy "the same Message-ID in every copy (one transaction)" \
+        '[ "$(header "$F" | grep -i "^Message-ID:")" = "$(header "${COPIES[0]}" | grep -i "^Message-ID:")" ]'
+    cleanup_copies
+CASE
 
-tok=$(new_token)
-setup_case mailx-r
-printf 'set sendmail=%s\n' "$DIR/wrapper" > "$DIR/mailrc"
-printf 'Hello from mailx -r.\nX-Yubin-Test: %s\n' "$tok" > "$DIR/body"
-MAILRC=$DIR/mailrc run_client bsd-mailx -n -r alice+mailx@example.test \
-    -s "t0600 mailx -r $tok" -c cc@example.org -b bcc@example.org to@example.org
-is "$CRC" 0 "mailx -r: exit 0"
-is "$(cat "$DIR/argv" 2>/dev/null)" "-i
+test_case 'mailx -r' <<'CASE'
+    tok=$(new_token)
+    setup_case mailx-r
+    printf 'set sendmail=%s\n' "$DIR/wrapper" > "$DIR/mailrc"
+    printf 'Hello from mailx -r.\nX-Yubin-Test: %s\n' "$tok" > "$DIR/body"
+    MAILRC=$DIR/mailrc run_client bsd-mailx -n -r alice+mailx@example.test \
+        -s "t0600 mailx -r $tok" -c cc@example.org -b bcc@example.org to@example.org
+    is "$CRC" 0 "exit 0"
+    is "$(cat "$DIR/argv" 2>/dev/null)" "-i
 -t
 -f
-alice+mailx@example.test" "mailx -r: argv -i -t -f ADDR"
-delivered3 "mailx -r" "$tok" "bcc@example.org cc@example.org to@example.org"
-per_copy "mailx -r: Bcc field stripped" 'no_bcc "$F"'
-per_copy "mailx -r: envelope sender alice+mailx@example.test" \
-    'head -n 1 "$F" | grep -qx "Return-Path: <alice+mailx@example.test>"'
-per_copy "mailx -r: From (mailx's own), Date, Message-ID exactly once" \
-    'from_once "$F" && date_once "$F" && msgid_once "$F" &&
+alice+mailx@example.test" "argv -i -t -f ADDR"
+    delivered3 "$tok" "bcc@example.org cc@example.org to@example.org"
+    per_copy "Bcc field stripped" 'no_bcc "$F"'
+    per_copy "envelope sender alice+mailx@example.test" \
+        'head -n 1 "$F" | grep -qx "Return-Path: <alice+mailx@example.test>"'
+    per_copy "From (mailx's own), Date, Message-ID exactly once" \
+        'from_once "$F" && date_once "$F" && msgid_once "$F" &&
           header "$F" | grep -qx "From: alice+mailx@example.test"'
-cleanup_copies
+    cleanup_copies
+CASE
 
 # ================================================ cron-like run
 # env -i: no XDG_*, no USER, LOGNAME or MAIL; HOME and a minimal PATH only
@@ -318,59 +321,67 @@ cron_run() {
         run_yubin "$@"
 }
 
-# cron_case DESC TOKEN WANT_RCPT: 3 TAP lines after a cron_run that should send
+# cron_case TOKEN WANT_RCPT: 3 TAP lines after a cron_run that should send
 cron_case() {
-    local desc=$1 tok=$2 want=$3 files
-    is "$RC" 0 "$desc: exit 0"
+    local tok=$1 want=$2 files
+    is "$RC" 0 "exit 0"
     [ "$RC" = 0 ] || diag_file "$ERR" 20
     COPIES=()
     if files=$(copies "$tok" 1); then
         mapfile -t COPIES < <(printf '%s\n' "$files")
-        is "$(orig_to "${COPIES[@]}")" "$want" "$desc: delivered to $want"
+        is "$(orig_to "${COPIES[@]}")" "$want" "delivered to $want"
     else
-        not_ok "$desc: delivered to $want"
+        not_ok "delivered to $want"
     fi
-    per_copy "$desc: header unchanged (To: root), Date and Message-ID added once" \
+    per_copy "header unchanged (To: root), Date and Message-ID added once" \
         'header "$F" | grep -qx "To: root" && date_once "$F" && msgid_once "$F" &&
               header "$F" | grep -qx "From: root (Cron Daemon)"'
     cleanup_copies
 }
 
-printf '# cron mail\nroot: alice@example.org\n' > "$SCRATCH/aliases.root"
-printf 'default: alice@example.org\n' > "$SCRATCH/aliases.default"
+ALIASES_ROOT=$SCRATCH/aliases.root
+ALIASES_DEFAULT=$SCRATCH/aliases.default
+printf '# cron mail\nroot: alice@example.org\n' > "$ALIASES_ROOT"
+printf 'default: alice@example.org\n' > "$ALIASES_DEFAULT"
 
-tok=$(new_token)
-cron_msg "$SCRATCH/cron1.msg" "$tok"
-real_config "$SCRATCH/cron1.conf" "$PORT" "aliases $SCRATCH/aliases.root"
-cron_run cron1 "$SCRATCH/cron1.msg" -C "$SCRATCH/cron1.conf" -t
-cron_case "cron -t, alias root" "$tok" alice@example.org
+# cron_send CONFIG_LINES -- YUBIN_ARGS...: a cron message (token in tok)
+# through a config for the real server with CONFIG_LINES, run by cron_run
+cron_send() {
+    local -a lines=()
+    while [ "$1" != -- ]; do
+        lines+=("$1")
+        shift
+    done
+    shift
+    tok=$(new_token)
+    cron_msg "$SCRATCH/cron.msg" "$tok"
+    real_config "$SCRATCH/cron.conf" "$PORT" ${lines[@]+"${lines[@]}"}
+    cron_run cron "$SCRATCH/cron.msg" -C "$SCRATCH/cron.conf" "$@"
+}
+
+test_case 'cron -t, alias root' '
+    cron_send "aliases $ALIASES_ROOT" -- -t
+    cron_case "$tok" alice@example.org
+'
 
 # Vixie cron's own arguments, and the "default:" alias
-tok=$(new_token)
-cron_msg "$SCRATCH/cron2.msg" "$tok"
-real_config "$SCRATCH/cron2.conf" "$PORT" "aliases $SCRATCH/aliases.default"
-cron_run cron2 "$SCRATCH/cron2.msg" -C "$SCRATCH/cron2.conf" \
-    -FCronDaemon -odi -oem -oi -t
-cron_case "cron -FCronDaemon -odi -oem -oi -t, alias default" "$tok" alice@example.org
+test_case 'cron -FCronDaemon -odi -oem -oi -t, alias default' '
+    cron_send "aliases $ALIASES_DEFAULT" -- -FCronDaemon -odi -oem -oi -t
+    cron_case "$tok" alice@example.org
+'
 
-tok=$(new_token)
-cron_msg "$SCRATCH/cron3.msg" "$tok"
-real_config "$SCRATCH/cron3.conf" "$PORT" "maildomain example.net"
-cron_run cron3 "$SCRATCH/cron3.msg" -C "$SCRATCH/cron3.conf" -t
-cron_case "cron -t, maildomain example.net" "$tok" root@example.net
+test_case 'cron -t, maildomain example.net' '
+    cron_send "maildomain example.net" -- -t
+    cron_case "$tok" root@example.net
+'
 
 # no alias, no maildomain: refused before connecting, with a clear message
-tok=$(new_token)
-cron_msg "$SCRATCH/cron4.msg" "$tok"
-real_config "$SCRATCH/cron4.conf" "$PORT"
-cron_run cron4 "$SCRATCH/cron4.msg" -C "$SCRATCH/cron4.conf" -t
-is "$RC" 67 "cron, no alias and no maildomain: exit 67"
-like "$(cat "$ERR")" "^yubin: recipient 'root' has no domain and no alias: set 'aliases' or 'maildomain'" \
-    "cron, no alias and no maildomain: the message says what to set"
-if find_delivered "$tok" 2 >/dev/null; then
-    not_ok "cron, no alias and no maildomain: nothing delivered"
-else
-    ok "cron, no alias and no maildomain: nothing delivered"
-fi
+test_case 'cron, no alias and no maildomain' <<'CASE'
+    cron_send -- -t
+    is "$RC" 67 "exit 67"
+    like "$(cat "$ERR")" "^yubin: recipient 'root' has no domain and no alias: set 'aliases' or 'maildomain'" \
+        "the message says what to set"
+    not_delivered "$tok" 2
+CASE
 
 done_testing

@@ -13,6 +13,9 @@
 # A reason that starts with "[fuzz-only]" marks what only the libFuzzer
 # build sees (clang's UBSan, say): not replayed here; tests/fuzz/run.sh
 # checks those.
+# The case bodies are strings that test_case (lib.sh) evaluates: hence
+# single quotes, and variables used only there.
+# shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
 
 FUZZ_SRC=$TESTS_DIR/fuzz
@@ -38,22 +41,28 @@ for d in "$FUZZ_SRC"/corpus/*/; do
     corpora+=("${d%/}")
 done
 
-for t in "${targets[@]}"; do
+# replay_target T: one target over every corpus
+replay_target() {
+    local t=$1
     if [ ! -x "$FUZZ_BIN/replay-$t" ]; then
-        not_ok "$t: no $FUZZ_BIN/replay-$t (make check builds it)"
-        continue
+        not_ok "no $FUZZ_BIN/replay-$t (make check builds it)"
+        return 0
     fi
     if [ ! -d "$FUZZ_SRC/corpus/$t" ]; then
-        not_ok "$t: no corpus in $FUZZ_SRC/corpus/$t"
-        continue
+        not_ok "no corpus in $FUZZ_SRC/corpus/$t"
+        return 0
     fi
     if replay "$t" "${corpora[@]}"; then
-        ok "$t: $(tail -n 1 "$SCRATCH/$t.out") (every corpus)"
+        ok "$(tail -n 1 "$SCRATCH/$t.out") (every corpus)"
     else
-        not_ok "$t: $(tail -n 1 "$SCRATCH/$t.out")"
+        not_ok "$(tail -n 1 "$SCRATCH/$t.out")"
         diag_file "$SCRATCH/$t.out" 60
         diag "one input again: $FUZZ_BIN/replay-$t FILE"
     fi
+}
+
+for t in "${targets[@]}"; do
+    test_case "$t" 'replay_target "$t"'
 done
 
 if [ -f "$KNOWN" ]; then
@@ -65,9 +74,11 @@ if [ -f "$KNOWN" ]; then
             diag "$file: only the libFuzzer build sees it (tests/fuzz/run.sh)"
             continue ;;
         esac
-        todo "$file: $why" "known finding, not fixed yet" \
-            replay "$t" "$FUZZ_SRC/known/$file"
-        diag_file "$SCRATCH/$t.out" 10
+        test_case "$file" '
+            todo "$why" "known finding, not fixed yet" \
+                replay "$t" "$FUZZ_SRC/known/$file"
+            diag_file "$SCRATCH/$t.out" 10
+        ' < /dev/null
     done < "$KNOWN"
 fi
 

@@ -24,9 +24,10 @@ be passed as it is):
   S: text       send "text" + CRLF (together with pending S+ lines, ONE write)
   S+: text      queue "text" + CRLF; it goes out with the next S: in one write
                 (before any other step, pending lines are flushed)
-  C: glob       read one client line; it must match the glob (fnmatch,
-                case-insensitive; * ? [..]); else "! expected" and close
-  C~: regex     the same with a Python regex (re.search, case-sensitive)
+  C: text       read one client line; it must be exactly text (CRLF
+                stripped); else "! FAILED: expected ..." and close
+  C~: regex     the same, the whole line matching a Python regex
+                (re.fullmatch): only for what is genuinely variable
   TLS           server side of a TLS handshake on the connection
   DATA          read message lines up to the line "." and save the raw bytes
                 (dot-stuffed, as on the wire) to --data-file
@@ -38,6 +39,9 @@ be passed as it is):
   HANG          stop answering; record what the client sends until it closes
   WAITCLOSE     the end of a script: record what the client sends until it
                 closes; a QUIT is answered "221 2.0.0 bye" and the server closes
+                After HANG or WAITCLOSE every client line is unexpected (a
+                script that expects QUIT says "C: QUIT" before WAITCLOSE): it
+                is noted "! unexpected client line" and fails the script.
 
 In S:/S+: text, "%{N*STR}" is replaced by STR repeated N times (STR must not
 contain "}"), then the escapes \\r \\n \\t \\0 \\\\ \\xHH are decoded: so
@@ -52,7 +56,6 @@ TRANSCRIPT (--transcript FILE, one line per event, written as it happens):
   ! <note>               connection, TLS, mismatch, close, "script completed"
 """
 import argparse
-import fnmatch
 import os
 import re
 import signal
@@ -86,7 +89,7 @@ def parse_script(path):
         start = next(i for i, l in enumerate(lines) if l.strip() == "server:")
         block = []
         for l in lines[start + 1:]:
-            if re.match(r"^[a-z][a-z0-9-]*:", l):
+            if re.match(r"^[a-z][a-z0-9-]*~?:", l):
                 break
             block.append(l)
         lines = block
@@ -233,18 +236,23 @@ class Conn:
             self.tr.add("!", self.closed)
 
     def wait_close(self, answer_quit):
-        """Record client lines until the client closes.  With answer_quit, a
-        QUIT gets "221" and the server closes (so a polite client does not
-        sit out its timeout waiting for the 221)."""
+        """Record client lines until the client closes; every one is
+        unexpected (returns how many).  With answer_quit, a QUIT gets "221"
+        and the server closes (so a polite client does not sit out its
+        timeout waiting for the 221)."""
+        unexpected = 0
         try:
             while True:
                 line, _ = self.readline()
+                unexpected += 1
+                self.tr.add("!", "unexpected client line")
                 if answer_quit and line.strip().upper() == b"QUIT":
                     self.send(b"221 2.0.0 bye\r\n")
                     self.tr.add("!", "QUIT answered; server closes the connection")
-                    return
+                    return unexpected
         except ClientClosed as e:
             self.tr.add("!", str(e))
+        return unexpected
 
 
 def make_ctx(cert, key, tmpdir):
@@ -293,8 +301,8 @@ def run_script(conn, steps, a, ctx_holder, conn_no):
                 except ClientClosed as e:
                     raise StepFailed(f"{e}; expected {kind}: {arg}")
                 text = line.decode("utf-8", "replace")
-                good = (fnmatch.fnmatchcase(text.lower(), arg.lower()) if kind == "C"
-                        else re.search(arg, text) is not None)
+                good = (text == arg if kind == "C"
+                        else re.fullmatch(arg, text) is not None)
                 if not good:
                     raise StepFailed(f"expected {kind}: {arg}")
             elif kind == "TLS":
@@ -343,7 +351,10 @@ def run_script(conn, steps, a, ctx_holder, conn_no):
             elif kind in ("HANG", "WAITCLOSE"):
                 tr.add("!", "hanging (no more replies)" if kind == "HANG"
                        else "waiting for the client to close")
-                conn.wait_close(answer_quit=(kind == "WAITCLOSE"))
+                n = conn.wait_close(answer_quit=(kind == "WAITCLOSE"))
+                if n:
+                    raise StepFailed(f"{n} unexpected client line(s) after "
+                                     f"{kind}")
         flush()
         return True
     except StepFailed as e:

@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "mailenv.h"
+#include "tap.h"
 #include "message.h"
 #include "queue.h"
 #include "util.h"
@@ -39,10 +40,8 @@ qt_setup(const char *name)
 
 	snprintf(qt_dir, sizeof(qt_dir), "%s/yubin-%s.XXXXXX",
 	    t != NULL && t[0] == '/' ? t : "/tmp", name);
-	if (mkdtemp(qt_dir) == NULL) {
-		perror("mkdtemp");
-		exit(99);
-	}
+	if (mkdtemp(qt_dir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(state, sizeof(state), "%s/state", qt_dir);
 	setenv("XDG_STATE_HOME", state, 1);
 	snprintf(qt_queue, sizeof(qt_queue), "%s/yubin/queue", state);
@@ -73,15 +72,11 @@ qt_spool(struct message *m, const char *text, size_t len,
 	snprintf(path, sizeof(path), "%s/input.%ld", qt_dir, (long)getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		perror("input");
-		exit(99);
-	}
+	    lseek(fd, 0, SEEK_SET) != 0)
+		bail_out("input file: %s", strerror(errno));
 	error_init(&err);
-	if (message_spool(m, fd, &mo, &err) < 0) {
-		fprintf(stderr, "# spool: %s\n", err.message);
-		exit(99);
-	}
+	if (message_spool(m, fd, &mo, &err) < 0)
+		bail_out("spool: %s", err.message);
 	close(fd);
 	unlink(path);
 }

@@ -6,12 +6,18 @@
  *	plan_no_plan(); ok(cond, "name"); is_int(got, want, "name");
  *	is_str(got, want, "name"); is_mem(got, glen, want, wlen, "name");
  *	return done_testing();
+ *
+ * A fixture the test cannot make (a temporary directory, a file, a pipe, a
+ * fork) ends the whole test through bail_out("why: %s", ...): TAP's "Bail
+ * out!" and exit 99, automake's hard error (the shell tests' bail_out does
+ * the same).  A forked child reports through its exit status instead.
  */
 #ifndef YUBIN_TAP_H
 #define YUBIN_TAP_H
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -30,6 +36,20 @@ ok(int cond, const char *fmt, ...)
 		tap_failed++;
 	fflush(stdout);
 	return cond;
+}
+
+static inline void __attribute__((noreturn, format(printf, 1, 2)))
+bail_out(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(99);
 }
 
 static inline void

@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,8 @@ parse_mem(struct config *c, const char *text, size_t len, struct error *err)
 	FILE *f = fmemopen((void *)(uintptr_t)text, len, "r");
 	int rc;
 
-	if (f == NULL) {
-		perror("fmemopen");
-		exit(99);
-	}
+	if (f == NULL)
+		bail_out("fmemopen: %s", strerror(errno));
 	config_init(c);
 	error_init(err);
 	rc = config_parse(c, f, RC, err);
@@ -106,14 +105,10 @@ write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
 
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		perror(path);
-		exit(99);
-	}
-	if (chmod(path, mode) < 0) {
-		perror(path);
-		exit(99);
-	}
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+		bail_out("%s: %s", path, strerror(errno));
+	if (chmod(path, mode) < 0)
+		bail_out("chmod %s: %s", path, strerror(errno));
 }
 
 static char *

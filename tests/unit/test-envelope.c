@@ -517,10 +517,8 @@ write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		printf("Bail out! %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
+		bail_out("%s: %s", path, strerror(errno));
 }
 
 static void
@@ -721,10 +719,8 @@ test_random(void)
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	if (mkdtemp(tmpdir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(aliases_path, sizeof(aliases_path), "%s/aliases", tmpdir);
 	setenv("TZ", "UTC", 1);
 	tzset();

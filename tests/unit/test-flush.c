@@ -689,10 +689,8 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	qt_setup("test-flush");
 	error_init(&err);
-	if (queue_open(&q, NULL, &err) < 0) {
-		printf("Bail out! %s\n", err.message);
-		return 1;
-	}
+	if (queue_open(&q, NULL, &err) < 0)
+		bail_out("%s", err.message);
 	test_basic(&q);
 	test_temp(&q);
 	test_perm(&q);

@@ -503,10 +503,8 @@ test_random(void)
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	if (mkdtemp(tmpdir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
 	test_scan();
 	test_scan_long_name();
 	test_fields();

@@ -541,10 +541,8 @@ count_entries(const char *dir)
 static void
 mkdir_or_die(const char *path)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		printf("Bail out! mkdir %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		bail_out("mkdir %s: %s", path, strerror(errno));
 }
 
 static int
@@ -698,10 +696,8 @@ test_spool_stops_at_dot(const char *dir)
 	struct error err;
 	int p[2];
 
-	if (pipe(p) < 0 || write(p[1], S("a\n.\n")) != 4) {
-		printf("Bail out! pipe: %s\n", strerror(errno));
-		exit(1);
-	}
+	if (pipe(p) < 0 || write(p[1], S("a\n.\n")) != 4)
+		bail_out("pipe: %s", strerror(errno));
 	alarm(20);		/* a hang here is a failure */
 	error_init(&err);
 	message_init(&m);
@@ -749,10 +745,8 @@ test_spool_memory(const char *dir)
 	pid_t pid;
 
 	fflush(stdout);		/* the child must not print it again */
-	if (pipe(p) < 0 || (pid = fork()) < 0) {
-		printf("Bail out! pipe/fork: %s\n", strerror(errno));
-		exit(1);
-	}
+	if (pipe(p) < 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(p[0]);
 		producer(p[1], total);
@@ -988,10 +982,8 @@ setup(void)
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test-message.XXXXXX",
 	    t != NULL && t[0] == '/' ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		exit(1);
-	}
+	if (mkdtemp(tmpdir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
 	test_rng_seed(TEST_RNG_SEED);
 }
 

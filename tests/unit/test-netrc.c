@@ -7,6 +7,7 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,10 +156,8 @@ write_file(const char *path, const char *text, mode_t mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ssize_t n = (ssize_t)strlen(text);
 
-	if (fd == -1 || write(fd, text, (size_t)n) != n) {
-		perror(path);
-		exit(1);
-	}
+	if (fd == -1 || write(fd, text, (size_t)n) != n)
+		bail_out("%s: %s", path, strerror(errno));
 	close(fd);
 	chmod(path, mode);
 }

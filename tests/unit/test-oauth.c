@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -42,7 +43,7 @@ account_from(const char *text, struct config *c, struct account *a,
 	int rc;
 
 	if (f == NULL)
-		exit(99);
+		bail_out("fmemopen: %s", strerror(errno));
 	config_init(c);
 	error_init(err);
 	rc = config_parse(c, f, "t.rc", err);
@@ -227,7 +228,7 @@ write_raw(const char *path, const char *text, mode_t mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		exit(99);
+		bail_out("%s: %s", path, strerror(errno));
 	close(fd);
 	chmod(path, mode);
 }
@@ -270,7 +271,7 @@ test_store_refusals(void)
 	read_fails(&ts, want, "bad escape");
 	unlink(ts.path);
 	if (symlink("/etc/passwd", ts.path) != 0)
-		exit(99);
+		bail_out("symlink %s: %s", ts.path, strerror(errno));
 	snprintf(want, sizeof(want), "cannot read token file '%s': it is a "
 	    "symbolic link", ts.path);
 	read_fails(&ts, want, "symbolic link");
@@ -291,7 +292,7 @@ test_store_lock(void)
 	tokenstore_init(&other, "h", "lock", &err);
 	ok(tokenstore_lock(&ts, 1000, &err) == 0, "lock");
 	if ((pid = fork()) < 0)
-		exit(99);
+		bail_out("fork: %s", strerror(errno));
 	if (pid == 0) {		/* another yubin: must wait, then give up */
 		struct error e;
 		int r;
@@ -393,7 +394,7 @@ R(const char *text)
 		p += n + (p[n] == '\n');
 	}
 	if (rc != 1)
-		exit(2);
+		bail_out("canned reply '%s' is not a whole reply", text);
 	return &parser.reply;
 }
 

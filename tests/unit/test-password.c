@@ -60,10 +60,8 @@ write_netrc(const char *text, mode_t mode)
 {
 	FILE *f = fopen(netrc, "w");
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		printf("Bail out! cannot write %s\n", netrc);
-		exit(1);
-	}
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
+		bail_out("cannot write %s: %s", netrc, strerror(errno));
 	chmod(netrc, mode);
 }
 
@@ -445,10 +443,8 @@ main(void)
 	setsid();
 	unsetenv("DBUS_SESSION_BUS_ADDRESS");
 	unsetenv("XDG_RUNTIME_DIR");
-	if (mkdtemp(dir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	if (mkdtemp(dir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(netrc, sizeof(netrc), "%s/netrc", dir);
 	setenv("NETRC", netrc, 1);
 	test_config_and_eval();

@@ -34,10 +34,8 @@ edit_envelope(const char *id, const char *from, const char *to)
 	end = strstr(buf, "\nend ");
 	p = strstr(buf, from);
 	if (fd < 0 || end == NULL || p == NULL || p > end ||
-	    strlen(from) != strlen(to)) {
-		printf("# cannot edit %s\n", id);
-		exit(99);
-	}
+	    strlen(from) != strlen(to))
+		bail_out("cannot edit %s", id);
 	memcpy(p, to, strlen(to));
 	snprintf(sum, sizeof(sum), "%016" PRIx64,
 	    qfile_fnv(buf, (size_t)(end + 1 - buf), QFILE_FNV_INIT));

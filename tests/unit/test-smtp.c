@@ -28,15 +28,12 @@ R(const char *text)
 		size_t n = strcspn(p, "\n");
 
 		rc = reply_parser_line(&parser, p, n, &err);
-		if (rc < 0) {
-			printf("# bad canned reply '%s': %s\n", text,
-			    err.message);
-			exit(2);
-		}
+		if (rc < 0)
+			bail_out("bad canned reply '%s': %s", text, err.message);
 		p += n + (p[n] == '\n');
 	}
 	if (rc != 1)
-		exit(2);
+		bail_out("canned reply '%s' is not a whole reply", text);
 	return &parser.reply;
 }
 

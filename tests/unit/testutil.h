@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 /*
  * An fd at offset 0 of a file in dir holding data, already unlinked. Bails
- * out of the whole test (TAP "Bail out!") when that fails.
+ * out of the whole test (bail_out()) when that fails.
  */
 static inline int
 test_data_fd(const char *dir, const char *data, size_t len)
@@ -26,10 +28,8 @@ test_data_fd(const char *dir, const char *data, size_t len)
 	snprintf(path, sizeof(path), "%s/input.XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		printf("Bail out! input file: %s\n", strerror(errno));
-		exit(1);
-	}
+	    lseek(fd, 0, SEEK_SET) != 0)
+		bail_out("input file: %s", strerror(errno));
 	unlink(path);
 	return fd;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cred.h -- what a source of a secret answers: the password sources of
  * password.c (config, passwordeval, keyring, netrc, prompt), the lookups

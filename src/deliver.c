@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * deliver.c -- see deliver.h. A delivery is a session plus what the
  * logfile line needs; the flush engine's transport at the end of this file

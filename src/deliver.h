@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * deliver.h -- one message to the account's server, the same way for the
  * direct send (main.c) and for the queue (yubin -q, the flush after a

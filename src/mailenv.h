@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * mailenv.h -- one message's envelope (RFC 5321 MAIL FROM, RCPT TO, and
  * the DSN parameters of RFC 3461) as plain data: no functions, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tlsconf.h -- how to check the server's TLS certificate and what to
  * present: plain data (no dependencies) that account.c fills from the

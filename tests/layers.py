@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 # layers.py -- check that the code keeps the layers HACKING.md documents.
 #
 # HACKING.md lists every module of src/ (NAME.c and/or NAME.h) on a line

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # t0010-layers.sh -- the layering HACKING.md documents holds in the code:
 # tests/layers.py reads the layer of every module from HACKING.md, the
 # symbols of the built objects (nm src/*.o: who defines, who uses) and the

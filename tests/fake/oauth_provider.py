@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """oauth_provider.py -- a loopback OAuth 2.0 provider for yubin's tests.
 
 Standard library only; run it with /usr/bin/python3.

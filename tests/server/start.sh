@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/server/start.sh -- start (or check) yubin's loopback-only SMTP submission
 # test server: Postfix (smtpd + virtual Maildir delivery) with Dovecot as the SASL
 # back end, a throw-away certtool CA, and a loopback OAuth 2.0 provider
@@ -367,6 +368,9 @@ smtpd_sasl_security_options = noanonymous
 smtpd_sasl_tls_security_options = noanonymous
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination
 smtputf8_enable = yes
+# the default from Postfix 3.9 on: a client that pipelines before it has
+# authenticated is refused -- yubin's pipelining must pass with it on
+smtpd_forbid_unauth_pipelining = yes
 EOF
 SUBMIT_OPTS="  -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/server/stop.sh -- stop what tests/server/start.sh started (Postfix,
 # Dovecot, smtp-sink, the OAuth provider).
 #   --purge  also delete the state dir (certificates, Maildir, logs)

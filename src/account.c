@@ -77,6 +77,9 @@ finish_transport(const struct account_conf *conf, struct account *out,
 
 	if (conf->host == NULL || *conf->host == '\0')
 		return account_error(conf, err, "no 'host' given");
+	if (conf->protocol == CONF_PROTOCOL_LMTP)
+		return account_error(conf, err, "'protocol lmtp' is not "
+		    "supported");
 	out->host = conf->host;
 	if (config_isset(conf, CONF_TLS) && !conf->tls)
 		out->tls = ACCOUNT_TLS_OFF;
@@ -155,6 +158,7 @@ finish_tls(const struct account_conf *conf, struct account *out,
 	t->cert_file = conf->tls_cert_file;
 	t->key_file = conf->tls_key_file;
 	t->priorities = conf->tls_priorities;
+	t->crl_file = conf->tls_crl_file;
 	if (out->tls == ACCOUNT_TLS_OFF)
 		return 0;
 	return check_trust(conf, t, err);

@@ -32,6 +32,7 @@ enum config_key {
 	CONF_UNDISCLOSED_RECIPIENTS, CONF_ALIASES, CONF_MAILDOMAIN,
 	CONF_DSN_NOTIFY, CONF_DSN_RETURN,
 	CONF_QUEUE, CONF_QUEUE_MAX_AGE,
+	CONF_TLS_CRL_FILE, CONF_PROTOCOL,
 	CONF_OAUTH2_PROVIDER, CONF_OAUTH2_TENANT, CONF_OAUTH2_AUTH_ENDPOINT,
 	CONF_OAUTH2_DEVICE_ENDPOINT, CONF_OAUTH2_TOKEN_ENDPOINT,
 	CONF_OAUTH2_SCOPE, CONF_OAUTH2_CLIENT_ID, CONF_OAUTH2_CLIENT_SECRET,
@@ -44,6 +45,12 @@ enum conf_set_from {
 	CONF_SET_FROM_AUTO,	/* when the message has none (default) */
 	CONF_SET_FROM_ON,	/* always, replacing the message's own */
 	CONF_SET_FROM_OFF,	/* never */
+};
+
+/* protocol smtp | lmtp */
+enum conf_protocol {
+	CONF_PROTOCOL_SMTP,	/* RFC 5321 (default) */
+	CONF_PROTOCOL_LMTP,	/* RFC 2033: a reply per recipient */
 };
 
 /* queue off | on-failure | always */
@@ -67,6 +74,9 @@ struct account_conf {
 	char *tls_key_file;
 	char *tls_host_override;
 	char *tls_priorities;
+	char *tls_crl_file;	/* PEM CRLs the server's chain is checked
+				   against, or NULL */
+	long protocol;		/* enum conf_protocol */
 	char *auth;		/* "on", "off" or a method name, as written */
 	char *user;
 	char *password;		/* secret: wiped on release */

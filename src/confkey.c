@@ -72,6 +72,8 @@ static const struct field {
 	F(CONF_DSN_RETURN, dsn_return, FIELD_STR),
 	F(CONF_QUEUE, queue, FIELD_LONG),
 	F(CONF_QUEUE_MAX_AGE, queue_max_age, FIELD_LONG),
+	F(CONF_TLS_CRL_FILE, tls_crl_file, FIELD_STR),
+	F(CONF_PROTOCOL, protocol, FIELD_LONG),
 	F(CONF_OAUTH2_PROVIDER, oauth2_provider, FIELD_STR),
 	F(CONF_OAUTH2_TENANT, oauth2_tenant, FIELD_STR),
 	F(CONF_OAUTH2_AUTH_ENDPOINT, oauth2_auth_endpoint, FIELD_STR),
@@ -186,8 +188,7 @@ struct confkey {
 	int (*set)(struct confkey_ctx *, const struct confkey *,
 	    struct account_conf *, const char *);
 	int key;		/* enum config_key, or -1 */
-	const char *why;	/* refused, ignored: what goes differently */
-	const char *same;	/* ignored: the value that changes nothing */
+	const char *why;	/* refused: what would go differently */
 };
 
 static int
@@ -555,18 +556,6 @@ key_ignore(struct confkey_ctx *c, const struct confkey *k,
 	return 0;
 }
 
-/* Same, but a warning unless the value changes nothing anyway. */
-static int
-key_ignore_warn(struct confkey_ctx *c, const struct confkey *k,
-    struct account_conf *a, const char *v)
-{
-	if (*v == '\0' || (k->same != NULL && util_strcaseeq(v, k->same)))
-		return key_ignore(c, k, a, v);
-	log_warn("%s:%d: '%s' is not supported yet, ignored: %s", c->file,
-	    c->line, k->name, k->why);
-	return 0;
-}
-
 /* Ignoring these would change where or how mail goes: refuse. */
 static int
 key_refuse(struct confkey_ctx *c, const struct confkey *k,
@@ -590,20 +579,23 @@ static int
 key_protocol(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
+	long *f = field_long(a, k->key);
+
 	if (strcmp(v, "smtp") == 0)
-		return 0;
-	if (strcmp(v, "lmtp") == 0)
-		return confkey_error(c, "'protocol lmtp' is not supported");
-	return invalid(c, k, v, "smtp");
+		*f = CONF_PROTOCOL_SMTP;
+	else if (strcmp(v, "lmtp") == 0)
+		*f = CONF_PROTOCOL_LMTP;
+	else
+		return invalid(c, k, v, "smtp or lmtp");
+	return mark(c, k);
 }
 
 /* ---------------------------------------------------------------- table */
 
 /* One row per key msmtp knows (and its old names). */
-#define KEY(name, fn, key)	{ name, fn, key, NULL, NULL }
-#define IGNORE(name)		{ name, key_ignore, -1, NULL, NULL }
-#define WARN(name, why, same)	{ name, key_ignore_warn, -1, why, same }
-#define REFUSE(name, fn, why)	{ name, fn, -1, why, NULL }
+#define KEY(name, fn, key)	{ name, fn, key, NULL }
+#define IGNORE(name)		{ name, key_ignore, -1, NULL }
+#define REFUSE(name, fn, why)	{ name, fn, -1, why }
 static const struct confkey keys[] = {
 	KEY("add_missing_date_header", key_bool, CONF_SET_DATE_HEADER),
 	KEY("add_missing_from_header", key_missing_from,
@@ -642,7 +634,7 @@ static const struct confkey keys[] = {
 	KEY("oauth2_trust_file", key_path, CONF_OAUTH2_TRUST_FILE),
 	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
 	KEY("port", key_port, CONF_PORT),
-	KEY("protocol", key_protocol, -1),
+	KEY("protocol", key_protocol, CONF_PROTOCOL),
 	REFUSE("proxy_host", key_refuse_set,
 	    "yubin would connect without the proxy"),
 	REFUSE("proxy_port", key_refuse_set,
@@ -661,8 +653,7 @@ static const struct confkey keys[] = {
 	KEY("tls", key_bool, CONF_TLS),
 	KEY("tls_cert_file", key_path, CONF_TLS_CERT_FILE),
 	KEY("tls_certcheck", key_bool, CONF_TLS_CERTCHECK),
-	WARN("tls_crl_file",
-	    "certificates are not checked against this revocation list", NULL),
+	KEY("tls_crl_file", key_path, CONF_TLS_CRL_FILE),
 	KEY("tls_fingerprint", key_fingerprint, CONF_TLS_FINGERPRINT),
 	IGNORE("tls_force_sslv3"),
 	KEY("tls_host_override", key_string, CONF_TLS_HOST_OVERRIDE),
@@ -678,7 +669,6 @@ static const struct confkey keys[] = {
 };
 #undef KEY
 #undef IGNORE
-#undef WARN
 #undef REFUSE
 
 const struct confkey *

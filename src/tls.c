@@ -74,6 +74,30 @@ tls_trust(struct tls *s, const struct tls_config *cfg,
 	return 0;
 }
 
+/*
+ * tls_crl_file: every CRL in it is loaded; verify_chain() then refuses a
+ * certificate one of them revokes (GNUTLS_CERT_REVOKED). A file that
+ * cannot be read, or holds no CRL, is a configuration error: going on
+ * without it would accept what the user meant to refuse.
+ */
+static int
+tls_crl(struct tls *s, const char *file, struct error *err)
+{
+	int rc;
+
+	rc = gnutls_certificate_set_x509_crl_file(s->cred, file,
+	    GNUTLS_X509_FMT_PEM);
+	if (rc < 0 && rc != GNUTLS_E_BASE64_DECODING_ERROR)
+		return error_set(err, ERR_CONFIG,
+		    "cannot load tls_crl_file '%s': %s", file,
+		    gnutls_strerror(rc));
+	if (rc <= 0)
+		return error_set(err, ERR_CONFIG,
+		    "tls_crl_file '%s' holds no PEM certificate revocation "
+		    "list", file);
+	return 0;
+}
+
 static int
 tls_credentials(struct tls *s, const struct tls_config *cfg,
     struct error *err)
@@ -89,6 +113,9 @@ tls_credentials(struct tls *s, const struct tls_config *cfg,
 	}
 	if (cfg->certcheck && cfg->fingerprint == NULL &&
 	    tls_trust(s, cfg, err) < 0)
+		return -1;
+	if (cfg->certcheck && cfg->fingerprint == NULL &&
+	    cfg->crl_file != NULL && tls_crl(s, cfg->crl_file, err) < 0)
 		return -1;
 	if (cfg->cert_file != NULL) {
 		key = cfg->key_file != NULL ? cfg->key_file : cfg->cert_file;
@@ -277,13 +304,40 @@ verify_fingerprint(const struct tls *s, const char *fingerprint,
 	return 0;
 }
 
+/*
+ * Who said "revoked": the OCSP response the server stapled (GnuTLS checks
+ * it in gnutls_certificate_verify_peers3() when there is one), else the
+ * CRLs of tls_crl_file.
+ */
+static void
+revoked_reason(const struct tls *s, const char *crl_file, char *buf,
+    size_t size)
+{
+	if (gnutls_ocsp_status_request_is_checked(s->session,
+	    GNUTLS_OCSP_SR_IS_AVAIL) || crl_file == NULL)
+		snprintf(buf, size, "TLS certificate of '%s' has been revoked "
+		    "(the server's stapled OCSP response says so)", s->host);
+	else
+		snprintf(buf, size, "TLS certificate of '%s' has been revoked "
+		    "(tls_crl_file '%s' lists it)", s->host, crl_file);
+}
+
 /* The main reason, in plain words, for a failed verification. */
 static void
-verify_reason(unsigned int status, const char *host, char *buf, size_t size)
+verify_reason(const struct tls *s, unsigned int status,
+    const char *crl_file, char *buf, size_t size)
 {
+	const char *host = s->host;
+
 	if (status & GNUTLS_CERT_REVOKED)
-		snprintf(buf, size, "TLS certificate of '%s' has been revoked",
-		    host);
+		revoked_reason(s, crl_file, buf, size);
+	else if (status & GNUTLS_CERT_INVALID_OCSP_STATUS)
+		snprintf(buf, size, "TLS certificate of '%s' is not trusted: "
+		    "the server stapled an invalid OCSP response", host);
+	else if (status & GNUTLS_CERT_MISSING_OCSP_STATUS)
+		snprintf(buf, size, "TLS certificate of '%s' is not trusted: "
+		    "it requires a stapled OCSP response (OCSP Must-Staple) "
+		    "and the server sent none", host);
 	else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
 		snprintf(buf, size, "TLS certificate of '%s' is not trusted: "
 		    "signer not found; set tls_trust_file or tls_fingerprint",
@@ -309,8 +363,9 @@ verify_reason(unsigned int status, const char *host, char *buf, size_t size)
 }
 
 static int
-verify_chain(const struct tls *s, const char *host, struct error *err)
+verify_chain(const struct tls *s, const char *crl_file, struct error *err)
 {
+	const char *host = s->host;
 	char reason[ERROR_MSG_MAX / 2];
 	gnutls_datum_t details = { NULL, 0 };
 	unsigned int status = 0;
@@ -323,7 +378,7 @@ verify_chain(const struct tls *s, const char *host, struct error *err)
 		    "could not be verified: %s", host, gnutls_strerror(rc));
 	if (status == 0)
 		return 0;
-	verify_reason(status, host, reason, sizeof(reason));
+	verify_reason(s, status, crl_file, reason, sizeof(reason));
 	rc = gnutls_certificate_verification_status_print(status,
 	    GNUTLS_CRT_X509, &details, 0);
 	n = rc < 0 || details.data == NULL ? 0 : details.size;
@@ -346,7 +401,7 @@ tls_verify(struct tls *s, const struct tls_config *cfg, struct error *err)
 		return 0;
 	if (cfg->fingerprint != NULL)
 		return verify_fingerprint(s, cfg->fingerprint, s->host, err);
-	return verify_chain(s, s->host, err);
+	return verify_chain(s, cfg->crl_file, err);
 }
 
 /* ---------------------------------------------------------------- facts */

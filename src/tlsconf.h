@@ -18,6 +18,7 @@ struct tls_config {
 	const char *cert_file;	 /* client certificate (EXTERNAL), or NULL */
 	const char *key_file;
 	const char *priorities;	 /* GnuTLS priority string, or NULL */
+	const char *crl_file;	 /* PEM CRLs (tls_crl_file), or NULL */
 };
 
 #endif

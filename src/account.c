@@ -77,9 +77,10 @@ finish_transport(const struct account_conf *conf, struct account *out,
 
 	if (conf->host == NULL || *conf->host == '\0')
 		return account_error(conf, err, "no 'host' given");
-	if (conf->protocol == CONF_PROTOCOL_LMTP)
-		return account_error(conf, err, "'protocol lmtp' is not "
-		    "supported");
+	out->lmtp = conf->protocol == CONF_PROTOCOL_LMTP;
+	if (out->lmtp && !port_set)
+		return account_error(conf, err, "'protocol lmtp' needs a "
+		    "'port': LMTP has no default port");
 	out->host = conf->host;
 	if (config_isset(conf, CONF_TLS) && !conf->tls)
 		out->tls = ACCOUNT_TLS_OFF;

@@ -59,6 +59,7 @@ struct account {
 	const char *host;
 	int port;
 	enum account_tls tls;
+	bool lmtp;			/* protocol lmtp (RFC 2033) */
 	struct tls_config tlscfg;	/* ready for transport_start_tls() */
 	bool auth;			/* authenticate */
 	const char *auth_mech;		/* forced method (upper case) or NULL */

@@ -252,16 +252,106 @@ flush_sent(struct flush *f, struct queue_entry *e)
 	log_verbose("message %s sent", e->id);
 }
 
-/* Hand locked e to the transport. */
+/*
+ * A copy of locked e for the recipients of part, as a new queue file:
+ * due after the back-off, expiring when e does. Its ID into id.
+ */
 static int
-flush_send(struct flush *f, const struct queue_entry *e, struct error *err)
+flush_requeue(struct flush *f, const struct queue_entry *e,
+    const struct envelope *part, const struct error *why, char *id,
+    struct error *err)
+{
+	long long now = flush_now(f);
+	struct message m;
+	struct queue_new n = { .config = e->config, .account = e->account,
+	    .env = part, .msg = &m, .failure = why, .now = now,
+	    .max_age = e->st.expire > now ? (long)(e->st.expire - now) : 1 };
+
+	queue_entry_message(e, &m);
+	return queue_enqueue(f->q, &n, id, err);
+}
+
+/* The rejected recipients of a split: a file of their own, failed now. */
+static int
+flush_split_rejected(struct flush *f, const struct queue_entry *e,
+    const struct envelope *part, const struct error *why, struct error *err)
+{
+	char id[QUEUE_ID_MAX];
+	struct queue_entry r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = -1;
+	if (flush_requeue(f, e, part, why, id, err) < 0 ||
+	    queue_load(f->q, id, &r, err) < 0)
+		goto out;
+	if (queue_lock(f->q, &r, err) == QUEUE_LOCK_HELD &&
+	    queue_fail(f->q, &r, why, flush_now(f), err) == 0) {
+		flush_failed(f, &r, "failed permanently");
+		rc = 0;
+	}
+out:
+	queue_entry_release(&r);
+	return rc;
+}
+
+/*
+ * The server took e for some recipients and not for others (LMTP): those
+ * still to try go to a new queue file, the rejected ones to a failure
+ * report, and e goes: nobody who has it gets it again. When that cannot
+ * be written, e stays as it is (deferred): a duplicate later rather than a
+ * loss.
+ */
+static void
+flush_split(struct flush *f, struct queue_entry *e,
+    const struct envelope *env, const struct error *why)
+{
+	char id[QUEUE_ID_MAX];
+	struct envelope later, rejected = { 0 };
+	struct error err;
+	int rc = 0;
+
+	error_init(&err);
+	if (queue_envelope_part(env, false, &later) > 0) {
+		rc = flush_requeue(f, e, &later, why, id, &err);
+		if (rc == 0) {
+			f->st->deferred++;
+			log_verbose("message %s: %zu of %zu recipients "
+			    "deferred, queued as %s", e->id, later.nrcpt,
+			    env->nrcpt, id);
+		}
+	}
+	if (rc == 0 && queue_envelope_part(env, true, &rejected) > 0)
+		rc = flush_split_rejected(f, e, &rejected, why, &err);
+	free((void *)later.rcpt);
+	free((void *)rejected.rcpt);
+	if (rc < 0) {
+		log_warn("message %s: %s", e->id, err.message);
+		flush_outcome(f, e, why, false);
+		return;
+	}
+	flush_sent(f, e);
+}
+
+/* Hand locked e to the transport, record the outcome. */
+static void
+flush_attempt(struct flush *f, struct queue_entry *e)
 {
 	struct envelope env;
 	struct message m;
+	struct error err;
 
+	error_init(&err);
 	queue_entry_envelope(e, &env);
 	queue_entry_message(e, &m);
-	return f->tr->send(f->conn, e->id, &env, &m, err);
+	env.status = xcalloc(e->nrcpt + 1, sizeof(*env.status));
+	if (f->tr->send(f->conn, e->id, &env, &m, &err) == 0)
+		flush_sent(f, e);
+	else if (queue_envelope_split(&env))
+		flush_split(f, e, &env, &err);
+	else
+		flush_outcome(f, e, &err, true);
+	free(env.status);
 }
 
 /* Lock e, send it if it is (still) due, record the outcome, unlock. */
@@ -292,10 +382,7 @@ flush_entry(struct flush *f, struct queue_entry *e)
 		flush_outcome(f, e, &f->open_err, false);
 	else {
 		f->attempts++;
-		if (flush_send(f, e, &err) == 0)
-			flush_sent(f, e);
-		else
-			flush_outcome(f, e, &err, true);
+		flush_attempt(f, e);
 	}
 	queue_unlock(e);
 	if (f->conn != NULL && !f->tr->usable(f->conn)) {

@@ -125,12 +125,14 @@ config_abspath(const struct config *cfg)
  * Queue the message of j (why: the failed attempt, or NULL with "queue
  * always") and say so: "yubin: message queued as ID: <why>".
  */
+/* Queue the message of j for env (j's envelope or a part of it). */
 static int
-queue_message(const struct envelope_job *j, const char *config,
-    const struct message *m, const struct error *why, struct error *err)
+queue_envelope(const struct envelope_job *j, const struct envelope *env,
+    const char *config, const struct message *m, const struct error *why,
+    struct error *err)
 {
 	struct queue_new n = { .config = config, .account = j->acct.name,
-	    .env = &j->env, .msg = m, .max_age = j->acct.queue_max_age,
+	    .env = env, .msg = m, .max_age = j->acct.queue_max_age,
 	    .failure = why };
 	char id[QUEUE_ID_MAX], text[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8];
 	struct queue q;
@@ -142,13 +144,23 @@ queue_message(const struct envelope_job *j, const char *config,
 	queue_close(&q);
 	if (rc < 0)
 		return -1;
-	if (why != NULL) {
+	if (env->nrcpt < j->env.nrcpt)
+		fprintf(stderr, "yubin: message queued as %s for %zu of its "
+		    "%zu recipients\n", id, env->nrcpt, j->env.nrcpt);
+	else if (why != NULL) {
 		error_format(why, text, sizeof(text));
 		text[strcspn(text, "\n")] = '\0';
 		fprintf(stderr, "yubin: message queued as %s: %s\n", id, text);
 	} else
 		fprintf(stderr, "yubin: message queued as %s\n", id);
 	return 0;
+}
+
+static int
+queue_message(const struct envelope_job *j, const char *config,
+    const struct message *m, const struct error *why, struct error *err)
+{
+	return queue_envelope(j, &j->env, config, m, why, err);
 }
 
 /* A temporary failure with "queue on-failure": queue instead. */
@@ -166,6 +178,38 @@ queue_after_failure(const struct envelope_job *j, const char *config,
 	err->kind = ERR_TEMP;
 	util_strlcpy(err->message, qerr.message, sizeof(err->message));
 	err->reply[0] = '\0';
+	return -1;
+}
+
+/*
+ * LMTP delivered to some recipients and not to others: queue those still
+ * to try (with "queue on-failure"), never those who have it; a rejected
+ * one makes it exit 67, every failed recipient named in err.
+ */
+static int
+send_partial(const struct envelope_job *j, const char *config,
+    const struct message *m, struct error *err)
+{
+	struct envelope later;
+	struct error qerr;
+	int rc = 0;
+
+	error_init(&qerr);
+	if (queue_envelope_part(&j->env, false, &later) > 0) {
+		if (j->acct.queue != CONF_QUEUE_ON_FAILURE)
+			rc = -1;
+		else if (queue_envelope(j, &later, config, m, err, &qerr) < 0)
+			rc = error_prefix(&qerr, "cannot queue the message");
+	}
+	free((void *)later.rcpt);
+	if (rc == 0 && err->kind == ERR_TEMP) {
+		print_error(err);	/* queued: say why */
+		return 0;
+	}
+	if (qerr.kind != ERR_NONE) {
+		print_error(err);
+		*err = qerr;
+	}
 	return -1;
 }
 
@@ -261,6 +305,7 @@ send_message(struct envelope_job *j, const struct config *cfg,
 			flush_background(j, config);
 		goto done;
 	}
+	j->env.status = xcalloc(j->env.nrcpt + 1, sizeof(*j->env.status));
 	if (deliver_open(&d, err) < 0 ||
 	    deliver_send(&d, &j->env, &m, err) < 0)
 		goto out;
@@ -272,6 +317,8 @@ out:
 		deliver_log(&d, &j->env, &m, rc == 0 ? NULL : err);
 	if (rc == 0)
 		flush_after_send(j, config, &d);
+	else if (queue_envelope_split(&j->env) && m.fd >= 0)
+		rc = send_partial(j, config, &m, err);
 	else if (err->kind == ERR_TEMP && m.fd >= 0 && j->selected &&
 	    j->acct.queue == CONF_QUEUE_ON_FAILURE)
 		rc = queue_after_failure(j, config, &m, err);
@@ -279,6 +326,8 @@ done:
 	deliver_close(&d);
 	message_release(&m);
 	free(config);
+	free(j->env.status);
+	j->env.status = NULL;
 	return rc;
 }
 

@@ -684,3 +684,35 @@ queue_entry_message(const struct queue_entry *e, struct message *m)
 	m->utf8_header = e->utf8_header;
 	m->keep = true;
 }
+
+bool
+queue_envelope_split(const struct envelope *env)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; env->status != NULL && i < env->nrcpt; i++)
+		sent += env->status[i] == ENVELOPE_RCPT_SENT;
+	return sent > 0 && sent < env->nrcpt;
+}
+
+size_t
+queue_envelope_part(const struct envelope *env, bool rejected,
+    struct envelope *out)
+{
+	const char **v = xcalloc(env->nrcpt + 1, sizeof(*v));
+	enum envelope_rcpt st;
+	size_t n = 0;
+
+	*out = *env;
+	out->status = NULL;
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		st = env->status != NULL ? env->status[i] :
+		    ENVELOPE_RCPT_UNTRIED;
+		if (rejected ? st == ENVELOPE_RCPT_REJECTED :
+		    st != ENVELOPE_RCPT_SENT && st != ENVELOPE_RCPT_REJECTED)
+			v[n++] = env->rcpt[i];
+	}
+	out->rcpt = v;
+	out->nrcpt = n;
+	return n;
+}

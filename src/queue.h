@@ -302,6 +302,20 @@ void queue_entry_envelope(const struct queue_entry *e, struct envelope *env);
 void queue_entry_message(const struct queue_entry *e, struct message *m);
 
 /*
+ * After a transaction that reached some recipients and not others (LMTP's
+ * reply per recipient; env->status says who): queue_envelope_split()
+ * tells whether it did (some SENT, some not); queue_envelope_part() puts
+ * into out env with only the recipients still to try (rejected false:
+ * neither SENT nor REJECTED) or only the rejected ones, out->rcpt
+ * allocated (free() it), and returns how many. Those are what gets queued
+ * again and what gets reported, so nobody who has the message gets it
+ * twice.
+ */
+bool queue_envelope_split(const struct envelope *env);
+size_t queue_envelope_part(const struct envelope *env, bool rejected,
+    struct envelope *out);
+
+/*
  * A new unnamed file in tmp/ (unlinked at once), mode 0600, for a message
  * built in place (failure reports). Returns the fd or -1.
  */

@@ -84,6 +84,8 @@ smtp_release(struct smtp *s)
 	dynbuf_release(&s->rcpt_errors);
 	free(s->pending);
 	s->pending = NULL;
+	free(s->rcpt_st);
+	s->rcpt_st = NULL;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -158,7 +160,8 @@ static enum smtp_action
 smtp_send_ehlo(struct smtp *s)
 {
 	memset(&s->caps, 0, sizeof(s->caps));
-	smtp_cmd(s, NULL, "EHLO %s", s->opts.ehlo_domain);
+	smtp_cmd(s, NULL, "%s %s", s->opts.lmtp ? "LHLO" : "EHLO",
+	    s->opts.ehlo_domain);
 	smtp_set_state(s, SMTP_STATE_EHLO);
 	return SMTP_ACT_READ;
 }
@@ -212,14 +215,15 @@ smtp_on_ehlo_reply(struct smtp *s, const struct reply *r)
 		return smtp_after_hello(s);
 	}
 	if (reply_perm(r) && !smtp_closing(r) && !s->opts.auth &&
-	    s->opts.tls != SMTP_TLS_STARTTLS && !s->tls_active) {
+	    s->opts.tls != SMTP_TLS_STARTTLS && !s->tls_active &&
+	    !s->opts.lmtp) {
 		/* An old server: RFC 5321 4.1.1.1 allows falling back. */
 		smtp_cmd(s, NULL, "HELO %s", s->opts.ehlo_domain);
 		smtp_set_state(s, SMTP_STATE_HELO);
 		return SMTP_ACT_READ;
 	}
 	return smtp_fail(s, smtp_kind(r, ERR_UNAVAILABLE), r,
-	    "server rejected EHLO");
+	    "server rejected %s", s->opts.lmtp ? "LHLO" : "EHLO");
 }
 
 static enum smtp_action
@@ -460,6 +464,15 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	return 0;
 }
 
+/* What became of recipient i, also in the caller's env->status. */
+static void
+smtp_rcpt_set(struct smtp *s, size_t i, enum envelope_rcpt st)
+{
+	s->rcpt_st[i] = st;
+	if (s->rcpt_out != NULL)
+		s->rcpt_out[i] = st;
+}
+
 static void
 smtp_push(struct smtp *s, enum smtp_cmd cmd, size_t rcpt)
 {
@@ -599,6 +612,13 @@ smtp_mail(struct smtp *s, const struct envelope *env,
 	s->next_rcpt = 0;
 	s->mail_queued = s->data_queued = s->bdat = false;
 	s->rcpt_ok = s->rcpt_temp = s->rcpt_perm = 0;
+	s->lmtp_next = s->lmtp_sent = s->lmtp_temp = s->lmtp_perm = 0;
+	s->rcpt_out = env->status;
+	free(s->rcpt_st);
+	s->rcpt_st = xcalloc(env->nrcpt > 0 ? env->nrcpt : 1,
+	    sizeof(*s->rcpt_st));
+	for (size_t i = 0; s->rcpt_out != NULL && i < env->nrcpt; i++)
+		s->rcpt_out[i] = ENVELOPE_RCPT_UNTRIED;
 	if (smtp_check_envelope(s, env) < 0)
 		return SMTP_ACT_READY;
 	free(s->pending);
@@ -610,26 +630,37 @@ smtp_mail(struct smtp *s, const struct envelope *env,
 	return SMTP_ACT_READ;
 }
 
+/* One line of rcpt_errors: "recipient 'x' HOW: reply". */
 static void
-smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
+smtp_rcpt_error(struct smtp *s, size_t i, const struct reply *r,
+    const char *how)
 {
 	char text[ERROR_REPLY_MAX], shown[ADDRESS_MAX * 4 + 8];
 
+	reply_format(r, text, sizeof(text));
+	/* past SMTP_RCPT_ERRORS_MAX the rest is left out: (void) */
+	if (s->rcpt_errors.len > 0)
+		(void)dynbuf_addstr(&s->rcpt_errors, "\n");
+	(void)dynbuf_printf(&s->rcpt_errors, "recipient '%s' %s: %s",
+	    util_show(s->env->rcpt[i], ADDRESS_MAX, false, shown,
+	    sizeof(shown)), how, text);
+}
+
+static void
+smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
+{
 	if (reply_ok(r)) {
 		s->rcpt_ok++;
+		smtp_rcpt_set(s, i, ENVELOPE_RCPT_ACCEPTED);
 		return;
 	}
 	if (reply_temp(r))
 		s->rcpt_temp++;
 	else
 		s->rcpt_perm++;
-	reply_format(r, text, sizeof(text));
-	/* past SMTP_RCPT_ERRORS_MAX the rest is left out: (void) */
-	if (s->rcpt_errors.len > 0)
-		(void)dynbuf_addstr(&s->rcpt_errors, "\n");
-	(void)dynbuf_printf(&s->rcpt_errors, "recipient '%s' rejected: %s",
-	    util_show(s->env->rcpt[i], ADDRESS_MAX, false, shown,
-	    sizeof(shown)), text);
+	smtp_rcpt_set(s, i, reply_temp(r) ? ENVELOPE_RCPT_DEFERRED :
+	    ENVELOPE_RCPT_REJECTED);
+	smtp_rcpt_error(s, i, r, "rejected");
 }
 
 /* The transaction ended before DATA: work out the error, go idle. */
@@ -703,23 +734,76 @@ smtp_on_envelope_reply(struct smtp *s, const struct reply *r)
 	return smtp_envelope_failed(s, r);
 }
 
+/* The next recipient from i on that RCPT accepted, or nrcpt. */
+static size_t
+smtp_next_accepted(const struct smtp *s, size_t i)
+{
+	while (i < s->env->nrcpt && s->rcpt_st[i] != ENVELOPE_RCPT_ACCEPTED)
+		i++;
+	return i;
+}
+
 enum smtp_action
 smtp_on_body_sent(struct smtp *s)
 {
+	s->lmtp_next = smtp_next_accepted(s, 0);
 	smtp_set_state(s, SMTP_STATE_DATA_END);
 	return SMTP_ACT_READ;
+}
+
+/* Every recipient RCPT accepted gets verdict st (SMTP: one reply). */
+static void
+smtp_verdict_all(struct smtp *s, enum envelope_rcpt st)
+{
+	for (size_t i = 0; i < s->env->nrcpt; i++)
+		if (s->rcpt_st[i] == ENVELOPE_RCPT_ACCEPTED)
+			smtp_rcpt_set(s, i, st);
+}
+
+/*
+ * LMTP (RFC 2033 4.2): one reply per accepted recipient, in RCPT order.
+ * Each is recorded as it comes; the transaction ends after the last.
+ */
+static enum smtp_action
+smtp_on_lmtp_reply(struct smtp *s, const struct reply *r)
+{
+	size_t i = s->lmtp_next;
+
+	if (reply_ok(r))
+		s->lmtp_sent++;
+	else if (reply_temp(r))
+		s->lmtp_temp++;
+	else
+		s->lmtp_perm++;
+	smtp_rcpt_set(s, i, reply_ok(r) ? ENVELOPE_RCPT_SENT :
+	    reply_temp(r) ? ENVELOPE_RCPT_DEFERRED : ENVELOPE_RCPT_REJECTED);
+	if (!reply_ok(r))
+		smtp_rcpt_error(s, i, r, reply_temp(r) ? "deferred" :
+		    "rejected");
+	s->lmtp_next = smtp_next_accepted(s, i + 1);
+	if (s->lmtp_next < s->env->nrcpt)
+		return SMTP_ACT_READ;
+	smtp_set_state(s, SMTP_STATE_READY);
+	if (s->lmtp_temp + s->lmtp_perm > 0)
+		error_set(&s->txn_err, s->lmtp_perm > 0 ? ERR_NOUSER :
+		    ERR_TEMP, "%s", s->rcpt_errors.data);
+	return SMTP_ACT_READY;
 }
 
 static enum smtp_action
 smtp_on_data_end_reply(struct smtp *s, const struct reply *r)
 {
 	reply_format(r, s->last_reply, sizeof(s->last_reply));
-	smtp_set_state(s, SMTP_STATE_READY);
-	if (reply_ok(r))
-		return SMTP_ACT_READY;
-	if (!reply_temp(r) && !reply_perm(r))
+	if (!reply_ok(r) && !reply_temp(r) && !reply_perm(r))
 		return smtp_fail(s, ERR_PROTOCOL, r,
 		    "unexpected reply to the end of the message");
+	if (s->opts.lmtp)
+		return smtp_on_lmtp_reply(s, r);
+	smtp_set_state(s, SMTP_STATE_READY);
+	smtp_verdict_all(s, reply_ok(r) ? ENVELOPE_RCPT_SENT :
+	    reply_temp(r) ? ENVELOPE_RCPT_DEFERRED : ENVELOPE_RCPT_REJECTED);
+	if (reply_ok(r))
+		return SMTP_ACT_READY;
 	reply_error(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
 	    "message %s by the server", reply_temp(r) ? "deferred" :
 	    "rejected");

@@ -77,6 +77,8 @@ struct smtp_opts {
 	bool oauth;		/* the secret is an OAuth 2.0 bearer token:
 				   OAUTHBEARER, else XOAUTH2 */
 	size_t pipeline_window;	/* max commands in flight (0: 100) */
+	bool lmtp;		/* RFC 2033: LHLO, a reply per recipient
+				   after the message */
 };
 
 /* What the state machine needs to know about the message. */
@@ -121,6 +123,10 @@ struct smtp {
 	struct smtp_pending *pending;	/* FIFO of commands awaiting replies */
 	size_t npending, pending_head, pending_cap;
 	size_t rcpt_ok, rcpt_temp, rcpt_perm;
+	enum envelope_rcpt *rcpt_st;	/* per recipient (nrcpt) */
+	enum envelope_rcpt *rcpt_out;	/* the caller's env->status, or NULL */
+	size_t lmtp_next;		/* LMTP: recipient of the next reply */
+	size_t lmtp_sent, lmtp_temp, lmtp_perm; /* LMTP: replies after it */
 	struct dynbuf rcpt_errors;	/* one line per rejected recipient */
 	struct error txn_err;		/* outcome of the transaction */
 	char last_reply[ERROR_REPLY_MAX]; /* formatted final reply */
@@ -181,7 +187,11 @@ const char *smtp_state_name(enum smtp_state st);
 /*
  * Outcome of the last transaction once SMTP_ACT_READY comes back after
  * smtp_mail(): 0 and txn_err.kind == ERR_NONE on success (250 to the final
- * dot); otherwise -1 with txn_err filled.
+ * dot; with LMTP, 250 for every recipient); otherwise -1 with txn_err
+ * filled: with LMTP, one line per recipient that did not get it
+ * ("recipient 'x' deferred: 452 ..." / "... rejected: 552 ..."),
+ * ERR_NOUSER when one was rejected, else ERR_TEMP; env->status then says
+ * who got it.
  */
 static inline int smtp_txn_result(const struct smtp *s)
 {

@@ -444,6 +444,20 @@ finish_message(const struct account_conf *conf, struct account *out,
 }
 
 int
+account_set_protocol(struct account *a, bool lmtp, struct error *err)
+{
+	if (lmtp == a->lmtp)
+		return 0;
+	if (lmtp && !config_isset(a->conf, CONF_PORT))
+		return account_error(a->conf, err, "'--protocol=lmtp' needs "
+		    "a 'port': LMTP has no default port");
+	a->lmtp = lmtp;
+	a->protocol_override = true;
+	a->queue = CONF_QUEUE_OFF;
+	return 0;
+}
+
+int
 account_finish(const struct account_conf *conf, struct account *out,
     struct error *err)
 {

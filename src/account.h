@@ -60,6 +60,7 @@ struct account {
 	int port;
 	enum account_tls tls;
 	bool lmtp;			/* protocol lmtp (RFC 2033) */
+	bool protocol_override;		/* --protocol changed it */
 	struct tls_config tlscfg;	/* ready for transport_start_tls() */
 	bool auth;			/* authenticate */
 	const char *auth_mech;		/* forced method (upper case) or NULL */
@@ -116,6 +117,15 @@ int account_select_by_from(const struct config *c, const char *name,
  * ignoring case).
  */
 bool account_from_matches(const char *from, const char *addr);
+
+/*
+ * --protocol: LMTP (lmtp true) or SMTP instead of what the file says. LMTP
+ * needs a port written in the file. A changed protocol sets
+ * protocol_override: the queue keeps only the account's name, so such a
+ * send is never queued (a temporary failure is exit 75) and its
+ * connection carries no queued message.
+ */
+int account_set_protocol(struct account *a, bool lmtp, struct error *err);
 
 /* Apply defaults to and check one account (account_select's second half). */
 int account_finish(const struct account_conf *conf, struct account *out,

@@ -286,6 +286,20 @@ opt_store(struct options *o, const char *name, const char *arg,
 }
 
 static int
+opt_protocol(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	if (strcmp(arg, "smtp") == 0)
+		o->protocol = CLI_PROTOCOL_SMTP;
+	else if (strcmp(arg, "lmtp") == 0)
+		o->protocol = CLI_PROTOCOL_LMTP;
+	else
+		return error_set(err, ERR_USAGE, "option '%s' takes smtp "
+		    "or lmtp", name);
+	return 0;
+}
+
+static int
 opt_help(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
@@ -360,6 +374,7 @@ static const struct cli_long {
 	{ "device", false, opt_flow },
 	{ "browser", false, opt_flow },
 	{ "store", true, opt_store },
+	{ "protocol", true, opt_protocol },
 };
 
 /* ---------------------------------------------------------------- parser */
@@ -504,6 +519,7 @@ cli_usage(FILE *f)
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
 	    "  -a, --account=NAME      use this account\n"
+	    "  --protocol=smtp|lmtp    instead of the account's protocol\n"
 	    "  -f, -r, --from=ADDR     envelope sender\n"
 	    "  -F NAME                 sender's full name\n"
 	    "  --read-envelope-from    envelope sender from the From: header\n"

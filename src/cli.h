@@ -34,6 +34,13 @@ enum cli_flow { CLI_FLOW_AUTO, CLI_FLOW_DEVICE, CLI_FLOW_BROWSER };
 /* --store=keyring|file */
 enum cli_store { CLI_STORE_AUTO, CLI_STORE_KEYRING, CLI_STORE_FILE };
 
+/* --protocol=smtp|lmtp (msmtp's): instead of the account's protocol */
+enum cli_protocol {
+	CLI_PROTOCOL_ACCOUNT,	/* not given */
+	CLI_PROTOCOL_SMTP,
+	CLI_PROTOCOL_LMTP,
+};
+
 struct options {
 	enum cli_mode mode;
 	const char *config_file;	/* -C FILE */
@@ -56,6 +63,7 @@ struct options {
 	bool force;			/* --force: -q sends what is not due */
 	enum cli_flow flow;		/* --device, --browser */
 	enum cli_store store;		/* --store=keyring|file */
+	enum cli_protocol protocol;	/* --protocol=smtp|lmtp */
 	char dsn_notify_buf[DSN_NOTIFY_MAX];	/* -N in canonical form */
 };
 

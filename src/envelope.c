@@ -172,6 +172,10 @@ select_account(struct envelope_job *j, struct error *err)
 	if (account_select_by_from(j->cfg, j->opt->account,
 	    j->have_want ? j->want_sender : NULL, &j->acct, err) < 0)
 		return -1;
+	if (j->opt->protocol != CLI_PROTOCOL_ACCOUNT &&
+	    account_set_protocol(&j->acct, j->opt->protocol ==
+	    CLI_PROTOCOL_LMTP, err) < 0)
+		return -1;
 	j->selected = true;
 	if (choose_sender(j, err) < 0)
 		return -1;

@@ -196,9 +196,12 @@ send_partial(const struct envelope_job *j, const char *config,
 
 	error_init(&qerr);
 	if (queue_envelope_part(&j->env, false, &later) > 0) {
-		if (j->acct.queue != CONF_QUEUE_ON_FAILURE)
+		if (j->acct.queue != CONF_QUEUE_ON_FAILURE) {
+			fprintf(stderr, "yubin: message not queued for the "
+			    "%zu of its %zu recipients still to try\n",
+			    later.nrcpt, j->env.nrcpt);
 			rc = -1;
-		else if (queue_envelope(j, &later, config, m, err, &qerr) < 0)
+		} else if (queue_envelope(j, &later, config, m, err, &qerr) < 0)
 			rc = error_prefix(&qerr, "cannot queue the message");
 	}
 	free((void *)later.rcpt);
@@ -315,7 +318,7 @@ out:
 		j->env.from = j->sender;
 	if (j->selected)
 		deliver_log(&d, &j->env, &m, rc == 0 ? NULL : err);
-	if (rc == 0)
+	if (rc == 0 && !j->acct.protocol_override)
 		flush_after_send(j, config, &d);
 	else if (queue_envelope_split(&j->env) && m.fd >= 0)
 		rc = send_partial(j, config, &m, err);

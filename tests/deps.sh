@@ -35,7 +35,7 @@ PKGS_BUILD="autoconf automake libtool pkg-config make gcc
     libcurl4-gnutls-dev libjson-c-dev"
 # postfix: first, see above
 PKGS_TEST="postfix
-    gnutls-bin dovecot-core msmtp swaks
+    gnutls-bin dovecot-core dovecot-lmtpd openssl msmtp swaks
     libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
     libio-socket-inet6-perl
     python3 python3-aiosmtpd ca-certificates

@@ -216,12 +216,20 @@ test_ignored(void)
 	is_int(PARSE("-U", "-G", "-m", "-n", "-h", "5", "-Lyubin",
 	    "-O", "DeliveryMode=b", "r"), 0, "-U -G -m -n -h -L -O");
 	is_str(rcpts(), "r", "their arguments eaten");
+	is_int(PARSE("r"), 0, "no --protocol");
+	is_int(O.protocol, CLI_PROTOCOL_ACCOUNT, "the account's protocol");
+	is_int(PARSE("--protocol=lmtp", "r"), 0, "--protocol=lmtp");
+	is_int(O.protocol, CLI_PROTOCOL_LMTP, "LMTP");
+	is_int(PARSE("--protocol", "smtp", "r"), 0, "--protocol smtp");
+	is_int(O.protocol, CLI_PROTOCOL_SMTP, "SMTP");
 }
 
 static void
 test_errors(void)
 {
 	usage_error(PARSE("-x", "r"), "unknown option '-x'", "-x");
+	usage_error(PARSE("--protocol=http", "r"), "option '--protocol' takes "
+	    "smtp or lmtp", "--protocol=http");
 	usage_error(PARSE("-weird@x"), "unknown option '-w'",
 	    "recipient starting with '-' before --");
 	usage_error(PARSE("-"), "unknown option '-'", "lone '-'");

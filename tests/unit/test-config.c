@@ -488,6 +488,41 @@ test_ignored(void)
 	free(out);
 }
 
+/* issue 13: protocol lmtp (a port required), tls_crl_file. */
+static void
+test_lmtp_crl(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	finish_fails("account a\nhost h\nprotocol lmtp\n",
+	    "account 'a' (" RC ":1): 'protocol lmtp' needs a 'port': LMTP has "
+	    "no default port", "lmtp without a port");
+	ok(finish(&c, "defaults\nprotocol lmtp\naccount a\nhost h\nport 24\n"
+	    "tls_crl_file /etc/crl.pem\naccount s : a\nprotocol smtp\n",
+	    "a", &a, &err) == 0 && a.lmtp && a.port == 24 &&
+	    a.tls == ACCOUNT_TLS_STARTTLS, "protocol lmtp from the defaults, "
+	    "port 24, tls still on");
+	is_str(a.tlscfg.crl_file, "/etc/crl.pem", "tls_crl_file kept");
+	ok(account_select(&c, "s", &a, &err) == 0 && !a.lmtp &&
+	    a.tlscfg.crl_file != NULL, "protocol smtp overrides, the CRL is "
+	    "inherited");
+	ok(account_set_protocol(&a, true, &err) == 0 && a.lmtp &&
+	    a.protocol_override && a.queue == CONF_QUEUE_OFF,
+	    "--protocol=lmtp: LMTP, never queued");
+	config_release(&c);
+	ok(finish(&c, "account a\nhost h\n", NULL, &a, &err) == 0 &&
+	    account_set_protocol(&a, true, &err) == -1, "--protocol=lmtp "
+	    "without a port refused");
+	is_str(err.message, "account 'a' (" RC ":1): '--protocol=lmtp' needs "
+	    "a 'port': LMTP has no default port", "--protocol=lmtp: message");
+	ok(account_set_protocol(&a, false, &err) == 0 &&
+	    !a.protocol_override, "--protocol=smtp on an SMTP account changes "
+	    "nothing");
+	config_release(&c);
+}
+
 /* The message keys (msmtp's), now implemented: values and defaults. */
 static void
 test_message_keys(void)
@@ -1149,6 +1184,7 @@ main(void)
 	test_refused();
 	test_ignored();
 	test_message_keys();
+	test_lmtp_crl();
 	test_select_by_from();
 	test_fingerprints();
 	test_implicit_default();

@@ -82,6 +82,30 @@ fake_capture(const struct envelope *env, const struct message *m)
 	free(p);
 }
 
+/*
+ * LMTP (a first recipient "lmtp..."): a verdict per recipient by the
+ * start of its local part: "temp" deferred, "perm" rejected, else sent.
+ */
+static int
+fake_lmtp(const struct envelope *env, struct error *err)
+{
+	size_t temp = 0, perm = 0;
+
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		const char *r = env->rcpt[i];
+
+		env->status[i] = strncmp(r, "temp", 4) == 0 ?
+		    ENVELOPE_RCPT_DEFERRED : strncmp(r, "perm", 4) == 0 ?
+		    ENVELOPE_RCPT_REJECTED : ENVELOPE_RCPT_SENT;
+		temp += strncmp(r, "temp", 4) == 0;
+		perm += strncmp(r, "perm", 4) == 0;
+	}
+	if (temp + perm == 0)
+		return 0;
+	return error_set(err, perm > 0 ? ERR_NOUSER : ERR_TEMP,
+	    "recipient 'x' deferred: 452 4.2.2 full");
+}
+
 static int
 fake_send(void *conn, const char *id, const struct envelope *env,
     struct message *m, struct error *err)
@@ -95,6 +119,10 @@ fake_send(void *conn, const char *id, const struct envelope *env,
 	if (fake.delay_ms > 0)
 		nanosleep(&ts, NULL);
 	fake_capture(env, m);
+	for (size_t i = 1; i < env->nrcpt; i++)
+		dynbuf_printf(&fake.log, "  and %s\n", env->rcpt[i]);
+	if (strncmp(r, "lmtp", 4) == 0)
+		return fake_lmtp(env, err);
 	if (strncmp(r, "temp", 4) == 0) {
 		fake_reply(err, ERR_TEMP, 451, "4.3.0", "try later");
 		return -1;
@@ -680,6 +708,54 @@ test_spawn(struct queue *q)
 	is_int(recorded(id), 1, "the background flush sent it");
 }
 
+/*
+ * LMTP: a message that reached some recipients: the rest queued again on
+ * their own, the rejected ones failed and reported, the original gone;
+ * the next flush sends only to the rest.
+ */
+static void
+test_split(struct queue *q)
+{
+	const char *const r[] = { "lmtp1@example.org", "temp@example.org",
+	    "perm@example.org", "lmtp2@example.org" };
+	char id[QUEUE_ID_MAX];
+	struct queue_entries l;
+	struct error err;
+
+	fake_reset();
+	error_init(&err);
+	qt_enqueue_full(q, QT_MSG, "work", "alice@example.com", r, 4, 0, NULL,
+	    NOW, id, &err);
+	is_int(run(q, NOW, false, 0), 0, "split: flush");
+	ok(st.sent == 2 && st.deferred == 1 && st.failed == 1 &&
+	    st.reports == 1, "split: sent (and the report), one deferred "
+	    "part, one failed part, a report (%zu/%zu/%zu/%zu)", st.sent, st.deferred, st.failed,
+	    st.reports);
+	is_int(qt_count("msg", id), 0, "split: the original is gone");
+	queue_scan(q, QUEUE_MSG, false, &l, &err);
+	ok(l.n == 1 && l.v[0].nrcpt == 1 &&
+	    strcmp(l.v[0].rcpt[0], "temp@example.org") == 0 &&
+	    l.v[0].st.attempts == 1 && l.v[0].st.next == NOW + 60,
+	    "split: temp@ alone queued again, due after the back-off");
+	queue_entries_release(&l);
+	queue_scan(q, QUEUE_FAILED, false, &l, &err);
+	ok(l.n == 1 && l.v[0].nrcpt == 1 &&
+	    strcmp(l.v[0].rcpt[0], "perm@example.org") == 0,
+	    "split: perm@ alone failed");
+	queue_entries_release(&l);
+	ok(strstr(fake.report.data, "perm@example.org") != NULL &&
+	    strstr(fake.report.data, "lmtp1@example.org") == NULL,
+	    "split: the report names the rejected recipient only");
+	fake_reset();
+	is_int(run(q, NOW + 60, false, 0), 0, "split: flush when due");
+	ok(strstr(fake.log.data, "temp@example.org") != NULL &&
+	    strstr(fake.log.data, "lmtp1@") == NULL &&
+	    strstr(fake.log.data, "lmtp2@") == NULL &&
+	    strstr(fake.log.data, "perm@") == NULL,
+	    "split: only temp@ tried again, nobody twice");
+	empty_queue(q);
+}
+
 int
 main(void)
 {
@@ -694,6 +770,7 @@ main(void)
 	test_basic(&q);
 	test_temp(&q);
 	test_perm(&q);
+	test_split(&q);
 	test_no_report(&q);
 	test_expire(&q);
 	test_connections(&q);

@@ -533,6 +533,132 @@ test_dsn_values(void)
 	}
 }
 
+/* LMTP: a machine with lmtp set, ready after LHLO. */
+static void
+lmtp_ready(struct smtp *s, const char *lhlo)
+{
+	struct smtp_opts o = plain_noauth;
+
+	o.lmtp = true;
+	smtp_init(s, &o);
+	smtp_start(s);
+	smtp_on_reply(s, R("220 fake LMTP"));
+	is_str(sent(s), "LHLO client.example\r\n", "LMTP: LHLO, not EHLO");
+	if (smtp_on_reply(s, R(lhlo)) != SMTP_ACT_READY)
+		printf("# not ready\n");
+}
+
+static const char *rcpt3[] = { "a@example.org", "b@example.org",
+	"c@example.org" };
+
+/* RFC 2033 4.2: a reply per accepted recipient, in RCPT order. */
+static void
+test_lmtp_replies(void)
+{
+	enum envelope_rcpt st[3];
+	struct envelope env = { .from = "alice@example.test", .rcpt = rcpt3,
+	    .nrcpt = 3, .status = st };
+	struct smtp s;
+
+	lmtp_ready(&s, "250-lmtp\n250 PIPELINING");
+	smtp_mail(&s, &env, &info);
+	sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	for (size_t i = 0; i < 3; i++)
+		smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_on_reply(&s, R("354 go")), SMTP_ACT_BODY, "LMTP: body");
+	is_int(st[1], ENVELOPE_RCPT_ACCEPTED, "LMTP: b accepted at RCPT");
+	smtp_on_body_sent(&s);
+	is_int(smtp_on_reply(&s, R("250 2.0.0 a saved")), SMTP_ACT_READ,
+	    "LMTP: after the first reply, wait for the next");
+	is_int(st[0], ENVELOPE_RCPT_SENT, "LMTP: a has it at once");
+	is_int(st[2], ENVELOPE_RCPT_ACCEPTED, "LMTP: c not yet known");
+	is_int(smtp_on_reply(&s, R("550 5.1.1 no such user")), SMTP_ACT_READ,
+	    "LMTP: b refused, wait for c");
+	is_int(smtp_on_reply(&s, R("452 4.2.2 c full")), SMTP_ACT_READY,
+	    "LMTP: a reply for each accepted recipient, then ready");
+	is_int(st[1], ENVELOPE_RCPT_REJECTED, "LMTP: b rejected");
+	is_int(st[2], ENVELOPE_RCPT_DEFERRED, "LMTP: c deferred");
+	is_int(s.txn_err.kind, ERR_NOUSER, "LMTP: one rejected -> NOUSER");
+	is_str(s.txn_err.message, "recipient 'b@example.org' rejected: 550 "
+	    "5.1.1 no such user\nrecipient 'c@example.org' deferred: 452 "
+	    "4.2.2 c full", "LMTP: every failed recipient named");
+	smtp_release(&s);
+}
+
+/* Only deferred ones: ERR_TEMP; every one delivered: success; BDAT. */
+static void
+test_lmtp_outcomes(void)
+{
+	enum envelope_rcpt st[2];
+	struct envelope env = env2;
+	struct smtp s;
+
+	env.status = st;
+	lmtp_ready(&s, "250-lmtp\n250-PIPELINING\n250 CHUNKING");
+	smtp_mail(&s, &env, &info);
+	sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_on_reply(&s, R("250 ok")), SMTP_ACT_BODY, "LMTP: BDAT");
+	is_str(sent(&s), "BDAT 1234 LAST\r\n", "LMTP: BDAT LAST");
+	smtp_on_body_sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_on_reply(&s, R("451 4.3.0 later")), SMTP_ACT_READY,
+	    "LMTP: two replies after BDAT LAST");
+	is_int(s.txn_err.kind, ERR_TEMP, "LMTP: only deferred -> TEMP");
+	is_int(st[0], ENVELOPE_RCPT_SENT, "LMTP: bob has it");
+	is_int(st[1], ENVELOPE_RCPT_DEFERRED, "LMTP: carol deferred");
+	smtp_mail(&s, &env, &info);
+	sent(&s);
+	is_int(st[0], ENVELOPE_RCPT_UNTRIED, "LMTP: a new transaction "
+	    "starts from UNTRIED");
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_body_sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(smtp_txn_result(&s), 0, "LMTP: all delivered -> success");
+	is_int(st[1], ENVELOPE_RCPT_SENT, "LMTP: carol has it");
+	is_int(smtp_on_reply(&s, R("250 extra")), SMTP_ACT_FAIL,
+	    "LMTP: a reply too many is a protocol error");
+	smtp_release(&s);
+}
+
+/* LHLO refused: no HELO fall-back (RFC 2033 4.1); SMTP: one verdict. */
+static void
+test_lmtp_lhlo_and_smtp(void)
+{
+	enum envelope_rcpt st[2];
+	struct envelope env = env2;
+	struct smtp s;
+	struct smtp_opts o = plain_noauth;
+
+	o.lmtp = true;
+	smtp_init(&s, &o);
+	smtp_start(&s);
+	smtp_on_reply(&s, R("220 fake LMTP"));
+	sent(&s);
+	is_int(smtp_on_reply(&s, R("500 5.5.1 what")), SMTP_ACT_FAIL,
+	    "LMTP: LHLO refused fails");
+	is_str(sent(&s), "", "LMTP: no HELO after a refused LHLO");
+	smtp_release(&s);
+
+	env.status = st;
+	ready(&s, "250-mx\n250 PIPELINING");
+	smtp_mail(&s, &env, &info);
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("250 ok"));
+	smtp_on_reply(&s, R("354 go"));
+	smtp_on_body_sent(&s);
+	smtp_on_reply(&s, R("250 ok"));
+	is_int(st[0] == ENVELOPE_RCPT_SENT && st[1] == ENVELOPE_RCPT_SENT, 1,
+	    "SMTP: one 250 for every recipient");
+	smtp_release(&s);
+}
+
 int
 main(void)
 {
@@ -547,5 +673,8 @@ main(void)
 	test_greeting_and_auth();
 	test_idna_injection();
 	test_dsn_values();
+	test_lmtp_replies();
+	test_lmtp_outcomes();
+	test_lmtp_lhlo_and_smtp();
 	return done_testing();
 }

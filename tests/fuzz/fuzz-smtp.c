@@ -19,6 +19,10 @@
  *	window: N		pipelining window
  *	size: N / 8bit / utf8header	the message
  *	messages: N		transactions on the connection (1..4)
+ *	lmtp			LMTP (RFC 2033): LHLO, a reply per
+ *				recipient after the message; each
+ *				recipient's outcome is checked to be
+ *				known once the transaction succeeded
  *	S: LINE			one line of the server, in order
  * The session ends when the replies run out, as if the server had closed
  * the connection. Addresses go through address_parse_arg() as envelope.c
@@ -48,6 +52,7 @@ struct input {
 	struct envelope env;
 	struct smtp_opts opts;
 	struct smtp_msginfo info;
+	enum envelope_rcpt status[MAX_RCPT];
 	const char *password, *cb;
 	bool auth_retry;
 	int messages;
@@ -160,6 +165,8 @@ setting(struct input *in, char *l)
 		in->info.eightbit = true;
 	else if (strcmp(l, "utf8header") == 0)
 		in->info.utf8_header = true;
+	else if (strcmp(l, "lmtp") == 0)
+		in->opts.lmtp = true;
 	else if ((v = value(l, "messages")) != NULL &&
 	    util_parse_long(v, 1, 4, &n) == 0)
 		in->messages = (int)n;
@@ -175,6 +182,7 @@ parse_input(struct input *in, char *buf, size_t size)
 	address_list_init(&in->addrs);
 	in->env.from = "alice@example.test";
 	in->env.rcpt = in->rcpt;
+	in->env.status = in->status;
 	in->opts.ehlo_domain = "client.example";
 	in->opts.user = "alice";
 	in->password = "secret";
@@ -224,6 +232,26 @@ next_reply(struct input *in, struct reply_parser *rp)
 	return NULL;
 }
 
+/*
+ * After a transaction came back READY: a success left every recipient
+ * SENT; with LMTP a failure left none ACCEPTED after the message (each
+ * accepted one got its verdict).
+ */
+static void
+check_outcome(const struct input *in, const struct smtp *s, bool after_body)
+{
+	for (size_t i = 0; i < in->env.nrcpt; i++) {
+		enum envelope_rcpt st = in->status[i];
+
+		FUZZ_CHECK(smtp_txn_result(s) < 0 || st == ENVELOPE_RCPT_SENT,
+		    "a successful transaction left recipient %zu at %d", i,
+		    (int)st);
+		FUZZ_CHECK(!after_body || !in->opts.lmtp ||
+		    st != ENVELOPE_RCPT_ACCEPTED, "LMTP: recipient %zu has "
+		    "no verdict after the message", i);
+	}
+}
+
 static void
 session(struct input *in)
 {
@@ -233,7 +261,7 @@ session(struct input *in)
 	struct smtp s;
 	enum smtp_action act;
 	int sent = 0;
-	bool quit = false;
+	bool quit = false, body = false;
 
 	smtp_init(&s, &in->opts);
 	act = smtp_start(&s);
@@ -255,9 +283,13 @@ session(struct input *in)
 			    in->auth_retry && !s.auth_refused);
 			break;
 		case SMTP_ACT_BODY:
+			body = true;
 			act = smtp_on_body_sent(&s);
 			break;
 		case SMTP_ACT_READY:
+			if (sent > 0 && s.env != NULL)
+				check_outcome(in, &s, body);
+			body = false;
 			if (sent < in->messages) {
 				sent++;
 				fuzz_wire_begin(&w, &in->env);

@@ -463,8 +463,12 @@ check_line(struct fuzz_wire *w, const struct smtp *s, const char *l,
 		    "'%.*s' is not the message size", (int)n, l);
 	} else if (n == 4 && memcmp(l, "DATA", 4) == 0) {
 		FUZZ_CHECK(clear_ok, "DATA before STARTTLS");
-	} else if (has_prefix(l, n, "EHLO ") || has_prefix(l, n, "HELO ") ||
-	    (n == 8 && memcmp(l, "STARTTLS", 8) == 0) ||
+	} else if (has_prefix(l, n, "LHLO ")) {
+		FUZZ_CHECK(s->opts.lmtp, "LHLO without LMTP");
+	} else if (has_prefix(l, n, "EHLO ") || has_prefix(l, n, "HELO ")) {
+		FUZZ_CHECK(!s->opts.lmtp, "'%.*s' with LMTP (RFC 2033 4.1)",
+		    (int)n, l);
+	} else if ((n == 8 && memcmp(l, "STARTTLS", 8) == 0) ||
 	    (n == 4 && memcmp(l, "RSET", 4) == 0) ||
 	    (n == 4 && memcmp(l, "QUIT", 4) == 0)) {
 		/* the verbs with nothing from the envelope */

@@ -263,10 +263,12 @@ flush_requeue(struct flush *f, const struct queue_entry *e,
 {
 	long long now = flush_now(f);
 	struct message m;
+	struct error own;
 	struct queue_new n = { .config = e->config, .account = e->account,
-	    .env = part, .msg = &m, .failure = why, .now = now,
+	    .env = part, .msg = &m, .failure = &own, .now = now,
 	    .max_age = e->st.expire > now ? (long)(e->st.expire - now) : 1 };
 
+	queue_envelope_why(why, part, &own);
 	queue_entry_message(e, &m);
 	return queue_enqueue(f->q, &n, id, err);
 }
@@ -278,15 +280,17 @@ flush_split_rejected(struct flush *f, const struct queue_entry *e,
 {
 	char id[QUEUE_ID_MAX];
 	struct queue_entry r;
+	struct error own;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.fd = -1;
+	queue_envelope_why(why, part, &own);
 	if (flush_requeue(f, e, part, why, id, err) < 0 ||
 	    queue_load(f->q, id, &r, err) < 0)
 		goto out;
 	if (queue_lock(f->q, &r, err) == QUEUE_LOCK_HELD &&
-	    queue_fail(f->q, &r, why, flush_now(f), err) == 0) {
+	    queue_fail(f->q, &r, &own, flush_now(f), err) == 0) {
 		flush_failed(f, &r, "failed permanently");
 		rc = 0;
 	}

@@ -131,13 +131,16 @@ queue_envelope(const struct envelope_job *j, const struct envelope *env,
     const char *config, const struct message *m, const struct error *why,
     struct error *err)
 {
+	struct error own;
 	struct queue_new n = { .config = config, .account = j->acct.name,
 	    .env = env, .msg = m, .max_age = j->acct.queue_max_age,
-	    .failure = why };
+	    .failure = why != NULL ? &own : NULL };
 	char id[QUEUE_ID_MAX], text[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8];
 	struct queue q;
 	int rc;
 
+	if (why != NULL)
+		queue_envelope_why(why, env, &own);
 	rc = queue_open(&q, NULL, err);
 	if (rc == 0)
 		rc = queue_enqueue(&q, &n, id, err);

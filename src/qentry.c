@@ -716,3 +716,46 @@ queue_envelope_part(const struct envelope *env, bool rejected,
 	out->nrcpt = n;
 	return n;
 }
+
+/* Whether line (n bytes) is "recipient 'x' ..." for an x not in part. */
+static bool
+why_other_rcpt(const char *line, size_t n, const struct envelope *part)
+{
+	static const char pre[] = "recipient '";
+	size_t k = sizeof(pre) - 1, len;
+
+	if (n <= k || memcmp(line, pre, k) != 0)
+		return false;
+	for (size_t i = 0; i < part->nrcpt; i++) {
+		len = strlen(part->rcpt[i]);
+		if (n > k + len + 1 && memcmp(line + k, part->rcpt[i],
+		    len) == 0 && line[k + len] == '\'')
+			return false;
+	}
+	return true;
+}
+
+void
+queue_envelope_why(const struct error *why, const struct envelope *part,
+    struct error *out)
+{
+	const char *p = why->message;
+	char *o;
+
+	*out = *why;
+	o = out->message;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n");
+
+		if (!why_other_rcpt(p, n, part)) {
+			if (o != out->message)
+				*o++ = '\n';
+			memcpy(o, p, n);	/* a subset of why: it fits */
+			o += n;
+		}
+		p += n + (p[n] == '\n');
+	}
+	*o = '\0';
+	if (out->message[0] == '\0')
+		*out = *why;
+}

@@ -314,6 +314,13 @@ void queue_entry_message(const struct queue_entry *e, struct message *m);
 bool queue_envelope_split(const struct envelope *env);
 size_t queue_envelope_part(const struct envelope *env, bool rejected,
     struct envelope *out);
+/*
+ * why as it concerns part only: of its lines "recipient 'x' ...", those
+ * naming a recipient of part (the others kept as they are), so that a
+ * part's queue file and failure report tell about its own recipients.
+ */
+void queue_envelope_why(const struct error *why, const struct envelope *part,
+    struct error *out);
 
 /*
  * A new unnamed file in tmp/ (unlinked at once), mode 0600, for a message

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# t0220-revocation.sh -- certificate revocation (issue 13): tls_crl_file
+# t0225-revocation.sh -- certificate revocation (issue 13): tls_crl_file
 # against the real Postfix on 587, with CRLs made here by certtool from the
 # test CA: one revoking the certificate Postfix serves (76, the message
 # names the revocation and the file, nothing delivered, no AUTH sent), one

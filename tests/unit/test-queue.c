@@ -717,6 +717,48 @@ test_locks(void)
 	queue_close(&q);
 }
 
+/* LMTP's partial deliveries: which recipients go on, which are reported. */
+static void
+test_envelope_parts(void)
+{
+	const char *r[] = { "a@x", "b@x", "c@x", "d@x", "e@x" };
+	enum envelope_rcpt st[] = { ENVELOPE_RCPT_SENT,
+	    ENVELOPE_RCPT_DEFERRED, ENVELOPE_RCPT_REJECTED,
+	    ENVELOPE_RCPT_ACCEPTED, ENVELOPE_RCPT_UNTRIED };
+	struct envelope env = { .from = "s@x", .rcpt = r, .nrcpt = 5,
+	    .status = st }, part;
+	struct error why, own;
+
+	ok(queue_envelope_split(&env), "one SENT among others: split");
+	is_int((int)queue_envelope_part(&env, false, &part), 3,
+	    "still to try: deferred, accepted without a verdict, untried");
+	ok(strcmp(part.rcpt[0], "b@x") == 0 && strcmp(part.rcpt[1], "d@x")
+	    == 0 && strcmp(part.rcpt[2], "e@x") == 0 && part.status == NULL &&
+	    strcmp(part.from, "s@x") == 0, "... in order, the rest kept");
+	error_set(&why, ERR_NOUSER, "recipient 'c@x' rejected: 552 full\n"
+	    "recipient 'b@x' deferred: 452 busy\nconnection lost");
+	queue_envelope_why(&why, &part, &own);
+	is_str(own.message, "recipient 'b@x' deferred: 452 busy\n"
+	    "connection lost", "its error: its own lines and the rest");
+	free((void *)part.rcpt);
+	is_int((int)queue_envelope_part(&env, true, &part), 1, "rejected: 1");
+	queue_envelope_why(&why, &part, &own);
+	is_str(own.message, "recipient 'c@x' rejected: 552 full\n"
+	    "connection lost", "the rejected part's error");
+	free((void *)part.rcpt);
+	for (size_t i = 0; i < 5; i++)
+		st[i] = ENVELOPE_RCPT_SENT;
+	ok(!queue_envelope_split(&env), "all SENT: no split");
+	st[0] = ENVELOPE_RCPT_DEFERRED;
+	st[1] = ENVELOPE_RCPT_DEFERRED;
+	ok(queue_envelope_split(&env), "some SENT: split");
+	for (size_t i = 0; i < 5; i++)
+		st[i] = ENVELOPE_RCPT_DEFERRED;
+	ok(!queue_envelope_split(&env), "none SENT: no split");
+	env.status = NULL;
+	ok(!queue_envelope_split(&env), "no status: no split");
+}
+
 int
 main(void)
 {
@@ -737,6 +779,7 @@ main(void)
 	test_list();
 	test_remove_retry();
 	test_locks();
+	test_envelope_parts();
 	if (tap_failed == 0)
 		qt_cleanup();
 	else

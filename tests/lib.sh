@@ -62,7 +62,8 @@
 # Disk:     case_tmpfs DIR SIZE (a small tmpfs for the case, root only)
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
-#           exit), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
+#           exit), start_bg_port NAME PORT CMD... (a server that prints nothing:
+#           READY once PORT takes connections), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
 #           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY), fake_accepted DIR,
 #           client_lines DIR (fake_smtpd.py's recorded commands), jget FILE EXPR,
 #           plain_fake NAME ARGS..., plain_case NAME MSG ARGS... -- YUBIN_ARGS...
@@ -556,6 +557,28 @@ start_bg() {
     fi
     BG_PORT=${line##* }
     return 0
+}
+
+# start_bg_port NAME PORT CMD...: start_bg for a server that says nothing
+# when it is ready: CMD runs with a standard input that never ends (a FIFO
+# it also holds open), READY once 127.0.0.1:PORT takes connections; CMD
+# is stopped with the wrapper
+start_bg_port() {
+    local name=$1 port=$2
+    shift 2
+    start_bg "$name" bash -c '
+        port=$1 fifo=$2
+        shift 2
+        mkfifo "$fifo" && exec 5<> "$fifo" && rm -f "$fifo" || exit 1
+        "$@" <&5 5<&- & p=$!
+        exec 5<&-
+        trap "kill $p 2> /dev/null; wait $p" TERM EXIT
+        for _ in $(seq 100); do
+            (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+            sleep 0.1
+        done
+        echo "READY $port"
+        wait $p' start_bg_port "$port" "$SCRATCH/$name.stdin" "$@"
 }
 
 # stop_bg PID: stop one background server now (and wait for it)

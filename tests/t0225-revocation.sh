@@ -20,8 +20,9 @@ need_cmd openssl
 start_real_server
 
 PKI=$TESTENV_DIR/pki
-[ -r "$PKI/ca.key" ] && [ -r "$PKI/server.crt" ] ||
+if [ ! -r "$PKI/ca.key" ] || [ ! -r "$PKI/server.crt" ]; then
     bail_out "the test CA key ($PKI/ca.key) is not readable"
+fi
 
 # crl NAME CERT: a CRL signed by the test CA that revokes CERT
 crl() {
@@ -50,12 +51,17 @@ ocsp() {
         printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$year" "$serial" \
             > "$idx"
     fi
-    openssl ocsp -issuer "$PKI/ca.crt" -cert "$PKI/server.crt" -no_nonce \
-        -reqout "$TEST_SCRATCH/$1.req" > /dev/null 2>&1 &&
-    openssl ocsp -index "$idx" -rsigner "$PKI/ca.crt" -rkey "$PKI/ca.key" \
-        -CA "$PKI/ca.crt" -reqin "$TEST_SCRATCH/$1.req" -ndays 1 \
-        -respout "$TEST_SCRATCH/$1.der" > "$TEST_SCRATCH/ocsp.log" 2>&1 ||
-        { diag_file "$TEST_SCRATCH/ocsp.log"; bail_out "openssl ocsp failed"; }
+    if ! openssl ocsp -issuer "$PKI/ca.crt" -cert "$PKI/server.crt" \
+            -no_nonce -reqout "$TEST_SCRATCH/$1.req" \
+            > "$TEST_SCRATCH/ocsp.log" 2>&1 ||
+        ! openssl ocsp -index "$idx" -rsigner "$PKI/ca.crt" \
+            -rkey "$PKI/ca.key" -CA "$PKI/ca.crt" \
+            -reqin "$TEST_SCRATCH/$1.req" -ndays 1 \
+            -respout "$TEST_SCRATCH/$1.der" >> "$TEST_SCRATCH/ocsp.log" 2>&1
+    then
+        diag_file "$TEST_SCRATCH/ocsp.log"
+        bail_out "openssl ocsp failed"
+    fi
 }
 ocsp revoked R
 ocsp good V
@@ -122,17 +128,9 @@ test_case 'a CRL file without a CRL: configuration error' '
 stapler() {
     local port
     port=$(free_port) || return 1
-    start_bg "stapler-$1" bash -c '
-        openssl s_server -accept "127.0.0.1:$1" -quiet -cert "$2" \
-            -key "$3" -status_file "$4" < <(sleep 30) & p=$!
-        trap "kill $p" TERM EXIT
-        for _ in $(seq 100); do
-            (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && break
-            sleep 0.1
-        done
-        echo "READY $1"
-        wait $p' stapler "$port" "$PKI/server.crt" "$PKI/server.key" \
-        "$TEST_SCRATCH/$1.der"
+    start_bg_port "stapler-$1" "$port" openssl s_server -quiet \
+        -accept "127.0.0.1:$port" -cert "$PKI/server.crt" \
+        -key "$PKI/server.key" -status_file "$TEST_SCRATCH/$1.der"
 }
 
 # staple_send: implicit TLS to the stapler; it never greets

@@ -104,15 +104,7 @@ plugin {
 EOF
 
 # Dovecot in the foreground, stopped with the test (start_bg)
-start_bg dovecot-lmtp bash -c '
-    dovecot -F -c "$1" & p=$!
-    trap "kill $p; wait $p" TERM EXIT
-    for _ in $(seq 100); do
-        (exec 3<> "/dev/tcp/127.0.0.1/$2") 2> /dev/null && break
-        sleep 0.1
-    done
-    echo "READY $2"
-    wait $p' dovecot "$LMTP_DIR/dovecot.conf" "$LMTP_PORT" ||
+start_bg_port dovecot-lmtp "$LMTP_PORT" dovecot -F -c "$LMTP_DIR/dovecot.conf" ||
     { diag_file "$LMTP_DIR/dovecot.log" 40; bail_out "Dovecot LMTP did not start"; }
 
 # lmtp_config FILE LINE...: an LMTP account for the Dovecot above
@@ -121,6 +113,15 @@ lmtp_config() {
     shift
     write_config "$f" "host 127.0.0.1" "port $LMTP_PORT" "protocol lmtp" \
         "tls off" "from sender@example.test" "timeout 10" "$@"
+}
+
+# lmtp_send RCPT...: a new message (-> $TOKEN) to RCPT... through the
+# Dovecot above, with queue on-failure
+lmtp_send() {
+    TOKEN=$(new_token)
+    make_message "$SCRATCH/msg" "$TOKEN"
+    lmtp_config "$SCRATCH/conf" "queue on-failure"
+    run_yubin "$SCRATCH/msg" -C "$SCRATCH/conf" "$@"
 }
 
 # inbox USER: the messages USER has, one path a line
@@ -169,27 +170,17 @@ test_case 'one recipient: delivered byte-exact, LHLO and BDAT LAST on the wire' 
 '
 
 test_case 'an unknown recipient: 550 at RCPT, 67, nobody gets it' '
-    local tok
-    tok=$(new_token)
-    make_message "$SCRATCH/msg" "$tok"
-    lmtp_config "$SCRATCH/conf" "queue on-failure"
-    run_yubin "$SCRATCH/msg" -C "$SCRATCH/conf" alice@example.test \
-        nobody@example.test
+    lmtp_send alice@example.test nobody@example.test
     is "$RC" 67 "exit 67"
     is "$(cat "$ERR")" "yubin: recipient '"'"'nobody@example.test'"'"' rejected: \
 550 5.1.1 <nobody@example.test> User doesn'"'"'t exist: nobody@example.test" \
         "the message names the recipient"
-    is "$(got "$tok" alice)" 0 "alice does not have it"
+    is "$(got "$TOKEN" alice)" 0 "alice does not have it"
     is "$(queued_rcpts)" "" "nothing queued"
 '
 
 test_case 'delivered, deferred (452) and rejected (552): 67, only the deferred one queued' '
-    local tok
-    tok=$(new_token)
-    make_message "$SCRATCH/msg" "$tok"
-    lmtp_config "$SCRATCH/conf" "queue on-failure"
-    run_yubin "$SCRATCH/msg" -C "$SCRATCH/conf" alice@example.test \
-        full@example.test busy@example.test
+    lmtp_send alice@example.test full@example.test busy@example.test
     is "$RC" 67 "exit 67"
     like "$(head -1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+ for 1 of its 3 recipients$" \
         "queued for one recipient"
@@ -197,9 +188,9 @@ test_case 'delivered, deferred (452) and rejected (552): 67, only the deferred o
 5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
 Quota exceeded (mailbox for user is full)" "each failed recipient named with its reply"
-    is "$(got "$tok" alice)" 1 "alice has it"
-    is "$(got "$tok" full)" 0 "full does not"
-    is "$(got "$tok" busy)" 0 "busy does not (yet)"
+    is "$(got "$TOKEN" alice)" 1 "alice has it"
+    is "$(got "$TOKEN" full)" 0 "full does not"
+    is "$(got "$TOKEN" busy)" 0 "busy does not (yet)"
     is "$(queued_rcpts)" "queued busy@example.test" "only busy is queued"
     is "$("$YUBIN" -bp --json | "$PYTHON" -c "import json,sys; print(json.loads(sys.stdin.readline())[\"last_error\"])")" \
         "recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
@@ -207,13 +198,8 @@ Quota exceeded (mailbox for user is full)" "its last error is its own"
 '
 
 test_case 'a later -q delivers only to the deferred recipient' '
-    local tok
     test_when_finished "user busy users-busy; sleep 1.1"
-    tok=$(new_token)
-    make_message "$SCRATCH/msg" "$tok"
-    lmtp_config "$SCRATCH/conf" "queue on-failure"
-    run_yubin "$SCRATCH/msg" -C "$SCRATCH/conf" alice@example.test \
-        busy@example.test
+    lmtp_send alice@example.test busy@example.test
     is "$RC" 0 "exit 0 (the rest queued)"
     is "$(sed "s/ as [^ ]* / as ID /" "$ERR")" "yubin: message queued as ID \
 for 1 of its 2 recipients
@@ -224,8 +210,8 @@ Quota exceeded (mailbox for user is full)" "what stderr says"
     sleep 1.1		# Dovecot looks at a passwd-file once a second
     run_yubin /dev/null -q --force
     is "$RC" 0 "-q: exit 0"
-    is "$(got "$tok" busy)" 1 "busy has it now"
-    is "$(got "$tok" alice)" 1 "alice has it once, not twice"
+    is "$(got "$TOKEN" busy)" 1 "busy has it now"
+    is "$(got "$TOKEN" alice)" 1 "alice has it once, not twice"
     is "$(queued_rcpts)" "" "the queue is empty"
 '
 

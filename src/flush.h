@@ -17,6 +17,9 @@
  *      (4xx, connection, TLS, authentication, configuration) -> deferred
  *      with back-off, or failed once older than its max age; permanent
  *      failure (5xx to the transaction, a bad address) -> failed/ at once;
+ *      a message that reached some recipients and not others (LMTP) ->
+ *      those still to try in a new queue file, the refused ones failed
+ *      (and reported) in one of their own, the original removed;
  *   5. reports each failure to the envelope sender: a report (bounce.h) is
  *      queued from <> through the same account, and sent at once over the
  *      open connection when there is one.
@@ -51,6 +54,8 @@ struct flush_transport {
 	/*
 	 * Send one message (id: its queue ID; m reads the locked queue
 	 * file, do not message_release() it); 0 after the server took it.
+	 * env->status has a slot per recipient: on -1, those marked SENT
+	 * have it (LMTP), and the engine splits the message (see 4.).
 	 */
 	int (*send)(void *conn, const char *id, const struct envelope *env,
 	    struct message *m, struct error *err);

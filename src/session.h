@@ -37,8 +37,10 @@ int session_open(struct session **out, const struct account *a,
 /*
  * One transaction: MAIL, RCPT..., DATA, m->size bytes streamed from m->fd
  * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT. 0
- * only after 250 to the final dot. On -1, err says why; session_usable()
- * tells whether the connection can carry another message.
+ * only after 250 to the final dot (LMTP: 250 for every recipient, each
+ * reply waited for with the account's timeout). On -1, err says why, and
+ * env->status (when not NULL) who has the message all the same (LMTP);
+ * session_usable() tells whether the connection can carry another message.
  */
 int session_send(struct session *s, const struct envelope *env,
     struct message *m, struct error *err);

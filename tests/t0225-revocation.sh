@@ -7,7 +7,8 @@
 # revoking another serial (delivered); a missing file and a file without a
 # CRL are configuration errors (78, nothing queued). OCSP stapling against
 # openssl s_server on a free loopback port, stapling a response made here
-# by `openssl ocsp`: "revoked" refused (76), "good" accepted.
+# by `openssl ocsp`: "revoked" refused (76), one signed by a responder the
+# CA never authorised refused (76), "good" accepted.
 # The case bodies are strings that test_case (lib.sh) evaluates: hence
 # single quotes, and variables used only there.
 # shellcheck disable=SC2016,SC2034
@@ -36,10 +37,15 @@ crl() {
 crl served.crl "$PKI/server.crt"
 crl other.crl "$PKI/expired.crt"
 
-# ocsp NAME V|R: an OCSP response for server.crt, signed by the test CA,
-# saying good (V) or revoked (R)
+# ocsp NAME V|R [SIGNER]: an OCSP response for server.crt, signed by the
+# test CA (or by SIGNER.crt/SIGNER.key in $TEST_SCRATCH), saying good (V)
+# or revoked (R)
 ocsp() {
     local serial now year idx=$TEST_SCRATCH/$1.index
+    local rcrt=$PKI/ca.crt rkey=$PKI/ca.key
+    if [ -n "${3:-}" ]; then
+        rcrt=$TEST_SCRATCH/$3.crt rkey=$TEST_SCRATCH/$3.key
+    fi
     serial=$(openssl x509 -in "$PKI/server.crt" -noout -serial) || return 1
     serial=${serial#serial=}
     now=$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)
@@ -54,8 +60,8 @@ ocsp() {
     if ! openssl ocsp -issuer "$PKI/ca.crt" -cert "$PKI/server.crt" \
             -no_nonce -reqout "$TEST_SCRATCH/$1.req" \
             > "$TEST_SCRATCH/ocsp.log" 2>&1 ||
-        ! openssl ocsp -index "$idx" -rsigner "$PKI/ca.crt" \
-            -rkey "$PKI/ca.key" -CA "$PKI/ca.crt" \
+        ! openssl ocsp -index "$idx" -rsigner "$rcrt" \
+            -rkey "$rkey" -CA "$PKI/ca.crt" \
             -reqin "$TEST_SCRATCH/$1.req" -ndays 1 \
             -respout "$TEST_SCRATCH/$1.der" >> "$TEST_SCRATCH/ocsp.log" 2>&1
     then
@@ -65,6 +71,12 @@ ocsp() {
 }
 ocsp revoked R
 ocsp good V
+# a responder the CA never authorised
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=rogue -days 2 \
+    -keyout "$TEST_SCRATCH/rogue.key" -out "$TEST_SCRATCH/rogue.crt" \
+    > "$TEST_SCRATCH/rogue.log" 2>&1 ||
+    { diag_file "$TEST_SCRATCH/rogue.log"; bail_out "openssl req failed"; }
+ocsp rogue V rogue
 
 GNUTLS_REVOKED='(The certificate is NOT trusted. The certificate chain is revoked.)'
 
@@ -149,6 +161,16 @@ test_case 'a stapled OCSP response saying revoked: refused' '
     is "$(cat "$ERR")" "yubin: waiting for the server'"'"'s greeting: TLS \
 certificate of '"'"'localhost'"'"' has been revoked (the server'"'"'s stapled OCSP \
 response says so) $GNUTLS_REVOKED" "the message names the OCSP response"
+'
+
+test_case 'a stapled OCSP response signed by someone else: refused' '
+    stapler rogue || return 1
+    staple_send
+    is "$RC" 76 "exit 76"
+    is "$(cat "$ERR")" "yubin: waiting for the server'"'"'s greeting: TLS \
+certificate of '"'"'localhost'"'"' is not trusted: the server stapled an invalid \
+OCSP response (The certificate is NOT trusted. The received OCSP status \
+response is invalid.)" "the message says the response is invalid"
 '
 
 test_case 'a stapled OCSP response saying good: accepted' '

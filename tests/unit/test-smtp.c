@@ -645,6 +645,19 @@ test_lmtp_lhlo_and_smtp(void)
 	is_str(sent(&s), "", "LMTP: no HELO after a refused LHLO");
 	smtp_release(&s);
 
+	o.tls = SMTP_TLS_STARTTLS;
+	smtp_init(&s, &o);
+	smtp_start(&s);
+	smtp_on_reply(&s, R("220 fake LMTP"));
+	sent(&s);
+	smtp_on_reply(&s, R("250-lmtp\n250 STARTTLS"));
+	is_str(sent(&s), "STARTTLS\r\n", "LMTP: STARTTLS");
+	smtp_on_reply(&s, R("220 go"));
+	smtp_on_tls(&s);
+	is_str(sent(&s), "LHLO client.example\r\n", "LMTP: LHLO again over "
+	    "TLS");
+	smtp_release(&s);
+
 	env.status = st;
 	ready(&s, "250-mx\n250 PIPELINING");
 	smtp_mail(&s, &env, &info);

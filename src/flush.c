@@ -289,11 +289,14 @@ flush_split_rejected(struct flush *f, const struct queue_entry *e,
 	if (flush_requeue(f, e, part, why, id, err) < 0 ||
 	    queue_load(f->q, id, &r, err) < 0)
 		goto out;
-	if (queue_lock(f->q, &r, err) == QUEUE_LOCK_HELD &&
-	    queue_fail(f->q, &r, &own, flush_now(f), err) == 0) {
-		flush_failed(f, &r, "failed permanently");
-		rc = 0;
+	if (queue_lock(f->q, &r, err) != QUEUE_LOCK_HELD) {
+		error_set(err, ERR_TEMP, "cannot lock the new message %s", id);
+		goto out;
 	}
+	if (queue_fail(f->q, &r, &own, flush_now(f), err) < 0)
+		goto out;
+	flush_failed(f, &r, "failed permanently");
+	rc = 0;
 out:
 	queue_entry_release(&r);
 	return rc;
@@ -302,9 +305,9 @@ out:
 /*
  * The server took e for some recipients and not for others (LMTP): those
  * still to try go to a new queue file, the rejected ones to a failure
- * report, and e goes: nobody who has it gets it again. When that cannot
- * be written, e stays as it is (deferred): a duplicate later rather than a
- * loss.
+ * report, and e goes: nobody who has it gets it again. When the new file
+ * cannot be written, e stays as it is (deferred): a duplicate later rather
+ * than a loss; when only the report cannot, that is said and e goes.
  */
 static void
 flush_split(struct flush *f, struct queue_entry *e,
@@ -313,28 +316,26 @@ flush_split(struct flush *f, struct queue_entry *e,
 	char id[QUEUE_ID_MAX];
 	struct envelope later, rejected = { 0 };
 	struct error err;
-	int rc = 0;
 
 	error_init(&err);
 	if (queue_envelope_part(env, false, &later) > 0) {
-		rc = flush_requeue(f, e, &later, why, id, &err);
-		if (rc == 0) {
-			f->st->deferred++;
-			log_verbose("message %s: %zu of %zu recipients "
-			    "deferred, queued as %s", e->id, later.nrcpt,
-			    env->nrcpt, id);
+		if (flush_requeue(f, e, &later, why, id, &err) < 0) {
+			log_warn("message %s: %s", e->id, err.message);
+			flush_outcome(f, e, why, false);
+			goto out;
 		}
+		f->st->deferred++;
+		log_verbose("message %s: %zu of %zu recipients deferred, "
+		    "queued as %s", e->id, later.nrcpt, env->nrcpt, id);
 	}
-	if (rc == 0 && queue_envelope_part(env, true, &rejected) > 0)
-		rc = flush_split_rejected(f, e, &rejected, why, &err);
+	if (queue_envelope_part(env, true, &rejected) > 0 &&
+	    flush_split_rejected(f, e, &rejected, why, &err) < 0)
+		log_warn("message %s: cannot report its refused recipients: "
+		    "%s", e->id, err.message);
+	flush_sent(f, e);
+out:
 	free((void *)later.rcpt);
 	free((void *)rejected.rcpt);
-	if (rc < 0) {
-		log_warn("message %s: %s", e->id, err.message);
-		flush_outcome(f, e, why, false);
-		return;
-	}
-	flush_sent(f, e);
 }
 
 /* Hand locked e to the transport, record the outcome. */

@@ -102,6 +102,9 @@ message_warnings(const struct message *m)
 		log_warn("the message has a line of %zu bytes; SMTP allows "
 		    "998, so the server may refuse it or break the line",
 		    m->max_line);
+	if (m->dot_removed)
+		log_verbose("the last line, a lone '.', ended the message "
+		    "(sendmail's terminator; with -i it is text)");
 }
 
 /* ---------------------------------------------------------------- queue */

@@ -94,14 +94,14 @@ finish_transport(const struct account_conf *conf, struct account *out,
 	return 0;
 }
 
-/* A SHA-256 (32 bytes) or SHA-1 (20 bytes) fingerprint. */
-static bool
-fingerprint_ok(const char *s)
+/* A SHA-256 (32 bytes), SHA-1 (20) or MD5 (16) fingerprint: its length. */
+static int
+fingerprint_len(const char *s)
 {
 	unsigned char fp[32];
 	int n = util_fingerprint_parse(s, fp, sizeof(fp));
 
-	return n == 32 || n == 20;
+	return n == 32 || n == 20 || n == 16 ? n : -1;
 }
 
 /* The CA file: NULL is the system store ("system"); "" trusts no CA. */
@@ -113,28 +113,48 @@ trust_file(const struct account_conf *conf)
 	return t == NULL || strcmp(t, "system") == 0 ? NULL : t;
 }
 
+/*
+ * msmtp's order: tls_certcheck off accepts any certificate, else a
+ * tls_fingerprint replaces the CA check (tls_trust_file is then not
+ * used), wherever each was written (an account's own, the defaults, a
+ * parent). What is not used gets a -v note; an MD5 fingerprint a warning.
+ */
 static int
 check_trust(const struct account_conf *conf, const struct tls_config *t,
     struct error *err)
 {
 	bool ca = t->trust_file != NULL && *t->trust_file != '\0';
+	int n = t->fingerprint != NULL ? fingerprint_len(t->fingerprint) : 0;
 
-	if (t->fingerprint != NULL && !fingerprint_ok(t->fingerprint))
+	if (n < 0)
 		return account_error(conf, err, "invalid tls_fingerprint '%s'",
 		    t->fingerprint);
-	if (!t->certcheck && (ca || t->fingerprint != NULL))
-		return account_error(conf, err, "%s cannot be used with "
-		    "tls_certcheck off", ca ? "tls_trust_file" :
-		    "tls_fingerprint");
-	if (ca && t->fingerprint != NULL)
-		return account_error(conf, err, "tls_trust_file and "
-		    "tls_fingerprint cannot be used together");
+	if (!t->certcheck && (ca || n > 0))
+		log_verbose("account '%s': tls_certcheck off: %s not used",
+		    conf->name, n > 0 ? "tls_fingerprint" : "tls_trust_file");
+	else if (ca && n > 0)
+		log_verbose("account '%s': tls_fingerprint replaces the CA "
+		    "check: tls_trust_file not used", conf->name);
+	if (t->certcheck && n == 16)
+		log_warn("account '%s': tls_fingerprint is an MD5 fingerprint, "
+		    "which can be forged; use the SHA-256 one (openssl x509 "
+		    "-noout -fingerprint -sha256)", conf->name);
 	if (t->certcheck && t->trust_file != NULL && !ca &&
 	    t->fingerprint == NULL)
 		return account_error(conf, err, "tls_trust_file is empty, so "
 		    "no certificate would be trusted; set tls_fingerprint, "
 		    "or a CA file");
 	return 0;
+}
+
+/* Only what tls.c uses: --pretend and the -v notes say the same. */
+static void
+drop_unused_trust(struct tls_config *t)
+{
+	if (!t->certcheck)
+		t->fingerprint = NULL;
+	if (!t->certcheck || t->fingerprint != NULL)
+		t->trust_file = NULL;
 }
 
 static int
@@ -157,7 +177,10 @@ finish_tls(const struct account_conf *conf, struct account *out,
 	t->priorities = conf->tls_priorities;
 	if (out->tls == ACCOUNT_TLS_OFF)
 		return 0;
-	return check_trust(conf, t, err);
+	if (check_trust(conf, t, err) < 0)
+		return -1;
+	drop_unused_trust(t);
+	return 0;
 }
 
 /* A method name, upper-cased into out->mechbuf. */

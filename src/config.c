@@ -5,7 +5,8 @@
  *     later in a line belongs to the value (passwords may hold one);
  *   - "key value": the key is the first word, the value the rest of the
  *     line without surrounding blanks (space, tab) and without a trailing
- *     CR; a value in double quotes loses them (yubin also reads \" and \\);
+ *     CR; a value in double quotes loses them, and nothing else changes
+ *     (no escapes: "a\"b" is a\"b, as in msmtp);
  *   - keys before any "account" or "defaults" line start an account named
  *     "default" (msmtp's compatibility with its 1.2 files);
  *   - an account starts from the current defaults, then copies from each
@@ -141,24 +142,20 @@ trim(char *s)
 	return s;
 }
 
-/* Trim; "quoted" loses its quotes, and \" and \\ inside become " and \. */
+/*
+ * Trim; "quoted" (two characters or more) loses its quotes and nothing
+ * else: a backslash is a backslash (msmtp's trim_string()).
+ */
 static char *
 unquote(char *s)
 {
 	size_t n;
-	char *r, *w;
 
 	s = trim(s);
 	n = strlen(s);
 	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
 		return s;
 	s[n - 1] = '\0';
-	for (r = w = s + 1; *r != '\0'; r++) {
-		if (r[0] == '\\' && (r[1] == '"' || r[1] == '\\'))
-			r++;
-		*w++ = *r;
-	}
-	*w = '\0';
 	return s + 1;
 }
 

@@ -8,7 +8,7 @@
  *	account NAME           a new account, starting from the defaults
  *	account NAME : A[,B]   starts from the defaults, then A, then B
  *	account default : NAME
- *	key value              value may be "quoted" (\" and \\ escapes)
+ *	key value              value may be "quoted" (as msmtp: no escapes)
  *
  * Errors are ERR_CONFIG with "file:line: ..." messages.
  */

@@ -387,7 +387,7 @@ key_auth(struct confkey_ctx *c, const struct confkey *k,
 	return key_string(c, k, a, v);
 }
 
-/* tls_fingerprint: kept as upper-case "01:23:..." (32 or 20 bytes). */
+/* tls_fingerprint: kept as upper-case "01:23:..." (32, 20 or 16 bytes). */
 static int
 key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
@@ -400,12 +400,9 @@ key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
 	if (*v == '\0')
 		return key_string(c, k, a, v);
 	n = util_fingerprint_parse(v, fp, sizeof(fp));
-	if (n == 16)
-		return confkey_error(c, "MD5 fingerprints are not supported "
-		    "for '%s'; use the SHA-256 fingerprint", k->name);
-	if (n != 32 && n != 20)
+	if (n != 32 && n != 20 && n != 16)
 		return invalid(c, k, v, "a SHA-256 fingerprint, 32 hex bytes "
-		    "such as 01:23:..:EF (or SHA-1, 20 bytes)");
+		    "such as 01:23:..:EF (or SHA-1, 20 bytes, or MD5, 16)");
 	for (int i = 0; i < n; i++) {
 		buf[3 * i] = hex[fp[i] >> 4];
 		buf[3 * i + 1] = hex[fp[i] & 15];

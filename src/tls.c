@@ -262,13 +262,14 @@ verify_fingerprint(const struct tls *s, const char *fingerprint,
 	int n;
 
 	n = util_fingerprint_parse(fingerprint, want, sizeof(want));
-	if (n != 32 && n != 20)
+	if (n != 32 && n != 20 && n != 16)
 		return error_set(err, ERR_CONFIG, "invalid tls_fingerprint "
 		    "'%s': expected a SHA-256 fingerprint "
 		    "(32 hex bytes, colons optional)", fingerprint);
 	if (peer_certificate(s, host, &der, err) < 0)
 		return -1;
-	algo = n == 32 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA1;
+	algo = n == 32 ? GNUTLS_DIG_SHA256 : n == 20 ? GNUTLS_DIG_SHA1 :
+	    GNUTLS_DIG_MD5;
 	if (gnutls_hash_fast(algo, der[0].data, der[0].size, got) < 0)
 		return error_set(err, ERR_SOFTWARE, "cannot hash certificate");
 	if (memcmp(want, got, (size_t)n) != 0)

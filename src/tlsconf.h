@@ -12,7 +12,7 @@
 struct tls_config {
 	const char *host;	 /* SNI and certificate name check */
 	const char *trust_file;	 /* PEM CA file; NULL: system trust store */
-	const char *fingerprint; /* "AB:CD:..." SHA-256 of the server cert;
+	const char *fingerprint; /* "AB:CD:..." SHA-256 (SHA-1, MD5) of the cert;
 				    when set it replaces the CA check */
 	bool certcheck;		 /* false: accept any certificate */
 	const char *cert_file;	 /* client certificate (EXTERNAL), or NULL */

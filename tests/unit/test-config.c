@@ -319,7 +319,8 @@ test_values(void)
 	if (!ok(q != NULL && h != NULL, "two accounts"))
 		return;
 	is_str(q->domain, "  spaced  ", "quotes keep blanks");
-	is_str(q->password, "pa\"ss\\word", "\\\" and \\\\ escapes");
+	is_str(q->password, "pa\\\"ss\\\\word", "\\\" and \\\\ kept as they are "
+	    "(msmtp)");
 	is_str(q->user, "\"unterminated", "unterminated quote is literal");
 	is_str(q->from, "a\\b", "other backslashes are literal");
 	is_str(q->tls_priorities, "abc\\", "backslash before closing quote");
@@ -622,27 +623,107 @@ test_fingerprints(void)
 	    "01:23:45:67:89:AB:CD:EF:01:23:45:67\n", &err) == 0,
 	    "SHA-1 accepted");
 	config_release(&c);
-	parse_fails("account a\ntls_fingerprint 01:23:45:67:89:AB:CD:EF:"
-	    "01:23:45:67:89:AB:CD:EF\n", RC ":2: MD5 fingerprints are not "
-	    "supported for 'tls_fingerprint'; use the SHA-256 fingerprint",
-	    "MD5 refused");
+	ok(parse(&c, "account a\ntls_fingerprint 01:23:45:67:89:ab:cd:ef:"
+	    "01:23:45:67:89:AB:CD:EF\n", &err) == 0, "MD5 accepted (msmtp)");
+	is_str(c.accounts ? c.accounts->tls_fingerprint : NULL,
+	    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF",
+	    "MD5 normalised");
+	config_release(&c);
 	parse_fails("account a\ntls_fingerprint 01:23\n",
 	    RC ":2: invalid value '01:23' for 'tls_fingerprint' (expected a "
 	    "SHA-256 fingerprint, 32 hex bytes such as 01:23:..:EF (or "
-	    "SHA-1, 20 bytes))", "short fingerprint");
+	    "SHA-1, 20 bytes, or MD5, 16))", "short fingerprint");
 	parse_ok("account a\ntls_fingerprint\n", "empty fingerprint unsets");
 	text = xasprintf("account a\ntls_fingerprint %s:\n", sha256);
 	parse_fails(text, RC ":2: invalid value '01:23:45:67:89:AB:CD:EF:01:"
 	    "23:45:67:89:AB:CD:EF:...' for 'tls_fingerprint' (expected a "
 	    "SHA-256 fingerprint, 32 hex bytes such as 01:23:..:EF (or "
-	    "SHA-1, 20 bytes))", "trailing colon");
+	    "SHA-1, 20 bytes, or MD5, 16))", "trailing colon");
 	free(text);
 	parse_fails("account a\ntls_fingerprint 01:23 45:67:89:AB:CD:EF:01:"
 	    "23:45:67:89:AB:CD:EF:01:23:45:67\n",
 	    RC ":2: invalid value '01:23 45:67:89:AB:CD:EF:01:23:45:67:89:"
 	    "AB:CD:EF:...' for 'tls_fingerprint' (expected a SHA-256 "
 	    "fingerprint, 32 hex bytes such as 01:23:..:EF (or SHA-1, 20 "
-	    "bytes))", "mixed separators");
+	    "bytes, or MD5, 16))", "mixed separators");
+}
+
+#define FP_SHA1 "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67"
+#define FP_MD5 "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
+
+/* The account's TLS checks as tls.c will use them, "trust|fp|certcheck". */
+static const char *
+tls_checks(const char *text, const char *name)
+{
+	static char buf[256];
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, text, name, &a, &err) < 0) {
+		snprintf(buf, sizeof(buf), "error: %s", err.message);
+	} else {
+		snprintf(buf, sizeof(buf), "%s|%s|%s", a.tlscfg.trust_file ?
+		    a.tlscfg.trust_file : "-", a.tlscfg.fingerprint ?
+		    a.tlscfg.fingerprint : "-", a.tlscfg.certcheck ? "on" :
+		    "off");
+		config_release(&c);
+	}
+	return buf;
+}
+
+static void
+md5_account(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, "account a\nhost h\ntls_fingerprint " FP_MD5 "\n", NULL,
+	    &a, &err) == 0)
+		config_release(&c);
+}
+
+/*
+ * msmtp's order, wherever each key was written: tls_certcheck off, then
+ * tls_fingerprint, then tls_trust_file (issue 12: a common msmtprc with a
+ * trust file in the defaults was refused).
+ */
+static void
+test_tls_precedence(void)
+{
+	static const char defaults[] =
+	    "defaults\ntls_trust_file /ca.pem\n"
+	    "account fp\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "account nocheck\nhost h\ntls_certcheck off\n"
+	    "account plain\nhost h\n"
+	    "account child : fp\n"
+	    "account both\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "tls_certcheck off\n";
+	char *out;
+
+	is_str(tls_checks(defaults, "fp"), "-|" FP_SHA1 "|on",
+	    "tls: inherited trust file, own fingerprint: the fingerprint");
+	is_str(tls_checks(defaults, "nocheck"), "-|-|off",
+	    "tls: inherited trust file, own certcheck off: no check");
+	is_str(tls_checks(defaults, "plain"), "/ca.pem|-|on",
+	    "tls: inherited trust file alone: the CA check");
+	is_str(tls_checks(defaults, "child"), "-|" FP_SHA1 "|on",
+	    "tls: a parent's fingerprint over the defaults' trust file");
+	is_str(tls_checks(defaults, "both"), "-|-|off",
+	    "tls: certcheck off over a fingerprint");
+	is_str(tls_checks("account a\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "tls_trust_file /ca.pem\n", NULL), "-|" FP_SHA1 "|on",
+	    "tls: both in one account: the fingerprint (msmtp)");
+	is_str(tls_checks("account a\nhost h\ntls_trust_file\n"
+	    "tls_fingerprint " FP_SHA1 "\n", NULL), "-|" FP_SHA1 "|on",
+	    "tls: empty trust file with a fingerprint");
+	out = capture_stderr(md5_account);
+	is_str(out, "yubin: warning: account 'a': tls_fingerprint is an MD5 "
+	    "fingerprint, which can be forged; use the SHA-256 one (openssl "
+	    "x509 -noout -fingerprint -sha256)\n", "tls: MD5 accepted with a "
+	    "warning");
+	free(out);
 }
 
 static void
@@ -1008,18 +1089,6 @@ test_account_errors(void)
 	    "account 'a' (" RC ":1): tls_trust_file is empty, so no "
 	    "certificate would be trusted; set tls_fingerprint, or a CA file",
 	    "empty trust file");
-	finish_fails("account a\nhost h\ntls_certcheck off\ntls_fingerprint "
-	    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67\n",
-	    "account 'a' (" RC ":1): tls_fingerprint cannot be used with "
-	    "tls_certcheck off", "fingerprint + certcheck off");
-	finish_fails("account a\nhost h\ntls_certcheck off\n"
-	    "tls_trust_file /ca.pem\n",
-	    "account 'a' (" RC ":1): tls_trust_file cannot be used with "
-	    "tls_certcheck off", "trust file + certcheck off");
-	finish_fails("account a\nhost h\ntls_trust_file /ca.pem\n"
-	    "tls_fingerprint 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
-	    "01:23:45:67\n", "account 'a' (" RC ":1): tls_trust_file and "
-	    "tls_fingerprint cannot be used together", "trust + fingerprint");
 	finish_fails("account a\nhost h\nfrom %U@example.org\n",
 	    "account 'a' (" RC ":1): 'from' uses msmtp's %U/%H/%C/%M "
 	    "substitutions, which are not supported yet", "from %U");
@@ -1157,6 +1226,7 @@ main(void)
 	test_message_keys();
 	test_select_by_from();
 	test_fingerprints();
+	test_tls_precedence();
 	test_implicit_default();
 	test_long_lines();
 	test_nul();

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffield.h"
 #include "config.h"
 #include "confkey.h"
 #include "error.h"
@@ -55,7 +56,7 @@ node_of(struct account_conf *a)
 static void
 account_conf_free(struct account_conf *a)
 {
-	confkey_release_values(a);
+	conffield_release(a);
 	free(a->name);
 	free(a->file);
 	free(a);
@@ -83,7 +84,7 @@ defaults_init(struct conf_node *d)
 static void
 defaults_release(struct conf_node *d)
 {
-	confkey_release_values(&d->ac);
+	conffield_release(&d->ac);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -93,7 +94,7 @@ node_new(const struct conf_node *defaults, const char *name,
 {
 	struct conf_node *n = xcalloc(1, sizeof(*n));
 
-	confkey_copy(&n->ac, &defaults->ac, CONFKEY_ALL);
+	conffield_copy(&n->ac, &defaults->ac, CONFFIELD_ALL);
 	n->ac.set = defaults->ac.set;
 	n->ac.name = xstrdup(name);
 	n->ac.file = xstrdup(file);
@@ -104,7 +105,7 @@ node_new(const struct conf_node *defaults, const char *name,
 static void
 node_inherit(struct conf_node *n, const struct conf_node *parent)
 {
-	confkey_copy(&n->ac, &parent->ac, parent->own);
+	conffield_copy(&n->ac, &parent->ac, parent->own);
 	n->own |= parent->own;
 	n->ac.set |= parent->own;
 }

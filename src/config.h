@@ -26,11 +26,12 @@ enum config_key {
 	CONF_TLS_FINGERPRINT, CONF_TLS_CERTCHECK, CONF_TLS_CERT_FILE,
 	CONF_TLS_KEY_FILE, CONF_TLS_HOST_OVERRIDE, CONF_TLS_PRIORITIES,
 	CONF_AUTH, CONF_USER, CONF_PASSWORD, CONF_PASSWORDEVAL, CONF_FROM,
-	CONF_DOMAIN, CONF_TIMEOUT, CONF_LOGFILE,
+	CONF_DOMAIN, CONF_TIMEOUT, CONF_LOGFILE, CONF_LOGFILE_TIME_FORMAT,
+	CONF_SYSLOG, CONF_AUTO_FROM,
 	CONF_FROM_FULL_NAME, CONF_ALLOW_FROM_OVERRIDE, CONF_SET_FROM_HEADER,
 	CONF_SET_DATE_HEADER, CONF_SET_MSGID_HEADER, CONF_REMOVE_BCC_HEADERS,
 	CONF_UNDISCLOSED_RECIPIENTS, CONF_ALIASES, CONF_MAILDOMAIN,
-	CONF_DSN_NOTIFY, CONF_DSN_RETURN,
+	CONF_DSN_NOTIFY, CONF_DSN_RETURN, CONF_DSN_UNSUPPORTED,
 	CONF_QUEUE, CONF_QUEUE_MAX_AGE,
 	CONF_OAUTH2_PROVIDER, CONF_OAUTH2_TENANT, CONF_OAUTH2_AUTH_ENDPOINT,
 	CONF_OAUTH2_DEVICE_ENDPOINT, CONF_OAUTH2_TOKEN_ENDPOINT,
@@ -44,6 +45,12 @@ enum conf_set_from {
 	CONF_SET_FROM_AUTO,	/* when the message has none (default) */
 	CONF_SET_FROM_ON,	/* always, replacing the message's own */
 	CONF_SET_FROM_OFF,	/* never */
+};
+
+/* dsn_unsupported: a DSN request to a server without DSN */
+enum conf_dsn_unsupported {
+	CONF_DSN_FAIL,		/* exit 69, as msmtp (default) */
+	CONF_DSN_SEND,		/* sent without it, with a warning */
 };
 
 /* queue off | on-failure | always */
@@ -74,7 +81,10 @@ struct account_conf {
 	char *from;
 	char *domain;
 	long timeout;		/* seconds; 0 = off */
-	char *logfile;
+	char *logfile;		/* "-": standard output */
+	char *logfile_time_format;	/* strftime(3); NULL: msmtp's */
+	char *syslog;		/* "LOG_USER", "LOG_MAIL", ...; NULL: off */
+	bool auto_from;		/* from is %U@maildomain (msmtp, obsolete) */
 	/* the message and its envelope (msmtp's keys) */
 	char *from_full_name;		/* for a From: field yubin writes */
 	bool allow_from_override;	/* -f / -F may replace from */
@@ -87,6 +97,7 @@ struct account_conf {
 	char *maildomain;		/* for recipients without a domain */
 	char *dsn_notify;		/* "NEVER" or "SUCCESS,FAILURE,..." */
 	char *dsn_return;		/* "FULL" or "HDRS" */
+	long dsn_unsupported;		/* enum conf_dsn_unsupported */
 	long queue;			/* enum conf_queue */
 	long queue_max_age;		/* seconds */
 	/* OAuth 2.0 (yubin's own keys, see yubinrc(5) OAUTH2) */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "conffield.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -455,13 +456,10 @@ test_refused(void)
 
 static const char msmtp_only[] =
 	"defaults\n"
-	"syslog LOG_MAIL\n"
-	"auto_from off\n"
-	"logfile_time_format %Y\n"
-	"tls_crl_file /etc/crl.pem\n"
+	"ntlmdomain WORK\n"
 	"tls_min_dh_prime_bits 1024\n"
 	"tls_force_sslv3 off\n"
-	"ntlmdomain WORK\n"
+	"tls_crl_file /etc/crl.pem\n"
 	"source_ip 192.0.2.1\n"
 	"account a\n"
 	"host h\n";
@@ -487,7 +485,7 @@ test_ignored(void)
 	log_set_verbose(1);
 	out = capture_stderr(parse_msmtp_only);
 	log_set_verbose(saved);
-	ok(strstr(out, RC ":2: 'syslog' is not supported yet, ignored")
+	ok(strstr(out, RC ":2: 'ntlmdomain' is not supported yet, ignored")
 	    != NULL, "-v note for an ignored key");
 	ok(strstr(out, RC ":5: 'tls_crl_file' is not supported yet, "
 	    "ignored: certificates are not checked") != NULL,
@@ -724,6 +722,106 @@ test_tls_precedence(void)
 	    "x509 -noout -fingerprint -sha256)\n", "tls: MD5 accepted with a "
 	    "warning");
 	free(out);
+}
+
+/* The account's from, domain and allow_from_override: "from|domain|0". */
+static const char *
+names(const char *text)
+{
+	static char buf[512];
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, text, NULL, &a, &err) < 0) {
+		snprintf(buf, sizeof(buf), "error: %s", err.message);
+	} else {
+		snprintf(buf, sizeof(buf), "%s|%s|%d", a.from ? a.from : "-",
+		    a.domain, a.allow_from_override);
+		config_release(&c);
+	}
+	return buf;
+}
+
+/* msmtp's %U %H %C %M in from and domain; auto_from (issue 12). */
+static void
+test_substitutions(void)
+{
+	char want[512], line[256] = "";
+	FILE *f;
+
+	setenv("USER", "joe", 1);
+	setenv("HOSTNAME", "localhost", 1);
+	is_str(names("account a\nhost h\nfrom %U@%H\ndomain %H.%C\n"),
+	    "joe@localhost|localhost.localhost|1", "subst: %%U %%H in from, "
+	    "%%H %%C in domain");
+	is_str(names("account a\nhost h\nfrom %%U@%H%%\ndomain %U.%X\n"),
+	    "%joe@localhost%%|%U.%X|1", "subst: no escape, %%U not in domain, "
+	    "unknown patterns kept");
+	unsetenv("USER");
+	setenv("LOGNAME", "lou", 1);
+	setenv("HOSTNAME", "mail.example", 1);
+	is_str(names("account a\nhost h\nfrom %U@%H\n"), "lou@mail.example|"
+	    "localhost|1", "subst: LOGNAME without USER, $HOSTNAME");
+	setenv("USER", "joe", 1);
+	is_str(names("account a\nhost h\nfrom x@y\nauto_from on\n"
+	    "maildomain md.example\n"), "joe@md.example|localhost|0",
+	    "auto_from: %%U@maildomain, -f cannot override it (msmtp)");
+	is_str(names("account a\nhost h\nauto_from\n"), "joe|localhost|0",
+	    "auto_from without maildomain: the user name alone");
+	is_str(names("defaults\nfrom %U@%H\naccount a\nhost h\n"),
+	    "joe@mail.example|localhost|1", "subst: from the defaults");
+	if ((f = fopen(MSMTP_SYSCONFDIR "/mailname", "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		snprintf(want, sizeof(want), "joe@%s|%s|1", line, line);
+	} else {
+		snprintf(want, sizeof(want), "error: account 'a' (" RC ":1): "
+		    "'from %%U@%%M': cannot read '" MSMTP_SYSCONFDIR
+		    "/mailname' (for %%M): %s", strerror(errno));
+	}
+	is_str(names("account a\nhost h\nfrom %U@%M\ndomain %M\n"), want,
+	    "subst: %%M is the mailname file, or an error");
+	unsetenv("LOGNAME");
+	unsetenv("HOSTNAME");
+}
+
+static void
+collect_set(void *arg, enum config_key k, const char *name, const char *v)
+{
+	struct { const struct account_conf *a; struct dynbuf b; } *w = arg;
+
+	if (config_isset(w->a, k))
+		(void)dynbuf_printf(&w->b, "%s%s=%s%s", w->b.len > 0 ? " " : "",
+		    name, v != NULL ? v : "(unset)",
+		    conffield_secret(k) ? "(secret)" : "");
+}
+
+/* conffield_each(): what --pretend will print, in the file's words. */
+static void
+test_conffield_each(void)
+{
+	struct { const struct account_conf *a; struct dynbuf b; } w;
+	struct config c;
+	struct error err;
+
+	ok(parse(&c, "account a\nhost h\nport 2525\nkeepbcc on\n"
+	    "timeout off\nqueue always\npassword s\nuser\nsyslog\n"
+	    "set_date_header off\nset_from_header on\n"
+	    "dsn_unsupported send\nauto_from\n", &err) == 0,
+	    "each: parses");
+	w.a = c.accounts;
+	dynbuf_init(&w.b, 4096);
+	if (w.a != NULL)
+		conffield_each(w.a, collect_set, &w);
+	is_str(w.b.data, "host=h port=2525 user=(unset) password=s(secret) "
+	    "timeout=off syslog=LOG_USER auto_from=on set_from_header=on "
+	    "set_date_header=off remove_bcc_headers=off dsn_unsupported=send "
+	    "queue=always", "each: the keys written, as a file writes them");
+	dynbuf_release(&w.b);
+	config_release(&c);
 }
 
 static void
@@ -1089,9 +1187,6 @@ test_account_errors(void)
 	    "account 'a' (" RC ":1): tls_trust_file is empty, so no "
 	    "certificate would be trusted; set tls_fingerprint, or a CA file",
 	    "empty trust file");
-	finish_fails("account a\nhost h\nfrom %U@example.org\n",
-	    "account 'a' (" RC ":1): 'from' uses msmtp's %U/%H/%C/%M "
-	    "substitutions, which are not supported yet", "from %U");
 	finish_fails("account a\nhost h\naccount b\nhost b\n",
 	    "no account given with -a and no 'account default : NAME' in " RC,
 	    "two accounts, no default");
@@ -1227,6 +1322,8 @@ main(void)
 	test_select_by_from();
 	test_fingerprints();
 	test_tls_precedence();
+	test_substitutions();
+	test_conffield_each();
 	test_implicit_default();
 	test_long_lines();
 	test_nul();

@@ -262,6 +262,7 @@ session_open(struct session **out, const struct account *a,
 		    SMTP_TLS_IMPLICIT,
 		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
 		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
+		.dsn_optional = a->dsn_optional,
 	};
 	struct session *s = xcalloc(1, sizeof(*s));
 

@@ -77,6 +77,9 @@ struct smtp_opts {
 	bool oauth;		/* the secret is an OAuth 2.0 bearer token:
 				   OAUTHBEARER, else XOAUTH2 */
 	size_t pipeline_window;	/* max commands in flight (0: 100) */
+	bool dsn_optional;	/* DSN asked for, server without DSN: send
+				   without it and warn (else ERR_UNAVAILABLE,
+				   as msmtp) */
 };
 
 /* What the state machine needs to know about the message. */

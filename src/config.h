@@ -16,6 +16,7 @@
 #define YUBIN_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct error;
@@ -119,6 +120,8 @@ struct account_conf {
 
 struct config {
 	char *path;			/* file that was read */
+	char *system_path;		/* msmtp's system file, read first
+					   and merged (NULL: not read) */
 	bool private_file;		/* not readable by group/others */
 	struct account_conf *accounts;	/* in file order */
 	char *default_name;		/* from "account default : NAME" */
@@ -127,13 +130,29 @@ struct config {
 void config_init(struct config *c);
 
 /*
- * Read the file at path (or, with path NULL, the first that exists of
- * $XDG_CONFIG_HOME/yubin/config, ~/.yubinrc, SYSCONFDIR/yubinrc).
+ * Read the file at path, or with path NULL the first that exists of
+ * yubin's files: $XDG_CONFIG_HOME/yubin/config (~/.config/yubin/config),
+ * ~/.yubinrc, SYSCONFDIR/yubinrc; none: msmtp's, as msmtp reads them
+ * (config_load_msmtp(): MSMTP_SYSCONFDIR/msmtprc merged with ~/.msmtprc
+ * or else $XDG_CONFIG_HOME/msmtp/config). Then, as in msmtp, when no
+ * account "default" is defined and SMTPSERVER is set, an account "default"
+ * with that host and EMAIL as its from.
  * Checks permissions with fstat on the open file: a file that holds a
  * "password" and is readable by others is refused (ERR_CONFIG, message says
- * "chmod 600 FILE"). No file found: ERR_CONFIG listing the places tried.
+ * "chmod 600 FILE"); one that runs commands (eval, passwordeval, ...) must
+ * not be writable by others. Nothing found: ERR_CONFIG listing the places
+ * tried.
  */
 int config_load(struct config *c, const char *path, struct error *err);
+
+/*
+ * msmtp's lookup: system_file (if it exists), then the first of
+ * user_files[0..n) that exists; the user's accounts override the system
+ * file's of the same name. 1: something read (c->path the user file, or
+ * the system file alone; c->system_path when both); 0: neither exists.
+ */
+int config_load_msmtp(struct config *c, const char *system_file,
+    char *const *user_files, size_t n, struct error *err);
 
 /* Parse an open stream; name is used in messages ("name:line: ..."). */
 int config_parse(struct config *c, FILE *f, const char *name,

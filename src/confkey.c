@@ -522,8 +522,6 @@ static const struct confkey keys[] = {
 	KEY("dsn_notify", key_dsn_notify, CONF_DSN_NOTIFY),
 	KEY("dsn_return", key_dsn_return, CONF_DSN_RETURN),
 	KEY("dsn_unsupported", key_dsn_unsupported, CONF_DSN_UNSUPPORTED),
-	REFUSE("eval", key_refuse,
-	    "its line would be lost; use passwordeval for a password"),
 	KEY("from", key_string, CONF_FROM),
 	KEY("from_full_name", key_string, CONF_FROM_FULL_NAME),
 	KEY("host", key_host, CONF_HOST),

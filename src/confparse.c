@@ -327,7 +327,7 @@ static int
 line_eval(struct parser *p, const char *cmd)
 {
 	struct dynbuf out;
-	char *line;
+	char *line = NULL;
 	int r = -1;
 
 	if (p->in_eval)

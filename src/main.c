@@ -107,15 +107,31 @@ message_warnings(const struct message *m)
 		    "(sendmail's terminator; with -i it is text)");
 }
 
+/* -v: which file was read. */
+static void
+say_config(const struct config *cfg)
+{
+	if (cfg->system_path != NULL)
+		log_verbose("configuration: '%s' merged with '%s'",
+		    cfg->system_path, cfg->path);
+	else if (cfg->path != NULL)
+		log_verbose("configuration: '%s'", cfg->path);
+	else
+		log_verbose("configuration: none; account from SMTPSERVER");
+}
+
 /* ---------------------------------------------------------------- queue */
 
-/* The config file as a queued message records it: absolute, or NULL. */
+/*
+ * The config file as a queued message records it: absolute, or NULL (the
+ * lookup again, as when msmtp's system and user files were merged).
+ */
 static char *
 config_abspath(const struct config *cfg)
 {
 	char cwd[PATH_MAX];
 
-	if (cfg->path == NULL)
+	if (cfg->path == NULL || cfg->system_path != NULL)
 		return NULL;
 	if (cfg->path[0] == '/')
 		return xstrdup(cfg->path);
@@ -361,6 +377,7 @@ main(int argc, char **argv)
 	}
 	if (config_load(&cfg, o.config_file, &err) < 0)
 		goto out;
+	say_config(&cfg);
 	/* sending picks the account with the envelope (envelope.c) */
 	if (o.mode != CLI_MODE_SEND && o.mode != CLI_MODE_VERIFY &&
 	    account_select(&cfg, o.account, &acct, &err) < 0)

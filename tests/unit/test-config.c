@@ -448,8 +448,8 @@ test_refused(void)
 	    RC ":2: invalid value 'http' for 'protocol' (expected smtp)",
 	    "bad protocol");
 	parse_fails("account a\neval echo host x\n",
-	    RC ":2: 'eval' is not supported (its line would be lost; use "
-	    "passwordeval for a password)", "eval refused");
+	    RC ":2: 'eval' runs a command, which only a configuration file "
+	    "may do", "eval refused in a stream");
 	parse_ok("account a\nhost h\nproxy_host\nproxy_port \"\"\nsocket\n"
 	    "protocol smtp\n", "empty proxy_host/socket, protocol smtp");
 }
@@ -1018,16 +1018,18 @@ test_lookup(void)
 	unlink(homerc);
 	unlink(dotcfg);
 	config_init(&c);
-	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0) {
-		ok(1, "nothing found # SKIP " SYSCONFDIR "/yubinrc exists");
+	unsetenv("SMTPSERVER");
+	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0 ||
+	    access(MSMTP_SYSCONFDIR "/msmtprc", F_OK) == 0) {
+		ok(1, "nothing found # SKIP a system file exists");
 		ok(1, "nothing found: message # SKIP");
 	} else {
 		ok(config_load(&c, NULL, &err) == -1 && err.kind == ERR_CONFIG,
 		    "nothing found");
 		want = xasprintf("no configuration file found (tried '%s', "
-		    "'%s', '" SYSCONFDIR "/yubinrc'); write one (see 'man "
-		    "yubinrc'), or use an existing msmtprc: yubin -C "
-		    "~/.msmtprc", xdgrc, homerc);
+		    "'%s', '" SYSCONFDIR "/yubinrc', '%s/.msmtprc', "
+		    "'%s/msmtp/config', '" MSMTP_SYSCONFDIR "/msmtprc'); "
+		    "write one (see 'man yubinrc')", xdgrc, homerc, home, xdg);
 		is_str(err.message, want, "nothing found: message");
 		free(want);
 	}
@@ -1043,6 +1045,158 @@ test_lookup(void)
 	free(xdgrc);
 	free(homerc);
 	free(dotcfg);
+}
+
+/* Load with path (NULL: the lookup); the host of account name, or err. */
+static void
+write_str(const char *path, const char *s, mode_t mode)
+{
+	write_file(path, s, strlen(s), mode);
+}
+
+static const char *
+host_of(const char *path, const char *name, char *buf, size_t size)
+{
+	struct config c;
+	struct error err;
+	const struct account_conf *a;
+
+	config_init(&c);
+	error_init(&err);
+	if (config_load(&c, path, &err) < 0) {
+		util_strlcpy(buf, err.message, size);
+		return buf;
+	}
+	a = config_find(&c, name);
+	util_strlcpy(buf, a == NULL ? "(none)" : a->host != NULL ? a->host :
+	    "(no host)", size);
+	config_release(&c);
+	return buf;
+}
+
+static void
+test_msmtp_lookup(void)
+{
+	char *home = tmp_path("mhome"), *xdg = tmp_path("mxdg");
+	char *rc = tmp_path("mhome/.msmtprc");
+	char *xrc = tmp_path("mxdg/msmtp/config");
+	char buf[512];
+
+	mkdir_p(rc);
+	rmdir(rc);
+	mkdir_p(xrc);
+	rmdir(xrc);
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	unsetenv("SMTPSERVER");
+	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0 ||
+	    access(MSMTP_SYSCONFDIR "/msmtprc", F_OK) == 0)
+		for (int i = 0; i < 3; i++)
+			ok(1, "msmtp lookup # SKIP a system file exists");
+	else {
+		write_str(xrc, "account a\nhost xdgmsmtp\n", 0600);
+		is_str(host_of(NULL, "a", buf, sizeof(buf)), "xdgmsmtp",
+		    "$XDG_CONFIG_HOME/msmtp/config");
+		write_str(rc, "account a\nhost dotmsmtprc\n", 0600);
+		is_str(host_of(NULL, "a", buf, sizeof(buf)), "dotmsmtprc",
+		    "~/.msmtprc before the XDG file");
+		setenv("SMTPSERVER", "envhost", 1);
+		is_str(host_of(NULL, "default", buf, sizeof(buf)), "envhost",
+		    "SMTPSERVER: an account default");
+		unsetenv("SMTPSERVER");
+	}
+	unlink(rc);
+	unlink(xrc);
+	tmp_rmdir("mxdg/msmtp");
+	tmp_rmdir("mxdg");
+	tmp_rmdir("mhome");
+	free(home);
+	free(xdg);
+	free(rc);
+	free(xrc);
+}
+
+/* The system file merged with the user's (msmtp). */
+static void
+test_msmtp_merge(void)
+{
+	char *sys = tmp_path("msys"), *user = tmp_path("muser");
+	char *none = tmp_path("nothing");
+	char *paths[2] = { none, user };
+	struct config c;
+	struct error err;
+	const struct account_conf *a;
+
+	write_str(sys, "account default\nhost sysdef\naccount both\nhost "
+	    "sysboth\naccount s\nhost sonly\n", 0644);
+	write_str(user, "account both\nhost userboth\n", 0600);
+	config_init(&c);
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == 1, "merged");
+	is_str(c.path, user, "path: the user file");
+	is_str(c.system_path, sys, "system_path");
+	a = config_find(&c, "both");
+	is_str(a ? a->host : NULL, "userboth", "the user's account wins");
+	a = config_find(&c, "s");
+	is_str(a ? a->host : NULL, "sonly", "system account kept");
+	a = config_find(&c, "default");
+	is_str(a ? a->host : NULL, "sysdef", "system default kept");
+	is_str(c.accounts ? c.accounts->name : NULL, "both",
+	    "the user's accounts first");
+	config_release(&c);
+	paths[1] = none;
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == 1 &&
+	    c.system_path == NULL && c.path != NULL && strcmp(c.path, sys) == 0,
+	    "system file alone");
+	config_release(&c);
+	ok(config_load_msmtp(&c, none, paths, 2, &err) == 0 &&
+	    c.accounts == NULL, "neither: 0");
+	write_str(sys, "account s\nhost h\npassword x\n", 0644);
+	paths[1] = user;
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == -1 &&
+	    strstr(err.message, "readable by others") != NULL,
+	    "system file checked as any");
+	ok(c.accounts == NULL, "nothing kept");
+	unlink(sys);
+	unlink(user);
+	free(sys);
+	free(user);
+	free(none);
+}
+
+static void
+test_eval(void)
+{
+	char *path = tmp_path("evalrc"), *want;
+	static const char text[] = "defaults\neval echo port 2525\n"
+	    "account a\neval printf 'host evalhost\\nhost no\\n'; exit 3\n";
+	char buf[256];
+	struct config c;
+	struct error err;
+
+	write_str(path, text, 0600);
+	config_init(&c);
+	ok(config_load(&c, path, &err) == 0, "eval in a file");
+	ok(c.accounts != NULL && c.accounts->port == 2525 &&
+	    strcmp(c.accounts->host, "evalhost") == 0,
+	    "eval: the first line, whatever the exit status");
+	config_release(&c);
+	chmod(path, 0622);
+	want = xasprintf("%s: can run commands (eval) but others may write "
+	    "to it; run: chmod go-w '%s'", path, path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want,
+	    "eval in a file others may write");
+	free(want);
+	write_str(path, "eval true\n", 0600);
+	want = xasprintf("%s:1: eval 'true' printed nothing (exit status 0)",
+	    path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want, "no output");
+	free(want);
+	write_str(path, "eval echo eval x\n", 0600);
+	want = xasprintf("%s:1: the output of eval is another eval", path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want, "eval of eval");
+	free(want);
+	unlink(path);
+	free(path);
 }
 
 /* ---------------------------------------------------------------- account */
@@ -1329,6 +1483,9 @@ main(void)
 	test_nul();
 	test_permissions();
 	test_lookup();
+	test_msmtp_lookup();
+	test_msmtp_merge();
+	test_eval();
 	test_defaults();
 	test_defaults_auth();
 	test_defaults_other();

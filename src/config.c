@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "conffield.h"
 #include "config.h"
+#include "confkey.h"
 #include "confparse.h"
 #include "error.h"
 #include "util.h"
@@ -399,4 +401,40 @@ config_load(struct config *c, const char *path, struct error *err)
 		return -1;
 	}
 	return 0;
+}
+
+int
+config_set(struct config *c, const char *option, const char *key,
+    const char *value, struct error *err)
+{
+	const struct confkey *k = confkey_find(key);
+	char what[80];
+	struct confkey_ctx kc = { .file = what, .err = err };
+
+	snprintf(what, sizeof(what), "option '%s'", option);
+	if (k == NULL)
+		return error_set(err, ERR_USAGE, "%s: no key '%s'", what, key);
+	for (struct account_conf *a = c->accounts; a != NULL; a = a->next) {
+		kc.written = 0;
+		if (confkey_set(k, a, value, &kc) < 0)
+			return -1;
+		a->set |= kc.written;
+	}
+	return 0;
+}
+
+int
+config_cmdline(struct config *c, struct error *err)
+{
+	static const char text[] = "account cmdline\n";
+	struct confparse_src src = { .name = "command line" };
+	FILE *f = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
+	int rc;
+
+	if (f == NULL)
+		return error_set(err, ERR_OSERR, "fmemopen: %s",
+		    strerror(errno));
+	rc = confparse_stream(c, f, &src, err);
+	fclose(f);
+	return rc;
 }

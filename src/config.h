@@ -158,6 +158,19 @@ int config_load_msmtp(struct config *c, const char *system_file,
 int config_parse(struct config *c, FILE *f, const char *name,
     struct error *err);
 
+/*
+ * A key set on the command line (msmtp's --port=N, ...), in every account:
+ * the value checked as in a file; errors "option '--port': ...".
+ */
+int config_set(struct config *c, const char *option, const char *key,
+    const char *value, struct error *err);
+
+/*
+ * msmtp's --host: no file; one account "cmdline" with yubin's defaults, to
+ * which config_set() adds the command line's keys.
+ */
+int config_cmdline(struct config *c, struct error *err);
+
 /* The account called name, or NULL. "default" resolves the default. */
 struct account_conf *config_find(const struct config *c, const char *name);
 

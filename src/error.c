@@ -67,6 +67,8 @@ error_vset_at(struct error *err, enum error_kind kind, const char *file,
 	char msg[ERROR_MSG_MAX];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line == 0)		/* not a file: the command line */
+		return error_set(err, kind, "%s: %s", file, msg);
 	return error_set(err, kind, "%s:%d: %s", file, line, msg);
 }
 

@@ -51,7 +51,8 @@ void error_init(struct error *err);
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Like error_set, the message prefixed with "file:line: ". */
+/* Like error_set, the message prefixed with "file:line: " ("file: " when
+ * line is 0: "option '--port'" for a value from the command line). */
 int error_set_at(struct error *err, enum error_kind kind, const char *file,
     int line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -29,6 +29,7 @@
 #include "message.h"
 #include "oauth.h"
 #include "password.h"
+#include "pretend.h"
 #include "queue.h"
 #include "sasl.h"
 #include "transport.h"
@@ -118,6 +119,55 @@ say_config(const struct config *cfg)
 		log_verbose("configuration: '%s'", cfg->path);
 	else
 		log_verbose("configuration: none; account from SMTPSERVER");
+}
+
+/*
+ * The files (or, with --host, none), then the keys set on the command line
+ * (msmtp's --port=N ...), in every account.
+ */
+static int
+load_config(const struct options *o, struct config *cfg, struct error *err)
+{
+	if (o->host != NULL && o->account != NULL)
+		return error_set(err, ERR_USAGE, "cannot use both --host and "
+		    "--account");
+	if (o->host != NULL ? config_cmdline(cfg, err) < 0 :
+	    config_load(cfg, o->config_file, err) < 0)
+		return -1;
+	if (o->host == NULL)
+		say_config(cfg);
+	for (size_t i = 0; i < o->nsets; i++)
+		if (config_set(cfg, o->sets[i].option, o->sets[i].key,
+		    o->sets[i].value, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* -P: the account -a or -f chooses, as it would send. */
+static int
+pretend(const struct options *o, const struct config *cfg,
+    struct error *err)
+{
+	struct account a;
+
+	if (account_select_by_from(cfg, o->account, o->from, &a, err) < 0)
+		return -1;
+	pretend_print(stdout, &a);
+	return fflush(stdout) == 0 ? 0 : error_set(err, ERR_IOERR, "cannot "
+	    "write to standard output: %s", strerror(errno));
+}
+
+/*
+ * Whether the command line set a key the queue cannot keep (a queued
+ * message keeps its config file and account name, and its DSN).
+ */
+static bool
+cmdline_settings(const struct options *o)
+{
+	for (size_t i = 0; i < o->nsets; i++)
+		if (strncmp(o->sets[i].key, "dsn_", 4) != 0)
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------- queue */
@@ -273,6 +323,10 @@ send_message(struct envelope_job *j, const struct config *cfg,
 	    envelope_finish(j, err) < 0)
 		goto out;
 	message_warnings(&m);
+	if (cmdline_settings(j->opt) && j->acct.queue != CONF_QUEUE_OFF) {
+		log_verbose("settings from the command line: not queued");
+		j->acct.queue = CONF_QUEUE_OFF;
+	}
 	config = config_abspath(cfg);
 	if (j->acct.queue == CONF_QUEUE_ALWAYS) {
 		rc = queue_message(j, config, &m, NULL, err);
@@ -375,14 +429,15 @@ main(int argc, char **argv)
 		rc = queue_mode(&o, &err);	/* needs no config */
 		goto out;
 	}
-	if (config_load(&cfg, o.config_file, &err) < 0)
+	if (load_config(&o, &cfg, &err) < 0)
 		goto out;
-	say_config(&cfg);
 	/* sending picks the account with the envelope (envelope.c) */
 	if (o.mode != CLI_MODE_SEND && o.mode != CLI_MODE_VERIFY &&
-	    account_select(&cfg, o.account, &acct, &err) < 0)
+	    o.mode != CLI_MODE_PRETEND && account_select(&cfg, o.account, &acct, &err) < 0)
 		goto out;
-	if (o.mode == CLI_MODE_STORE_PASSWORD)
+	if (o.mode == CLI_MODE_PRETEND)
+		rc = pretend(&o, &cfg, &err);
+	else if (o.mode == CLI_MODE_STORE_PASSWORD)
 		rc = password_store(&acct, &err);
 	else if (o.mode == CLI_MODE_FORGET_PASSWORD)
 		rc = password_forget(&acct, &err);

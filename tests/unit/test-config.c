@@ -1199,6 +1199,38 @@ test_eval(void)
 	free(path);
 }
 
+/* msmtp's command-line keys: every account, checked as in a file. */
+static void
+test_config_set(void)
+{
+	struct config c;
+	struct error err;
+
+	ok(parse(&c, "defaults\nport 25\naccount a\nhost h\naccount b\n"
+	    "host i\n", &err) == 0, "config_set: file");
+	ok(config_set(&c, "--port", "port", "2525", &err) == 0 &&
+	    c.accounts->port == 2525 && c.accounts->next->port == 2525,
+	    "--port in every account");
+	ok(config_set(&c, "--tls", "tls", "", &err) == 0 &&
+	    config_isset(c.accounts, CONF_TLS) && c.accounts->tls,
+	    "--tls alone: on, and written");
+	ok(config_set(&c, "--user", "user", "", &err) == 0 &&
+	    c.accounts->user == NULL, "--user= unsets");
+	ok(config_set(&c, "--port", "port", "x", &err) == -1 &&
+	    err.kind == ERR_CONFIG, "bad value: 78");
+	is_str(err.message, "option '--port': invalid value 'x' for 'port' "
+	    "(expected 1-65535)", "bad value: message");
+	ok(config_set(&c, "--socket", "socket", "/s", &err) == -1,
+	    "--socket refused as in a file");
+	config_release(&c);
+	config_init(&c);
+	ok(config_cmdline(&c, &err) == 0 && c.accounts != NULL &&
+	    strcmp(c.accounts->name, "cmdline") == 0 &&
+	    c.accounts->next == NULL && c.path == NULL,
+	    "--host: one account 'cmdline', no file");
+	config_release(&c);
+}
+
 /* ---------------------------------------------------------------- account */
 
 static void
@@ -1486,6 +1518,7 @@ main(void)
 	test_msmtp_lookup();
 	test_msmtp_merge();
 	test_eval();
+	test_config_set();
 	test_defaults();
 	test_defaults_auth();
 	test_defaults_other();

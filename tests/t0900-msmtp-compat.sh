@@ -1,0 +1,407 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# t0900-msmtp-compat.sh -- msmtp (installed, 1.8.x) is the oracle: the same
+# configuration file, message and options through msmtp and through yubin
+# against the real Postfix (tests/server/start.sh), and the same delivered
+# bytes, envelope (Return-Path, X-Original-To of every copy) and exit
+# status; the differences yubinrc(5) lists under DIFFERENCES FROM MSMTP
+# are asserted as documented.  Also: msmtp's example files load and -P
+# prints their accounts as msmtp does; msmtp's file lookup under
+# env -i HOME=...; eval; SMTPSERVER/EMAIL.
+# The case bodies are strings that test_case (lib.sh) evaluates.
+# shellcheck disable=SC2016,SC2034
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_yubin
+need_cmd timeout msmtp
+start_real_server
+
+EXAMPLES=/usr/share/doc/msmtp/examples
+
+# compat_config FILE LINE...: an msmtprc both programs read, for the real
+# server (no yubin-only key in it: msmtp would refuse the file)
+compat_config() {
+    local f=$1
+    shift
+    (
+        umask 077
+        {
+            echo "account test"
+            echo "host localhost"
+            echo "port $SMTP_PORT_SUBMISSION_HI"
+            echo "tls on"
+            echo "tls_starttls on"
+            echo "tls_trust_file $SMTP_CA"
+            echo "auth on"
+            echo "user alice"
+            echo "password alice-pw"
+            echo "from alice@example.test"
+            printf '%s\n' "$@"
+            echo "account default : test"
+        } > "$f"
+    )
+}
+
+# run_prog NAME STDIN ARGS...: NAME (msmtp or yubin) with a clean
+# environment (HOME=$SCRATCH/home) -> $RC $OUT $ERR
+run_prog() {
+    local prog=$1 in=$2
+    shift 2
+    [ "$prog" = yubin ] && prog=$YUBIN || prog=$(command -v msmtp)
+    mkdir -p "$SCRATCH/home"
+    _run_no=$((_run_no + 1))
+    OUT=$SCRATCH/run$_run_no.out
+    ERR=$SCRATCH/run$_run_no.err
+    # EXTRA_ENV: "VAR=value ..." (split on purpose)
+    # shellcheck disable=SC2086
+    env -i HOME="$SCRATCH/home" PATH="$SCRATCH/bin:/usr/bin:/bin" \
+        XDG_STATE_HOME="$XDG_STATE_HOME" ${EXTRA_ENV:-} \
+        timeout -k 5 30 "$prog" "$@" < "$in" > "$OUT" 2> "$ERR"
+    RC=$?
+}
+
+# collect TOKEN N DIR: wait for N delivered copies carrying TOKEN, move
+# them to DIR (so the next run's copies are told apart)
+collect() {
+    local tok=$1 n=$2 dir=$3 i f got
+    mkdir -p "$dir"
+    for ((i = 0; i < 100; i++)); do
+        got=$(find_delivered "$tok" 0 | wc -l)
+        [ "$got" -ge "$n" ] && break
+        sleep 0.1
+    done
+    sleep 0.3       # a copy more than expected would show now
+    find_delivered "$tok" 0 | while IFS= read -r f; do mv "$f" "$dir/"; done
+}
+
+# envelope_of DIR: the envelope of the copies: sender, sorted recipients
+envelope_of() {
+    local f
+    for f in "$1"/*; do
+        [ -f "$f" ] || continue
+        sed -n 's/^Return-Path: /from /p; s/^X-Original-To: /to /p' "$f" |
+            head -n 2
+    done | sort
+}
+
+# normalized DIR: the first copy without Postfix's lines; the values each
+# program makes up at random (Message-ID, Date) replaced by a mark
+normalized() {
+    local f
+    f=$(find "$1" -type f | head -n 1)
+    [ -n "$f" ] || return 0
+    delivered_body "$f" | sed -E \
+        -e 's/^(Message-ID: <)[^@]*@/\1RANDOM@/' \
+        -e 's/^(Date: ).*/\1DATE/'
+}
+
+# both MSG N MSMTP_AND_YUBIN_ARGS...: msmtp, then yubin, with the same
+# message and arguments; N copies expected.  Sets M_RC Y_RC and
+# $SCRATCH/msmtp $SCRATCH/yubin (the copies).
+both() {
+    local msg=$1 n=$2 tok
+    shift 2
+    tok=$(sed -n 's/^X-Yubin-Test: //p' "$msg" | head -n 1)
+    run_prog msmtp "$msg" "$@"
+    M_RC=$RC M_ERR=$ERR
+    collect "$tok" "$n" "$SCRATCH/msmtp"
+    run_prog yubin "$msg" "$@"
+    Y_RC=$RC Y_ERR=$ERR
+    collect "$tok" "$n" "$SCRATCH/yubin"
+}
+
+# same_as_msmtp N: the four comparisons of a case that matches msmtp
+same_as_msmtp() {
+    is "$Y_RC" "$M_RC" "same exit status ($M_RC)"
+    [ "$M_RC" = "$Y_RC" ] || { diag_file "$M_ERR" 10; diag_file "$Y_ERR" 10; }
+    is "$(find "$SCRATCH/yubin" -type f | wc -l)" "$1" "copies delivered"
+    is "$(envelope_of "$SCRATCH/yubin")" "$(envelope_of "$SCRATCH/msmtp")" \
+        "same envelope"
+    is "$(normalized "$SCRATCH/yubin")" "$(normalized "$SCRATCH/msmtp")" \
+        "same delivered bytes"
+}
+
+count_files() {
+    find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l
+}
+
+# bare_message FILE TOKEN [BODY...]: To, Subject and the token only
+bare_message() {
+    local f=$1 tok=$2
+    shift 2
+    {
+        printf 'To: rcpt@example.org\nSubject: compat %s\n' "$tok"
+        printf 'X-Yubin-Test: %s\n\n' "$tok"
+        if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf 'body\n'; fi
+    } > "$f"
+}
+
+# ------------------------------------------------------------ sending
+test_case 'a complete message: the same bytes' <<'CASE'
+tok=$(new_token)
+make_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+same_as_msmtp 1
+is "$(delivered_body "$(find "$SCRATCH/yubin" -type f | head -n 1)")" \
+    "$(cat "$SCRATCH/m")" "the input itself"
+CASE
+
+test_case 'From, Date, Message-ID added as msmtp adds them' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+same_as_msmtp 1
+like "$(normalized "$SCRATCH/yubin" | head -n 3 | tr '\n' '|')" \
+    '^From: alice@example.test\|Date: DATE\|Message-ID: <RANDOM@example.test>\|$' \
+    "the three fields, first, in msmtp's order"
+CASE
+
+test_case 'a lone dot inside piped input is sent (mutt without -oi)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok" "first" "." "after the dot"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+same_as_msmtp 1
+like "$(normalized "$SCRATCH/yubin" | tail -n 2 | tr '\n' '|')" \
+    '^\.\|after the dot\|$' "the lines after the dot arrived"
+CASE
+
+test_case '-t: recipients from To/Cc/Bcc, Bcc removed' <<'CASE'
+tok=$(new_token)
+{
+    printf 'To: a@example.org\nCc: b@example.org\nBcc: c@example.org\n'
+    printf 'Subject: -t %s\nX-Yubin-Test: %s\n\nbody\n' "$tok" "$tok"
+} > "$SCRATCH/m"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 3 -C "$SCRATCH/rc" -t
+same_as_msmtp 3
+unlike "$(normalized "$SCRATCH/yubin")" '^Bcc:' "no Bcc: field"
+CASE
+
+test_case 'set_from_header on, -F, undisclosed_recipients' <<'CASE'
+tok=$(new_token)
+{
+    printf 'From: someone@else.example\nTo: a@example.org\n'
+    printf 'Subject: hdr %s\nX-Yubin-Test: %s\n\nbody\n' "$tok" "$tok"
+} > "$SCRATCH/m"
+compat_config "$SCRATCH/rc" "set_from_header on" "undisclosed_recipients on"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" -F "Alice Example" a@example.org
+same_as_msmtp 1
+like "$(normalized "$SCRATCH/yubin")" '^From: Alice Example <alice@example.test>$' \
+    "From: replaced, with the full name"
+like "$(normalized "$SCRATCH/yubin")" '^To: undisclosed-recipients:;$' \
+    "To: undisclosed-recipients:;"
+CASE
+
+test_case '-f and two recipients on the command line' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 2 -C "$SCRATCH/rc" -f alice+x@example.test \
+    r1@example.org r2@example.org
+same_as_msmtp 2
+is "$(envelope_of "$SCRATCH/yubin" | head -n 1)" "from <alice+x@example.test>" \
+    "the sender -f gave"
+CASE
+
+test_case 'DSN: -N failure,delay -R hdrs, accepted by Postfix' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" -N failure,delay -R hdrs \
+    rcpt@example.org
+same_as_msmtp 1
+CASE
+
+test_case 'no configuration file: msmtp options only (--host ...)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+mkdir -p "$SCRATCH/bin"
+printf '#!/bin/sh\necho alice-pw\n' > "$SCRATCH/bin/getpw"
+chmod 755 "$SCRATCH/bin/getpw"
+both "$SCRATCH/m" 1 --host=localhost --port="$SMTP_PORT_SUBMISSION_HI" \
+    --tls=on --tls-starttls=on --tls-trust-file="$SMTP_CA" --auth=plain \
+    --user=alice --passwordeval=getpw --from=alice@example.test \
+    --domain=client.example rcpt@example.org
+same_as_msmtp 1
+CASE
+
+test_case 'options override the file: --port, --user, --passwordeval' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+sed -i 's/^port .*/port 1/; s/^user .*/user nobody/' "$SCRATCH/rc"
+mkdir -p "$SCRATCH/bin"
+printf '#!/bin/sh\necho alice-pw\n' > "$SCRATCH/bin/getpw"
+chmod 755 "$SCRATCH/bin/getpw"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" --port="$SMTP_PORT_SUBMISSION_HI" \
+    --user alice --passwordeval getpw rcpt@example.org
+same_as_msmtp 1
+CASE
+
+test_case 'a wrong password: exit 77 for both' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+sed -i 's/^password .*/password wrong/' "$SCRATCH/rc"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" rcpt@example.org
+is "$M_RC" 77 "msmtp: 77"
+is "$Y_RC" 77 "yubin: 77"
+is "$(find "$SCRATCH/yubin" -type f | wc -l)" 0 "nothing delivered"
+CASE
+
+test_case 'a closed port: msmtp 75, yubin queues: 0 (documented)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+closed_port
+compat_config "$SCRATCH/rc"
+sed -i "s/^port .*/port $CLOSED_PORT/" "$SCRATCH/rc"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" rcpt@example.org
+is "$M_RC" 75 "msmtp: 75"
+is "$Y_RC" 0 "yubin: 0, the message queued (yubinrc: queue on-failure)"
+is "$(count_files "$QUEUE_DIR/msg")" 1 "one message in the queue"
+run_prog yubin "$SCRATCH/m" -C "$SCRATCH/rc" --port="$CLOSED_PORT" \
+    rcpt@example.org
+is "$RC" 75 "with command-line settings: not queued, 75 as msmtp"
+is "$(count_files "$QUEUE_DIR/msg")" 1 "nothing more queued"
+CASE
+
+test_case 'unknown options: 64 for both' <<'CASE'
+printf '' > "$SCRATCH/empty"
+run_prog msmtp "$SCRATCH/empty" --no-such-option r@example.org
+is "$RC" 64 "msmtp: 64"
+run_prog yubin "$SCRATCH/empty" --no-such-option r@example.org
+is "$RC" 64 "yubin: 64"
+is "$(head -n 1 "$ERR")" "yubin: unknown option '--no-such-option'" "message"
+run_prog yubin "$SCRATCH/empty" --host=h -a x -P
+is "$RC" 64 "--host with -a: 64"
+is "$(cat "$ERR")" "yubin: cannot use both --host and --account" \
+    "--host with -a: message"
+CASE
+
+# ------------------------------------------------------------ files
+test_case 'msmtp example files load; -P prints their accounts as msmtp' <<'CASE'
+[ -r "$EXAMPLES/msmtprc-user.example" ] ||
+    { skip "examples" "no $EXAMPLES (msmtp's documentation)"; return 0; }
+mkdir -p "$SCRATCH/bin"
+printf '#!/bin/sh\necho secret\n' > "$SCRATCH/bin/gpg2"
+chmod 755 "$SCRATCH/bin/gpg2"
+install -m 600 "$EXAMPLES/msmtprc-user.example" "$SCRATCH/u.rc"
+install -m 600 "$EXAMPLES/msmtprc-system.example" "$SCRATCH/s.rc"
+keys='^(using account|(host|port|tls|tls_starttls|user|passwordeval|from|allow_from_override|set_from_header|syslog) =)'
+printf '' > "$SCRATCH/empty"
+for f in u.rc:freemail u.rc:freemail2 u.rc:company u.rc:default s.rc:default; do
+    run_prog msmtp "$SCRATCH/empty" -C "$SCRATCH/${f%%:*}" -a "${f#*:}" -P
+    grep -E "$keys" "$OUT" | sort > "$SCRATCH/m.P"
+    run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/${f%%:*}" -a "${f#*:}" -P
+    is "$RC" 0 "$f: exit 0"
+    grep -E "$keys" "$OUT" | sort > "$SCRATCH/y.P"
+    is "$(cat "$SCRATCH/y.P")" "$(cat "$SCRATCH/m.P")" "$f: same settings"
+    like "$(grep '^password' "$OUT" || echo none)" '^password = (\*|\(not set\))$' \
+        "$f: no password shown"
+done
+CASE
+
+test_case '-P masks the password' <<'CASE'
+compat_config "$SCRATCH/rc"
+printf '' > "$SCRATCH/empty"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" -P
+is "$RC" 0 "exit 0"
+like "$(cat "$OUT")" '^password = \*$' "password = *"
+unlike "$(cat "$OUT" "$ERR")" 'alice-pw' "the password nowhere"
+is "$(head -n 1 "$OUT")" "using account default from $SCRATCH/rc" \
+    "using account ... from FILE, as msmtp"
+CASE
+
+test_case 'lookup: ~/.msmtprc, then $XDG_CONFIG_HOME/msmtp/config' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+mkdir -p "$SCRATCH/home/.config/msmtp"
+compat_config "$SCRATCH/home/.config/msmtp/config"
+run_prog yubin "$SCRATCH/m" -v rcpt@example.org
+is "$RC" 0 "XDG default: exit 0"
+like "$(cat "$ERR")" "^yubin: configuration: '$SCRATCH/home/.config/msmtp/config'\$" \
+    "-v names ~/.config/msmtp/config"
+delivered "$tok" 10 "delivered with ~/.config/msmtp/config"
+compat_config "$SCRATCH/home/.msmtprc"
+sed -i 's/^user .*/user nobody/' "$SCRATCH/home/.msmtprc"
+run_prog yubin "$SCRATCH/m" -v rcpt@example.org
+is "$RC" 77 "~/.msmtprc first (its wrong user: 77)"
+like "$(cat "$ERR")" "^yubin: configuration: '$SCRATCH/home/.msmtprc'\$" \
+    "-v names ~/.msmtprc"
+run_prog msmtp "$SCRATCH/m" rcpt@example.org
+is "$RC" 77 "msmtp reads the same file first"
+mkdir -p "$SCRATCH/home/.config/yubin"
+compat_config "$SCRATCH/home/.config/yubin/config"
+run_prog yubin "$SCRATCH/m" -v rcpt@example.org
+is "$RC" 0 "yubin's own file before msmtp's"
+like "$(cat "$ERR")" "^yubin: configuration: '$SCRATCH/home/.config/yubin/config'\$" \
+    "-v names it"
+CASE
+
+test_case 'no file at all: the places tried' <<'CASE'
+printf '' > "$SCRATCH/empty"
+if [ -e /etc/msmtprc ] || [ -e /usr/local/etc/yubinrc ] || [ -e /etc/yubinrc ]; then
+    skip "no file" "a system configuration file exists"
+    return 0
+fi
+run_prog yubin "$SCRATCH/empty" rcpt@example.org
+is "$RC" 78 "exit 78"
+like "$(cat "$ERR")" "tried .*'$SCRATCH/home/.msmtprc', '$SCRATCH/home/.config/msmtp/config', '/etc/msmtprc'" \
+    "msmtp's places listed"
+CASE
+
+test_case 'SMTPSERVER and EMAIL, as msmtp' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+EXTRA_ENV="SMTPSERVER=localhost EMAIL=alice@example.test"
+both "$SCRATCH/m" 1 --port="$SMTP_PORT_SUBMISSION_HI" --tls=on \
+    --tls-trust-file="$SMTP_CA" --user=alice --passwordeval='echo alice-pw' \
+    --auth=on rcpt@example.org
+same_as_msmtp 1
+printf '' > "$SCRATCH/empty"
+run_prog yubin "$SCRATCH/empty" -P
+like "$(cat "$OUT")" '^host = localhost$' "-P: host from SMTPSERVER"
+like "$(cat "$OUT")" '^from = alice@example.test$' "-P: from from EMAIL"
+is "$(head -n 1 "$OUT")" "using account default from SMTPSERVER and EMAIL" \
+    "-P: where it came from"
+CASE
+
+test_case 'eval: a line from a command (msmtp 1.8)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+sed -i 's/^password .*/eval echo password alice-pw/' "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+same_as_msmtp 1
+chmod 666 "$SCRATCH/rc"
+run_prog yubin "$SCRATCH/m" -C "$SCRATCH/rc" rcpt@example.org
+is "$RC" 78 "a file others may write: 78"
+is "$(cat "$ERR")" "yubin: $SCRATCH/rc: can run commands (eval) but others may write to it; run: chmod go-w '$SCRATCH/rc'" \
+    "message"
+CASE
+
+test_case 'logfile -: the msmtp log line on standard output' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" -X - rcpt@example.org
+same_as_msmtp 1
+run_prog msmtp "$SCRATCH/m" -C "$SCRATCH/rc" -X - rcpt@example.org
+m_line=$(head -n 1 "$OUT")
+run_prog yubin "$SCRATCH/m" -C "$SCRATCH/rc" -X - rcpt@example.org
+y_line=$(head -n 1 "$OUT")
+is "$(cut -d' ' -f4-9 <<<"$y_line")" "$(cut -d' ' -f4-9 <<<"$m_line")" \
+    "the same first fields as msmtp's line"
+is "$(cut -d' ' -f4-9 <<<"$y_line")" \
+    "host=localhost tls=on auth=on user=alice from=alice@example.test recipients=rcpt@example.org" \
+    "msmtp's fields, in its order"
+like "$y_line" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} host=" "msmtp's time format"
+like "$y_line" " smtpstatus=250 smtpmsg='250 2\\.0\\.0 Ok: .*' exitcode=EX_OK " \
+    "smtpstatus, smtpmsg, exitcode as msmtp"
+CASE
+
+done_testing

@@ -208,6 +208,34 @@ opt_pretend(struct options *o, const char *name, const char *arg,
 	return 0;
 }
 
+/* -S, --serverinfo (msmtp). */
+static int
+opt_serverinfo(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_SERVERINFO;
+	return 0;
+}
+
+/* --rmqs=host|@domain|#queue (msmtp): ETRN (RFC 1985). */
+static int
+opt_rmqs(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 255)
+		return error_set(err, ERR_USAGE, "option '%s' needs a host, "
+		    "@domain or #queue (1 to 255 characters)", name);
+	for (const char *p = arg; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return error_set(err, ERR_USAGE, "option '%s': no "
+			    "spaces or control characters", name);
+	o->mode = CLI_MODE_RMQS;
+	o->rmqs = arg;
+	return 0;
+}
+
 /* -d, --debug (msmtp): -v -v. */
 static int
 opt_debug(struct options *o, const char *name, const char *arg,
@@ -379,6 +407,8 @@ static const struct cli_short {
 	{ 'v', CLI_ARG_NONE, opt_verbose },
 	{ 'd', CLI_ARG_NONE, opt_debug },
 	{ 'P', CLI_ARG_NONE, opt_pretend },
+	{ 'S', CLI_ARG_NONE, opt_serverinfo },
+	{ 'A', CLI_ARG_REQUIRED, opt_ignore },	/* -Ac, -Am: which .cf */
 	{ 'X', CLI_ARG_REQUIRED, opt_logfile },
 	{ 'o', CLI_ARG_REQUIRED, opt_o },
 	{ 'b', CLI_ARG_REQUIRED, opt_b },
@@ -423,6 +453,8 @@ static const struct cli_long {
 	{ "browser", false, opt_flow },
 	{ "store", true, opt_store },
 	{ "pretend", false, opt_pretend },
+	{ "serverinfo", false, opt_serverinfo },
+	{ "rmqs", true, opt_rmqs },
 	{ "debug", false, opt_debug },
 	{ "host", true, opt_host },
 	{ "logfile", true, opt_logfile },
@@ -638,6 +670,8 @@ cli_usage(FILE *f)
 	    "       yubin --login [--device | --browser] "
 	    "[--store=keyring|file] [-C file] [-a account]\n"
 	    "       yubin --logout [-C file] [-a account]\n"
+	    "       yubin -S [--json] [-C file] [-a account | --host=HOST] "
+	    "[--KEY=VALUE...]\n"
 	    "       yubin -P [-C file] [-a account | --host=HOST] "
 	    "[--KEY=VALUE...]\n"
 	    "       yubin --version | --help\n"
@@ -654,6 +688,9 @@ cli_usage(FILE *f)
 	    "  -d, --debug             -v -v\n"
 	    "  -P, --pretend           print the account's settings, send "
 	    "nothing\n"
+	    "  -S, --serverinfo [--json]  what the account's server offers\n"
+	    "  --rmqs=HOST|@DOMAIN|#QUEUE  ask the server to send its queue "
+	    "(ETRN)\n"
 	    "  --host=HOST             no configuration file: this server\n"
 	    "  --port=N, --tls[=on|off], -X FILE, ...  msmtp's options: a "
 	    "key of the file\n"
@@ -678,6 +715,6 @@ cli_usage(FILE *f)
 	    "  --queue-retry ID        make a queued (or failed) message due "
 	    "now\n"
 	    "  --                      all further arguments are recipients\n"
-	    "Accepted and ignored: -oX -BX -bm -G -U -h -L -O -m "
+	    "Accepted and ignored: -oX -BX -AX -bm -G -U -h -L -O -m "
 	    "-n.\n", f);
 }

@@ -28,6 +28,8 @@ enum cli_mode {
 	CLI_MODE_LOGIN,			/* --login: OAuth 2.0 sign-in */
 	CLI_MODE_LOGOUT,		/* --logout: forget the tokens */
 	CLI_MODE_PRETEND,		/* -P, --pretend: print the account */
+	CLI_MODE_SERVERINFO,		/* -S, --serverinfo [--json] */
+	CLI_MODE_RMQS,			/* --rmqs=host|@domain|#queue */
 };
 
 /* A configuration key set on the command line (msmtp's --port=N ...). */
@@ -67,6 +69,7 @@ struct options {
 	enum cli_store store;		/* --store=keyring|file */
 	char dsn_notify_buf[DSN_NOTIFY_MAX];	/* -N in canonical form */
 	const char *host;		/* --host: no file, this server */
+	const char *rmqs;		/* --rmqs: the argument of ETRN */
 	struct cli_set sets[CLI_SETS_MAX];	/* in order */
 	size_t nsets;
 };

@@ -32,6 +32,8 @@
 #include "pretend.h"
 #include "queue.h"
 #include "sasl.h"
+#include "serverinfo.h"
+#include "session.h"
 #include "transport.h"
 #include "util.h"
 
@@ -155,6 +157,23 @@ pretend(const struct options *o, const struct config *cfg,
 	pretend_print(stdout, &a);
 	return fflush(stdout) == 0 ? 0 : error_set(err, ERR_IOERR, "cannot "
 	    "write to standard output: %s", strerror(errno));
+}
+
+/* --rmqs: log in as for a message, ETRN, QUIT. */
+static int
+rmqs(const struct options *o, const struct account *a, struct error *err)
+{
+	struct session *s;
+	char reply[ERROR_REPLY_MAX];
+	int rc;
+
+	if (session_open(&s, a, NULL, err) < 0)
+		return -1;
+	rc = session_etrn(s, o->rmqs, reply, sizeof(reply), err);
+	if (rc == 0)
+		log_verbose("ETRN %s: %s", o->rmqs, reply);
+	session_close(s);
+	return rc;
 }
 
 /*
@@ -433,10 +452,15 @@ main(int argc, char **argv)
 		goto out;
 	/* sending picks the account with the envelope (envelope.c) */
 	if (o.mode != CLI_MODE_SEND && o.mode != CLI_MODE_VERIFY &&
-	    o.mode != CLI_MODE_PRETEND && account_select(&cfg, o.account, &acct, &err) < 0)
+	    o.mode != CLI_MODE_PRETEND &&
+	    account_select(&cfg, o.account, &acct, &err) < 0)
 		goto out;
 	if (o.mode == CLI_MODE_PRETEND)
 		rc = pretend(&o, &cfg, &err);
+	else if (o.mode == CLI_MODE_SERVERINFO)
+		rc = serverinfo_run(stdout, &acct, o.json, &err);
+	else if (o.mode == CLI_MODE_RMQS)
+		rc = rmqs(&o, &acct, &err);
 	else if (o.mode == CLI_MODE_STORE_PASSWORD)
 		rc = password_store(&acct, &err);
 	else if (o.mode == CLI_MODE_FORGET_PASSWORD)

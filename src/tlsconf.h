@@ -20,4 +20,14 @@ struct tls_config {
 	const char *priorities;	 /* GnuTLS priority string, or NULL */
 };
 
+
+/* The server's certificate, as --serverinfo shows it (tls.c fills it). */
+struct tls_cert_info {
+	char subject[512];	/* RFC 4514 DN: "CN=mail.example.net" */
+	char issuer[512];
+	char not_before[64];	/* "2026-12-06 21:43:58 UTC" */
+	char not_after[64];
+	char sha256[96];	/* "AB:CD:..." */
+	char sha1[64];
+};
 #endif

@@ -269,6 +269,18 @@ is "$RC" 75 "with command-line settings: not queued, 75 as msmtp"
 is "$(count_files "$QUEUE_DIR/msg")" 1 "nothing more queued"
 CASE
 
+test_case 'an untrusted certificate: msmtp 69, yubin 76 (documented)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+sed -i "s|^tls_trust_file .*|tls_trust_file /etc/ssl/certs/ca-certificates.crt|" \
+    "$SCRATCH/rc"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" rcpt@example.org
+is "$M_RC" 69 "msmtp: 69"
+is "$Y_RC" 76 "yubin: 76"
+is "$(find "$SCRATCH/yubin" -type f | wc -l)" 0 "nothing delivered"
+CASE
+
 test_case 'unknown options: 64 for both' <<'CASE'
 printf '' > "$SCRATCH/empty"
 run_prog msmtp "$SCRATCH/empty" --no-such-option r@example.org
@@ -280,6 +292,82 @@ run_prog yubin "$SCRATCH/empty" --host=h -a x -P
 is "$RC" 64 "--host with -a: 64"
 is "$(cat "$ERR")" "yubin: cannot use both --host and --account" \
     "--host with -a: message"
+CASE
+
+# ------------------------------------------------------------ -S, --rmqs
+test_case '-S: greeting, TLS, certificate, capabilities, AUTH (as msmtp sees them)' <<'CASE'
+compat_config "$SCRATCH/rc"
+printf '' > "$SCRATCH/empty"
+run_prog msmtp "$SCRATCH/empty" -C "$SCRATCH/rc" -S
+is "$RC" 0 "msmtp -S: exit 0"
+cp "$OUT" "$SCRATCH/m.S"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" -S
+is "$RC" 0 "yubin -S: exit 0"
+[ "$RC" = 0 ] || diag_file "$ERR" 10
+is "$(sed -n 1,2p "$OUT")" "SMTP server at localhost (127.0.0.1 port $SMTP_PORT_SUBMISSION_HI):
+    $(sed -n 2p "$SCRATCH/m.S" | sed 's/^ *//')" "the greeting, as msmtp shows it"
+like "$(cat "$OUT")" "^    SHA-256:     $SMTP_FINGERPRINT\$" "the certificate's SHA-256"
+like "$(cat "$OUT")" '^    subject:     CN=localhost$' "its subject"
+like "$(cat "$OUT")" '^    TLS1\.[23]/' "the TLS session"
+m_auth=$(sed -n '/Supported authentication methods:/{n;p}' "$SCRATCH/m.S" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+y_auth=$(sed -n '/^Authentication methods:/{n;p}' "$OUT" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+is "$y_auth" "$m_auth" "the same AUTH methods as msmtp"
+for kw in SIZE PIPELINING ETRN DSN; do
+    like "$(cat "$SCRATCH/m.S")" "^    $kw" "msmtp lists $kw"
+    like "$(cat "$OUT")" "^    $kw" "yubin lists $kw"
+done
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" -S --json
+is "$RC" 0 "--json: exit 0"
+is "$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d["tls"]["sha256"], d["peer"], "DSN" in d["capabilities"], sorted(d["auth"]) == sorted(sys.argv[1].split()))' "$m_auth" < "$OUT")" \
+    "$SMTP_FINGERPRINT 127.0.0.1 port $SMTP_PORT_SUBMISSION_HI True True" \
+    "--json: one object, the same facts"
+unlike "$(cat "$OUT" "$ERR")" 'alice-pw' "no password sent or shown"
+CASE
+
+test_case '-S without TLS, and with a certificate refused' <<'CASE'
+compat_config "$SCRATCH/rc"
+sed -i "s/^port .*/port $SMTP_PORT_PLAIN/; s/^tls on/tls off/; s/^auth on/auth off/" "$SCRATCH/rc"
+printf '' > "$SCRATCH/empty"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" -S
+is "$RC" 0 "tls off: exit 0"
+is "$(sed -n '/^TLS session:/{n;p}' "$OUT")" "    none (tls off)" "no TLS session"
+unlike "$(cat "$OUT")" '^TLS certificate:' "no certificate"
+compat_config "$SCRATCH/rc"
+sed -i "s|^tls_trust_file .*|tls_trust_file /etc/ssl/certs/ca-certificates.crt|" "$SCRATCH/rc"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" -S
+is "$RC" 76 "certificate refused: 76, as a send"
+is "$(cat "$OUT")" "" "nothing printed"
+CASE
+
+test_case '--rmqs: Postfix refuses ETRN for the domain: 69 as msmtp' <<'CASE'
+compat_config "$SCRATCH/rc"
+printf '' > "$SCRATCH/empty"
+run_prog msmtp "$SCRATCH/empty" -C "$SCRATCH/rc" --rmqs=@example.org
+is "$RC" 69 "msmtp: 69"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" --rmqs=@example.org -v
+is "$RC" 69 "yubin: 69"
+like "$(cat "$ERR")" '^yubin: --> ETRN @example\.org$' "the wire line"
+is "$(tail -n 1 "$ERR")" "yubin: the server refused ETRN @example.org: 459 <example.org>: service unavailable" \
+    "the message, with the server's reply"
+like "$(cat "$ERR")" '^yubin: --> AUTH ' "after AUTH, as msmtp"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" --rmqs=
+is "$RC" 64 "--rmqs= : 64"
+CASE
+
+test_case '--rmqs: a server that starts its queue: 0' <<'CASE'
+printf '%s\n' 'S: 220 etrn.test ESMTP' 'C: EHLO localhost' 'S+: 250-etrn.test' \
+    'S: 250 ETRN' 'C: ETRN #outq' 'S: 250 Queuing started' 'C: QUIT' \
+    'S: 221 bye' > "$SCRATCH/etrn.script"
+start_bg etrn "$PYTHON" "$TESTS_DIR/fake/scripted_smtpd.py" \
+    --script "$SCRATCH/etrn.script" --port 0 || return 1
+printf 'account e\nhost 127.0.0.1\nport %s\ntls off\n' "$BG_PORT" > "$SCRATCH/rc"
+printf '' > "$SCRATCH/empty"
+run_prog yubin "$SCRATCH/empty" -C "$SCRATCH/rc" --rmqs='#outq' -v
+is "$RC" 0 "exit 0"
+[ "$RC" = 0 ] || diag_file "$ERR" 20
+like "$(cat "$ERR")" '^yubin: ETRN #outq: 250 Queuing started$' "-v: the reply"
+wait "$BG_PID"
+is "$?" 0 "the server saw exactly the script's lines"
 CASE
 
 # ------------------------------------------------------------ files

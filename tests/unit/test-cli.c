@@ -383,6 +383,18 @@ test_msmtp_options(void)
 	ok(PARSE("-P") == 0 && O.mode == CLI_MODE_PRETEND, "-P");
 	ok(PARSE("--pretend", "-a", "x") == 0 && O.mode == CLI_MODE_PRETEND,
 	    "--pretend");
+	ok(PARSE("-S", "--json") == 0 && O.mode == CLI_MODE_SERVERINFO &&
+	    O.json, "-S --json");
+	ok(PARSE("--serverinfo") == 0 && O.mode == CLI_MODE_SERVERINFO,
+	    "--serverinfo");
+	ok(PARSE("--rmqs=@example.org") == 0 && O.mode == CLI_MODE_RMQS &&
+	    strcmp(O.rmqs, "@example.org") == 0, "--rmqs=@domain");
+	usage_error(PARSE("--rmqs="), "option '--rmqs' needs a host, @domain "
+	    "or #queue (1 to 255 characters)", "--rmqs empty");
+	usage_error(PARSE("--rmqs", "a\rb"), "option '--rmqs': no spaces or "
+	    "control characters", "--rmqs with CR");
+	ok(PARSE("-Ac", "-A", "m", "r@x") == 0 && strcmp(rcpts(), "r@x") == 0,
+	    "-Ac, -A m ignored (sendmail's .cf choice)");
 	usage_error(PARSE("--port"), "option '--port' needs an argument",
 	    "--port without value");
 	usage_error(PARSE("--tlsx"), "unknown option '--tlsx'",

@@ -111,6 +111,10 @@ opt_b(struct options *o, const char *name, const char *arg,
 		o->mode = CLI_MODE_QUEUE_LIST;
 		return 0;
 	}
+	if (strcmp(arg, "i") == 0) {
+		o->mode = CLI_MODE_NEWALIASES;
+		return 0;
+	}
 	return error_set(err, ERR_USAGE, "option '%s%s' is not supported",
 	    name, arg);
 }
@@ -608,11 +612,25 @@ cli_long(struct options *o, int argc, char **argv, int *i,
 	return opt->fn(o, name, argv[++*i], err);
 }
 
+/* sendmail's other names: mailq is -bp, newaliases -bi. */
+static enum cli_mode
+cli_mode_of(const char *argv0)
+{
+	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
+
+	base = base != NULL ? base + 1 : argv0;
+	if (base != NULL && strcmp(base, "mailq") == 0)
+		return CLI_MODE_QUEUE_LIST;
+	if (base != NULL && strcmp(base, "newaliases") == 0)
+		return CLI_MODE_NEWALIASES;
+	return CLI_MODE_SEND;
+}
+
 static void
 cli_defaults(struct options *o, char **argv)
 {
 	memset(o, 0, sizeof(*o));
-	o->mode = CLI_MODE_SEND;
+	o->mode = cli_mode_of(argv != NULL ? argv[0] : NULL);
 	o->dot_ends = true;
 	o->rcpt = argv;
 }

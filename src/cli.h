@@ -30,6 +30,7 @@ enum cli_mode {
 	CLI_MODE_PRETEND,		/* -P, --pretend: print the account */
 	CLI_MODE_SERVERINFO,		/* -S, --serverinfo [--json] */
 	CLI_MODE_RMQS,			/* --rmqs=host|@domain|#queue */
+	CLI_MODE_NEWALIASES,		/* -bi, or called as newaliases */
 };
 
 /* A configuration key set on the command line (msmtp's --port=N ...). */
@@ -75,7 +76,9 @@ struct options {
 };
 
 /*
- * Parse argv. Recipients are the operands; options end at the first
+ * Parse argv. Called as "mailq" (argv[0]'s last component) the mode is
+ * the queue list (-bp), as "newaliases" CLI_MODE_NEWALIASES (-bi).
+ * Recipients are the operands; options end at the first
  * operand or at "--" (BSD sendmail's rule: "yubin a@b -Cx" has the
  * recipients "a@b" and "-Cx", which the envelope then refuses). -oX..., -BX, -odX, -oem and other sendmail flags yubin has no
  * use for are accepted and ignored. -N, -R and -V are checked (RFC 3461

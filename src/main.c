@@ -22,6 +22,7 @@
 #include "envelope.h"
 #include "error.h"
 #include "flush.h"
+#include "flushsched.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -236,6 +237,10 @@ queue_message(const struct envelope_job *j, const char *config,
 		fprintf(stderr, "yubin: message queued as %s: %s\n", id, text);
 	} else
 		fprintf(stderr, "yubin: message queued as %s\n", id);
+	if (!flushsched_exists())
+		fprintf(stderr, "yubin: nothing runs 'yubin -q' to send it later "
+		    "(no yubin-flush.timer enabled, no crontab line); enable "
+		    "the timer: " FLUSHSCHED_ENABLE "\n");
 	return 0;
 }
 
@@ -440,6 +445,11 @@ main(int argc, char **argv)
 	}
 	if (o.mode == CLI_MODE_HELP) {
 		cli_usage(stdout);
+		return 0;
+	}
+	if (o.mode == CLI_MODE_NEWALIASES) {
+		printf("yubin: nothing to do: yubin keeps no aliases database "
+		    "(the 'aliases' key names a file read as it is)\n");
 		return 0;
 	}
 	log_set_verbose(o.verbose);

@@ -294,6 +294,60 @@ is "$(cat "$ERR")" "yubin: cannot use both --host and --account" \
     "--host with -a: message"
 CASE
 
+# with_dev_log SOCKET CMD...: CMD in a mount namespace of its own whose
+# /dev holds null, zero, random, urandom and log, a link to SOCKET (what
+# syslog(3) writes to); the system's /dev/log is not touched
+with_dev_log() {
+    local sock=$1 d
+    shift
+    d=$(mktemp -d "$SCRATCH/dev.XXXXXX") || return 99
+    unshare -m --propagation private sh -c '
+        d=$1 sock=$2; shift 2
+        for n in null zero random urandom; do
+            : > "$d/$n" && mount --bind "/dev/$n" "$d/$n" || exit 99
+        done
+        ln -s "$sock" "$d/log" && mount --rbind "$d" /dev || exit 99
+        exec "$@"' sh "$d" "$sock" "$@"
+}
+
+test_case 'syslog LOG_MAIL: the same line as msmtp, at mail.info' <<'CASE'
+command -v unshare > /dev/null || { skip "syslog" "needs unshare (util-linux)"; return 0; }
+start_bg syslog "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("READY 0", flush=True)
+s.settimeout(60)
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        try:
+            f.write(s.recv(65536) + b"\n")
+        except socket.timeout:
+            break
+' "$SCRATCH/log.sock" "$SCRATCH/syslog" || return 1
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc" "syslog LOG_MAIL"
+for p in msmtp yubin; do
+    [ "$p" = yubin ] && prog=$YUBIN || prog=$(command -v msmtp)
+    with_dev_log "$SCRATCH/log.sock" timeout 30 "$prog" -C "$SCRATCH/rc" \
+        rcpt@example.org < "$SCRATCH/m" > /dev/null 2> "$SCRATCH/$p.err"
+    is "$?" 0 "$p: exit 0"
+done
+for _ in $(seq 20); do [ "$(wc -l < "$SCRATCH/syslog")" -ge 2 ] && break; sleep 0.1; done
+m_line=$(grep ' msmtp: ' "$SCRATCH/syslog")
+y_line=$(grep ' yubin: ' "$SCRATCH/syslog")
+like "$y_line" '^<22>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} yubin: host=' \
+    "<22>: facility mail, severity info, as msmtp's"
+is "${y_line%%>*}" "${m_line%%>*}" "the same priority as msmtp's"
+is "$(sed 's/^.*yubin: //' <<<"$y_line" | cut -d' ' -f1-6)" \
+    "$(sed 's/^.*msmtp: //' <<<"$m_line" | cut -d' ' -f1-6)" \
+    "the same fields as msmtp's line"
+like "$y_line" " smtpstatus=250 smtpmsg='250 2\\.0\\.0 Ok: [^']*' exitcode=EX_OK account=default " \
+    "smtpstatus, smtpmsg, exitcode, then yubin's own fields"
+collect "$tok" 2 "$SCRATCH/copies"
+CASE
+
 # ------------------------------------------------------------ -S, --rmqs
 test_case '-S: greeting, TLS, certificate, capabilities, AUTH (as msmtp sees them)' <<'CASE'
 compat_config "$SCRATCH/rc"

@@ -240,6 +240,16 @@ opt_rmqs(struct options *o, const char *name, const char *arg,
 	return 0;
 }
 
+/* --configure=ADDRESS (msmtp): an account block from SRV records. */
+static int
+opt_configure(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_CONFIGURE;
+	o->configure = arg;
+	return 0;
+}
+
 /* -d, --debug (msmtp): -v -v. */
 static int
 opt_debug(struct options *o, const char *name, const char *arg,
@@ -459,6 +469,7 @@ static const struct cli_long {
 	{ "pretend", false, opt_pretend },
 	{ "serverinfo", false, opt_serverinfo },
 	{ "rmqs", true, opt_rmqs },
+	{ "configure", true, opt_configure },
 	{ "debug", false, opt_debug },
 	{ "host", true, opt_host },
 	{ "logfile", true, opt_logfile },
@@ -709,6 +720,8 @@ cli_usage(FILE *f)
 	    "  -S, --serverinfo [--json]  what the account's server offers\n"
 	    "  --rmqs=HOST|@DOMAIN|#QUEUE  ask the server to send its queue "
 	    "(ETRN)\n"
+	    "  --configure=ADDRESS     an account for ADDRESS from its "
+	    "domain's SRV records\n"
 	    "  --host=HOST             no configuration file: this server\n"
 	    "  --port=N, --tls[=on|off], -X FILE, ...  msmtp's options: a "
 	    "key of the file\n"

@@ -31,6 +31,7 @@ enum cli_mode {
 	CLI_MODE_SERVERINFO,		/* -S, --serverinfo [--json] */
 	CLI_MODE_RMQS,			/* --rmqs=host|@domain|#queue */
 	CLI_MODE_NEWALIASES,		/* -bi, or called as newaliases */
+	CLI_MODE_CONFIGURE,		/* --configure=ADDRESS */
 };
 
 /* A configuration key set on the command line (msmtp's --port=N ...). */
@@ -71,6 +72,7 @@ struct options {
 	char dsn_notify_buf[DSN_NOTIFY_MAX];	/* -N in canonical form */
 	const char *host;		/* --host: no file, this server */
 	const char *rmqs;		/* --rmqs: the argument of ETRN */
+	const char *configure;		/* --configure: the address */
 	struct cli_set sets[CLI_SETS_MAX];	/* in order */
 	size_t nsets;
 };

@@ -28,6 +28,7 @@ static const struct {
 	{ ERR_PROTOCOL, EX_PROTOCOL, "protocol" },
 	{ ERR_AUTH, EX_NOPERM, "noperm" },
 	{ ERR_CONFIG, EX_CONFIG, "config" },
+	{ ERR_NOHOST, EX_NOHOST, "nohost" },
 };
 
 void

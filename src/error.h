@@ -32,6 +32,7 @@ enum error_kind {
 	ERR_PROTOCOL,		/* 76 EX_PROTOCOL: bad reply, TLS, injection */
 	ERR_AUTH,		/* 77 EX_NOPERM: authentication failed */
 	ERR_CONFIG,		/* 78 EX_CONFIG: configuration error */
+	ERR_NOHOST,		/* 68 EX_NOHOST: no such domain (DNS) */
 };
 
 #define ERROR_MSG_MAX 1024

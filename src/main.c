@@ -35,6 +35,7 @@
 #include "sasl.h"
 #include "serverinfo.h"
 #include "session.h"
+#include "setup.h"
 #include "transport.h"
 #include "util.h"
 
@@ -109,6 +110,26 @@ message_warnings(const struct message *m)
 	if (m->dot_removed)
 		log_verbose("the last line, a lone '.', ended the message "
 		    "(sendmail's terminator; with -i it is text)");
+}
+
+/* The modes that need neither configuration nor queue. */
+static int
+no_config_mode(const struct options *o, struct error *err)
+{
+	switch (o->mode) {
+	case CLI_MODE_VERSION:
+		print_version();
+		return 0;
+	case CLI_MODE_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_MODE_CONFIGURE:
+		return setup_print(stdout, o->configure, err);
+	default:	/* newaliases, -bi */
+		printf("yubin: nothing to do: yubin keeps no aliases database "
+		    "(the 'aliases' key names a file read as it is)\n");
+		return 0;
+	}
 }
 
 /* -v: which file was read. */
@@ -439,18 +460,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "yubin: try 'yubin --help'\n");
 		return error_exit_code(err.kind);
 	}
-	if (o.mode == CLI_MODE_VERSION) {
-		print_version();
-		return 0;
-	}
-	if (o.mode == CLI_MODE_HELP) {
-		cli_usage(stdout);
-		return 0;
-	}
-	if (o.mode == CLI_MODE_NEWALIASES) {
-		printf("yubin: nothing to do: yubin keeps no aliases database "
-		    "(the 'aliases' key names a file read as it is)\n");
-		return 0;
+	if (o.mode == CLI_MODE_VERSION || o.mode == CLI_MODE_HELP ||
+	    o.mode == CLI_MODE_CONFIGURE || o.mode == CLI_MODE_NEWALIASES) {
+		rc = no_config_mode(&o, &err);
+		goto out;
 	}
 	log_set_verbose(o.verbose);
 	if (o.mode == CLI_MODE_FLUSH || o.mode == CLI_MODE_QUEUE_LIST ||

@@ -424,6 +424,71 @@ wait "$BG_PID"
 is "$?" 0 "the server saw exactly the script's lines"
 CASE
 
+# ------------------------------------------------------------ --configure
+# in_resolv NAMESERVER CMD...: CMD in a mount namespace of its own whose
+# /etc/resolv.conf names NAMESERVER (the system's is not touched)
+in_resolv() {
+    local ns=$1 f
+    shift
+    f=$(mktemp "$SCRATCH/resolv.XXXXXX") || return 99
+    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ns" > "$f"
+    unshare -m --propagation private sh -c '
+        mount --bind "$1" /etc/resolv.conf || exit 99
+        shift; exec "$@"' sh "$f" "$@"
+}
+
+test_case '--configure ADDRESS: RFC 6186 SRV records, as msmtp' <<'CASE'
+command -v unshare > /dev/null || { skip "configure" "needs unshare (util-linux)"; return 0; }
+ns=127.0.0.$((RANDOM % 200 + 20))
+start_bg dns "$PYTHON" "$TESTS_DIR/fake/dns_srv.py" --addr "$ns" --port 53 \
+    --srv _submission._tcp.example.test=0,1,587,mail.example.test \
+    --srv _submissions._tcp.example.test=5,1,465,smtp.example.test \
+    --srv _submission._tcp.sub.test=10,1,2587,b.sub.test \
+    --srv _submission._tcp.sub.test=5,1,587,a.sub.test \
+    --srv _submission._tcp.off.test=0,0,0,. \
+    --srv _submissions._tcp.g.test=0,1,465,smtp.gmail.com || return 1
+for a in joe@example.test joe@sub.test joe@g.test joe@off.test joe@none.test; do
+    in_resolv "$ns" msmtp --configure="$a" > "$SCRATCH/m.out" 2> "$SCRATCH/m.err"
+    m_rc=$?
+    in_resolv "$ns" "$YUBIN" --configure="$a" > "$SCRATCH/y.out" 2> "$SCRATCH/y.err"
+    y_rc=$?
+    is "$y_rc" "$m_rc" "$a: the same exit status ($m_rc)"
+    case $a in
+    joe@g.test)
+        is "$(grep -v '^#' "$SCRATCH/y.out")" \
+            "$(grep -v '^#' "$SCRATCH/m.out" | sed 's/^user joe$/user joe@g.test/')
+oauth2_provider google" "$a: msmtp's block with the OAuth 2.0 preset (documented)"
+        like "$(cat "$SCRATCH/y.out")" '^# - sign in once: yubin --login -a joe@g\.test$' \
+            "$a: says how to sign in"
+        like "$(cat "$SCRATCH/y.out")" '^# - warning: the host does not match the mail domain; please check$' \
+            "$a: msmtp's warning"
+        ;;
+    *)
+        is "$(grep -v '^#' "$SCRATCH/y.out")" "$(grep -v '^#' "$SCRATCH/m.out")" \
+            "$a: the same account block"
+        ;;
+    esac
+done
+in_resolv "$ns" "$YUBIN" --configure=joe@example.test > "$SCRATCH/y.out"
+is "$(grep -v '^#' "$SCRATCH/y.out")" "account joe@example.test
+host smtp.example.test
+port 465
+tls on
+tls_starttls off
+auth on
+user joe
+from joe@example.test" "_submissions first: implicit TLS on 465"
+in_resolv "$ns" "$YUBIN" --configure=joe@sub.test > "$SCRATCH/y.out"
+like "$(cat "$SCRATCH/y.out")" '^host a\.sub\.test$' "the lowest priority wins"
+like "$(cat "$SCRATCH/y.out")" '^tls_starttls on$' "_submission: STARTTLS"
+in_resolv "$ns" "$YUBIN" --configure=joe@none.test > /dev/null 2> "$SCRATCH/y.err"
+is "$?" 68 "no record: 68 (EX_NOHOST), as msmtp"
+is "$(cat "$SCRATCH/y.err")" "yubin: no SRV records for _submissions._tcp.none.test or _submission._tcp.none.test (RFC 6186); ask your provider for the server's name and port" \
+    "no record: the message"
+in_resolv "$ns" "$YUBIN" --configure=nodomain > /dev/null 2> "$SCRATCH/y.err"
+is "$?" 65 "no domain: 65"
+CASE
+
 # ------------------------------------------------------------ files
 test_case 'msmtp example files load; -P prints their accounts as msmtp' <<'CASE'
 [ -r "$EXAMPLES/msmtprc-user.example" ] ||

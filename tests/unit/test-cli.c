@@ -393,6 +393,11 @@ test_msmtp_options(void)
 	    "or #queue (1 to 255 characters)", "--rmqs empty");
 	usage_error(PARSE("--rmqs", "a\rb"), "option '--rmqs': no spaces or "
 	    "control characters", "--rmqs with CR");
+	ok(PARSE("--configure=joe@example.org") == 0 &&
+	    O.mode == CLI_MODE_CONFIGURE &&
+	    strcmp(O.configure, "joe@example.org") == 0, "--configure=ADDR");
+	ok(PARSE("--configure", "joe@example.org") == 0 &&
+	    O.mode == CLI_MODE_CONFIGURE, "--configure ADDR");
 	ok(PARSE("-Ac", "-A", "m", "r@x") == 0 && strcmp(rcpts(), "r@x") == 0,
 	    "-Ac, -A m ignored (sendmail's .cf choice)");
 	usage_error(PARSE("--port"), "option '--port' needs an argument",

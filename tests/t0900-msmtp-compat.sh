@@ -111,15 +111,16 @@ both() {
     collect "$tok" "$n" "$SCRATCH/yubin"
 }
 
-# same_as_msmtp N: the four comparisons of a case that matches msmtp
+# same_as_msmtp N [TITLE]: the four comparisons of a case that matches msmtp
 same_as_msmtp() {
-    is "$Y_RC" "$M_RC" "same exit status ($M_RC)"
+    local p=${2:+$2: }
+    is "$Y_RC" "$M_RC" "${p}same exit status ($M_RC)"
     [ "$M_RC" = "$Y_RC" ] || { diag_file "$M_ERR" 10; diag_file "$Y_ERR" 10; }
-    is "$(find "$SCRATCH/yubin" -type f | wc -l)" "$1" "copies delivered"
+    is "$(find "$SCRATCH/yubin" -type f | wc -l)" "$1" "${p}copies delivered"
     is "$(envelope_of "$SCRATCH/yubin")" "$(envelope_of "$SCRATCH/msmtp")" \
-        "same envelope"
+        "${p}same envelope"
     is "$(normalized "$SCRATCH/yubin")" "$(normalized "$SCRATCH/msmtp")" \
-        "same delivered bytes"
+        "${p}same delivered bytes"
 }
 
 count_files() {
@@ -240,6 +241,41 @@ chmod 755 "$SCRATCH/bin/getpw"
 both "$SCRATCH/m" 1 -C "$SCRATCH/rc" --port="$SMTP_PORT_SUBMISSION_HI" \
     --user alice --passwordeval getpw rcpt@example.org
 same_as_msmtp 1
+CASE
+
+# option_case TITLE N [RC_LINES] -- ARGS...: the bare message (a From:
+# of someone else, a Bcc:) sent with ARGS through both; N copies
+option_case() {
+    local title=$1 n=$2 tok
+    shift 3
+    tok=$(new_token)
+    {
+        printf 'From: Other <other@example.org>\nTo: rcpt@example.org\n'
+        printf 'Bcc: hidden@example.org\nSubject: opt %s\n' "$tok"
+        printf 'X-Yubin-Test: %s\n\nbody\n' "$tok"
+    } > "$SCRATCH/m"
+    compat_config "$SCRATCH/rc"
+    both "$SCRATCH/m" "$n" -C "$SCRATCH/rc" "$@"
+    same_as_msmtp "$n" "$title"
+    rm -rf "$SCRATCH/msmtp" "$SCRATCH/yubin"
+}
+
+test_case "msmtp's options, one by one: the same outcome as msmtp" <<'CASE'
+option_case '--set-from-header=on' 1 -- --set-from-header=on rcpt@example.org
+option_case '--set-from-header=off' 1 -- --set-from-header=off rcpt@example.org
+option_case '--set-date-header=off' 1 -- --set-date-header=off rcpt@example.org
+option_case '--set-msgid-header=off' 1 -- --set-msgid-header=off rcpt@example.org
+option_case '--undisclosed-recipients' 1 -- --undisclosed-recipients rcpt@example.org
+option_case '-t --remove-bcc-headers=on' 2 -- -t --remove-bcc-headers=on
+option_case '--domain=client.example' 1 -- --domain=client.example rcpt@example.org
+option_case '--timeout=10' 1 -- --timeout=10 rcpt@example.org
+option_case '--maildomain + --auto-from' 1 -- --maildomain=example.test --auto-from=on rcpt@example.org
+option_case '--tls-certcheck=off' 1 -- --tls-certcheck=off rcpt@example.org
+option_case '--tls-fingerprint' 1 -- --tls-fingerprint="$SMTP_FINGERPRINT" rcpt@example.org
+option_case '--auth=plain' 1 -- --auth=plain rcpt@example.org
+option_case '--auth=scram-sha-256' 1 -- --auth=scram-sha-256 rcpt@example.org
+option_case '-N never -R full' 1 -- -N never -R full rcpt@example.org
+option_case '--read-envelope-from (From: of the message)' 1 -- --read-envelope-from rcpt@example.org
 CASE
 
 test_case 'a wrong password: exit 77 for both' <<'CASE'

@@ -170,6 +170,35 @@ like "$(normalized "$SCRATCH/yubin" | tail -n 2 | tr '\n' '|')" \
     '^\.\|after the dot\|$' "the lines after the dot arrived"
 CASE
 
+test_case 'a lone dot as the last piped line: removed (msmtp sends it; documented)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok" "last text line" "."
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+is "$M_RC $Y_RC" "0 0" "both: exit 0"
+is "$(normalized "$SCRATCH/msmtp" | tail -n 2 | tr '\n' '|')" "last text line|.|" \
+    "msmtp: the dot line arrives"
+is "$(normalized "$SCRATCH/yubin" | tail -n 1)" "last text line" \
+    "yubin: the terminator removed"
+is "$(normalized "$SCRATCH/yubin")" "$(normalized "$SCRATCH/msmtp" | sed '$d')" \
+    "otherwise the same bytes"
+run_prog yubin "$SCRATCH/m" -C "$SCRATCH/rc" -i rcpt@example.org
+collect "$tok" 1 "$SCRATCH/yubin-i"
+is "$(normalized "$SCRATCH/yubin-i" | tail -n 1)" "." "with -i: sent as msmtp sends it"
+CASE
+
+test_case 'on a terminal, a lone dot ends the input (sendmail)' <<'CASE'
+tok=$(new_token)
+compat_config "$SCRATCH/rc"
+tty_run "=To: rcpt@example.org" "=Subject: tty $tok" "=X-Yubin-Test: $tok" \
+    "=" "=typed" "=." -- "$YUBIN" -C "$SCRATCH/rc" rcpt@example.org
+is "$RC" 0 "exit 0 once the dot is typed"
+[ "$RC" = 0 ] || diag_file "$SCRATCH/tty.out" 20
+collect "$tok" 1 "$SCRATCH/yubin"
+is "$(normalized "$SCRATCH/yubin" | tail -n 2 | tr '\n' '|')" "|typed|" \
+    "the lines before the dot, without it"
+CASE
+
 test_case '-t: recipients from To/Cc/Bcc, Bcc removed' <<'CASE'
 tok=$(new_token)
 {

@@ -307,6 +307,52 @@ option_case '-N never -R full' 1 -- -N never -R full rcpt@example.org
 option_case '--read-envelope-from (From: of the message)' 1 -- --read-envelope-from rcpt@example.org
 CASE
 
+# layout_rc FILE ACCOUNT_LINES...: defaults with a system trust file (as
+# many msmtprc files have), then the test account with its own TLS lines
+layout_rc() {
+    local f=$1
+    shift
+    (
+        umask 077
+        {
+            printf '%s\n' defaults "tls on" \
+                "tls_trust_file /etc/ssl/certs/ca-certificates.crt" \
+                "account test" "host localhost" \
+                "port $SMTP_PORT_SUBMISSION_HI" "auth on" "user alice" \
+                "password alice-pw" "from alice@example.test"
+            printf '%s\n' "$@"
+            echo "account default : test"
+        } > "$f"
+    )
+}
+
+test_case 'TLS layouts: the account overrides an inherited tls_trust_file' <<'CASE'
+md5=$(certtool --fingerprint --hash md5 < "$SMTP_SERVER_CERT" 2>/dev/null |
+    tr 'a-f' 'A-F' | sed 's/../&:/g; s/:$//')
+for name in sha256 certcheck-off md5 own-ca; do
+    case $name in
+    sha256) layout="tls_fingerprint $SMTP_FINGERPRINT" ;;
+    certcheck-off) layout="tls_certcheck off" ;;
+    md5) layout="tls_fingerprint $md5" ;;
+    own-ca) layout="tls_trust_file $SMTP_CA" ;;
+    esac
+    tok=$(new_token)
+    bare_message "$SCRATCH/m" "$tok"
+    layout_rc "$SCRATCH/rc" "$layout"
+    both "$SCRATCH/m" 1 -C "$SCRATCH/rc" rcpt@example.org
+    same_as_msmtp 1 "$name"
+    rm -rf "$SCRATCH/msmtp" "$SCRATCH/yubin"
+    [ "$name" = md5 ] && is "$(cat "$Y_ERR")" \
+        "yubin: warning: account 'default': tls_fingerprint is an MD5 fingerprint, which can be forged; use the SHA-256 one (openssl x509 -noout -fingerprint -sha256)" \
+        "md5: accepted with a warning"
+done
+layout_rc "$SCRATCH/rc"
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" rcpt@example.org
+is "$M_RC $Y_RC" "69 76" "only the inherited system CAs: both refuse (69 / 76, documented)"
+CASE
+
 test_case 'a wrong password: exit 77 for both' <<'CASE'
 tok=$(new_token)
 bare_message "$SCRATCH/m" "$tok"

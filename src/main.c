@@ -132,7 +132,7 @@ no_config_mode(const struct options *o, struct error *err)
 	}
 }
 
-/* -v: which file was read. */
+/* -v: which file the lookup found. */
 static void
 say_config(const struct config *cfg)
 {
@@ -158,8 +158,8 @@ load_config(const struct options *o, struct config *cfg, struct error *err)
 	if (o->host != NULL ? config_cmdline(cfg, err) < 0 :
 	    config_load(cfg, o->config_file, err) < 0)
 		return -1;
-	if (o->host == NULL)
-		say_config(cfg);
+	if (o->host == NULL && o->config_file == NULL)
+		say_config(cfg);	/* -C: the user knows */
 	for (size_t i = 0; i < o->nsets; i++)
 		if (config_set(cfg, o->sets[i].option, o->sets[i].key,
 		    o->sets[i].value, err) < 0)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "subst.h"
 #include "util.h"
 
 #define ACCOUNT_TIMEOUT_DEFAULT 60	/* seconds */
@@ -98,14 +99,14 @@ finish_transport(const struct account_conf *conf, struct account *out,
 	return 0;
 }
 
-/* A SHA-256 (32 bytes) or SHA-1 (20 bytes) fingerprint. */
-static bool
-fingerprint_ok(const char *s)
+/* A SHA-256 (32 bytes), SHA-1 (20) or MD5 (16) fingerprint: its length. */
+static int
+fingerprint_len(const char *s)
 {
 	unsigned char fp[32];
 	int n = util_fingerprint_parse(s, fp, sizeof(fp));
 
-	return n == 32 || n == 20;
+	return n == 32 || n == 20 || n == 16 ? n : -1;
 }
 
 /* The CA file: NULL is the system store ("system"); "" trusts no CA. */
@@ -117,28 +118,48 @@ trust_file(const struct account_conf *conf)
 	return t == NULL || strcmp(t, "system") == 0 ? NULL : t;
 }
 
+/*
+ * msmtp's order: tls_certcheck off accepts any certificate, else a
+ * tls_fingerprint replaces the CA check (tls_trust_file is then not
+ * used), wherever each was written (an account's own, the defaults, a
+ * parent). What is not used gets a -v note; an MD5 fingerprint a warning.
+ */
 static int
 check_trust(const struct account_conf *conf, const struct tls_config *t,
     struct error *err)
 {
 	bool ca = t->trust_file != NULL && *t->trust_file != '\0';
+	int n = t->fingerprint != NULL ? fingerprint_len(t->fingerprint) : 0;
 
-	if (t->fingerprint != NULL && !fingerprint_ok(t->fingerprint))
+	if (n < 0)
 		return account_error(conf, err, "invalid tls_fingerprint '%s'",
 		    t->fingerprint);
-	if (!t->certcheck && (ca || t->fingerprint != NULL))
-		return account_error(conf, err, "%s cannot be used with "
-		    "tls_certcheck off", ca ? "tls_trust_file" :
-		    "tls_fingerprint");
-	if (ca && t->fingerprint != NULL)
-		return account_error(conf, err, "tls_trust_file and "
-		    "tls_fingerprint cannot be used together");
+	if (!t->certcheck && (ca || n > 0))
+		log_verbose("account '%s': tls_certcheck off: %s not used",
+		    conf->name, n > 0 ? "tls_fingerprint" : "tls_trust_file");
+	else if (ca && n > 0)
+		log_verbose("account '%s': tls_fingerprint replaces the CA "
+		    "check: tls_trust_file not used", conf->name);
+	if (t->certcheck && n == 16)
+		log_warn("account '%s': tls_fingerprint is an MD5 fingerprint, "
+		    "which can be forged; use the SHA-256 one (openssl x509 "
+		    "-noout -fingerprint -sha256)", conf->name);
 	if (t->certcheck && t->trust_file != NULL && !ca &&
 	    t->fingerprint == NULL)
 		return account_error(conf, err, "tls_trust_file is empty, so "
 		    "no certificate would be trusted; set tls_fingerprint, "
 		    "or a CA file");
 	return 0;
+}
+
+/* Only what tls.c uses: --pretend and the -v notes say the same. */
+static void
+drop_unused_trust(struct tls_config *t)
+{
+	if (!t->certcheck)
+		t->fingerprint = NULL;
+	if (!t->certcheck || t->fingerprint != NULL)
+		t->trust_file = NULL;
 }
 
 static int
@@ -162,7 +183,10 @@ finish_tls(const struct account_conf *conf, struct account *out,
 	t->crl_file = conf->tls_crl_file;
 	if (out->tls == ACCOUNT_TLS_OFF)
 		return 0;
-	return check_trust(conf, t, err);
+	if (check_trust(conf, t, err) < 0)
+		return -1;
+	drop_unused_trust(t);
+	return 0;
 }
 
 /* A method name, upper-cased into out->mechbuf. */
@@ -367,15 +391,43 @@ finish_oauth(const struct account_conf *conf, struct account *out,
 	return 0;
 }
 
-/* msmtp's %U %H %C %M substitutions, which yubin does not do (yet). */
-static bool
-has_pattern(const char *s)
+/* v with msmtp's patterns of which replaced, in buf; NULL stays NULL. */
+static int
+substitute(const struct account_conf *conf, const char *key, const char *v,
+    const char *which, char *buf, const char **out, struct error *err)
 {
-	for (s = s != NULL ? strchr(s, '%') : NULL; s != NULL;
-	    s = strchr(s + 1, '%'))
-		if (s[1] != '\0' && strchr("UHCM", s[1]) != NULL)
-			return true;
-	return false;
+	struct error e;
+
+	*out = v;
+	if (v == NULL || !subst_has(v, which))
+		return 0;
+	error_init(&e);
+	if (subst_expand(v, which, buf, ACCOUNT_NAME_MAX, &e) < 0)
+		return account_error(conf, err, "'%s %s': %s", key, v,
+		    e.message);
+	*out = buf;
+	return 0;
+}
+
+/* auto_from (msmtp): the sender is %U@maildomain, or %U without one. */
+static int
+auto_from(const struct account_conf *conf, struct account *out,
+    struct error *err)
+{
+	char user[256];
+	struct error e;
+	int n;
+
+	error_init(&e);
+	if (subst_user(user, sizeof(user), &e) < 0)
+		return account_error(conf, err, "auto_from: %s", e.message);
+	n = snprintf(out->frombuf, sizeof(out->frombuf), "%s%s%s", user,
+	    conf->maildomain != NULL ? "@" : "", conf->maildomain != NULL ?
+	    conf->maildomain : "");
+	if (n < 0 || (size_t)n >= sizeof(out->frombuf))
+		return account_error(conf, err, "auto_from: address too long");
+	out->from = out->frombuf;
+	return 0;
 }
 
 static int
@@ -385,17 +437,21 @@ finish_misc(const struct account_conf *conf, struct account *out,
 	long t = config_isset(conf, CONF_TIMEOUT) ? conf->timeout :
 	    ACCOUNT_TIMEOUT_DEFAULT;
 
-	if (has_pattern(conf->from) || has_pattern(conf->domain))
-		return account_error(conf, err, "'%s' uses msmtp's %%U/%%H/"
-		    "%%C/%%M substitutions, which are not supported yet",
-		    has_pattern(conf->from) ? "from" : "domain");
 	if (t < 0 || t > ACCOUNT_TIMEOUT_MAX)
 		return account_error(conf, err, "invalid timeout %ld", t);
-	out->from = conf->from;
-	out->domain = conf->domain != NULL && *conf->domain != '\0' ?
-	    conf->domain : "localhost";
+	if (conf->auto_from ? auto_from(conf, out, err) < 0 :
+	    substitute(conf, "from", conf->from, SUBST_FROM, out->frombuf,
+	    &out->from, err) < 0)
+		return -1;
+	if (substitute(conf, "domain", conf->domain, SUBST_DOMAIN,
+	    out->domainbuf, &out->domain, err) < 0)
+		return -1;
+	if (out->domain == NULL || *out->domain == '\0')
+		out->domain = "localhost";
 	out->timeout_ms = (int)(t * 1000);
 	out->logfile = conf->logfile;
+	out->logfile_time_format = conf->logfile_time_format;
+	out->syslog = conf->syslog;
 	out->queue = config_isset(conf, CONF_QUEUE) ? (int)conf->queue :
 	    CONF_QUEUE_ON_FAILURE;
 	out->queue_max_age = config_isset(conf, CONF_QUEUE_MAX_AGE) ?
@@ -422,11 +478,12 @@ finish_message(const struct account_conf *conf, struct account *out,
 	if (sf < CONF_SET_FROM_AUTO || sf > CONF_SET_FROM_OFF)
 		return account_error(conf, err, "invalid set_from_header %ld",
 		    sf);
-	out->from_pattern = conf->from != NULL &&
-	    strpbrk(conf->from, "*?[") != NULL;
+	out->from_pattern = !conf->auto_from && out->from != NULL &&
+	    strpbrk(out->from, "*?[") != NULL;
 	out->from_full_name = conf->from_full_name;
-	out->allow_from_override = conf_bool(conf, CONF_ALLOW_FROM_OVERRIDE,
-	    conf->allow_from_override, true);
+	/* auto_from's sender replaces the one of -f too (msmtp) */
+	out->allow_from_override = !conf->auto_from && conf_bool(conf,
+	    CONF_ALLOW_FROM_OVERRIDE, conf->allow_from_override, true);
 	out->set_from_header = (enum conf_set_from)sf;
 	out->set_date_header = conf_bool(conf, CONF_SET_DATE_HEADER,
 	    conf->set_date_header, true);
@@ -440,6 +497,7 @@ finish_message(const struct account_conf *conf, struct account *out,
 	out->maildomain = conf->maildomain;
 	out->dsn_notify = conf->dsn_notify;
 	out->dsn_return = conf->dsn_return;
+	out->dsn_optional = conf->dsn_unsupported == CONF_DSN_SEND;
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  *   implicit TLS); port 465 alone also means implicit TLS; certificates
  *   verified (system trust store or tls_trust_file) with host-name check;
  *   auth on when user is set; timeout 60 s; EHLO name "localhost".
+ * msmtp's %U %H %C %M are replaced in 'from' and 'domain' (subst.h), and
+ * auto_from makes the sender %U@maildomain, over -f (as msmtp).
  * With oauth2_provider, AUTH uses OAUTHBEARER or XOAUTH2 with a token that
  * oauth.h fetches (auth on picks OAUTHBEARER when offered); another
  * method, or auth off, is a configuration error.
@@ -35,6 +37,7 @@ enum account_oauth_provider {
 };
 
 #define ACCOUNT_URL_MAX 512
+#define ACCOUNT_NAME_MAX 1024	/* from, domain after %U %H %C %M */
 
 /*
  * OAuth 2.0 settings with the provider's preset filled in (yubinrc(5),
@@ -67,10 +70,14 @@ struct account {
 	const char *user;
 	const char *from;		/* envelope sender, or NULL */
 	const char *domain;		/* EHLO argument */
+	char frombuf[ACCOUNT_NAME_MAX];	/* from, substituted (or auto_from) */
+	char domainbuf[ACCOUNT_NAME_MAX];
 	int timeout_ms;			/* 0 = none */
 	int queue;			/* enum conf_queue */
 	long queue_max_age;		/* seconds */
-	const char *logfile;		/* or NULL */
+	const char *logfile;		/* or NULL; "-": standard output */
+	const char *logfile_time_format; /* strftime(3), or NULL */
+	const char *syslog;		/* "LOG_MAIL" ..., or NULL: none */
 	char mechbuf[32];
 	struct account_oauth oauth;	/* provider NONE: no OAuth 2.0 */
 
@@ -87,6 +94,9 @@ struct account {
 	const char *maildomain;		/* or NULL */
 	const char *dsn_notify;		/* NULL, "NEVER", "SUCCESS,DELAY"... */
 	const char *dsn_return;		/* NULL, "FULL" or "HDRS" */
+	bool dsn_optional;		/* dsn_unsupported send: a server
+					   without DSN gets the message
+					   without it (and a warning) */
 };
 
 /*

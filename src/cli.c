@@ -111,6 +111,10 @@ opt_b(struct options *o, const char *name, const char *arg,
 		o->mode = CLI_MODE_QUEUE_LIST;
 		return 0;
 	}
+	if (strcmp(arg, "i") == 0) {
+		o->mode = CLI_MODE_NEWALIASES;
+		return 0;
+	}
 	return error_set(err, ERR_USAGE, "option '%s%s' is not supported",
 	    name, arg);
 }
@@ -177,31 +181,128 @@ opt_ignore(struct options *o, const char *name, const char *arg,
 	return 0;
 }
 
-/* -N NEVER | -N SUCCESS,FAILURE,DELAY (RFC 3461 4.1), any case. */
+static int
+add_set(struct options *o, const char *option, const char *key,
+    const char *value, struct error *err)
+{
+	if (o->nsets == CLI_SETS_MAX)
+		return error_set(err, ERR_USAGE, "more than %d configuration "
+		    "options", CLI_SETS_MAX);
+	o->sets[o->nsets].option = option;
+	o->sets[o->nsets].key = key;
+	o->sets[o->nsets++].value = value;
+	return 0;
+}
+
+/* -X FILE, --logfile=FILE (msmtp). */
+static int
+opt_logfile(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	return add_set(o, name[1] == '-' ? "--logfile" : "-X", "logfile", arg,
+	    err);
+}
+
+/* -P, --pretend (msmtp). */
+static int
+opt_pretend(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_PRETEND;
+	return 0;
+}
+
+/* -S, --serverinfo (msmtp). */
+static int
+opt_serverinfo(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_SERVERINFO;
+	return 0;
+}
+
+/* --rmqs=host|@domain|#queue (msmtp): ETRN (RFC 1985). */
+static int
+opt_rmqs(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 255)
+		return error_set(err, ERR_USAGE, "option '%s' needs a host, "
+		    "@domain or #queue (1 to 255 characters)", name);
+	for (const char *p = arg; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return error_set(err, ERR_USAGE, "option '%s': no "
+			    "spaces or control characters", name);
+	o->mode = CLI_MODE_RMQS;
+	o->rmqs = arg;
+	return 0;
+}
+
+/* --configure=ADDRESS (msmtp): an account block from SRV records. */
+static int
+opt_configure(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->mode = CLI_MODE_CONFIGURE;
+	o->configure = arg;
+	return 0;
+}
+
+/* -d, --debug (msmtp): -v -v. */
+static int
+opt_debug(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->verbose += 2;
+	return 0;
+}
+
+/* --host=NAME (msmtp): this server, settings from the command line. */
+static int
+opt_host(struct options *o, const char *name, const char *arg,
+    struct error *err)
+{
+	o->host = arg;
+	return add_set(o, "--host", "host", arg, err);
+}
+
+/* -N NEVER | -N SUCCESS,FAILURE,DELAY (RFC 3461 4.1), any case; off. */
 static int
 opt_dsn_notify(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
+	if (strcasecmp(arg, "off") == 0) {
+		o->dsn_notify = NULL;
+		return add_set(o, name[1] == '-' ? "--dsn-notify" : "-N",
+		    "dsn_notify", "off", err);
+	}
 	if (*arg == '\0')
 		return error_set(err, ERR_USAGE, "option '%s' needs a value",
 		    name);
 	if (dsn_notify_parse(arg, o->dsn_notify_buf,
 	    sizeof(o->dsn_notify_buf)) < 0)
-		return error_set(err, ERR_USAGE, "option '%s': expected NEVER "
-		    "or a list of SUCCESS, FAILURE, DELAY", name);
+		return error_set(err, ERR_USAGE, "option '%s': expected off, "
+		    "NEVER or a list of SUCCESS, FAILURE, DELAY", name);
 	o->dsn_notify = o->dsn_notify_buf;
 	return 0;
 }
 
-/* -R FULL | HDRS. */
+/* -R FULL | HDRS (or HEADERS, as msmtp); off. */
 static int
 opt_dsn_return(struct options *o, const char *name, const char *arg,
     struct error *err)
 {
+	if (strcasecmp(arg, "off") == 0) {
+		o->dsn_return = NULL;
+		return add_set(o, name[1] == '-' ? "--dsn-return" : "-R",
+		    "dsn_return", "off", err);
+	}
 	o->dsn_return = dsn_return_parse(arg);
 	if (o->dsn_return == NULL)
-		return error_set(err, ERR_USAGE, "option '%s': expected FULL "
-		    "or HDRS", name);
+		return error_set(err, ERR_USAGE, "option '%s': expected off, "
+		    "FULL or HDRS", name);
 	return 0;
 }
 
@@ -332,6 +433,11 @@ static const struct cli_short {
 	{ 't', CLI_ARG_NONE, opt_read_rcpt },
 	{ 'i', CLI_ARG_NONE, opt_no_dot },
 	{ 'v', CLI_ARG_NONE, opt_verbose },
+	{ 'd', CLI_ARG_NONE, opt_debug },
+	{ 'P', CLI_ARG_NONE, opt_pretend },
+	{ 'S', CLI_ARG_NONE, opt_serverinfo },
+	{ 'A', CLI_ARG_REQUIRED, opt_ignore },	/* -Ac, -Am: which .cf */
+	{ 'X', CLI_ARG_REQUIRED, opt_logfile },
 	{ 'o', CLI_ARG_REQUIRED, opt_o },
 	{ 'b', CLI_ARG_REQUIRED, opt_b },
 	{ 'q', CLI_ARG_ATTACHED, opt_queue },
@@ -375,6 +481,59 @@ static const struct cli_long {
 	{ "browser", false, opt_flow },
 	{ "store", true, opt_store },
 	{ "protocol", true, opt_protocol },
+	{ "pretend", false, opt_pretend },
+	{ "serverinfo", false, opt_serverinfo },
+	{ "rmqs", true, opt_rmqs },
+	{ "configure", true, opt_configure },
+	{ "debug", false, opt_debug },
+	{ "host", true, opt_host },
+	{ "logfile", true, opt_logfile },
+	{ "dsn-notify", true, opt_dsn_notify },
+	{ "dsn-return", true, opt_dsn_return },
+};
+
+/*
+ * msmtp's options that set the key of the same name ("--tls-trust-file"
+ * sets tls_trust_file): the value is checked as in a file. optional:
+ * "--tls" alone is "--tls=" (an empty value: on, as in a file); the
+ * others take "--port=N" or "--port N".
+ */
+static const struct cli_keyopt {
+	const char *name;	/* without the leading "--" */
+	const char *key;
+	bool optional;
+} cli_keyopts[] = {
+	{ "port", "port", false },
+	{ "source-ip", "source_ip", false },
+	{ "proxy-host", "proxy_host", false },
+	{ "proxy-port", "proxy_port", false },
+	{ "socket", "socket", false },
+	{ "timeout", "timeout", false },
+	{ "domain", "domain", false },
+	{ "auth", "auth", true },
+	{ "user", "user", false },
+	{ "passwordeval", "passwordeval", false },
+	{ "tls", "tls", true },
+	{ "tls-starttls", "tls_starttls", true },
+	{ "tls-trust-file", "tls_trust_file", false },
+	{ "tls-crl-file", "tls_crl_file", false },
+	{ "tls-fingerprint", "tls_fingerprint", false },
+	{ "tls-key-file", "tls_key_file", false },
+	{ "tls-cert-file", "tls_cert_file", false },
+	{ "tls-certcheck", "tls_certcheck", true },
+	{ "tls-priorities", "tls_priorities", false },
+	{ "tls-host-override", "tls_host_override", false },
+	{ "tls-min-dh-prime-bits", "tls_min_dh_prime_bits", false },
+	{ "set-from-header", "set_from_header", true },
+	{ "set-date-header", "set_date_header", true },
+	{ "set-msgid-header", "set_msgid_header", true },
+	{ "remove-bcc-headers", "remove_bcc_headers", true },
+	{ "undisclosed-recipients", "undisclosed_recipients", true },
+	{ "logfile-time-format", "logfile_time_format", false },
+	{ "syslog", "syslog", true },
+	{ "aliases", "aliases", false },
+	{ "auto-from", "auto_from", true },
+	{ "maildomain", "maildomain", false },
 };
 
 /* ---------------------------------------------------------------- parser */
@@ -423,6 +582,25 @@ cli_short(struct options *o, int argc, char **argv, int *i,
 	return 0;
 }
 
+/* "--name[=value]" for a key option (cli_keyopts). */
+static int
+cli_keyopt(struct options *o, const struct cli_keyopt *k, int argc,
+    char **argv, int *i, const char *eq, struct error *err)
+{
+	const char *option = argv[*i];
+	const char *value = eq != NULL ? eq + 1 : "";
+
+	if (eq != NULL)
+		argv[*i][eq - argv[*i]] = '\0';	/* option: "--port" */
+	else if (!k->optional) {
+		if (*i + 1 >= argc)
+			return error_set(err, ERR_USAGE, "option '%s' needs "
+			    "an argument", option);
+		value = argv[++*i];
+	}
+	return add_set(o, option, k->key, value, err);
+}
+
 /* argv[*i] is "--name" or "--name=value". */
 static int
 cli_long(struct options *o, int argc, char **argv, int *i,
@@ -438,6 +616,11 @@ cli_long(struct options *o, int argc, char **argv, int *i,
 		    strncmp(cli_longs[k].name, s, n) == 0)
 			opt = &cli_longs[k];
 	snprintf(name, sizeof(name), "--%.*s", (int)n, s);
+	for (size_t k = 0; opt == NULL && k < ARRAY_SIZE(cli_keyopts); k++)
+		if (strlen(cli_keyopts[k].name) == n &&
+		    strncmp(cli_keyopts[k].name, s, n) == 0)
+			return cli_keyopt(o, &cli_keyopts[k], argc, argv, i,
+			    eq, err);
 	if (opt == NULL)
 		return error_set(err, ERR_USAGE, "unknown option '%s'", name);
 	if (!opt->has_arg) {
@@ -454,11 +637,25 @@ cli_long(struct options *o, int argc, char **argv, int *i,
 	return opt->fn(o, name, argv[++*i], err);
 }
 
+/* sendmail's other names: mailq is -bp, newaliases -bi. */
+static enum cli_mode
+cli_mode_of(const char *argv0)
+{
+	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
+
+	base = base != NULL ? base + 1 : argv0;
+	if (base != NULL && strcmp(base, "mailq") == 0)
+		return CLI_MODE_QUEUE_LIST;
+	if (base != NULL && strcmp(base, "newaliases") == 0)
+		return CLI_MODE_NEWALIASES;
+	return CLI_MODE_SEND;
+}
+
 static void
 cli_defaults(struct options *o, char **argv)
 {
 	memset(o, 0, sizeof(*o));
-	o->mode = CLI_MODE_SEND;
+	o->mode = cli_mode_of(argv != NULL ? argv[0] : NULL);
 	o->dot_ends = true;
 	o->rcpt = argv;
 }
@@ -516,6 +713,10 @@ cli_usage(FILE *f)
 	    "       yubin --login [--device | --browser] "
 	    "[--store=keyring|file] [-C file] [-a account]\n"
 	    "       yubin --logout [-C file] [-a account]\n"
+	    "       yubin -S [--json] [-C file] [-a account | --host=HOST] "
+	    "[--KEY=VALUE...]\n"
+	    "       yubin -P [-C file] [-a account | --host=HOST] "
+	    "[--KEY=VALUE...]\n"
 	    "       yubin --version | --help\n"
 	    "  -C, --file=FILE         use this configuration file\n"
 	    "  -a, --account=NAME      use this account\n"
@@ -528,8 +729,19 @@ cli_usage(FILE *f)
 	    "  -i, -oi                 a line holding only '.' does not end "
 	    "the message\n"
 	    "  -v                      show the SMTP dialogue (twice: more)\n"
-	    "  -N NEVER|SUCCESS,FAILURE,DELAY   DSN: when to notify\n"
-	    "  -R FULL|HDRS            DSN: what to return\n"
+	    "  -d, --debug             -v -v\n"
+	    "  -P, --pretend           print the account's settings, send "
+	    "nothing\n"
+	    "  -S, --serverinfo [--json]  what the account's server offers\n"
+	    "  --rmqs=HOST|@DOMAIN|#QUEUE  ask the server to send its queue "
+	    "(ETRN)\n"
+	    "  --configure=ADDRESS     an account for ADDRESS from its "
+	    "domain's SRV records\n"
+	    "  --host=HOST             no configuration file: this server\n"
+	    "  --port=N, --tls[=on|off], -X FILE, ...  msmtp's options: a "
+	    "key of the file\n"
+	    "  -N off|NEVER|SUCCESS,FAILURE,DELAY  DSN: when to notify\n"
+	    "  -R off|FULL|HDRS        DSN: what to return\n"
 	    "  -V ENVID                DSN: envelope id\n"
 	    "  -bv                     check recipients and account, send "
 	    "nothing\n"
@@ -549,6 +761,6 @@ cli_usage(FILE *f)
 	    "  --queue-retry ID        make a queued (or failed) message due "
 	    "now\n"
 	    "  --                      all further arguments are recipients\n"
-	    "Accepted and ignored: -oX -BX -bm -G -U -h -L -O -m "
+	    "Accepted and ignored: -oX -BX -AX -bm -G -U -h -L -O -m "
 	    "-n.\n", f);
 }

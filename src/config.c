@@ -1,374 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * config.c -- see config.h. The msmtprc syntax as msmtp reads it:
- *   - a line whose first non-blank character is '#' is a comment, so a '#'
- *     later in a line belongs to the value (passwords may hold one);
- *   - "key value": the key is the first word, the value the rest of the
- *     line without surrounding blanks (space, tab) and without a trailing
- *     CR; a value in double quotes loses them (yubin also reads \" and \\);
- *   - keys before any "account" or "defaults" line start an account named
- *     "default" (msmtp's compatibility with its 1.2 files);
- *   - an account starts from the current defaults, then copies from each
- *     parent the keys written in the parent itself (or copied into it), not
- *     those the parent took from the defaults of its time (msmtp's mask).
- * What each key means, and how its value is checked, copied and freed, is
- * confkey.c's business.
+ * config.c -- see config.h: which files are read, in which order, and
+ * whether they may be trusted (their owner and mode); the syntax of one file
+ * is confparse.c's business, what each key means confkey.c's.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffield.h"
 #include "config.h"
 #include "confkey.h"
+#include "confparse.h"
 #include "error.h"
 #include "util.h"
-
-#define CONFIG_LINE_MAX (64 * 1024)
-
-/* ---------------------------------------------------------------- accounts */
-
-/*
- * What the parser keeps per account: besides "set" (every key written,
- * including those from the defaults), msmtp's mask "own": the keys written
- * in the account itself or copied from its parents. A child copies only
- * its parents' own keys.
- */
-struct conf_node {
-	struct account_conf ac;		/* first: freed as account_conf */
-	unsigned long own;
-};
-/* Every account in a config comes from the parser, so this cast holds. */
-
-static struct conf_node *
-node_of(struct account_conf *a)
-{
-	return (struct conf_node *)(void *)a;
-}
-
-static void
-account_conf_free(struct account_conf *a)
-{
-	confkey_release_values(a);
-	free(a->name);
-	free(a->file);
-	free(a);
-}
-
-/*
- * The values before any "defaults" line: yubin's secure defaults. account.c
- * goes by the set bits; these only make an unset field read right.
- */
-static void
-defaults_init(struct conf_node *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->ac.tls = true;
-	d->ac.tls_starttls = true;
-	d->ac.tls_certcheck = true;
-	d->ac.timeout = 60;
-	d->ac.allow_from_override = true;
-	d->ac.set_from_header = CONF_SET_FROM_AUTO;
-	d->ac.set_date_header = true;
-	d->ac.set_msgid_header = true;
-	d->ac.remove_bcc_headers = true;
-}
-
-static void
-defaults_release(struct conf_node *d)
-{
-	confkey_release_values(&d->ac);
-	memset(d, 0, sizeof(*d));
-}
-
-static struct conf_node *
-node_new(const struct conf_node *defaults, const char *name,
-    const char *file, int line)
-{
-	struct conf_node *n = xcalloc(1, sizeof(*n));
-
-	confkey_copy(&n->ac, &defaults->ac, CONFKEY_ALL);
-	n->ac.set = defaults->ac.set;
-	n->ac.name = xstrdup(name);
-	n->ac.file = xstrdup(file);
-	n->ac.line = line;
-	return n;
-}
-
-static void
-node_inherit(struct conf_node *n, const struct conf_node *parent)
-{
-	confkey_copy(&n->ac, &parent->ac, parent->own);
-	n->own |= parent->own;
-	n->ac.set |= parent->own;
-}
-
-/* ---------------------------------------------------------------- parser */
-
-/*
- * kc is shared with confkey.c: the file name and line number for messages,
- * err, and kc.password, set when a non-empty password was written.
- */
-struct parser {
-	struct config *c;
-	struct confkey_ctx kc;		/* the current line */
-	struct conf_node defaults;
-	struct conf_node *cur;		/* NULL before the first section */
-	struct account_conf **tail;	/* where the next account goes */
-};
-
-static bool
-is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static char *
-trim(char *s)
-{
-	size_t n;
-
-	while (is_blank(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_blank(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Trim; "quoted" loses its quotes, and \" and \\ inside become " and \. */
-static char *
-unquote(char *s)
-{
-	size_t n;
-	char *r, *w;
-
-	s = trim(s);
-	n = strlen(s);
-	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
-		return s;
-	s[n - 1] = '\0';
-	for (r = w = s + 1; *r != '\0'; r++) {
-		if (r[0] == '\\' && (r[1] == '"' || r[1] == '\\'))
-			r++;
-		*w++ = *r;
-	}
-	*w = '\0';
-	return s + 1;
-}
-
-/* ---------------------------------------------------------------- sections */
-
-/*
- * Copy from each account in "A, B" (already defined) into n, in order.
- * *only: the parent's name when there is exactly one, else NULL.
- */
-static int
-inherit_list(struct parser *p, struct conf_node *n, char *list,
-    const char **only)
-{
-	char buf[128];
-
-	*only = NULL;
-	for (int i = 0; ; i++) {
-		char *comma = strchr(list, ',');
-		char *name;
-		struct account_conf *parent;
-
-		if (comma != NULL)
-			*comma = '\0';
-		name = unquote(list);
-		if (*name == '\0')
-			return confkey_error(&p->kc, "missing account name");
-		if ((parent = config_find(p->c, name)) == NULL)
-			return confkey_error(&p->kc, "account '%s' is not "
-			    "defined", confkey_show(name, buf, sizeof(buf)));
-		node_inherit(n, node_of(parent));
-		*only = i == 0 ? parent->name : NULL;
-		if (comma == NULL)
-			return 0;
-		list = comma + 1;
-	}
-}
-
-static int
-check_account_name(struct parser *p, const char *name)
-{
-	char buf[128];
-	const struct account_conf *a;
-
-	if (*name == '\0')
-		return confkey_error(&p->kc, "missing account name");
-	if (strpbrk(name, ",:") != NULL)
-		return confkey_error(&p->kc, "account name '%s' must not "
-		    "contain ',' or ':'", confkey_show(name, buf, sizeof(buf)));
-	if ((a = config_find(p->c, name)) != NULL &&
-	    strcmp(a->name, name) == 0)
-		return confkey_error(&p->kc, "account '%s' is already "
-		    "defined (at %s:%d)", confkey_show(name, buf, sizeof(buf)),
-		    a->file, a->line);
-	return 0;
-}
-
-/* "account NAME" or "account NAME : A, B". */
-static int
-section_account(struct parser *p, char *arg)
-{
-	char *colon = strchr(arg, ':');
-	const char *only = NULL;
-	struct conf_node *n;
-	char *name;
-
-	if (colon != NULL)
-		*colon = '\0';
-	name = unquote(arg);
-	if (check_account_name(p, name) < 0)
-		return -1;
-	n = node_new(&p->defaults, name, p->kc.file, p->kc.line);
-	if (colon != NULL && inherit_list(p, n, colon + 1, &only) < 0) {
-		account_conf_free(&n->ac);
-		return -1;
-	}
-	if (only != NULL && strcmp(name, "default") == 0) {
-		free(p->c->default_name);
-		p->c->default_name = xstrdup(only);
-	}
-	*p->tail = &n->ac;
-	p->tail = &n->ac.next;
-	p->cur = n;
-	return 0;
-}
-
-/* A key before any section: msmtp starts an account named "default". */
-static int
-section_implicit(struct parser *p)
-{
-	char name[] = "default";
-
-	return section_account(p, name);
-}
-
-/* ---------------------------------------------------------------- lines */
-
-/* "key value" into the current account; the key counts as written in it. */
-static int
-set_key(struct parser *p, const struct confkey *k, const char *v)
-{
-	if (confkey_set(k, &p->cur->ac, v, &p->kc) < 0)
-		return -1;
-	p->cur->ac.set |= p->kc.written;
-	p->cur->own |= p->kc.written;
-	return 0;
-}
-
-static int
-check_line(struct parser *p, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return confkey_error(&p->kc, "control character "
-			    "0x%02x in line", ch);
-	}
-	return 0;
-}
-
-static int
-parse_line(struct parser *p, char *s, size_t len)
-{
-	const struct confkey *k;
-	char buf[128];
-	char *cmd;
-
-	if (len > 0 && s[len - 1] == '\r')
-		s[--len] = '\0';
-	while (is_blank(*s))
-		s++;
-	if (*s == '#' || *s == '\0')
-		return 0;
-	if (check_line(p, s) < 0)
-		return -1;
-	cmd = s;
-	s += strcspn(s, " \t");
-	if (*s != '\0')
-		*s++ = '\0';
-	if (strcmp(cmd, "defaults") == 0) {
-		if (*trim(s) != '\0')
-			return confkey_error(&p->kc, "'defaults' takes no "
-			    "value");
-		p->cur = &p->defaults;
-		return 0;
-	}
-	if (strcmp(cmd, "account") == 0)
-		return section_account(p, trim(s));
-	if ((k = confkey_find(cmd)) == NULL)
-		return confkey_error(&p->kc, "unknown command '%s'",
-		    confkey_show(cmd, buf, sizeof(buf)));
-	if (p->cur == NULL && section_implicit(p) < 0)
-		return -1;
-	return set_key(p, k, unquote(s));
-}
-
-/* One line without its "\n" into b. 1: a line; 0: end of file; -1. */
-static int
-read_line(struct parser *p, FILE *f, struct dynbuf *b)
-{
-	int ch;
-
-	dynbuf_reset(b);
-	while ((ch = getc(f)) != EOF && ch != '\n') {
-		char c = (char)ch;
-
-		if (ch == '\0')
-			return confkey_error(&p->kc, "NUL byte in line");
-		if (dynbuf_add(b, &c, 1) < 0)
-			return confkey_error(&p->kc, "line longer than %d "
-			    "bytes", CONFIG_LINE_MAX);
-	}
-	if (ferror(f))
-		return error_set(p->kc.err, ERR_IOERR, "cannot read '%s': %s",
-		    p->kc.file, strerror(errno));
-	return ch != EOF || b->len > 0;
-}
-
-static int
-parse_stream(struct config *c, FILE *f, const char *name, bool *password,
-    struct error *err)
-{
-	struct parser p = { .c = c, .kc = { .file = name, .err = err } };
-	struct dynbuf line;
-	int rc;
-
-	defaults_init(&p.defaults);
-	for (p.tail = &c->accounts; *p.tail != NULL; )
-		p.tail = &(*p.tail)->next;
-	if (c->path == NULL)
-		c->path = xstrdup(name);
-	dynbuf_init(&line, CONFIG_LINE_MAX);
-	line.secret = true;
-	for (;;) {
-		char empty[1] = "";
-
-		p.kc.line++;
-		if ((rc = read_line(&p, f, &line)) <= 0)
-			break;
-		if (parse_line(&p, line.data != NULL ? line.data : empty,
-		    line.len) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	dynbuf_release(&line);
-	defaults_release(&p.defaults);
-	*password = p.kc.password;
-	return rc;
-}
 
 /* ---------------------------------------------------------------- API */
 
@@ -385,9 +37,10 @@ config_release(struct config *c)
 
 	for (a = c->accounts; a != NULL; a = next) {
 		next = a->next;
-		account_conf_free(a);
+		confparse_free(a);
 	}
 	free(c->path);
+	free(c->system_path);
 	free(c->default_name);
 	config_init(c);
 }
@@ -395,9 +48,11 @@ config_release(struct config *c)
 int
 config_parse(struct config *c, FILE *f, const char *name, struct error *err)
 {
-	bool password;
+	struct confparse_src src = { .name = name };
 
-	if (parse_stream(c, f, name, &password, err) < 0) {
+	if (c->path == NULL)
+		c->path = xstrdup(name);
+	if (confparse_stream(c, f, &src, err) < 0) {
 		config_release(c);
 		return -1;
 	}
@@ -407,21 +62,12 @@ config_parse(struct config *c, FILE *f, const char *name, struct error *err)
 struct account_conf *
 config_find(const struct config *c, const char *name)
 {
-	struct account_conf *a;
-
-	for (a = c->accounts; a != NULL; a = a->next)
-		if (strcmp(a->name, name) == 0)
-			return a;
-	if (strcmp(name, "default") == 0 && c->default_name != NULL &&
-	    strcmp(c->default_name, "default") != 0)
-		return config_find(c, c->default_name);
-	return NULL;
+	return confparse_find(c->accounts, c->default_name, name);
 }
 
 /* A password in a file others can read, or that someone else owns. */
 static int
-check_private(const struct config *c, const struct stat *st,
-    struct error *err)
+check_private(const char *path, const struct stat *st, struct error *err)
 {
 	switch (util_perm_secret(st)) {
 	case UTIL_PERM_OK:
@@ -429,24 +75,22 @@ check_private(const struct config *c, const struct stat *st,
 	case UTIL_PERM_OWNER:
 		return error_set(err, ERR_CONFIG, "%s: contains a password but "
 		    "is owned by another user (uid %ld); it must be owned by "
-		    "you", c->path, (long)st->st_uid);
+		    "you", path, (long)st->st_uid);
 	default:
 		return error_set(err, ERR_CONFIG, "%s: contains a password but "
-		    "is readable by others; run: chmod 600 '%s'", c->path,
-		    c->path);
+		    "is readable by others; run: chmod 600 '%s'", path, path);
 	}
 }
 
 /*
- * The key that makes yubin run a command from this file (passwordeval,
- * oauth2_client_secret_eval in any account), or NULL. Every key that runs
- * a command belongs here.
+ * The key that makes yubin run a command from the accounts of this file
+ * (passwordeval, oauth2_client_secret_eval), or NULL. Every key that runs
+ * a command belongs here (eval is checked when its line is read).
  */
 static const char *
-runs_commands(const struct config *c)
+runs_commands(const struct account_conf *a)
 {
-	for (const struct account_conf *a = c->accounts; a != NULL;
-	    a = a->next) {
+	for (; a != NULL; a = a->next) {
 		if (a->passwordeval != NULL)
 			return "passwordeval";
 		if (a->oauth2_client_secret_eval != NULL)
@@ -457,8 +101,8 @@ runs_commands(const struct config *c)
 
 /* Commands (key) from a file someone else could have written: refused. */
 static int
-check_commands(const struct config *c, const char *key,
-    const struct stat *st, struct error *err)
+check_commands(const char *path, const char *key, const struct stat *st,
+    struct error *err)
 {
 	switch (util_perm_commands(st)) {
 	case UTIL_PERM_OK:
@@ -466,48 +110,73 @@ check_commands(const struct config *c, const char *key,
 	case UTIL_PERM_OWNER:
 		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
 		    "but is owned by another user (uid %ld); it must be owned "
-		    "by you or root", c->path, key, (long)st->st_uid);
+		    "by you or root", path, key, (long)st->st_uid);
 	default:
 		return error_set(err, ERR_CONFIG, "%s: can run commands (%s) "
 		    "but others may write to it; run: chmod go-w '%s'",
-		    c->path, key, c->path);
+		    path, key, path);
 	}
 }
 
+/* The file being read, for its eval lines (confparse_src.may_run). */
+struct loading {
+	const char *path;
+	struct stat st;
+};
+
+static int
+may_run_eval(void *arg, struct error *err)
+{
+	const struct loading *l = arg;
+
+	return check_commands(l->path, "eval", &l->st, err);
+}
+
+static int
+open_stream(int fd, const char *path, struct stat *st, FILE **f,
+    struct error *err)
+{
+	int rc = 0;
+
+	if (fstat(fd, st) < 0)
+		rc = error_set(err, ERR_OSERR, "cannot stat '%s': %s", path,
+		    strerror(errno));
+	else if (S_ISDIR(st->st_mode))
+		rc = error_set(err, ERR_CONFIG, "cannot read '%s': %s", path,
+		    strerror(EISDIR));
+	else if ((*f = fdopen(fd, "r")) == NULL)
+		rc = error_set(err, ERR_OSERR, "cannot read '%s': %s", path,
+		    strerror(errno));
+	if (rc < 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Parse the file open on fd into c, after the accounts c already has;
+ * checks its owner and mode against what it holds. Closes fd.
+ */
 static int
 load_fd(struct config *c, int fd, const char *path, struct error *err)
 {
-	struct stat st;
-	bool password = false;
+	struct loading l = { .path = path };
+	struct confparse_src src = { .name = path, .may_run = may_run_eval,
+	    .arg = &l };
+	struct account_conf **first = &c->accounts;
 	FILE *f;
 	int rc;
 
-	if (fstat(fd, &st) < 0)
-		rc = error_set(err, ERR_OSERR, "cannot stat '%s': %s", path,
-		    strerror(errno));
-	else if (S_ISDIR(st.st_mode))
-		rc = error_set(err, ERR_CONFIG, "cannot read '%s': %s", path,
-		    strerror(EISDIR));
-	else if ((f = fdopen(fd, "r")) == NULL)
-		rc = error_set(err, ERR_OSERR, "cannot read '%s': %s", path,
-		    strerror(errno));
-	else
-		rc = 0;
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	free(c->path);
-	c->path = xstrdup(path);
-	rc = parse_stream(c, f, path, &password, err);
+	if (open_stream(fd, path, &l.st, &f, err) < 0)
+		return -1;
+	while (*first != NULL)
+		first = &(*first)->next;
+	rc = confparse_stream(c, f, &src, err);
 	fclose(f);
-	c->private_file = (st.st_mode & 077) == 0;
-	if (rc == 0 && password)
-		rc = check_private(c, &st, err);
-	if (rc == 0 && runs_commands(c) != NULL)
-		rc = check_commands(c, runs_commands(c), &st, err);
-	if (rc < 0)
-		config_release(c);
+	c->private_file = (l.st.st_mode & 077) == 0;
+	if (rc == 0 && src.password)
+		rc = check_private(path, &l.st, err);
+	if (rc == 0 && runs_commands(*first) != NULL)
+		rc = check_commands(path, runs_commands(*first), &l.st, err);
 	return rc;
 }
 
@@ -524,9 +193,29 @@ open_config(const char *path, bool must_exist, int *fd, struct error *err)
 	    strerror(errno));
 }
 
-/* The places config_load() looks in, in order; free with free(). */
+/*
+ * The first of paths[0..n) that exists, loaded into c (c->path). 0 when
+ * none exists.
+ */
+static int
+load_first(struct config *c, char *const *paths, size_t n,
+    struct error *err)
+{
+	int rc = 0, fd = -1;
+	size_t i;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = open_config(paths[i], false, &fd, err);
+	if (rc <= 0)
+		return rc;
+	free(c->path);
+	c->path = xstrdup(paths[i - 1]);
+	return load_fd(c, fd, c->path, err) < 0 ? -1 : 1;
+}
+
+/* yubin's own places, in order; free with free(). */
 static size_t
-default_paths(char *paths[3])
+yubin_paths(char *paths[3])
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = util_home();
@@ -542,6 +231,111 @@ default_paths(char *paths[3])
 	return n;
 }
 
+/* msmtp's user files: ~/.msmtprc, then $XDG_CONFIG_HOME/msmtp/config. */
+static size_t
+msmtp_paths(char *paths[2])
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = util_home();
+	size_t n = 0;
+
+	if (home != NULL)
+		paths[n++] = xasprintf("%s/.msmtprc", home);
+	if (xdg != NULL && xdg[0] == '/')
+		paths[n++] = xasprintf("%s/msmtp/config", xdg);
+	else if (home != NULL)
+		paths[n++] = xasprintf("%s/.config/msmtp/config", home);
+	return n;
+}
+
+/*
+ * The accounts of sys that user does not define (by name) are added to
+ * user, after its own; sys is left empty. The default of sys holds when
+ * user names none.
+ */
+static void
+merge_system(struct config *user, struct config *sys)
+{
+	struct account_conf **tail = &user->accounts, *a, *next;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	for (a = sys->accounts; a != NULL; a = next) {
+		next = a->next;
+		a->next = NULL;
+		if (config_find(user, a->name) != NULL &&
+		    strcmp(config_find(user, a->name)->name, a->name) == 0) {
+			confparse_free(a);
+			continue;
+		}
+		*tail = a;
+		tail = &a->next;
+	}
+	sys->accounts = NULL;
+	if (user->default_name == NULL && sys->default_name != NULL)
+		user->default_name = xstrdup(sys->default_name);
+}
+
+int
+config_load_msmtp(struct config *c, const char *system_file,
+    char *const *user_files, size_t n, struct error *err)
+{
+	struct config sys;
+	int rs, ru, fd;
+
+	config_init(&sys);
+	rs = open_config(system_file, false, &fd, err);
+	if (rs > 0 && load_fd(&sys, fd, system_file, err) < 0)
+		rs = -1;
+	ru = rs < 0 ? -1 : load_first(c, user_files, n, err);
+	if (rs > 0 && ru >= 0) {
+		merge_system(c, &sys);
+		if (ru > 0)
+			c->system_path = xstrdup(system_file);
+		else
+			c->path = xstrdup(system_file);
+	}
+	config_release(&sys);
+	if (rs < 0 || ru < 0) {
+		config_release(c);
+		return -1;
+	}
+	return rs > 0 || ru > 0;
+}
+
+/*
+ * msmtp's SMTPSERVER and EMAIL: an account "default" with that host and
+ * from, when no account "default" is defined. 1: added; 0: not.
+ */
+static int
+config_env(struct config *c, struct error *err)
+{
+	const char *host = getenv("SMTPSERVER"), *from = getenv("EMAIL");
+	struct confparse_src src = { .name = "SMTPSERVER" };
+	char *text;
+	FILE *f;
+	int rc;
+
+	if (host == NULL || *host == '\0' || config_find(c, "default") != NULL)
+		return 0;
+	if (from == NULL)
+		from = "";
+	if (strpbrk(host, " \t\r\n") != NULL || strpbrk(from, "\r\n") != NULL)
+		return error_set(err, ERR_CONFIG, "SMTPSERVER must be a plain "
+		    "host name, EMAIL a plain address");
+	text = xasprintf("account default\nhost %s\n%s%s\n", host,
+	    *from != '\0' ? "from " : "", from);
+	if ((f = fmemopen(text, strlen(text), "r")) == NULL) {
+		free(text);
+		return error_set(err, ERR_OSERR, "fmemopen: %s",
+		    strerror(errno));
+	}
+	rc = confparse_stream(c, f, &src, err);
+	fclose(f);
+	free(text);
+	return rc < 0 ? -1 : 1;
+}
+
 static int
 not_found(char *const *paths, size_t n, struct error *err)
 {
@@ -552,28 +346,43 @@ not_found(char *const *paths, size_t n, struct error *err)
 		(void)dynbuf_printf(&tried, "%s'%s'", i > 0 ? ", " : "",
 		    paths[i]);
 	error_set(err, ERR_CONFIG, "no configuration file found (tried %s); "
-	    "write one (see 'man yubinrc'), or use an existing msmtprc: "
-	    "yubin -C ~/.msmtprc", tried.data);
+	    "write one (see 'man yubinrc')", tried.data);
 	dynbuf_release(&tried);
 	return -1;
 }
 
+static void
+free_paths(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+}
+
+/* yubin's files, else msmtp's, else SMTPSERVER. */
 static int
 load_default(struct config *c, struct error *err)
 {
-	char *paths[3];
-	size_t n = default_paths(paths), i;
-	int rc = 0, fd = -1;
+	char *paths[6];
+	size_t n = yubin_paths(paths), m;
+	int rc, env = 0;
 
-	for (i = 0; i < n && rc == 0; i++)
-		rc = open_config(paths[i], false, &fd, err);
-	if (rc > 0)
-		rc = load_fd(c, fd, paths[i - 1], err);
-	else if (rc == 0)
-		rc = not_found(paths, n, err);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	return rc;
+	if ((rc = load_first(c, paths, n, err)) == 0) {
+		m = msmtp_paths(paths + n);
+		rc = config_load_msmtp(c, MSMTP_SYSCONFDIR "/msmtprc",
+		    paths + n, m, err);
+		paths[n + m] = xstrdup(MSMTP_SYSCONFDIR "/msmtprc");
+		n += m + 1;
+	}
+	if (rc >= 0)
+		env = config_env(c, err);
+	if (rc == 0 && env == 0)
+		not_found(paths, n, err);
+	free_paths(paths, n);
+	if (env < 0 || rc < 0 || (rc == 0 && env == 0)) {
+		config_release(c);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -585,5 +394,47 @@ config_load(struct config *c, const char *path, struct error *err)
 		return load_default(c, err);
 	if (open_config(path, true, &fd, err) < 0)
 		return -1;
-	return load_fd(c, fd, path, err);
+	free(c->path);
+	c->path = xstrdup(path);
+	if (load_fd(c, fd, path, err) < 0 || config_env(c, err) < 0) {
+		config_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_set(struct config *c, const char *option, const char *key,
+    const char *value, struct error *err)
+{
+	const struct confkey *k = confkey_find(key);
+	char what[80];
+	struct confkey_ctx kc = { .file = what, .err = err };
+
+	snprintf(what, sizeof(what), "option '%s'", option);
+	if (k == NULL)
+		return error_set(err, ERR_USAGE, "%s: no key '%s'", what, key);
+	for (struct account_conf *a = c->accounts; a != NULL; a = a->next) {
+		kc.written = 0;
+		if (confkey_set(k, a, value, &kc) < 0)
+			return -1;
+		a->set |= kc.written;
+	}
+	return 0;
+}
+
+int
+config_cmdline(struct config *c, struct error *err)
+{
+	static const char text[] = "account cmdline\n";
+	struct confparse_src src = { .name = "command line" };
+	FILE *f = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
+	int rc;
+
+	if (f == NULL)
+		return error_set(err, ERR_OSERR, "fmemopen: %s",
+		    strerror(errno));
+	rc = confparse_stream(c, f, &src, err);
+	fclose(f);
+	return rc;
 }

@@ -8,8 +8,8 @@
  *   - file names "~" and "~/x" are relative to the home directory;
  *   - known msmtp keys that yubin does not implement are ignored, unless
  *     ignoring them would change where or how mail goes: those are refused.
- * One table maps each key to its handler; each field of struct
- * account_conf is described once, for copying and freeing.
+ * One table maps each key to its handler; conffield.c describes the fields
+ * the handlers fill.
  */
 #include "autoconfig.h"
 
@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "conffield.h"
 #include "confkey.h"
 #include "dsn.h"
 #include "error.h"
@@ -29,136 +30,6 @@
 
 #define CONFKEY_TIMEOUT_MAX 2147483L	/* seconds; milliseconds fit an int */
 #define CONFKEY_SHOW_MAX 48		/* bytes of a value shown in errors */
-
-/* ---------------------------------------------------------------- fields */
-
-enum field_kind { FIELD_STR, FIELD_BOOL, FIELD_LONG };
-
-static const struct field {
-	size_t off;
-	enum field_kind kind;
-} fields[CONF_NKEYS] = {
-#define F(key, member, kind) \
-	[key] = { offsetof(struct account_conf, member), kind }
-	F(CONF_HOST, host, FIELD_STR),
-	F(CONF_PORT, port, FIELD_LONG),
-	F(CONF_TLS, tls, FIELD_BOOL),
-	F(CONF_TLS_STARTTLS, tls_starttls, FIELD_BOOL),
-	F(CONF_TLS_TRUST_FILE, tls_trust_file, FIELD_STR),
-	F(CONF_TLS_FINGERPRINT, tls_fingerprint, FIELD_STR),
-	F(CONF_TLS_CERTCHECK, tls_certcheck, FIELD_BOOL),
-	F(CONF_TLS_CERT_FILE, tls_cert_file, FIELD_STR),
-	F(CONF_TLS_KEY_FILE, tls_key_file, FIELD_STR),
-	F(CONF_TLS_HOST_OVERRIDE, tls_host_override, FIELD_STR),
-	F(CONF_TLS_PRIORITIES, tls_priorities, FIELD_STR),
-	F(CONF_AUTH, auth, FIELD_STR),
-	F(CONF_USER, user, FIELD_STR),
-	F(CONF_PASSWORD, password, FIELD_STR),
-	F(CONF_PASSWORDEVAL, passwordeval, FIELD_STR),
-	F(CONF_FROM, from, FIELD_STR),
-	F(CONF_DOMAIN, domain, FIELD_STR),
-	F(CONF_TIMEOUT, timeout, FIELD_LONG),
-	F(CONF_LOGFILE, logfile, FIELD_STR),
-	F(CONF_FROM_FULL_NAME, from_full_name, FIELD_STR),
-	F(CONF_ALLOW_FROM_OVERRIDE, allow_from_override, FIELD_BOOL),
-	F(CONF_SET_FROM_HEADER, set_from_header, FIELD_LONG),
-	F(CONF_SET_DATE_HEADER, set_date_header, FIELD_BOOL),
-	F(CONF_SET_MSGID_HEADER, set_msgid_header, FIELD_BOOL),
-	F(CONF_REMOVE_BCC_HEADERS, remove_bcc_headers, FIELD_BOOL),
-	F(CONF_UNDISCLOSED_RECIPIENTS, undisclosed_recipients, FIELD_BOOL),
-	F(CONF_ALIASES, aliases, FIELD_STR),
-	F(CONF_MAILDOMAIN, maildomain, FIELD_STR),
-	F(CONF_DSN_NOTIFY, dsn_notify, FIELD_STR),
-	F(CONF_DSN_RETURN, dsn_return, FIELD_STR),
-	F(CONF_QUEUE, queue, FIELD_LONG),
-	F(CONF_QUEUE_MAX_AGE, queue_max_age, FIELD_LONG),
-	F(CONF_TLS_CRL_FILE, tls_crl_file, FIELD_STR),
-	F(CONF_PROTOCOL, protocol, FIELD_LONG),
-	F(CONF_OAUTH2_PROVIDER, oauth2_provider, FIELD_STR),
-	F(CONF_OAUTH2_TENANT, oauth2_tenant, FIELD_STR),
-	F(CONF_OAUTH2_AUTH_ENDPOINT, oauth2_auth_endpoint, FIELD_STR),
-	F(CONF_OAUTH2_DEVICE_ENDPOINT, oauth2_device_endpoint, FIELD_STR),
-	F(CONF_OAUTH2_TOKEN_ENDPOINT, oauth2_token_endpoint, FIELD_STR),
-	F(CONF_OAUTH2_SCOPE, oauth2_scope, FIELD_STR),
-	F(CONF_OAUTH2_CLIENT_ID, oauth2_client_id, FIELD_STR),
-	F(CONF_OAUTH2_CLIENT_SECRET, oauth2_client_secret, FIELD_STR),
-	F(CONF_OAUTH2_CLIENT_SECRET_EVAL, oauth2_client_secret_eval,
-	    FIELD_STR),
-	F(CONF_OAUTH2_TRUST_FILE, oauth2_trust_file, FIELD_STR),
-#undef F
-};
-
-_Static_assert(CONF_NKEYS < sizeof(unsigned long) * 8,
-    "one bit per key in an unsigned long");
-
-static char **
-field_str(struct account_conf *a, enum config_key k)
-{
-	return (char **)(void *)((char *)a + fields[k].off);
-}
-
-static bool *
-field_bool(struct account_conf *a, enum config_key k)
-{
-	return (bool *)(void *)((char *)a + fields[k].off);
-}
-
-static long *
-field_long(struct account_conf *a, enum config_key k)
-{
-	return (long *)(void *)((char *)a + fields[k].off);
-}
-
-/* Replace a string field (the old value is wiped: it may be a password). */
-static void
-field_set_str(struct account_conf *a, enum config_key k, const char *v)
-{
-	char **p = field_str(a, k);
-
-	util_free_secret(*p);
-	*p = v != NULL ? xstrdup(v) : NULL;
-}
-
-static void
-field_copy(struct account_conf *dst, const struct account_conf *src,
-    enum config_key k)
-{
-	struct account_conf *s = (struct account_conf *)src;	/* read only */
-
-	switch (fields[k].kind) {
-	case FIELD_STR:
-		field_set_str(dst, k, *field_str(s, k));
-		break;
-	case FIELD_BOOL:
-		*field_bool(dst, k) = *field_bool(s, k);
-		break;
-	case FIELD_LONG:
-		*field_long(dst, k) = *field_long(s, k);
-		break;
-	}
-}
-
-void
-confkey_copy(struct account_conf *dst, const struct account_conf *src,
-    unsigned long mask)
-{
-	for (int k = 0; k < CONF_NKEYS; k++)
-		if ((mask >> k) & 1)
-			field_copy(dst, src, (enum config_key)k);
-}
-
-void
-confkey_release_values(struct account_conf *a)
-{
-	for (int k = 0; k < CONF_NKEYS; k++) {
-		if (fields[k].kind == FIELD_STR) {
-			char **p = field_str(a, (enum config_key)k);
-
-			util_free_secret(*p);
-			*p = NULL;
-		}
-	}
-}
 
 /* ---------------------------------------------------------------- messages */
 
@@ -227,7 +98,7 @@ static int
 key_string(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	field_set_str(a, k->key, *v != '\0' ? v : NULL);
+	conffield_set_str(a, k->key, *v != '\0' ? v : NULL);
 	return mark(c, k);
 }
 
@@ -254,7 +125,7 @@ static int
 key_path(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	char **f = field_str(a, k->key);
+	char **f = conffield_str(a, k->key);
 
 	util_free_secret(*f);
 	*f = *v != '\0' ? expand_home(v) : NULL;
@@ -266,7 +137,7 @@ static int
 key_trust(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	char **f = field_str(a, k->key);
+	char **f = conffield_str(a, k->key);
 
 	util_free_secret(*f);
 	*f = expand_home(v);
@@ -289,7 +160,7 @@ static int
 key_bool(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	if (parse_bool(v, field_bool(a, k->key)) < 0)
+	if (parse_bool(v, conffield_bool(a, k->key)) < 0)
 		return invalid(c, k, v, "on or off");
 	return mark(c, k);
 }
@@ -301,7 +172,7 @@ key_flag_off(struct confkey_ctx *c, const struct confkey *k,
 {
 	if (*v != '\0')
 		return confkey_error(c, "'%s' takes no value", k->name);
-	*field_bool(a, k->key) = false;
+	*conffield_bool(a, k->key) = false;
 	return mark(c, k);
 }
 
@@ -311,7 +182,7 @@ key_port(struct confkey_ctx *c, const struct confkey *k,
 {
 	if (*v == '\0')
 		return confkey_error(c, "'%s' needs a value", k->name);
-	if (util_parse_long(v, 1, 65535, field_long(a, k->key)) < 0)
+	if (util_parse_long(v, 1, 65535, conffield_long(a, k->key)) < 0)
 		return invalid(c, k, v, "1-65535");
 	return mark(c, k);
 }
@@ -320,7 +191,7 @@ static int
 key_timeout(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	long *t = field_long(a, k->key);
+	long *t = conffield_long(a, k->key);
 
 	if (*v == '\0')
 		return confkey_error(c, "'%s' needs a value", k->name);
@@ -336,7 +207,7 @@ static int
 key_queue(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	long *q = field_long(a, k->key);
+	long *q = conffield_long(a, k->key);
 
 	if (strcmp(v, "off") == 0)
 		*q = CONF_QUEUE_OFF;
@@ -371,7 +242,7 @@ key_duration(struct confkey_ctx *c, const struct confkey *k,
 		}
 	if (util_parse_long(num, 1, 3650L * 86400 / mul, &x) < 0)
 		return invalid(c, k, v, "seconds, or a number with s/m/h/d");
-	*field_long(a, k->key) = x * mul;
+	*conffield_long(a, k->key) = x * mul;
 	return mark(c, k);
 }
 
@@ -388,7 +259,7 @@ key_auth(struct confkey_ctx *c, const struct confkey *k,
 	return key_string(c, k, a, v);
 }
 
-/* tls_fingerprint: kept as upper-case "01:23:..." (32 or 20 bytes). */
+/* tls_fingerprint: kept as upper-case "01:23:..." (32, 20 or 16 bytes). */
 static int
 key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
@@ -401,12 +272,9 @@ key_fingerprint(struct confkey_ctx *c, const struct confkey *k,
 	if (*v == '\0')
 		return key_string(c, k, a, v);
 	n = util_fingerprint_parse(v, fp, sizeof(fp));
-	if (n == 16)
-		return confkey_error(c, "MD5 fingerprints are not supported "
-		    "for '%s'; use the SHA-256 fingerprint", k->name);
-	if (n != 32 && n != 20)
+	if (n != 32 && n != 20 && n != 16)
 		return invalid(c, k, v, "a SHA-256 fingerprint, 32 hex bytes "
-		    "such as 01:23:..:EF (or SHA-1, 20 bytes)");
+		    "such as 01:23:..:EF (or SHA-1, 20 bytes, or MD5, 16)");
 	for (int i = 0; i < n; i++) {
 		buf[3 * i] = hex[fp[i] >> 4];
 		buf[3 * i + 1] = hex[fp[i] & 15];
@@ -423,9 +291,9 @@ key_auto_off(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
 	if (*v == '\0' || util_strcaseeq(v, "auto"))
-		*field_bool(a, k->key) = true;
+		*conffield_bool(a, k->key) = true;
 	else if (util_strcaseeq(v, "off"))
-		*field_bool(a, k->key) = false;
+		*conffield_bool(a, k->key) = false;
 	else
 		return invalid(c, k, v, "auto or off");
 	return mark(c, k);
@@ -436,7 +304,7 @@ static int
 key_set_from(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	long *f = field_long(a, k->key);
+	long *f = conffield_long(a, k->key);
 
 	if (util_strcaseeq(v, "auto"))
 		*f = CONF_SET_FROM_AUTO;
@@ -458,7 +326,7 @@ key_missing_from(struct confkey_ctx *c, const struct confkey *k,
 
 	if (parse_bool(v, &on) < 0)
 		return invalid(c, k, v, "on or off");
-	*field_long(a, k->key) = on ? CONF_SET_FROM_AUTO : CONF_SET_FROM_OFF;
+	*conffield_long(a, k->key) = on ? CONF_SET_FROM_AUTO : CONF_SET_FROM_OFF;
 	return mark(c, k);
 }
 
@@ -471,7 +339,7 @@ key_keepbcc(struct confkey_ctx *c, const struct confkey *k,
 
 	if (parse_bool(v, &keep) < 0)
 		return invalid(c, k, v, "on or off");
-	*field_bool(a, k->key) = !keep;
+	*conffield_bool(a, k->key) = !keep;
 	return mark(c, k);
 }
 
@@ -513,6 +381,41 @@ key_dsn_return(struct confkey_ctx *c, const struct confkey *k,
 	if (r == NULL)
 		return invalid(c, k, v, "off, headers or full");
 	return key_string(c, k, a, r);
+}
+
+/* dsn_unsupported: fail (msmtp: exit 69) or send (without it, a warning). */
+static int
+key_dsn_unsupported(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	long *d = conffield_long(a, k->key);
+
+	if (util_strcaseeq(v, "fail"))
+		*d = CONF_DSN_FAIL;
+	else if (util_strcaseeq(v, "send"))
+		*d = CONF_DSN_SEND;
+	else
+		return invalid(c, k, v, "fail or send");
+	return mark(c, k);
+}
+
+/* ---------------------------------------------------------------- logging */
+
+/* syslog: on (or empty: LOG_USER), off, LOG_USER, LOG_MAIL, LOG_LOCAL0-7. */
+static int
+key_syslog(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0' || util_strcaseeq(v, "on"))
+		return key_string(c, k, a, "LOG_USER");
+	if (util_strcaseeq(v, "off"))
+		return key_string(c, k, a, "");
+	if (strcmp(v, "LOG_USER") == 0 || strcmp(v, "LOG_MAIL") == 0 ||
+	    (strncmp(v, "LOG_LOCAL", 9) == 0 && v[9] >= '0' && v[9] <= '7' &&
+	    v[10] == '\0'))
+		return key_string(c, k, a, v);
+	return invalid(c, k, v, "on, off, LOG_USER, LOG_MAIL or "
+	    "LOG_LOCAL0 to LOG_LOCAL7");
 }
 
 /* ---------------------------------------------------------------- OAuth */
@@ -603,19 +506,18 @@ static const struct confkey keys[] = {
 	KEY("aliases", key_path, CONF_ALIASES),
 	KEY("allow_from_override", key_bool, CONF_ALLOW_FROM_OVERRIDE),
 	KEY("auth", key_auth, CONF_AUTH),
-	IGNORE("auto_from"),
+	KEY("auto_from", key_bool, CONF_AUTO_FROM),
 	KEY("connect_timeout", key_timeout, CONF_TIMEOUT),
 	KEY("domain", key_string, CONF_DOMAIN),
 	KEY("dsn_notify", key_dsn_notify, CONF_DSN_NOTIFY),
 	KEY("dsn_return", key_dsn_return, CONF_DSN_RETURN),
-	REFUSE("eval", key_refuse,
-	    "its line would be lost; use passwordeval for a password"),
+	KEY("dsn_unsupported", key_dsn_unsupported, CONF_DSN_UNSUPPORTED),
 	KEY("from", key_string, CONF_FROM),
 	KEY("from_full_name", key_string, CONF_FROM_FULL_NAME),
 	KEY("host", key_host, CONF_HOST),
 	KEY("keepbcc", key_keepbcc, CONF_REMOVE_BCC_HEADERS),
 	KEY("logfile", key_path, CONF_LOGFILE),
-	IGNORE("logfile_time_format"),
+	KEY("logfile_time_format", key_string, CONF_LOGFILE_TIME_FORMAT),
 	KEY("maildomain", key_domain_name, CONF_MAILDOMAIN),
 	IGNORE("ntlmdomain"),
 	KEY("password", key_password, CONF_PASSWORD),
@@ -648,7 +550,7 @@ static const struct confkey keys[] = {
 	REFUSE("socket", key_refuse_set,
 	    "yubin would connect to host and port instead"),
 	IGNORE("source_ip"),
-	IGNORE("syslog"),
+	KEY("syslog", key_syslog, CONF_SYSLOG),
 	KEY("timeout", key_timeout, CONF_TIMEOUT),
 	KEY("tls", key_bool, CONF_TLS),
 	KEY("tls_cert_file", key_path, CONF_TLS_CERT_FILE),

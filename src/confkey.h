@@ -9,8 +9,6 @@
  *   - known msmtp keys yubin does not implement yet (ignored, with a -v note
  *     or a warning) and those it refuses because ignoring them would change
  *     where or how mail goes;
- *   - one description per field of struct account_conf, so a key's value can
- *     be copied from one account to another (inheritance) and freed.
  */
 #ifndef YUBIN_CONFKEY_H
 #define YUBIN_CONFKEY_H
@@ -22,9 +20,6 @@
 
 struct error;
 struct confkey;			/* one row of the key table (opaque) */
-
-/* Every key: the mask for confkey_copy() of a whole account. */
-#define CONFKEY_ALL ((1UL << CONF_NKEYS) - 1)
 
 /*
  * The line being parsed, filled by config.c: where messages point, and what
@@ -67,19 +62,5 @@ const struct confkey *confkey_find(const char *name);
  */
 int confkey_set(const struct confkey *k, struct account_conf *a,
     const char *value, struct confkey_ctx *ctx);
-
-/*
- * Copy into dst the value of each key whose bit (1UL << CONF_X) is in mask:
- * strings are duplicated (dst's old string is wiped and freed: it may be a
- * password), other values assigned. Does not touch dst->set, name, file.
- */
-void confkey_copy(struct account_conf *dst, const struct account_conf *src,
-    unsigned long mask);
-
-/*
- * Wipe and free every string value of a's keys and set them to NULL. Leaves
- * name, file, the other values and a itself to the caller.
- */
-void confkey_release_values(struct account_conf *a);
 
 #endif

@@ -59,7 +59,7 @@ deliver_log(const struct delivery *d, const struct envelope *env,
 	struct session_facts f;
 	struct log_record rec;
 
-	if (a->logfile == NULL)
+	if (a->logfile == NULL && a->syslog == NULL)
 		return;
 	if (d->s != NULL)
 		session_facts(d->s, &f);
@@ -73,9 +73,12 @@ deliver_log(const struct delivery *d, const struct envelope *env,
 		.from = env->from, .rcpt = env->rcpt, .nrcpt = env->nrcpt,
 		.size = m->size, .error = err != NULL ? msg : NULL,
 		.exitcode = err != NULL ? error_exit_code(err->kind) : 0,
+		.user = a->user, .time_format = a->logfile_time_format,
 	};
-	if (log_message(a->logfile, &rec) < 0)
+	if (a->logfile != NULL && log_message(a->logfile, &rec) < 0)
 		log_warn("cannot write to logfile '%s'", a->logfile);
+	if (a->syslog != NULL && log_syslog(a->syslog, &rec) < 0)
+		log_warn("cannot log to syslog (%s)", a->syslog);
 }
 
 void

@@ -46,8 +46,8 @@ int deliver_send(struct delivery *d, const struct envelope *env,
 bool deliver_usable(const struct delivery *d);
 
 /*
- * The logfile line (log_message()) for one message when the account has a
- * logfile: err NULL for a message the server took, else why not. Works at
+ * The logfile line (log_message()) and the syslog line (log_syslog()) for
+ * one message when the account has a logfile or syslog: err NULL for a message the server took, else why not. Works at
  * every stage: never connected (tls "none"), a connection that failed
  * (what deliver_open() got to), an open session.
  */

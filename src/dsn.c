@@ -8,6 +8,8 @@
 
 #include "dsn.h"
 #include "error.h"
+#include "log.h"
+#include "mailenv.h"
 #include "util.h"
 
 int
@@ -82,5 +84,27 @@ dsn_check(const char *notify, const char *ret, const char *envid,
 		return dsn_invalid("RET", ret, err);
 	if (envid != NULL && !dsn_envid_valid(envid))
 		return dsn_invalid("ENVID", envid, err);
+	return 0;
+}
+
+int
+dsn_unsupported(const struct envelope *env, bool send_without,
+    struct error *err)
+{
+	char what[DSN_NOTIFY_MAX + 32];
+
+	if (env->dsn_notify == NULL && env->dsn_return == NULL &&
+	    env->dsn_envid == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "%s%s%s%s%s", env->dsn_notify != NULL ?
+	    " NOTIFY=" : "", env->dsn_notify != NULL ? env->dsn_notify : "",
+	    env->dsn_return != NULL ? " RET=" : "", env->dsn_return != NULL ?
+	    env->dsn_return : "", env->dsn_envid != NULL ? " ENVID" : "");
+	if (!send_without)
+		return error_set(err, ERR_UNAVAILABLE, "the server does not "
+		    "support DSN, which the message asks for (%s); set "
+		    "'dsn_unsupported send' to send it without", what + 1);
+	log_warn("the server does not support DSN: the message goes without "
+	    "what it asks for (%s)", what + 1);
 	return 0;
 }

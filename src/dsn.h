@@ -4,7 +4,8 @@
  * reach MAIL FROM and RCPT TO: NOTIFY (-N, dsn_notify), RET (-R,
  * dsn_return) and ENVID (-V). One parser per parameter for the command
  * line and the configuration file, and one check for values handed over
- * by anything else (a queue file) and again right before the wire. No I/O.
+ * by anything else (a queue file) and again right before the wire; what
+ * happens to them when the server does not offer DSN. No I/O.
  */
 #ifndef YUBIN_DSN_H
 #define YUBIN_DSN_H
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct envelope;
 struct error;
 
 #define DSN_NOTIFY_MAX 32	/* "SUCCESS,FAILURE,DELAY" and its NUL */
@@ -36,6 +38,17 @@ bool dsn_envid_valid(const char *s);
  * value shown through util_show().
  */
 int dsn_check(const char *notify, const char *ret, const char *envid,
+    struct error *err);
+
+/*
+ * The server does not offer DSN. 0 when env asks for none of NOTIFY, RET,
+ * ENVID. Otherwise, as msmtp: ERR_UNAVAILABLE "the server does not support
+ * DSN, which the message asks for (NOTIFY=FAILURE RET=HDRS); set
+ * 'dsn_unsupported send' to send it without"; or with send_without, a
+ * warning on stderr and 0 (the caller leaves the parameters out). Never
+ * dropped silently.
+ */
+int dsn_unsupported(const struct envelope *env, bool send_without,
     struct error *err);
 
 #endif

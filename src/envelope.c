@@ -126,8 +126,9 @@ choose_sender(struct envelope_job *j, struct error *err)
 		    "allow_from_override is off", show(want, buf, sizeof(buf)),
 		    a->from, a->name);
 	if (want != NULL)
-		log_verbose("account '%s' has allow_from_override off: "
-		    "sender '%s' replaced by '%s'", a->name, show(want, buf,
+		log_verbose("account '%s' has %s: sender '%s' replaced by "
+		    "'%s'", a->name, a->conf != NULL && a->conf->auto_from ?
+		    "auto_from on" : "allow_from_override off", show(want, buf,
 		    sizeof(buf)), a->from);
 	if (a->from != NULL && !a->from_pattern) {
 		j->sender = xstrdup(a->from);

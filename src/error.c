@@ -28,6 +28,7 @@ static const struct {
 	{ ERR_PROTOCOL, EX_PROTOCOL, "protocol" },
 	{ ERR_AUTH, EX_NOPERM, "noperm" },
 	{ ERR_CONFIG, EX_CONFIG, "config" },
+	{ ERR_NOHOST, EX_NOHOST, "nohost" },
 };
 
 void
@@ -67,6 +68,8 @@ error_vset_at(struct error *err, enum error_kind kind, const char *file,
 	char msg[ERROR_MSG_MAX];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line == 0)		/* not a file: the command line */
+		return error_set(err, kind, "%s: %s", file, msg);
 	return error_set(err, kind, "%s:%d: %s", file, line, msg);
 }
 

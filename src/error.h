@@ -32,6 +32,7 @@ enum error_kind {
 	ERR_PROTOCOL,		/* 76 EX_PROTOCOL: bad reply, TLS, injection */
 	ERR_AUTH,		/* 77 EX_NOPERM: authentication failed */
 	ERR_CONFIG,		/* 78 EX_CONFIG: configuration error */
+	ERR_NOHOST,		/* 68 EX_NOHOST: no such domain (DNS) */
 };
 
 #define ERROR_MSG_MAX 1024
@@ -51,7 +52,8 @@ void error_init(struct error *err);
 int error_set(struct error *err, enum error_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Like error_set, the message prefixed with "file:line: ". */
+/* Like error_set, the message prefixed with "file:line: " ("file: " when
+ * line is 0: "option '--port'" for a value from the command line). */
 int error_set_at(struct error *err, enum error_kind kind, const char *file,
     int line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct error;
 struct json;
@@ -37,6 +38,13 @@ int json_int(const struct json *j, const char *key, long long *out);
 
 /* Wipe every string member, free. NULL is fine. */
 void json_free(struct json *j);
+
+/*
+ * Write s as a JSON string: quotes, backslashes and control bytes escaped
+ * (for the documents yubin writes: --queue-list --json, --serverinfo
+ * --json). Needs no json-c.
+ */
+void json_write_str(FILE *out, const char *s);
 
 /* "json-c 0.16" once loaded, else "json-c (loaded when needed)". */
 const char *json_library(void);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,47 +225,73 @@ log_exit_name(int code, char *buf, size_t size)
 	return buf;
 }
 
+/* The time as logfile_time_format says (msmtp's default format). */
+static int
+log_time(struct dynbuf *b, const char *format)
+{
+	char when[256] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (format == NULL || *format == '\0')
+		format = "%b %d %H:%M:%S";
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	/* the user's logfile_time_format, as msmtp takes it */
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), format, &tm) == 0)
+		util_strlcpy(when, "??? ?? ??:??:??", sizeof(when));
+#pragma GCC diagnostic pop
+	return dynbuf_addstr(b, when);
+}
+
+/* msmtp's fields, in msmtp's order, then yubin's; no time, no newline. */
 static int
 log_build(struct dynbuf *b, const struct log_record *r)
 {
-	char when[64] = "", num[16];
-	time_t now = time(NULL);
-	struct tm tm;
+	bool tls = r->tls != NULL && strcmp(r->tls, "none") != 0;
+	bool auth = r->mech != NULL && *r->mech != '\0';
+	char num[16];
 	int rc = 0;
 
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%b %d %H:%M:%S", &tm) == 0)
-		util_strlcpy(when, "??? ?? ??:??:??", sizeof(when));
-	rc |= dynbuf_addstr(b, when);
-	if (r->account != NULL)
-		rc |= log_field(b, "account", r->account, false);
 	if (r->host != NULL)
 		rc |= log_field(b, "host", r->host, false);
-	if (r->tls != NULL)
-		rc |= log_field(b, "tls", r->tls, false);
-	rc |= log_field(b, "auth", r->mech != NULL && *r->mech != '\0' ?
-	    r->mech : "off", false);
+	rc |= log_field(b, "tls", tls ? "on" : "off", false);
+	rc |= log_field(b, "auth", auth ? "on" : "off", false);
+	if (auth && r->user != NULL)
+		rc |= log_field(b, "user", r->user, false);
 	if (r->from != NULL)
 		rc |= log_field(b, "from", r->from, false);
 	rc |= log_rcpts(b, r);
-	rc |= dynbuf_printf(b, " size=%lld", (long long)r->size);
+	if (r->exitcode == EX_OK)
+		rc |= dynbuf_printf(b, " mailsize=%lld", (long long)r->size);
 	rc |= log_reply(b, r->reply);
 	if (r->error != NULL && *r->error != '\0')
 		rc |= log_field(b, "errormsg", r->error, true);
-	rc |= dynbuf_printf(b, " exitcode=%s\n",
+	rc |= dynbuf_printf(b, " exitcode=%s",
 	    log_exit_name(r->exitcode, num, sizeof(num)));
-	return rc;
+	if (r->account != NULL)
+		rc |= log_field(b, "account", r->account, false);
+	if (tls)
+		rc |= log_field(b, "tlsinfo", r->tls, false);
+	if (auth)
+		rc |= log_field(b, "authmech", r->mech, false);
+	return rc | dynbuf_printf(b, " size=%lld", (long long)r->size);
 }
 
-/* One write(2) on an O_APPEND descriptor: lines never interleave. */
+/*
+ * One write(2) on an O_APPEND descriptor: lines never interleave. "-" is
+ * standard output.
+ */
 static int
 log_append(const char *path, const char *p, size_t n)
 {
+	bool out = strcmp(path, "-") == 0;
 	ssize_t w;
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	fd = out ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_APPEND |
+	    O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -1;
 	do
@@ -292,7 +319,8 @@ log_message(const char *path, const struct log_record *r)
 		return -1;
 	}
 	dynbuf_init(&b, LOG_LINE_MAX);
-	if (log_build(&b, r) < 0) {
+	if (log_time(&b, r->time_format) < 0 || log_build(&b, r) < 0 ||
+	    dynbuf_add(&b, "\n", 1) < 0) {
 		dynbuf_release(&b);
 		errno = EMSGSIZE;
 		return -1;
@@ -300,4 +328,42 @@ log_message(const char *path, const struct log_record *r)
 	rc = log_append(path, b.data, b.len);
 	dynbuf_release(&b);
 	return rc;
+}
+
+static const struct {
+	const char *name;
+	int facility;
+} log_facilities[] = {
+	{ "LOG_USER", LOG_USER }, { "LOG_MAIL", LOG_MAIL },
+	{ "LOG_LOCAL0", LOG_LOCAL0 }, { "LOG_LOCAL1", LOG_LOCAL1 },
+	{ "LOG_LOCAL2", LOG_LOCAL2 }, { "LOG_LOCAL3", LOG_LOCAL3 },
+	{ "LOG_LOCAL4", LOG_LOCAL4 }, { "LOG_LOCAL5", LOG_LOCAL5 },
+	{ "LOG_LOCAL6", LOG_LOCAL6 }, { "LOG_LOCAL7", LOG_LOCAL7 },
+};
+
+int
+log_syslog(const char *facility, const struct log_record *r)
+{
+	struct dynbuf b;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(log_facilities); i++)
+		if (facility != NULL &&
+		    strcmp(facility, log_facilities[i].name) == 0)
+			break;
+	if (r == NULL || i == ARRAY_SIZE(log_facilities)) {
+		errno = EINVAL;
+		return -1;
+	}
+	dynbuf_init(&b, LOG_LINE_MAX);
+	if (log_build(&b, r) < 0) {
+		dynbuf_release(&b);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	openlog("yubin", 0, log_facilities[i].facility);
+	syslog(r->exitcode == EX_OK ? LOG_INFO : LOG_ERR, "%s", b.data + 1);
+	closelog();
+	dynbuf_release(&b);
+	return 0;
 }

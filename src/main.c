@@ -22,6 +22,7 @@
 #include "envelope.h"
 #include "error.h"
 #include "flush.h"
+#include "flushsched.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -29,8 +30,12 @@
 #include "message.h"
 #include "oauth.h"
 #include "password.h"
+#include "pretend.h"
 #include "queue.h"
 #include "sasl.h"
+#include "serverinfo.h"
+#include "session.h"
+#include "setup.h"
 #include "transport.h"
 #include "util.h"
 
@@ -102,17 +107,122 @@ message_warnings(const struct message *m)
 		log_warn("the message has a line of %zu bytes; SMTP allows "
 		    "998, so the server may refuse it or break the line",
 		    m->max_line);
+	if (m->dot_removed)
+		log_verbose("the last line, a lone '.', ended the message "
+		    "(sendmail's terminator; with -i it is text)");
+}
+
+/* The modes that need neither configuration nor queue. */
+static int
+no_config_mode(const struct options *o, struct error *err)
+{
+	switch (o->mode) {
+	case CLI_MODE_VERSION:
+		print_version();
+		return 0;
+	case CLI_MODE_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_MODE_CONFIGURE:
+		return setup_print(stdout, o->configure, err);
+	default:	/* newaliases, -bi */
+		printf("yubin: nothing to do: yubin keeps no aliases database "
+		    "(the 'aliases' key names a file read as it is)\n");
+		return 0;
+	}
+}
+
+/* -v: which file the lookup found. */
+static void
+say_config(const struct config *cfg)
+{
+	if (cfg->system_path != NULL)
+		log_verbose("configuration: '%s' merged with '%s'",
+		    cfg->system_path, cfg->path);
+	else if (cfg->path != NULL)
+		log_verbose("configuration: '%s'", cfg->path);
+	else
+		log_verbose("configuration: none; account from SMTPSERVER");
+}
+
+/*
+ * The files (or, with --host, none), then the keys set on the command line
+ * (msmtp's --port=N ...), in every account.
+ */
+static int
+load_config(const struct options *o, struct config *cfg, struct error *err)
+{
+	if (o->host != NULL && o->account != NULL)
+		return error_set(err, ERR_USAGE, "cannot use both --host and "
+		    "--account");
+	if (o->host != NULL ? config_cmdline(cfg, err) < 0 :
+	    config_load(cfg, o->config_file, err) < 0)
+		return -1;
+	if (o->host == NULL && o->config_file == NULL)
+		say_config(cfg);	/* -C: the user knows */
+	for (size_t i = 0; i < o->nsets; i++)
+		if (config_set(cfg, o->sets[i].option, o->sets[i].key,
+		    o->sets[i].value, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* -P: the account -a or -f chooses, as it would send. */
+static int
+pretend(const struct options *o, const struct config *cfg,
+    struct error *err)
+{
+	struct account a;
+
+	if (account_select_by_from(cfg, o->account, o->from, &a, err) < 0)
+		return -1;
+	pretend_print(stdout, &a);
+	return fflush(stdout) == 0 ? 0 : error_set(err, ERR_IOERR, "cannot "
+	    "write to standard output: %s", strerror(errno));
+}
+
+/* --rmqs: log in as for a message, ETRN, QUIT. */
+static int
+rmqs(const struct options *o, const struct account *a, struct error *err)
+{
+	struct session *s;
+	char reply[ERROR_REPLY_MAX];
+	int rc;
+
+	if (session_open(&s, a, NULL, err) < 0)
+		return -1;
+	rc = session_etrn(s, o->rmqs, reply, sizeof(reply), err);
+	if (rc == 0)
+		log_verbose("ETRN %s: %s", o->rmqs, reply);
+	session_close(s);
+	return rc;
+}
+
+/*
+ * Whether the command line set a key the queue cannot keep (a queued
+ * message keeps its config file and account name, and its DSN).
+ */
+static bool
+cmdline_settings(const struct options *o)
+{
+	for (size_t i = 0; i < o->nsets; i++)
+		if (strncmp(o->sets[i].key, "dsn_", 4) != 0)
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------- queue */
 
-/* The config file as a queued message records it: absolute, or NULL. */
+/*
+ * The config file as a queued message records it: absolute, or NULL (the
+ * lookup again, as when msmtp's system and user files were merged).
+ */
 static char *
 config_abspath(const struct config *cfg)
 {
 	char cwd[PATH_MAX];
 
-	if (cfg->path == NULL)
+	if (cfg->path == NULL || cfg->system_path != NULL)
 		return NULL;
 	if (cfg->path[0] == '/')
 		return xstrdup(cfg->path);
@@ -156,6 +266,10 @@ queue_envelope(const struct envelope_job *j, const struct envelope *env,
 		fprintf(stderr, "yubin: message queued as %s: %s\n", id, text);
 	} else
 		fprintf(stderr, "yubin: message queued as %s\n", id);
+	if (!flushsched_exists())
+		fprintf(stderr, "yubin: nothing runs 'yubin -q' to send it later "
+		    "(no yubin-flush.timer enabled, no crontab line); enable "
+		    "the timer: " FLUSHSCHED_ENABLE "\n");
 	return 0;
 }
 
@@ -304,6 +418,10 @@ send_message(struct envelope_job *j, const struct config *cfg,
 	    envelope_finish(j, err) < 0)
 		goto out;
 	message_warnings(&m);
+	if (cmdline_settings(j->opt) && j->acct.queue != CONF_QUEUE_OFF) {
+		log_verbose("settings from the command line: not queued");
+		j->acct.queue = CONF_QUEUE_OFF;
+	}
 	config = config_abspath(cfg);
 	if (j->acct.queue == CONF_QUEUE_ALWAYS) {
 		rc = queue_message(j, config, &m, NULL, err);
@@ -397,13 +515,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "yubin: try 'yubin --help'\n");
 		return error_exit_code(err.kind);
 	}
-	if (o.mode == CLI_MODE_VERSION) {
-		print_version();
-		return 0;
-	}
-	if (o.mode == CLI_MODE_HELP) {
-		cli_usage(stdout);
-		return 0;
+	if (o.mode == CLI_MODE_VERSION || o.mode == CLI_MODE_HELP ||
+	    o.mode == CLI_MODE_CONFIGURE || o.mode == CLI_MODE_NEWALIASES) {
+		rc = no_config_mode(&o, &err);
+		goto out;
 	}
 	log_set_verbose(o.verbose);
 	if (o.mode == CLI_MODE_FLUSH || o.mode == CLI_MODE_QUEUE_LIST ||
@@ -411,13 +526,20 @@ main(int argc, char **argv)
 		rc = queue_mode(&o, &err);	/* needs no config */
 		goto out;
 	}
-	if (config_load(&cfg, o.config_file, &err) < 0)
+	if (load_config(&o, &cfg, &err) < 0)
 		goto out;
 	/* sending picks the account with the envelope (envelope.c) */
 	if (o.mode != CLI_MODE_SEND && o.mode != CLI_MODE_VERIFY &&
+	    o.mode != CLI_MODE_PRETEND &&
 	    account_select(&cfg, o.account, &acct, &err) < 0)
 		goto out;
-	if (o.mode == CLI_MODE_STORE_PASSWORD)
+	if (o.mode == CLI_MODE_PRETEND)
+		rc = pretend(&o, &cfg, &err);
+	else if (o.mode == CLI_MODE_SERVERINFO)
+		rc = serverinfo_run(stdout, &acct, o.json, &err);
+	else if (o.mode == CLI_MODE_RMQS)
+		rc = rmqs(&o, &acct, &err);
+	else if (o.mode == CLI_MODE_STORE_PASSWORD)
 		rc = password_store(&acct, &err);
 	else if (o.mode == CLI_MODE_FORGET_PASSWORD)
 		rc = password_forget(&acct, &err);

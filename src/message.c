@@ -6,10 +6,13 @@
  * size of the message.
  *
  * Behaviour choices (user-visible; yubin(1) should say so):
- * - With dot_ends, only a *terminated* line holding exactly "." ends the
- *   input (terminated by LF, CRLF or a bare CR, as sendmail does). A "." as
- *   the last, unterminated line is text: it becomes ".\r\n" like any other
- *   last line. ". " or ".." are text too.
+ * - With dot_ends, only a *terminated* line holding exactly "." is the
+ *   end (terminated by LF, CRLF or a bare CR, as sendmail does). From a
+ *   terminal it ends the input at once; from a pipe or a file it is the
+ *   end only when it is the last line (removed), and text when more input
+ *   follows: input is never dropped. A "." as the last, unterminated line
+ *   is text: it becomes ".\r\n" like any other last line. ". " or ".."
+ *   are text too.
  * - NUL bytes are copied unchanged and reported in has_nul (RFC 5321 does
  *   not allow them in DATA), unless strip_nul drops them from the body.
  * - With a header hook, the header section is held in memory (at most
@@ -41,10 +44,13 @@
  * output bytes. A bare CR or LF becomes CRLF; the LF of a CRLF gives nothing
  * (its CR already wrote the CRLF, also across calls: pending_cr); a "." that
  * starts a line gives nothing at first (held back with dot_ends) and the
- * byte after it gives the dot and itself, or ends the input. So out needs
- * 2 * inlen <= 2 * inlen + 2 bytes. crlf_finish() writes at most 3 (".\r\n").
+ * byte after it gives the dot and itself, or ends the input. A whole "."
+ * line held back (MESSAGE_DOT_LAST: its 2 or 3 input bytes gave nothing)
+ * gives ".\r\n" in front of the next byte, which may come in the next call.
+ * So out needs 2 * inlen + 3 bytes. crlf_finish() writes at most 3
+ * (".\r\n").
  */
-#define SPOOL_OUT	(2 * SPOOL_CHUNK + 2)
+#define SPOOL_OUT	(2 * SPOOL_CHUNK + 3)
 #define FINISH_MAX	3
 _Static_assert(SPOOL_OUT >= FINISH_MAX, "crlf_finish() fits in out");
 #define SPOOL_PREFIX	"spool."
@@ -53,10 +59,10 @@ _Static_assert(SPOOL_OUT >= FINISH_MAX, "crlf_finish() fits in out");
 /* ---------------------------------------------------------------- crlf */
 
 void
-crlf_init(struct crlf *c, bool dot_ends)
+crlf_init(struct crlf *c, enum message_dot dot)
 {
 	memset(c, 0, sizeof(*c));
-	c->dot_ends = dot_ends;
+	c->dot = dot;
 }
 
 /* The current line is complete: account for it, start a new one. */
@@ -101,11 +107,11 @@ crlf_text(struct crlf *c, const unsigned char *p, const unsigned char *eol,
 	if (c->linelen == 0 && *p == '.') {
 		c->line_is_dot = true;
 		c->linelen = 1;
-		if (!c->dot_ends)
+		if (c->dot == MESSAGE_DOT_TEXT)
 			*(*op)++ = '.';
 		return p + 1;
 	}
-	if (c->line_is_dot && c->dot_ends)
+	if (c->line_is_dot && c->dot != MESSAGE_DOT_TEXT)
 		*(*op)++ = '.';
 	c->line_is_dot = false;
 	n = (size_t)(eol - p);
@@ -142,6 +148,11 @@ crlf_run(struct crlf *c, const char *in, size_t inlen, char *out,
 				continue;
 			}
 		}
+		if (c->dot_held) {	/* more input: the "." line is text */
+			memcpy(o, ".\r\n", 3);
+			o += 3;
+			c->dot_held = false;
+		}
 		eol = find_byte(&cr, p, end, '\r');
 		if (find_byte(&lf, p, end, '\n') < eol)
 			eol = lf;
@@ -149,15 +160,18 @@ crlf_run(struct crlf *c, const char *in, size_t inlen, char *out,
 			p = crlf_text(c, p, eol, &o);
 			continue;
 		}
-		if (c->dot_ends && c->line_is_dot) {
+		if (c->dot == MESSAGE_DOT_ENDS && c->line_is_dot) {
 			/* the "." line: not copied, the rest is ignored */
 			c->linelen = 0;
 			c->line_is_dot = false;
 			*ended = true;
 			break;
 		}
+		c->dot_held = c->dot == MESSAGE_DOT_LAST && c->line_is_dot;
 		crlf_end_line(c);
 		c->pending_cr = *p++ == '\r';
+		if (c->dot_held)
+			continue;
 		*o++ = '\r';
 		*o++ = '\n';
 	}
@@ -170,7 +184,9 @@ crlf_finish(struct crlf *c, char *out)
 {
 	size_t n = 0;
 
-	if (c->dot_ends && c->line_is_dot)
+	c->dot_removed = c->dot_held;	/* the last line: the terminator */
+	c->dot_held = false;
+	if (c->dot != MESSAGE_DOT_TEXT && c->line_is_dot)
 		out[n++] = '.';		/* unterminated "." at EOF is text */
 	if (c->linelen > 0) {
 		out[n++] = '\r';
@@ -522,7 +538,7 @@ spool_copy(struct spool *sp, int infd, struct crlf *c, char *in, char *out,
 			    "input: %s", strerror(errno));
 		if (n == 0)
 			break;
-		/* out has SPOOL_OUT = 2 * SPOOL_CHUNK + 2 bytes, see above */
+		/* out has SPOOL_OUT = 2 * SPOOL_CHUNK + 3 bytes, see above */
 		if (spool_out(sp, out, crlf_run(c, in, (size_t)n, out,
 		    &ended), err) < 0)
 			return -1;
@@ -553,6 +569,7 @@ spool_commit(struct spool *sp, const struct crlf *c, struct error *err)
 	m->utf8_header = sp->hdr_8bit;
 	m->has_nul = sp->o->strip_nul ? sp->hdr_nul : c->has_nul;
 	m->max_line = c->max_line;
+	m->dot_removed = c->dot_removed;
 	return 0;
 }
 
@@ -574,7 +591,8 @@ message_spool(struct message *m, int infd, const struct message_opts *o,
 			return -1;
 		d = dir;
 	}
-	crlf_init(&c, o->dot_ends);
+	crlf_init(&c, !o->dot_ends ? MESSAGE_DOT_TEXT : isatty(infd) ?
+	    MESSAGE_DOT_ENDS : MESSAGE_DOT_LAST);
 	dynbuf_init(&sp.hdr, HEADERS_MAX + SPOOL_OUT);
 	headers_scan_init(&sp.scan);
 	buf = xmalloc(SPOOL_CHUNK + SPOOL_OUT);

@@ -30,11 +30,27 @@ struct message {
 	size_t max_line;	/* longest line in octets, without CRLF */
 	bool keep;		/* do not unlink on release (queued) */
 	size_t nul_removed;	/* NUL bytes dropped from the body */
+	bool dot_removed;	/* the last line, ".", ended the message */
+};
+
+/*
+ * What a line holding only "." means in the input (message_spool() picks
+ * LAST or ENDS when dot_ends is set, by whether the input is a terminal).
+ */
+enum message_dot {
+	MESSAGE_DOT_TEXT,	/* text like any other line (-i, -oi) */
+	MESSAGE_DOT_ENDS,	/* ends the input at once (a terminal) */
+	MESSAGE_DOT_LAST,	/* removed when it is the last line (the
+				   classic terminator); text when more input
+				   follows it (a pipe or a file) */
 };
 
 struct message_opts {
-	bool dot_ends;		/* a line holding only "." ends the input
-				   (sendmail's default; false with -i/-oi) */
+	bool dot_ends;		/* a line holding only "." ends the message
+				   (sendmail's default; false with -i/-oi):
+				   on a terminal at once (MESSAGE_DOT_ENDS),
+				   else only as the last line
+				   (MESSAGE_DOT_LAST): input is never lost */
 	const char *spool_dir;	/* NULL: message_spool_dir() */
 	/*
 	 * Optional. When set, the header section (see headers.h for where it
@@ -82,22 +98,28 @@ void message_release(struct message *m);
 
 /*
  * Line-ending normaliser used by message_spool (exposed for tests).
- * crlf_run() converts in[0..inlen) to out (room for 2 * inlen + 2 bytes) and
- * returns the bytes written. With dot_ends, *ended is set when a line holding
- * only "." was seen; the rest of the input must then be ignored (that line
- * itself is not copied). crlf_finish() terminates a last unterminated line.
+ * crlf_run() converts in[0..inlen) to out (room for 2 * inlen + 3 bytes) and
+ * returns the bytes written. With MESSAGE_DOT_ENDS, *ended is set when a
+ * line holding only "." was seen; the rest of the input must then be
+ * ignored (that line itself is not copied). With MESSAGE_DOT_LAST such a
+ * line is held back until more input shows it is text (then written), or
+ * crlf_finish() drops it (dot_removed). Only a terminated line counts: an
+ * unterminated "." at the end is text. crlf_finish() terminates a last
+ * unterminated line (at most 3 bytes).
  */
 struct crlf {
 	bool pending_cr;	/* last byte was CR, LF may follow */
 	size_t linelen;		/* octets in the current line so far */
 	bool line_is_dot;	/* current line so far is exactly "." */
-	bool dot_ends;
+	bool dot_held;		/* DOT_LAST: a whole "." line is held back */
+	bool dot_removed;	/* DOT_LAST: the last line, ".", was dropped */
+	enum message_dot dot;
 	size_t max_line;
 	bool eightbit;
 	bool has_nul;
 };
 
-void crlf_init(struct crlf *c, bool dot_ends);
+void crlf_init(struct crlf *c, enum message_dot dot);
 size_t crlf_run(struct crlf *c, const char *in, size_t inlen, char *out,
     bool *ended);
 size_t crlf_finish(struct crlf *c, char *out);

@@ -10,15 +10,10 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -29,12 +24,11 @@
 #include "netrc.h"
 #include "password.h"
 #include "prompt.h"
+#include "shellcmd.h"
 #include "util.h"
 
 #define EVAL_OUTPUT_MAX (64 * 1024)	/* passwordeval output kept */
 #define NOTE_MAX 192			/* bytes of one "why not" note */
-
-extern char **environ;
 
 /* Why a source had nothing, for the "no password" message. */
 struct note {
@@ -101,153 +95,19 @@ source_config(const struct account *a, char **out, struct note *why,
 
 /* ---------------------------------------------------------- passwordeval */
 
-/*
- * In the child: stdin /dev/null, stdout the pipe, stderr inherited; a
- * process group of its own (a timeout kills all of it), given the
- * terminal's foreground when yubin had it (tty >= 0), so it may prompt.
- */
-static void __attribute__((noreturn))
-eval_child(const char *cmd, int in, int out, int tty)
-{
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
-	sigset_t none;
-
-	(void)setpgid(0, 0);
-	prompt_fg_give(tty, getpid());
-	/* Above 2 first, so that neither dup2 can clobber the other fd. */
-	in = fcntl(in, F_DUPFD_CLOEXEC, 3);
-	out = fcntl(out, F_DUPFD_CLOEXEC, 3);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve("/bin/sh", argv, environ);
-	_exit(127);
-}
-
-/* The command ran past the account's timeout: its whole group goes. */
+/* What the exit status of the command means here: 0 or ERR_AUTH. */
 static int
-eval_timeout(pid_t pid, const char *what, int timeout_ms, struct error *err)
-{
-	(void)kill(-pid, SIGKILL);
-	return error_set(err, ERR_TEMP, "%s did not finish within %d s "
-	    "(timeout); killed it", what, timeout_ms / 1000 > 0 ?
-	    timeout_ms / 1000 : 1);
-}
-
-/*
- * Read everything the command writes (so that it never dies of SIGPIPE),
- * keeping at most EVAL_OUTPUT_MAX bytes; *overflow when more came. All
- * before deadline (-1: none).
- */
-static int
-eval_read(int fd, pid_t pid, const char *what, long long deadline,
-    int timeout_ms, struct dynbuf *b, bool *overflow, struct error *err)
-{
-	if (dynbuf_read_fd_until(b, fd, deadline, overflow) == 0)
-		return 0;
-	if (errno == ETIMEDOUT)
-		return eval_timeout(pid, what, timeout_ms, err);
-	return error_set(err, ERR_IOERR, "cannot read the output of %s: %s",
-	    what, strerror(errno));
-}
-
-/* waitpid(); past deadline (-1: none) the group is killed first. */
-static int
-eval_reap(pid_t pid, const char *what, long long deadline, int timeout_ms,
-    int *status, struct error *err)
-{
-	pid_t r;
-	int rc = 0;
-
-	while ((r = waitpid(pid, status, deadline < 0 ? 0 : WNOHANG)) != pid) {
-		if (r < 0 && errno != EINTR)
-			return error_set(err, ERR_OSERR, "%s: waitpid: %s",
-			    what, strerror(errno));
-		if (r == 0 && util_now_ms() >= deadline) {
-			rc = eval_timeout(pid, what, timeout_ms, err);
-			deadline = -1;
-		} else if (r == 0) {
-			(void)poll(NULL, 0, 10);
-		}
-	}
-	return rc;
-}
-
-static int
-eval_wait(pid_t pid, const char *what, long long deadline, int timeout_ms,
+eval_status(const char *what, const struct shellcmd_result *res,
     struct error *err)
 {
-	int status;
-
-	if (eval_reap(pid, what, deadline, timeout_ms, &status, err) < 0)
-		return -1;
-	if (WIFSIGNALED(status))
+	if (res->signaled)
 		return error_set(err, ERR_AUTH, "%s was killed by signal %d",
-		    what, WTERMSIG(status));
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		    what, res->status);
+	if (res->status != 0)
 		return error_set(err, ERR_AUTH, "%s exited with status %d%s",
-		    what, WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
+		    what, res->status, res->status == 127 ?
 		    " (command not found?)" : "");
 	return 0;
-}
-
-/* Start cmd (eval_child); the read end of its stdout in *out. */
-static pid_t
-eval_spawn(const char *cmd, int tty, int *out, struct error *err)
-{
-	int devnull, fds[2];
-	pid_t pid;
-
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-		return error_set(err, ERR_OSERR, "cannot open /dev/null: %s",
-		    strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		error_set(err, ERR_OSERR, "pipe: %s", strerror(errno));
-		close(devnull);
-		return -1;
-	}
-	if ((pid = fork()) < 0)
-		error_set(err, ERR_OSERR, "fork: %s", strerror(errno));
-	else if (pid == 0)
-		eval_child(cmd, devnull, fds[1], tty);
-	close(devnull);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		return -1;
-	}
-	(void)setpgid(pid, pid);	/* the child does too: no race */
-	prompt_fg_give(tty, pid);
-	*out = fds[0];
-	return pid;
-}
-
-/*
- * Run cmd with /bin/sh -c; its output into b, all within timeout_ms (0:
- * none; ERR_TEMP past it: a command that hangs, a locked agent, may work
- * later).
- */
-static int
-eval_run(const char *what, const char *cmd, int timeout_ms, struct dynbuf *b,
-    bool *overflow, struct error *err)
-{
-	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
-	int tty = prompt_fg_open(), fd = -1, r;
-	pid_t pid = eval_spawn(cmd, tty, &fd, err);
-
-	if (pid < 0) {
-		prompt_fg_take(tty);
-		return -1;
-	}
-	r = eval_read(fd, pid, what, deadline, timeout_ms, b, overflow, err);
-	close(fd);
-	if (eval_wait(pid, what, r == 0 ? deadline : -1, timeout_ms,
-	    r == 0 ? err : NULL) < 0 && r == 0)
-		r = -1;
-	prompt_fg_take(tty);
-	return r;
 }
 
 int
@@ -255,8 +115,8 @@ password_eval(const struct account *a, const char *key, const char *cmd,
     const char *noun, char **out, struct error *err)
 {
 	char what[256];
+	struct shellcmd_result res;
 	struct dynbuf b;
-	bool overflow;
 	size_t len;
 	int r = 0;
 
@@ -264,12 +124,13 @@ password_eval(const struct account *a, const char *key, const char *cmd,
 	snprintf(what, sizeof(what), "%s for account '%s'", key, a->name);
 	dynbuf_init(&b, EVAL_OUTPUT_MAX);
 	b.secret = true;
-	if (eval_run(what, cmd, a->timeout_ms, &b, &overflow, err) < 0) {
+	if (shellcmd_run(what, cmd, a->timeout_ms, &b, &res, err) < 0 ||
+	    eval_status(what, &res, err) < 0) {
 		dynbuf_release(&b);
 		return -1;
 	}
 	len = b.data != NULL ? strcspn(b.data, "\n") : 0;
-	if (overflow && len == b.len)
+	if (res.overflow && len == b.len)
 		r = error_set(err, ERR_AUTH, "%s printed a first line longer "
 		    "than %d bytes", what, EVAL_OUTPUT_MAX);
 	while (len > 0 && b.data[len - 1] == '\r')

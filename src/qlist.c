@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "queue.h"
 #include "util.h"
 
@@ -96,51 +97,33 @@ table_entry(FILE *out, const struct queue_entry *e, long long now)
 		fprintf(out, "    last error: %s\n", e->st.error);
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void
-json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void
 json_entry(FILE *out, const struct queue_entry *e, long long now)
 {
 	fprintf(out, "{\"id\":");
-	json_str(out, e->id);
+	json_write_str(out, e->id);
 	fprintf(out, ",\"state\":\"%s\"", entry_state(e));
 	if (!e->valid) {
 		fprintf(out, ",\"problem\":");
-		json_str(out, e->problem);
+		json_write_str(out, e->problem);
 		fprintf(out, "}\n");
 		return;
 	}
 	fprintf(out, ",\"account\":");
-	json_str(out, e->account);
+	json_write_str(out, e->account);
 	fprintf(out, ",\"created\":%lld,\"age\":%lld,\"size\":%lld,"
 	    "\"from\":", e->created, now - e->created, e->size);
-	json_str(out, e->from);
+	json_write_str(out, e->from);
 	fprintf(out, ",\"rcpt\":[");
 	for (size_t i = 0; i < e->nrcpt; i++) {
 		if (i > 0)
 			fputc(',', out);
-		json_str(out, e->rcpt[i]);
+		json_write_str(out, e->rcpt[i]);
 	}
 	fprintf(out, "],\"attempts\":%u,\"next_attempt\":%lld,"
 	    "\"last_attempt\":%lld,\"expire\":%lld,\"last_error\":",
 	    e->st.attempts, e->st.next, e->st.last, e->st.expire);
-	json_str(out, e->st.error);
+	json_write_str(out, e->st.error);
 	fprintf(out, "}\n");
 }
 

@@ -35,6 +35,7 @@ struct session {
 	char *in, *out;		/* the body: SESSION_CHUNK read, twice that
 				   dot-stuffed; allocated on first use */
 	bool usable;
+	struct session_probe *probe;	/* --serverinfo: keep replies */
 };
 
 /* What the session was doing, for error messages. */
@@ -88,6 +89,23 @@ session_flush(struct session *s, struct error *err)
 	return transport_flush(s->t, err);
 }
 
+/* --serverinfo: the greeting and the last EHLO reply, as they came. */
+static void
+session_keep(struct session *s, const struct reply *r)
+{
+	struct session_probe *p = s->probe;
+
+	if (p == NULL)
+		return;
+	if (s->smtp.state == SMTP_STATE_GREETING)
+		util_strlcpy(p->greeting, r->text, sizeof(p->greeting));
+	else if (s->smtp.state == SMTP_STATE_EHLO ||
+	    s->smtp.state == SMTP_STATE_HELO) {
+		util_strlcpy(p->ehlo, r->text, sizeof(p->ehlo));
+		p->esmtp = s->smtp.state == SMTP_STATE_EHLO && reply_ok(r);
+	}
+}
+
 /* One reply, all its lines within one timeout (transport_deadline()). */
 static int
 session_read_reply(struct session *s, const struct reply **r,
@@ -107,6 +125,7 @@ session_read_reply(struct session *s, const struct reply **r,
 			return -1;
 		if (rc == REPLY_LINE_DONE) {
 			*r = &s->parser.reply;
+			session_keep(s, *r);
 			return 0;
 		}
 	}
@@ -251,22 +270,28 @@ session_start(struct session *s, struct error *err)
 	return 0;
 }
 
-int
-session_open(struct session **out, const struct account *a,
-    struct session_facts *facts, struct error *err)
+/* session_open(), or with probe a session without AUTH that keeps what
+ * --serverinfo shows. */
+static int
+session_begin(struct session **out, const struct account *a,
+    struct session_probe *probe, struct session_facts *facts,
+    struct error *err)
 {
 	struct smtp_opts o = {
 		.ehlo_domain = a->domain,
 		.tls = a->tls == ACCOUNT_TLS_OFF ? SMTP_TLS_NONE :
 		    a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS :
 		    SMTP_TLS_IMPLICIT,
-		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
+		.auth = a->auth && probe == NULL, .auth_mech = a->auth_mech,
+		.user = a->user,
 		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
 		.lmtp = a->lmtp,
+		.dsn_optional = a->dsn_optional,
 	};
 	struct session *s = xcalloc(1, sizeof(*s));
 
 	s->acct = a;
+	s->probe = probe;
 	util_strlcpy(s->tls, "none", sizeof(s->tls));
 	smtp_init(&s->smtp, &o);
 	reply_parser_init(&s->parser);
@@ -278,6 +303,56 @@ session_open(struct session **out, const struct account *a,
 		return -1;
 	}
 	*out = s;
+	return 0;
+}
+
+int
+session_open(struct session **out, const struct account *a,
+    struct session_facts *facts, struct error *err)
+{
+	return session_begin(out, a, NULL, facts, err);
+}
+
+int
+session_probe(const struct account *a, struct session_probe *p,
+    struct error *err)
+{
+	struct session *s;
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (session_begin(&s, a, p, NULL, err) < 0)
+		return -1;
+	util_strlcpy(p->peer, transport_peer(s->t), sizeof(p->peer));
+	util_strlcpy(p->tls, s->tls, sizeof(p->tls));
+	p->caps = s->smtp.caps;
+	if (transport_is_tls(s->t)) {
+		rc = transport_cert_info(s->t, &p->cert, err);
+		p->has_cert = rc == 0;
+	}
+	session_close(s);
+	return rc;
+}
+
+int
+session_etrn(struct session *s, const char *arg, char *reply,
+    size_t size, struct error *err)
+{
+	const struct reply *r;
+	struct dynbuf *out = &s->smtp.out;
+
+	if (!s->usable)
+		return error_set(err, ERR_SOFTWARE, "the session is closed");
+	if (dynbuf_printf(out, "ETRN %s", arg) < 0)
+		return error_set(err, ERR_USAGE, "--rmqs: argument too long");
+	log_proto('>', out->data, out->len);
+	if (dynbuf_addstr(out, "\r\n") < 0 || session_flush(s, err) < 0 ||
+	    session_read_reply(s, &r, err) < 0)
+		return session_io_error(s, err);
+	reply_format(r, reply, size);
+	if (!reply_ok(r))
+		return reply_error(err, ERR_UNAVAILABLE, r, "the server "
+		    "refused ETRN %s", arg);
 	return 0;
 }
 

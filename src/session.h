@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "reply.h"
+#include "tlsconf.h"
 
 struct account;
 struct envelope;
@@ -50,6 +52,36 @@ bool session_usable(const struct session *s);
 
 /* The facts of s for the log line; s NULL: never connected ("none"). */
 void session_facts(const struct session *s, struct session_facts *f);
+
+/* What --serverinfo shows: the server as it presents itself. */
+struct session_probe {
+	char peer[128];			/* "127.0.0.1 port 587" */
+	char greeting[REPLY_TEXT_MAX];	/* the 220's lines, '\n'-joined */
+	char ehlo[REPLY_TEXT_MAX];	/* the last EHLO (after TLS): the
+					   server's name, then a keyword a
+					   line */
+	bool esmtp;			/* EHLO worked (else HELO) */
+	struct smtp_caps caps;		/* parsed from ehlo */
+	char tls[128];			/* as session_facts, or "none" */
+	bool has_cert;
+	struct tls_cert_info cert;
+};
+
+/*
+ * Connect, greeting, EHLO, STARTTLS (or implicit TLS), EHLO as for a
+ * message, without AUTH; fill p, QUIT. -1 with err as session_open().
+ */
+int session_probe(const struct account *a, struct session_probe *p,
+    struct error *err);
+
+/*
+ * --rmqs (RFC 1985): "ETRN arg" on a session ready for a message (after
+ * AUTH); 0 when the server accepted it (2xx; its reply, formatted, in
+ * reply), else -1: ERR_UNAVAILABLE with the server's reply (as msmtp:
+ * exit 69, also for 4xx), or an I/O error.
+ */
+int session_etrn(struct session *s, const char *arg, char *reply,
+    size_t size, struct error *err);
 
 /* QUIT when still usable, close, free. NULL is fine. */
 void session_close(struct session *s);

@@ -449,7 +449,8 @@ smtp_check_envelope(struct smtp *s, const struct envelope *env)
 	    "in ASCII (IDNA)", &s->txn_err) < 0))
 		return -1;
 	if (dsn_check(env->dsn_notify, env->dsn_return, env->dsn_envid,
-	    &s->txn_err) < 0)
+	    &s->txn_err) < 0 || (!(s->caps.ext & SMTP_EXT_DSN) &&
+	    dsn_unsupported(env, s->opts.dsn_optional, &s->txn_err) < 0))
 		return -1;
 	if (s->info.eightbit && !(s->caps.ext & SMTP_EXT_8BITMIME))
 		return error_set(&s->txn_err, ERR_DATAERR, "the message "

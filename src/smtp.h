@@ -79,6 +79,9 @@ struct smtp_opts {
 	size_t pipeline_window;	/* max commands in flight (0: 100) */
 	bool lmtp;		/* RFC 2033: LHLO, a reply per recipient
 				   after the message */
+	bool dsn_optional;	/* DSN asked for, server without DSN: send
+				   without it and warn (else ERR_UNAVAILABLE,
+				   as msmtp) */
 };
 
 /* What the state machine needs to know about the message. */

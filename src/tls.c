@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -289,13 +290,14 @@ verify_fingerprint(const struct tls *s, const char *fingerprint,
 	int n;
 
 	n = util_fingerprint_parse(fingerprint, want, sizeof(want));
-	if (n != 32 && n != 20)
+	if (n != 32 && n != 20 && n != 16)
 		return error_set(err, ERR_CONFIG, "invalid tls_fingerprint "
 		    "'%s': expected a SHA-256 fingerprint "
 		    "(32 hex bytes, colons optional)", fingerprint);
 	if (peer_certificate(s, host, &der, err) < 0)
 		return -1;
-	algo = n == 32 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA1;
+	algo = n == 32 ? GNUTLS_DIG_SHA256 : n == 20 ? GNUTLS_DIG_SHA1 :
+	    GNUTLS_DIG_MD5;
 	if (gnutls_hash_fast(algo, der[0].data, der[0].size, got) < 0)
 		return error_set(err, ERR_SOFTWARE, "cannot hash certificate");
 	if (memcmp(want, got, (size_t)n) != 0)
@@ -432,6 +434,65 @@ tls_describe(const struct tls *s, char *buf, size_t size)
 	    proto != NULL ? proto : "TLS", kx != NULL ? kx : "?",
 	    cipher != NULL ? cipher : "?", mac != NULL ? "/" : "",
 	    mac != NULL ? mac : "");
+}
+
+/* "AB:CD:..." of the certificate's digest with algo. */
+static void
+cert_digest(gnutls_x509_crt_t crt, gnutls_digest_algorithm_t algo,
+    char *out, size_t size)
+{
+	unsigned char d[64];
+	size_t n = sizeof(d), o = 0;
+
+	out[0] = '\0';
+	if (gnutls_x509_crt_get_fingerprint(crt, algo, d, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && o + 4 <= size; i++)
+		o += (size_t)snprintf(out + o, size - o, "%s%02X",
+		    i > 0 ? ":" : "", d[i]);
+}
+
+static void
+cert_time(time_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		util_strlcpy(out, "?", size);
+}
+
+int
+tls_cert_info(const struct tls *s, struct tls_cert_info *out,
+    struct error *err)
+{
+	const gnutls_datum_t *der = NULL;
+	gnutls_x509_crt_t crt;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (peer_certificate(s, s->host, &der, err) < 0)
+		return -1;
+	if (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &der[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return error_set(err, ERR_PROTOCOL, "cannot read the "
+		    "certificate of '%s'", s->host);
+	}
+	n = sizeof(out->subject);
+	if (gnutls_x509_crt_get_dn(crt, out->subject, &n) < 0)
+		util_strlcpy(out->subject, "?", sizeof(out->subject));
+	n = sizeof(out->issuer);
+	if (gnutls_x509_crt_get_issuer_dn(crt, out->issuer, &n) < 0)
+		util_strlcpy(out->issuer, "?", sizeof(out->issuer));
+	cert_time(gnutls_x509_crt_get_activation_time(crt), out->not_before,
+	    sizeof(out->not_before));
+	cert_time(gnutls_x509_crt_get_expiration_time(crt), out->not_after,
+	    sizeof(out->not_after));
+	cert_digest(crt, GNUTLS_DIG_SHA256, out->sha256, sizeof(out->sha256));
+	cert_digest(crt, GNUTLS_DIG_SHA1, out->sha1, sizeof(out->sha1));
+	gnutls_x509_crt_deinit(crt);
+	return 0;
 }
 
 int

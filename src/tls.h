@@ -20,6 +20,7 @@
 
 struct error;
 struct tls;
+struct tls_cert_info;
 struct tls_config;
 
 /* Besides >= 0 and -1: must wait for *events, then call again. */
@@ -64,6 +65,10 @@ size_t tls_pending(const struct tls *s);
 
 /* "TLS1.3/ECDHE-X25519/AES-256-GCM" (a MAC is added when not AEAD). */
 void tls_describe(const struct tls *s, char *buf, size_t size);
+
+/* The peer's certificate (after the handshake): 0, or -1 with err. */
+int tls_cert_info(const struct tls *s, struct tls_cert_info *out,
+    struct error *err);
 
 /* See transport_channel_binding(); the session must be established. */
 int tls_channel_binding(struct tls *s, const char **type, char **b64,

@@ -556,6 +556,15 @@ transport_tls_description(const struct transport *t, char *buf,
 }
 
 int
+transport_cert_info(const struct transport *t, struct tls_cert_info *out,
+    struct error *err)
+{
+	if (!t->tls_up)
+		return error_set(err, ERR_SOFTWARE, "no TLS session");
+	return tls_cert_info(t->tls, out, err);
+}
+
+int
 transport_channel_binding(struct transport *t, const char **type,
     char **b64, struct error *err)
 {

@@ -74,6 +74,10 @@ bool transport_is_tls(const struct transport *t);
 void transport_tls_description(const struct transport *t, char *buf,
     size_t size);
 
+/* The server's certificate (TLS up): 0, or -1 with err. */
+int transport_cert_info(const struct transport *t, struct tls_cert_info *out,
+    struct error *err);
+
 /*
  * Channel binding for SCRAM-*-PLUS: tls-exporter under TLS 1.3, tls-unique
  * under TLS 1.2. *type is "tls-exporter" or "tls-unique"; *b64 is base64 of

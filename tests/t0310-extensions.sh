@@ -6,7 +6,8 @@
 # message over the limit refused before MAIL), 8BITMIME (BODY=8BITMIME, and an
 # 8-bit message refused by a server without it), SMTPUTF8 (UTF-8 addresses
 # only when offered, else IDN domains as A-labels), CHUNKING (BDAT, no
-# dot-stuffing), DSN (RET/ENVID/NOTIFY/ORCPT only when offered) and
+# dot-stuffing), DSN (RET/ENVID/NOTIFY/ORCPT only when offered; else exit 69
+# as msmtp, or sent without them with dsn_unsupported send) and
 # ENHANCEDSTATUSCODES (the status code quoted).
 # The case bodies are strings that test_case (lib.sh) evaluates: hence
 # single quotes, and variables used only there.
@@ -283,15 +284,42 @@ test_case 'DSN' <<'CASE'
         "NOTIFY on every RCPT"
 CASE
 
-test_case 'no DSN' <<'CASE'
+# a server without DSN: msmtp exits 69 ("the server does not support DSN");
+# so does yubin, unless dsn_unsupported send: then without them, and a warning
+test_case 'no DSN: exit 69 (msmtp), nothing sent' <<'CASE'
     plain_case nodsn "$ASCII" -- "${DSN_ARGS[@]}" || return 1
-    is "$RC" 0 "exit 0 (the DSN options are dropped)"
-    [ "$RC" = 0 ] || show
+    is "$RC" 69 "exit 69"
+    is "$(cat "$ERR")" "yubin: the server does not support DSN, which the \
+message asks for (NOTIFY=FAILURE,DELAY RET=HDRS ENVID); set 'dsn_unsupported \
+send' to send it without" "stderr says why and what to set"
+    is "$(client_lines "$CASE_DIR" | grep -cE '^(MAIL|RCPT|DATA)')" 0 \
+        "no MAIL, RCPT or DATA"
+    is "$(accepted "$CASE_DIR")" 0 "nothing accepted"
+CASE
+
+test_case 'no DSN, dsn_unsupported send: sent without, a warning' <<'CASE'
+    PLAIN_CONFIG=("dsn_unsupported send")
+    plain_case nodsn-send "$ASCII" -- "${DSN_ARGS[@]}" || return 1
+    is "$RC" 0 "exit 0"
+    is "$(cat "$ERR")" "yubin: warning: the server does not support DSN: \
+the message goes without what it asks for (NOTIFY=FAILURE,DELAY RET=HDRS \
+ENVID)" "a warning on stderr"
     is "$(client_lines "$CASE_DIR" | grep -E '^(MAIL|RCPT)')" \
         "MAIL FROM:<alice@example.test> SIZE=$ASCII_SIZE
 RCPT TO:<a@example.org>
 RCPT TO:<b+x@example.org>" "no RET, ENVID, NOTIFY or ORCPT parameter"
     is "$(accepted "$CASE_DIR")" 1 "message accepted"
+CASE
+
+test_case 'DSN offered, dsn_unsupported send: the parameters go' <<'CASE'
+    PLAIN_CONFIG=("dsn_unsupported send")
+    plain_case dsn-send "$ASCII" --advertise "$ALL,DSN" -- "${DSN_ARGS[@]}" ||
+        return 1
+    is "$RC" 0 "exit 0"
+    is "$(cat "$ERR")" "" "no warning"
+    like "$(client_lines "$CASE_DIR")" \
+        '^RCPT TO:<a@example\.org> NOTIFY=FAILURE,DELAY ORCPT=' \
+        "RCPT ... NOTIFY=FAILURE,DELAY ORCPT=..."
 CASE
 
 # ------------------------------------------------ ENHANCEDSTATUSCODES

@@ -148,7 +148,10 @@ test_case 'close-starttls' 'handshake_case close-starttls starttls CLOSE 75 \
 
 test_case 'queued-465' <<'CASE'
     handshake_case queued-465 implicit RESET 0 "yubin: message queued as ID: \
-waiting for the server's greeting: $LOST" "queue on-failure" || return 1
+waiting for the server's greeting: $LOST
+yubin: nothing runs 'yubin -q' to send it later (no yubin-flush.timer \
+enabled, no crontab line); enable the timer: systemctl --user enable --now \
+yubin-flush.timer" "queue on-failure" || return 1
     run_yubin /dev/null -bp
     like "$(cat "$OUT")" "rcpt@example.org" "in the queue (-bp)"
 CASE

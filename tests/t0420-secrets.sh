@@ -70,8 +70,8 @@ for mech in plain login scram-sha-256 cram-md5; do
             "$PW" "$PLAIN_B64" "$LOGIN_B64"
         case $mech in
         plain)
-            like "$(cat "$LOG" 2>/dev/null)" 'auth=PLAIN' \
-                "the log file was written (auth=PLAIN)"
+            like "$(cat "$LOG" 2>/dev/null)" ' auth=on .* authmech=PLAIN' \
+                "the log file was written (auth=on, authmech=PLAIN)"
             like "$(cat "$SCRATCH/plain.trace")" \
                 '^yubin: --> AUTH PLAIN <redacted>$' \
                 "the trace shows the command, the response redacted"

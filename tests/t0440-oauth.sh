@@ -249,7 +249,7 @@ test_case 'provider 503, queue on-failure; back up: yubin -q' <<'CASE'
     oauth_config "$C" "$CLIENT" "queue on-failure"
     send
     is "$RC" 0 "exit 0 (queued)"
-    like "$(tail -n 1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+: during authentication: the OAuth 2\.0 provider at '.*' answered HTTP 503 \(a temporary failure\)\$" \
+    like "$(grep 'queued as' "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+: during authentication: the OAuth 2\.0 provider at '.*' answered HTTP 503 \(a temporary failure\)\$" \
         "queued, and why"
     queued_tok=$TOK
     oauth_admin set "client_id=$CLIENT" token_mode=ok > /dev/null
@@ -274,7 +274,7 @@ test_case 'provider hanging' <<'CASE'
     send
     is "$RC" 0 "exit 0 (queued)"
     check "bounded by the timeout (${SECS}s)" seconds_below "$SECS" 8
-    like "$(tail -n 1 "$ERR")" "^yubin: message queued as .*: during authentication: cannot reach '$OAUTH_URL/token': no answer in time \(timeout\)\$" \
+    like "$(grep 'queued as' "$ERR")" "^yubin: message queued as .*: during authentication: cannot reach '$OAUTH_URL/token': no answer in time \(timeout\)\$" \
         "queued, and why"
 CASE
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz-message.c -- message.c: the line-ending normaliser (fed at once and
- * in pieces, with and without "a lone dot ends the input"), the
+ * in pieces; a lone dot is text, ends the input, or goes when it is the
+ * last line), the
  * dot-stuffer for DATA, and message_spool() itself from a memfd into a
  * spool file under fuzz_tmpdir(), with a header hook that removes and
  * adds fields as envelope.c does.
@@ -9,10 +10,11 @@
  * Invariants: pieces and whole give the same bytes and the same facts
  * (longest line, 8-bit, NUL, ended); the result is canonical (every line
  * ends in CRLF, no bare CR or LF) and never holds a lone-dot line when a
- * dot ends the input; dot-stuffed text has no line "." and un-stuffs back
- * to its input, and its end marker ends it at the right place; the spool
- * file is canonical, m.size long, and holds no NUL in the body when NULs
- * are stripped.
+ * dot ends the input; when only the last one goes, the result is the text
+ * mode's, minus that last ".\r\n" exactly when dot_removed; dot-stuffed
+ * text has no line "." and un-stuffs back to its input, and its end
+ * marker ends it at the right place; the spool file is canonical, m.size
+ * long, and holds no NUL in the body when NULs are stripped.
  */
 #include "autoconfig.h"
 
@@ -36,15 +38,15 @@ struct norm {
 };
 
 static void
-normalise(const uint8_t *data, size_t size, bool dot_ends, size_t step,
-    struct norm *n)
+normalise(const uint8_t *data, size_t size, enum message_dot dot,
+    size_t step, struct norm *n)
 {
 	size_t off = 0;
 
-	n->out = xmalloc(2 * size + 2);
+	n->out = xmalloc(2 * size + 3);
 	n->len = 0;
 	n->ended = false;
-	crlf_init(&n->c, dot_ends);
+	crlf_init(&n->c, dot);
 	while (off < size && !n->ended) {
 		size_t k = step == 0 || size - off < step ? size - off : step;
 
@@ -171,29 +173,54 @@ check_spool(const uint8_t *data, size_t size, bool dot_ends, bool strip)
 	message_release(&m);
 }
 
+/* DOT_LAST: the text mode's bytes, without the last line when removed. */
+static void
+check_last(const uint8_t *data, size_t size, const struct norm *last)
+{
+	struct norm text;
+
+	normalise(data, size, MESSAGE_DOT_TEXT, 0, &text);
+	if (last->c.dot_removed)
+		FUZZ_CHECK(text.len == last->len + 3 && memcmp(text.out +
+		    last->len, ".\r\n", 3) == 0, "dot_removed, but not a "
+		    "last \".\" line");
+	else
+		FUZZ_CHECK(text.len == last->len, "a line lost without "
+		    "dot_removed");
+	FUZZ_CHECK(memcmp(text.out, last->out, last->len) == 0, "the text "
+	    "differs from -i's");
+	free(text.out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct norm whole, piece;
-	bool dot_ends = size > 0 && (data[0] & 1);
-	size_t step = size > 0 ? data[0] / 2 % 97 + 1 : 1;
+	enum message_dot dot = size > 0 ? (enum message_dot)(data[0] % 3) :
+	    MESSAGE_DOT_TEXT;
+	bool dot_ends = dot == MESSAGE_DOT_ENDS;
+	size_t step = size > 0 ? data[0] / 3 % 97 + 1 : 1;
 
 	if (size > 256 * 1024)
 		return 0;
-	normalise(data, size, dot_ends, 0, &whole);
-	normalise(data, size, dot_ends, step, &piece);
+	normalise(data, size, dot, 0, &whole);
+	normalise(data, size, dot, step, &piece);
 	FUZZ_CHECK(whole.len == piece.len && memcmp(whole.out, piece.out,
 	    whole.len) == 0 && whole.ended == piece.ended &&
 	    whole.c.max_line == piece.c.max_line &&
 	    whole.c.eightbit == piece.c.eightbit &&
-	    whole.c.has_nul == piece.c.has_nul,
+	    whole.c.has_nul == piece.c.has_nul &&
+	    whole.c.dot_removed == piece.c.dot_removed,
 	    "normaliser: pieces of %zu and whole disagree", step);
 	check_canonical(whole.out, whole.len, "normaliser");
 	FUZZ_CHECK(!dot_ends || !has_dot_line(whole.out, whole.len -
 	    (unterminated_dot(data, size, &whole) ? 3 : 0)),
 	    "a lone dot passed the normaliser");
+	if (dot == MESSAGE_DOT_LAST)
+		check_last(data, size, &whole);
 	check_dotstuff(whole.out, whole.len, step);
-	check_spool(data, size, dot_ends, size > 1 && (data[1] & 1));
+	check_spool(data, size, dot != MESSAGE_DOT_TEXT,
+	    size > 1 && (data[1] & 1));
 	free(whole.out);
 	free(piece.out);
 	return 0;

@@ -262,10 +262,10 @@ test_errors(void)
 	ok(O.mode == CLI_MODE_FLUSH && O.force, "-q --force: everything");
 	is_int(PARSE("-bv", "r"), 0, "-bv parses");
 	is_int(O.mode, CLI_MODE_VERIFY, "-bv: verify mode");
-	usage_has(PARSE("-N", "sometimes"), "expected NEVER", "-N bad");
-	usage_has(PARSE("-N", "success,success"), "expected NEVER",
+	usage_has(PARSE("-N", "sometimes"), "expected off, NEVER", "-N bad");
+	usage_has(PARSE("-N", "success,success"), "expected off, NEVER",
 	    "-N repeated word");
-	usage_has(PARSE("-R", "body"), "expected FULL or HDRS", "-R bad");
+	usage_has(PARSE("-R", "body"), "expected off, FULL or HDRS", "-R bad");
 	usage_has(PARSE("-V", "a b"), "printable ASCII", "-V with space");
 	is_int(PARSE("-b", "p"), 0, "-b p is -bp");
 	usage_error(PARSE("-bs"), "option '-bs' is not supported", "-bs");
@@ -345,6 +345,77 @@ test_operands(void)
 	is_int(O.nrcpt, 2, "empty operand kept (checked later)");
 }
 
+/* sets[i] as "option key=value". */
+static const char *
+set_str(size_t i)
+{
+	static char buf[256];
+
+	if (i >= O.nsets)
+		return "(none)";
+	snprintf(buf, sizeof(buf), "%s %s=%s", O.sets[i].option,
+	    O.sets[i].key, O.sets[i].value);
+	return buf;
+}
+
+static void
+test_msmtp_options(void)
+{
+	ok(PARSE("--port=2525", "--tls", "--tls-trust-file", "/ca",
+	    "--auth=plain", "-X", "-", "--logfile=/l", "r@x") == 0,
+	    "msmtp's key options");
+	is_int((int)O.nsets, 6, "six keys");
+	is_str(set_str(0), "--port port=2525", "--port=N");
+	is_str(set_str(1), "--tls tls=", "--tls alone: empty (on)");
+	is_str(set_str(2), "--tls-trust-file tls_trust_file=/ca",
+	    "--tls-trust-file FILE");
+	is_str(set_str(3), "--auth auth=plain", "--auth=METHOD");
+	is_str(set_str(4), "-X logfile=-", "-X -");
+	is_str(set_str(5), "--logfile logfile=/l", "--logfile=FILE");
+	is_str(rcpts(), "r@x", "recipient after them");
+	ok(PARSE("--tls", "off", "r@x") == 0 && O.nsets == 1 &&
+	    strcmp(rcpts(), "off r@x") == 0,
+	    "optional value only with '=' (as getopt_long)");
+	ok(PARSE("--host=h", "--user=", "r@x") == 0 &&
+	    strcmp(O.host, "h") == 0, "--host");
+	is_str(set_str(1), "--user user=", "--user= unsets");
+	ok(PARSE("-N", "off", "-R", "off", "r@x") == 0 &&
+	    O.dsn_notify == NULL && O.dsn_return == NULL, "-N off -R off");
+	is_str(set_str(0), "-N dsn_notify=off", "-N off: key");
+	is_str(set_str(1), "-R dsn_return=off", "-R off: key");
+	ok(PARSE("--dsn-notify=failure", "--dsn-return=headers", "r@x") ==
+	    0 && strcmp(O.dsn_notify, "FAILURE") == 0 &&
+	    strcmp(O.dsn_return, "HDRS") == 0, "--dsn-notify --dsn-return");
+	ok(PARSE("-d", "r@x") == 0 && O.verbose == 2, "-d is -v -v");
+	ok(PARSE("--debug", "-v", "r@x") == 0 && O.verbose == 3, "--debug");
+	ok(PARSE("-P") == 0 && O.mode == CLI_MODE_PRETEND, "-P");
+	ok(PARSE("--pretend", "-a", "x") == 0 && O.mode == CLI_MODE_PRETEND,
+	    "--pretend");
+	ok(PARSE("-S", "--json") == 0 && O.mode == CLI_MODE_SERVERINFO &&
+	    O.json, "-S --json");
+	ok(PARSE("--serverinfo") == 0 && O.mode == CLI_MODE_SERVERINFO,
+	    "--serverinfo");
+	ok(PARSE("--rmqs=@example.org") == 0 && O.mode == CLI_MODE_RMQS &&
+	    strcmp(O.rmqs, "@example.org") == 0, "--rmqs=@domain");
+	usage_error(PARSE("--rmqs="), "option '--rmqs' needs a host, @domain "
+	    "or #queue (1 to 255 characters)", "--rmqs empty");
+	usage_error(PARSE("--rmqs", "a\rb"), "option '--rmqs': no spaces or "
+	    "control characters", "--rmqs with CR");
+	ok(PARSE("--configure=joe@example.org") == 0 &&
+	    O.mode == CLI_MODE_CONFIGURE &&
+	    strcmp(O.configure, "joe@example.org") == 0, "--configure=ADDR");
+	ok(PARSE("--configure", "joe@example.org") == 0 &&
+	    O.mode == CLI_MODE_CONFIGURE, "--configure ADDR");
+	ok(PARSE("-Ac", "-A", "m", "r@x") == 0 && strcmp(rcpts(), "r@x") == 0,
+	    "-Ac, -A m ignored (sendmail's .cf choice)");
+	usage_error(PARSE("--port"), "option '--port' needs an argument",
+	    "--port without value");
+	usage_error(PARSE("--tlsx"), "unknown option '--tlsx'",
+	    "unknown still 64");
+	usage_error(PARSE("--pretend=x"), "option '--pretend' takes no "
+	    "argument", "--pretend=x");
+}
+
 static void
 test_usage(void)
 {
@@ -389,6 +460,7 @@ main(void)
 	test_operands();
 	test_usage();
 	test_own_storage();
+	test_msmtp_options();
 	release();
 	return done_testing();
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "conffield.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -319,7 +320,8 @@ test_values(void)
 	if (!ok(q != NULL && h != NULL, "two accounts"))
 		return;
 	is_str(q->domain, "  spaced  ", "quotes keep blanks");
-	is_str(q->password, "pa\"ss\\word", "\\\" and \\\\ escapes");
+	is_str(q->password, "pa\\\"ss\\\\word", "\\\" and \\\\ kept as they are "
+	    "(msmtp)");
 	is_str(q->user, "\"unterminated", "unterminated quote is literal");
 	is_str(q->from, "a\\b", "other backslashes are literal");
 	is_str(q->tls_priorities, "abc\\", "backslash before closing quote");
@@ -444,20 +446,17 @@ test_refused(void)
 	    RC ":2: invalid value 'http' for 'protocol' (expected smtp or "
 	    "lmtp)", "bad protocol");
 	parse_fails("account a\neval echo host x\n",
-	    RC ":2: 'eval' is not supported (its line would be lost; use "
-	    "passwordeval for a password)", "eval refused");
+	    RC ":2: 'eval' runs a command, which only a configuration file "
+	    "may do", "eval refused in a stream");
 	parse_ok("account a\nhost h\nproxy_host\nproxy_port \"\"\nsocket\n"
 	    "protocol smtp\n", "empty proxy_host/socket, protocol smtp");
 }
 
 static const char msmtp_only[] =
 	"defaults\n"
-	"syslog LOG_MAIL\n"
-	"auto_from off\n"
-	"logfile_time_format %Y\n"
+	"ntlmdomain WORK\n"
 	"tls_min_dh_prime_bits 1024\n"
 	"tls_force_sslv3 off\n"
-	"ntlmdomain WORK\n"
 	"source_ip 192.0.2.1\n"
 	"account a\n"
 	"host h\n";
@@ -483,7 +482,7 @@ test_ignored(void)
 	log_set_verbose(1);
 	out = capture_stderr(parse_msmtp_only);
 	log_set_verbose(saved);
-	ok(strstr(out, RC ":2: 'syslog' is not supported yet, ignored")
+	ok(strstr(out, RC ":2: 'ntlmdomain' is not supported yet, ignored")
 	    != NULL, "-v note for an ignored key");
 	free(out);
 }
@@ -651,27 +650,207 @@ test_fingerprints(void)
 	    "01:23:45:67:89:AB:CD:EF:01:23:45:67\n", &err) == 0,
 	    "SHA-1 accepted");
 	config_release(&c);
-	parse_fails("account a\ntls_fingerprint 01:23:45:67:89:AB:CD:EF:"
-	    "01:23:45:67:89:AB:CD:EF\n", RC ":2: MD5 fingerprints are not "
-	    "supported for 'tls_fingerprint'; use the SHA-256 fingerprint",
-	    "MD5 refused");
+	ok(parse(&c, "account a\ntls_fingerprint 01:23:45:67:89:ab:cd:ef:"
+	    "01:23:45:67:89:AB:CD:EF\n", &err) == 0, "MD5 accepted (msmtp)");
+	is_str(c.accounts ? c.accounts->tls_fingerprint : NULL,
+	    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF",
+	    "MD5 normalised");
+	config_release(&c);
 	parse_fails("account a\ntls_fingerprint 01:23\n",
 	    RC ":2: invalid value '01:23' for 'tls_fingerprint' (expected a "
 	    "SHA-256 fingerprint, 32 hex bytes such as 01:23:..:EF (or "
-	    "SHA-1, 20 bytes))", "short fingerprint");
+	    "SHA-1, 20 bytes, or MD5, 16))", "short fingerprint");
 	parse_ok("account a\ntls_fingerprint\n", "empty fingerprint unsets");
 	text = xasprintf("account a\ntls_fingerprint %s:\n", sha256);
 	parse_fails(text, RC ":2: invalid value '01:23:45:67:89:AB:CD:EF:01:"
 	    "23:45:67:89:AB:CD:EF:...' for 'tls_fingerprint' (expected a "
 	    "SHA-256 fingerprint, 32 hex bytes such as 01:23:..:EF (or "
-	    "SHA-1, 20 bytes))", "trailing colon");
+	    "SHA-1, 20 bytes, or MD5, 16))", "trailing colon");
 	free(text);
 	parse_fails("account a\ntls_fingerprint 01:23 45:67:89:AB:CD:EF:01:"
 	    "23:45:67:89:AB:CD:EF:01:23:45:67\n",
 	    RC ":2: invalid value '01:23 45:67:89:AB:CD:EF:01:23:45:67:89:"
 	    "AB:CD:EF:...' for 'tls_fingerprint' (expected a SHA-256 "
 	    "fingerprint, 32 hex bytes such as 01:23:..:EF (or SHA-1, 20 "
-	    "bytes))", "mixed separators");
+	    "bytes, or MD5, 16))", "mixed separators");
+}
+
+#define FP_SHA1 "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67"
+#define FP_MD5 "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
+
+/* The account's TLS checks as tls.c will use them, "trust|fp|certcheck". */
+static const char *
+tls_checks(const char *text, const char *name)
+{
+	static char buf[256];
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, text, name, &a, &err) < 0) {
+		snprintf(buf, sizeof(buf), "error: %s", err.message);
+	} else {
+		snprintf(buf, sizeof(buf), "%s|%s|%s", a.tlscfg.trust_file ?
+		    a.tlscfg.trust_file : "-", a.tlscfg.fingerprint ?
+		    a.tlscfg.fingerprint : "-", a.tlscfg.certcheck ? "on" :
+		    "off");
+		config_release(&c);
+	}
+	return buf;
+}
+
+static void
+md5_account(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, "account a\nhost h\ntls_fingerprint " FP_MD5 "\n", NULL,
+	    &a, &err) == 0)
+		config_release(&c);
+}
+
+/*
+ * msmtp's order, wherever each key was written: tls_certcheck off, then
+ * tls_fingerprint, then tls_trust_file (issue 12: a common msmtprc with a
+ * trust file in the defaults was refused).
+ */
+static void
+test_tls_precedence(void)
+{
+	static const char defaults[] =
+	    "defaults\ntls_trust_file /ca.pem\n"
+	    "account fp\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "account nocheck\nhost h\ntls_certcheck off\n"
+	    "account plain\nhost h\n"
+	    "account child : fp\n"
+	    "account both\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "tls_certcheck off\n";
+	char *out;
+
+	is_str(tls_checks(defaults, "fp"), "-|" FP_SHA1 "|on",
+	    "tls: inherited trust file, own fingerprint: the fingerprint");
+	is_str(tls_checks(defaults, "nocheck"), "-|-|off",
+	    "tls: inherited trust file, own certcheck off: no check");
+	is_str(tls_checks(defaults, "plain"), "/ca.pem|-|on",
+	    "tls: inherited trust file alone: the CA check");
+	is_str(tls_checks(defaults, "child"), "-|" FP_SHA1 "|on",
+	    "tls: a parent's fingerprint over the defaults' trust file");
+	is_str(tls_checks(defaults, "both"), "-|-|off",
+	    "tls: certcheck off over a fingerprint");
+	is_str(tls_checks("account a\nhost h\ntls_fingerprint " FP_SHA1 "\n"
+	    "tls_trust_file /ca.pem\n", NULL), "-|" FP_SHA1 "|on",
+	    "tls: both in one account: the fingerprint (msmtp)");
+	is_str(tls_checks("account a\nhost h\ntls_trust_file\n"
+	    "tls_fingerprint " FP_SHA1 "\n", NULL), "-|" FP_SHA1 "|on",
+	    "tls: empty trust file with a fingerprint");
+	out = capture_stderr(md5_account);
+	is_str(out, "yubin: warning: account 'a': tls_fingerprint is an MD5 "
+	    "fingerprint, which can be forged; use the SHA-256 one (openssl "
+	    "x509 -noout -fingerprint -sha256)\n", "tls: MD5 accepted with a "
+	    "warning");
+	free(out);
+}
+
+/* The account's from, domain and allow_from_override: "from|domain|0". */
+static const char *
+names(const char *text)
+{
+	static char buf[512];
+	struct config c;
+	struct account a;
+	struct error err;
+
+	if (finish(&c, text, NULL, &a, &err) < 0) {
+		snprintf(buf, sizeof(buf), "error: %s", err.message);
+	} else {
+		snprintf(buf, sizeof(buf), "%s|%s|%d", a.from ? a.from : "-",
+		    a.domain, a.allow_from_override);
+		config_release(&c);
+	}
+	return buf;
+}
+
+/* msmtp's %U %H %C %M in from and domain; auto_from (issue 12). */
+static void
+test_substitutions(void)
+{
+	char want[512], line[256] = "";
+	FILE *f;
+
+	setenv("USER", "joe", 1);
+	setenv("HOSTNAME", "localhost", 1);
+	is_str(names("account a\nhost h\nfrom %U@%H\ndomain %H.%C\n"),
+	    "joe@localhost|localhost.localhost|1", "subst: %%U %%H in from, "
+	    "%%H %%C in domain");
+	is_str(names("account a\nhost h\nfrom %%U@%H%%\ndomain %U.%X\n"),
+	    "%joe@localhost%%|%U.%X|1", "subst: no escape, %%U not in domain, "
+	    "unknown patterns kept");
+	unsetenv("USER");
+	setenv("LOGNAME", "lou", 1);
+	setenv("HOSTNAME", "mail.example", 1);
+	is_str(names("account a\nhost h\nfrom %U@%H\n"), "lou@mail.example|"
+	    "localhost|1", "subst: LOGNAME without USER, $HOSTNAME");
+	setenv("USER", "joe", 1);
+	is_str(names("account a\nhost h\nfrom x@y\nauto_from on\n"
+	    "maildomain md.example\n"), "joe@md.example|localhost|0",
+	    "auto_from: %%U@maildomain, -f cannot override it (msmtp)");
+	is_str(names("account a\nhost h\nauto_from\n"), "joe|localhost|0",
+	    "auto_from without maildomain: the user name alone");
+	is_str(names("defaults\nfrom %U@%H\naccount a\nhost h\n"),
+	    "joe@mail.example|localhost|1", "subst: from the defaults");
+	if ((f = fopen(MSMTP_SYSCONFDIR "/mailname", "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		snprintf(want, sizeof(want), "joe@%s|%s|1", line, line);
+	} else {
+		snprintf(want, sizeof(want), "error: account 'a' (" RC ":1): "
+		    "'from %%U@%%M': cannot read '" MSMTP_SYSCONFDIR
+		    "/mailname' (for %%M): %s", strerror(errno));
+	}
+	is_str(names("account a\nhost h\nfrom %U@%M\ndomain %M\n"), want,
+	    "subst: %%M is the mailname file, or an error");
+	unsetenv("LOGNAME");
+	unsetenv("HOSTNAME");
+}
+
+static void
+collect_set(void *arg, enum config_key k, const char *name, const char *v)
+{
+	struct { const struct account_conf *a; struct dynbuf b; } *w = arg;
+
+	if (config_isset(w->a, k))
+		(void)dynbuf_printf(&w->b, "%s%s=%s%s", w->b.len > 0 ? " " : "",
+		    name, v != NULL ? v : "(unset)",
+		    conffield_secret(k) ? "(secret)" : "");
+}
+
+/* conffield_each(): what --pretend will print, in the file's words. */
+static void
+test_conffield_each(void)
+{
+	struct { const struct account_conf *a; struct dynbuf b; } w;
+	struct config c;
+	struct error err;
+
+	ok(parse(&c, "account a\nhost h\nport 2525\nkeepbcc on\n"
+	    "timeout off\nqueue always\npassword s\nuser\nsyslog\n"
+	    "set_date_header off\nset_from_header on\n"
+	    "dsn_unsupported send\nauto_from\n", &err) == 0,
+	    "each: parses");
+	w.a = c.accounts;
+	dynbuf_init(&w.b, 4096);
+	if (w.a != NULL)
+		conffield_each(w.a, collect_set, &w);
+	is_str(w.b.data, "host=h port=2525 user=(unset) password=s(secret) "
+	    "timeout=off syslog=LOG_USER auto_from=on set_from_header=on "
+	    "set_date_header=off remove_bcc_headers=off dsn_unsupported=send "
+	    "queue=always", "each: the keys written, as a file writes them");
+	dynbuf_release(&w.b);
+	config_release(&c);
 }
 
 static void
@@ -868,16 +1047,18 @@ test_lookup(void)
 	unlink(homerc);
 	unlink(dotcfg);
 	config_init(&c);
-	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0) {
-		ok(1, "nothing found # SKIP " SYSCONFDIR "/yubinrc exists");
+	unsetenv("SMTPSERVER");
+	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0 ||
+	    access(MSMTP_SYSCONFDIR "/msmtprc", F_OK) == 0) {
+		ok(1, "nothing found # SKIP a system file exists");
 		ok(1, "nothing found: message # SKIP");
 	} else {
 		ok(config_load(&c, NULL, &err) == -1 && err.kind == ERR_CONFIG,
 		    "nothing found");
 		want = xasprintf("no configuration file found (tried '%s', "
-		    "'%s', '" SYSCONFDIR "/yubinrc'); write one (see 'man "
-		    "yubinrc'), or use an existing msmtprc: yubin -C "
-		    "~/.msmtprc", xdgrc, homerc);
+		    "'%s', '" SYSCONFDIR "/yubinrc', '%s/.msmtprc', "
+		    "'%s/msmtp/config', '" MSMTP_SYSCONFDIR "/msmtprc'); "
+		    "write one (see 'man yubinrc')", xdgrc, homerc, home, xdg);
 		is_str(err.message, want, "nothing found: message");
 		free(want);
 	}
@@ -893,6 +1074,190 @@ test_lookup(void)
 	free(xdgrc);
 	free(homerc);
 	free(dotcfg);
+}
+
+/* Load with path (NULL: the lookup); the host of account name, or err. */
+static void
+write_str(const char *path, const char *s, mode_t mode)
+{
+	write_file(path, s, strlen(s), mode);
+}
+
+static const char *
+host_of(const char *path, const char *name, char *buf, size_t size)
+{
+	struct config c;
+	struct error err;
+	const struct account_conf *a;
+
+	config_init(&c);
+	error_init(&err);
+	if (config_load(&c, path, &err) < 0) {
+		util_strlcpy(buf, err.message, size);
+		return buf;
+	}
+	a = config_find(&c, name);
+	util_strlcpy(buf, a == NULL ? "(none)" : a->host != NULL ? a->host :
+	    "(no host)", size);
+	config_release(&c);
+	return buf;
+}
+
+static void
+test_msmtp_lookup(void)
+{
+	char *home = tmp_path("mhome"), *xdg = tmp_path("mxdg");
+	char *rc = tmp_path("mhome/.msmtprc");
+	char *xrc = tmp_path("mxdg/msmtp/config");
+	char buf[512];
+
+	mkdir_p(rc);
+	rmdir(rc);
+	mkdir_p(xrc);
+	rmdir(xrc);
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	unsetenv("SMTPSERVER");
+	if (access(SYSCONFDIR "/yubinrc", F_OK) == 0 ||
+	    access(MSMTP_SYSCONFDIR "/msmtprc", F_OK) == 0)
+		for (int i = 0; i < 3; i++)
+			ok(1, "msmtp lookup # SKIP a system file exists");
+	else {
+		write_str(xrc, "account a\nhost xdgmsmtp\n", 0600);
+		is_str(host_of(NULL, "a", buf, sizeof(buf)), "xdgmsmtp",
+		    "$XDG_CONFIG_HOME/msmtp/config");
+		write_str(rc, "account a\nhost dotmsmtprc\n", 0600);
+		is_str(host_of(NULL, "a", buf, sizeof(buf)), "dotmsmtprc",
+		    "~/.msmtprc before the XDG file");
+		setenv("SMTPSERVER", "envhost", 1);
+		is_str(host_of(NULL, "default", buf, sizeof(buf)), "envhost",
+		    "SMTPSERVER: an account default");
+		unsetenv("SMTPSERVER");
+	}
+	unlink(rc);
+	unlink(xrc);
+	tmp_rmdir("mxdg/msmtp");
+	tmp_rmdir("mxdg");
+	tmp_rmdir("mhome");
+	free(home);
+	free(xdg);
+	free(rc);
+	free(xrc);
+}
+
+/* The system file merged with the user's (msmtp). */
+static void
+test_msmtp_merge(void)
+{
+	char *sys = tmp_path("msys"), *user = tmp_path("muser");
+	char *none = tmp_path("nothing");
+	char *paths[2] = { none, user };
+	struct config c;
+	struct error err;
+	const struct account_conf *a;
+
+	write_str(sys, "account default\nhost sysdef\naccount both\nhost "
+	    "sysboth\naccount s\nhost sonly\n", 0644);
+	write_str(user, "account both\nhost userboth\n", 0600);
+	config_init(&c);
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == 1, "merged");
+	is_str(c.path, user, "path: the user file");
+	is_str(c.system_path, sys, "system_path");
+	a = config_find(&c, "both");
+	is_str(a ? a->host : NULL, "userboth", "the user's account wins");
+	a = config_find(&c, "s");
+	is_str(a ? a->host : NULL, "sonly", "system account kept");
+	a = config_find(&c, "default");
+	is_str(a ? a->host : NULL, "sysdef", "system default kept");
+	is_str(c.accounts ? c.accounts->name : NULL, "both",
+	    "the user's accounts first");
+	config_release(&c);
+	paths[1] = none;
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == 1 &&
+	    c.system_path == NULL && c.path != NULL && strcmp(c.path, sys) == 0,
+	    "system file alone");
+	config_release(&c);
+	ok(config_load_msmtp(&c, none, paths, 2, &err) == 0 &&
+	    c.accounts == NULL, "neither: 0");
+	write_str(sys, "account s\nhost h\npassword x\n", 0644);
+	paths[1] = user;
+	ok(config_load_msmtp(&c, sys, paths, 2, &err) == -1 &&
+	    strstr(err.message, "readable by others") != NULL,
+	    "system file checked as any");
+	ok(c.accounts == NULL, "nothing kept");
+	unlink(sys);
+	unlink(user);
+	free(sys);
+	free(user);
+	free(none);
+}
+
+static void
+test_eval(void)
+{
+	char *path = tmp_path("evalrc"), *want;
+	static const char text[] = "defaults\neval echo port 2525\n"
+	    "account a\neval printf 'host evalhost\\nhost no\\n'; exit 3\n";
+	char buf[256];
+	struct config c;
+	struct error err;
+
+	write_str(path, text, 0600);
+	config_init(&c);
+	ok(config_load(&c, path, &err) == 0, "eval in a file");
+	ok(c.accounts != NULL && c.accounts->port == 2525 &&
+	    strcmp(c.accounts->host, "evalhost") == 0,
+	    "eval: the first line, whatever the exit status");
+	config_release(&c);
+	chmod(path, 0622);
+	want = xasprintf("%s: can run commands (eval) but others may write "
+	    "to it; run: chmod go-w '%s'", path, path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want,
+	    "eval in a file others may write");
+	free(want);
+	write_str(path, "eval true\n", 0600);
+	want = xasprintf("%s:1: eval 'true' printed nothing (exit status 0)",
+	    path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want, "no output");
+	free(want);
+	write_str(path, "eval echo eval x\n", 0600);
+	want = xasprintf("%s:1: the output of eval is another eval", path);
+	is_str(host_of(path, "a", buf, sizeof(buf)), want, "eval of eval");
+	free(want);
+	unlink(path);
+	free(path);
+}
+
+/* msmtp's command-line keys: every account, checked as in a file. */
+static void
+test_config_set(void)
+{
+	struct config c;
+	struct error err;
+
+	ok(parse(&c, "defaults\nport 25\naccount a\nhost h\naccount b\n"
+	    "host i\n", &err) == 0, "config_set: file");
+	ok(config_set(&c, "--port", "port", "2525", &err) == 0 &&
+	    c.accounts->port == 2525 && c.accounts->next->port == 2525,
+	    "--port in every account");
+	ok(config_set(&c, "--tls", "tls", "", &err) == 0 &&
+	    config_isset(c.accounts, CONF_TLS) && c.accounts->tls,
+	    "--tls alone: on, and written");
+	ok(config_set(&c, "--user", "user", "", &err) == 0 &&
+	    c.accounts->user == NULL, "--user= unsets");
+	ok(config_set(&c, "--port", "port", "x", &err) == -1 &&
+	    err.kind == ERR_CONFIG, "bad value: 78");
+	is_str(err.message, "option '--port': invalid value 'x' for 'port' "
+	    "(expected 1-65535)", "bad value: message");
+	ok(config_set(&c, "--socket", "socket", "/s", &err) == -1,
+	    "--socket refused as in a file");
+	config_release(&c);
+	config_init(&c);
+	ok(config_cmdline(&c, &err) == 0 && c.accounts != NULL &&
+	    strcmp(c.accounts->name, "cmdline") == 0 &&
+	    c.accounts->next == NULL && c.path == NULL,
+	    "--host: one account 'cmdline', no file");
+	config_release(&c);
 }
 
 /* ---------------------------------------------------------------- account */
@@ -1037,21 +1402,6 @@ test_account_errors(void)
 	    "account 'a' (" RC ":1): tls_trust_file is empty, so no "
 	    "certificate would be trusted; set tls_fingerprint, or a CA file",
 	    "empty trust file");
-	finish_fails("account a\nhost h\ntls_certcheck off\ntls_fingerprint "
-	    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67\n",
-	    "account 'a' (" RC ":1): tls_fingerprint cannot be used with "
-	    "tls_certcheck off", "fingerprint + certcheck off");
-	finish_fails("account a\nhost h\ntls_certcheck off\n"
-	    "tls_trust_file /ca.pem\n",
-	    "account 'a' (" RC ":1): tls_trust_file cannot be used with "
-	    "tls_certcheck off", "trust file + certcheck off");
-	finish_fails("account a\nhost h\ntls_trust_file /ca.pem\n"
-	    "tls_fingerprint 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
-	    "01:23:45:67\n", "account 'a' (" RC ":1): tls_trust_file and "
-	    "tls_fingerprint cannot be used together", "trust + fingerprint");
-	finish_fails("account a\nhost h\nfrom %U@example.org\n",
-	    "account 'a' (" RC ":1): 'from' uses msmtp's %U/%H/%C/%M "
-	    "substitutions, which are not supported yet", "from %U");
 	finish_fails("account a\nhost h\naccount b\nhost b\n",
 	    "no account given with -a and no 'account default : NAME' in " RC,
 	    "two accounts, no default");
@@ -1187,11 +1537,18 @@ main(void)
 	test_lmtp_crl();
 	test_select_by_from();
 	test_fingerprints();
+	test_tls_precedence();
+	test_substitutions();
+	test_conffield_each();
 	test_implicit_default();
 	test_long_lines();
 	test_nul();
 	test_permissions();
 	test_lookup();
+	test_msmtp_lookup();
+	test_msmtp_merge();
+	test_eval();
+	test_config_set();
 	test_defaults();
 	test_defaults_auth();
 	test_defaults_other();

@@ -332,7 +332,11 @@ static const struct spool_case spools[] = {
 	{ "mbox From dropped", S("From x@y Mon Sep 17 00:00:00 2001\n"
 	    "Subject: p\n\nb\n"), false, S("X-Added: 1\r\nSubject: p\r\n\r\n"
 	    "b\r\n"), 1 },
-	{ "dot line in the header", S("Subject: x\n.\nTo: a@b\n"), true,
+	/* from a file: a dot line is text unless it is the last line */
+	{ "dot line in the header, more after it",
+	    S("Subject: x\n.\nTo: a@b\n"), true,
+	    S("X-Added: 1\r\nSubject: x\r\n\r\n.\r\nTo: a@b\r\n"), 1 },
+	{ "dot line last, after the header", S("Subject: x\n.\n"), true,
 	    S("X-Added: 1\r\nSubject: x\r\n"), 1 },
 	{ "bare CR and CRLF", S("Subject: x\r\rb\r\n"), false,
 	    S("X-Added: 1\r\nSubject: x\r\n\r\nb\r\n"), 1 },
@@ -420,7 +424,7 @@ static void
 test_spool_errors(void)
 {
 	struct spool_case empty = { "empty", S(""), false, NULL, 0, 0 };
-	struct spool_case dot = { "dot", S(".\nx\n"), true, NULL, 0, 0 };
+	struct spool_case dot = { "dot", S(".\n"), true, NULL, 0, 0 };
 	struct spool_case some = { "some", S("To: a\n\nb\n"), false, NULL, 0,
 	    1 };
 	struct hook_log log = { 0 };

@@ -168,11 +168,21 @@ test_logfile(void)
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "created 0600");
 	s = slurp(path);
-	is_str(body(s), "account=work host=smtp.example.org "
-	    "tls=TLS1.3/ECDHE-X25519/AES-256-GCM auth=PLAIN "
-	    "from=me@example.org recipients=a@x,b@y size=1234 "
+	is_str(body(s), "host=smtp.example.org tls=on auth=on "
+	    "from=me@example.org recipients=a@x,b@y mailsize=1234 "
 	    "smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued as 4Xy' "
-	    "exitcode=EX_OK\n", "success line");
+	    "exitcode=EX_OK account=work "
+	    "tlsinfo=TLS1.3/ECDHE-X25519/AES-256-GCM authmech=PLAIN "
+	    "size=1234\n", "success line: msmtp's fields, then yubin's");
+	r.user = "alice";
+	unlink(path);
+	is_int(log_message(path, &r), 0, "with a user");
+	is_str(body(slurp(path)), "host=smtp.example.org tls=on auth=on "
+	    "user=alice from=me@example.org recipients=a@x,b@y mailsize=1234 "
+	    "smtpstatus=250 smtpmsg='250 2.0.0 Ok: queued as 4Xy' "
+	    "exitcode=EX_OK account=work "
+	    "tlsinfo=TLS1.3/ECDHE-X25519/AES-256-GCM authmech=PLAIN "
+	    "size=1234\n", "user= after auth=on (msmtp)");
 
 	r.mech = "";
 	r.from = "";
@@ -182,28 +192,29 @@ test_logfile(void)
 	r.error = "recipient 'a@x' rejected";
 	unlink(path);
 	is_int(log_message(path, &r), 0, "failure line");
-	is_str(body(slurp(path)), "account=work host=smtp.example.org "
-	    "tls=TLS1.3/ECDHE-X25519/AES-256-GCM auth=off from='' "
-	    "recipients=a@x size=1234 smtpstatus=550 "
+	is_str(body(slurp(path)), "host=smtp.example.org tls=on auth=off "
+	    "from='' recipients=a@x smtpstatus=550 "
 	    "smtpmsg='550 5.1.1 <a@x>: it\\'s ?[31mgone\\\\' "
-	    "errormsg='recipient \\'a@x\\' rejected' exitcode=EX_NOUSER\n",
-	    "failure: quoting, escaping, sanitising");
+	    "errormsg='recipient \\'a@x\\' rejected' exitcode=EX_NOUSER "
+	    "account=work tlsinfo=TLS1.3/ECDHE-X25519/AES-256-GCM "
+	    "size=1234\n", "failure: no user or mailsize; quoting, escaping, "
+	    "sanitising");
 
 	memset(&r, 0, sizeof(r));
 	r.exitcode = EX_TEMPFAIL;
 	r.error = "cannot connect to 'x' port 587: Connection refused";
 	unlink(path);
 	is_int(log_message(path, &r), 0, "minimal record");
-	is_str(body(slurp(path)), "auth=off size=0 errormsg='cannot connect "
-	    "to \\'x\\' port 587: Connection refused' exitcode=EX_TEMPFAIL\n",
-	    "absent fields left out");
+	is_str(body(slurp(path)), "tls=off auth=off errormsg='cannot connect "
+	    "to \\'x\\' port 587: Connection refused' exitcode=EX_TEMPFAIL "
+	    "size=0\n", "absent fields left out");
 
 	r.exitcode = 3;
 	r.error = NULL;
 	is_int(log_message(path, &r), 0, "appended");
 	s = slurp(path);
-	ok(strstr(s, "EX_TEMPFAIL\n") != NULL &&
-	    strstr(s, "auth=off size=0 exitcode=3\n") != NULL,
+	ok(strstr(s, "EX_TEMPFAIL size=0\n") != NULL &&
+	    strstr(s, "auth=off exitcode=3 size=0\n") != NULL,
 	    "second line appended; unknown exit code as a number");
 
 	snprintf(link, sizeof(link), "%s/link", tmpdir);
@@ -213,6 +224,35 @@ test_logfile(void)
 	    "unwritable path fails");
 	unlink(link);
 	unlink(path);
+}
+
+/* logfile_time_format, logfile - (standard output), syslog facilities. */
+static void
+test_logfile_msmtp(void)
+{
+	char path[300], *s;
+	struct log_record r = { .host = "h", .tls = "none", .exitcode = EX_OK,
+	    .time_format = "[%Y]" };
+	int saved, fd, rc;
+
+	snprintf(path, sizeof(path), "%s/stdout", tmpdir);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	rc = log_message("-", &r);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	is_int(rc, 0, "logfile -");
+	s = slurp(path);
+	ok(s[0] == '[' && strlen(s) > 7 && s[5] == ']', "logfile_time_format "
+	    "used: %.7s", s);
+	is_str(s + 6, " host=h tls=off auth=off mailsize=0 exitcode=EX_OK "
+	    "size=0\n", "logfile -: the line on standard output");
+	unlink(path);
+	is_int(log_syslog("LOG_NEWS", &r), -1, "syslog: unknown facility");
+	is_int(log_syslog(NULL, &r), -1, "syslog: no facility");
 }
 
 /* util_control(), and util_show() / util_oneline() built on it. */
@@ -256,6 +296,7 @@ main(void)
 	test_proto();
 	test_messages();
 	test_logfile();
+	test_logfile_msmtp();
 	test_controls();
 	unlink(errpath);
 	rmdir(tmpdir);

@@ -70,7 +70,7 @@ struct canon {
 static void
 canon_chunk(struct canon *k, struct crlf *c, const char *in, size_t n)
 {
-	size_t room = 2 * n + 2, got;
+	size_t room = 2 * n + 3, got;
 	char *out = guarded(room);
 
 	got = crlf_run(c, in, n, out, &k->ended);
@@ -85,7 +85,7 @@ canon_chunk(struct canon *k, struct crlf *c, const char *in, size_t n)
  * once; RANDOM_CHUNKS: random sizes 0..17), then crlf_finish().
  */
 static void
-canon_run(struct canon *k, const char *in, size_t len, bool dot_ends,
+canon_run(struct canon *k, const char *in, size_t len, enum message_dot dot,
     size_t chunk)
 {
 	struct crlf c;
@@ -94,7 +94,7 @@ canon_run(struct canon *k, const char *in, size_t len, bool dot_ends,
 
 	memset(k, 0, sizeof(*k));
 	dynbuf_init(&k->out, SIZE_MAX / 2);
-	crlf_init(&c, dot_ends);
+	crlf_init(&c, dot);
 	while (off < len && !k->ended) {
 		n = chunk == RANDOM_CHUNKS ? test_rng_below(18) : chunk;
 		if (n > len - off)
@@ -115,11 +115,11 @@ canon_run(struct canon *k, const char *in, size_t len, bool dot_ends,
 
 /*
  * Reference model, written differently on purpose: split into lines at
- * CRLF, CR or LF; a "." line ends the input (dot_ends); a last unterminated
- * line gets its CRLF.
+ * CRLF, CR or LF; a "." line ends the input (DOT_ENDS), or is dropped when
+ * nothing follows it (DOT_LAST); a last unterminated line gets its CRLF.
  */
 static void
-ref_canon(struct canon *k, const char *in, size_t len, bool dot_ends)
+ref_canon(struct canon *k, const char *in, size_t len, enum message_dot dot)
 {
 	size_t start = 0, i;
 
@@ -131,8 +131,16 @@ ref_canon(struct canon *k, const char *in, size_t len, bool dot_ends)
 
 		if (!eol && !(i == len && n > 0))
 			continue;
-		if (eol && dot_ends && n == 1 && in[start] == '.') {
+		if (eol && dot == MESSAGE_DOT_ENDS && n == 1 &&
+		    in[start] == '.') {
 			k->ended = true;
+			break;
+		}
+		if (eol && dot == MESSAGE_DOT_LAST && n == 1 &&
+		    in[start] == '.' && (i + 1 == len || (i + 2 == len &&
+		    in[i] == '\r' && in[i + 1] == '\n'))) {
+			if (n > k->max_line)
+				k->max_line = n;
 			break;
 		}
 		dynbuf_add(&k->out, in + start, n);
@@ -238,13 +246,13 @@ unstuff(const char *w, size_t len, struct dynbuf *out)
 
 /* Normalise + stuff + end marker, check the wire; NULL or the problem. */
 static const char *
-e2e(const char *in, size_t len, bool dot_ends, size_t chunk)
+e2e(const char *in, size_t len, enum message_dot dot, size_t chunk)
 {
 	struct canon k;
 	struct dynbuf w, back;
 	const char *why = NULL;
 
-	canon_run(&k, in, len, dot_ends, chunk);
+	canon_run(&k, in, len, dot, chunk);
 	if (!wire_run(&w, k.out.data ? k.out.data : "", k.out.len, chunk))
 		why = "dot-stuffer overflow";
 	else if (k.overflow)
@@ -277,42 +285,65 @@ struct crlf_case {
 	const char *name;
 	const char *in;
 	size_t inlen;
-	bool dot_ends;
+	enum message_dot dot;
 	const char *want;
 	size_t wantlen;
 	bool ended;
 };
 
+#define T MESSAGE_DOT_TEXT
+#define E MESSAGE_DOT_ENDS
+#define L MESSAGE_DOT_LAST
 static const struct crlf_case crlf_cases[] = {
-	{ "LF", S("a\nb\n"), false, S("a\r\nb\r\n"), false },
-	{ "CRLF", S("a\r\nb\r\n"), false, S("a\r\nb\r\n"), false },
-	{ "bare CR", S("a\rb\r"), false, S("a\r\nb\r\n"), false },
-	{ "mixed", S("a\nb\r\nc\rd\n"), false, S("a\r\nb\r\nc\r\nd\r\n"),
+	{ "LF", S("a\nb\n"), T, S("a\r\nb\r\n"), false },
+	{ "CRLF", S("a\r\nb\r\n"), T, S("a\r\nb\r\n"), false },
+	{ "bare CR", S("a\rb\r"), T, S("a\r\nb\r\n"), false },
+	{ "mixed", S("a\nb\r\nc\rd\n"), T, S("a\r\nb\r\nc\r\nd\r\n"),
 	    false },
-	{ "CR CRLF LF", S("\r\r\n\n"), false, S("\r\n\r\n\r\n"), false },
-	{ "LF then CR", S("\n\r"), false, S("\r\n\r\n"), false },
-	{ "no final newline", S("a\nlast"), false, S("a\r\nlast\r\n"),
+	{ "CR CRLF LF", S("\r\r\n\n"), T, S("\r\n\r\n\r\n"), false },
+	{ "LF then CR", S("\n\r"), T, S("\r\n\r\n"), false },
+	{ "no final newline", S("a\nlast"), T, S("a\r\nlast\r\n"),
 	    false },
-	{ "NUL bytes kept", S("a\0b\n\0\n"), false, S("a\0b\r\n\0\r\n"),
+	{ "NUL bytes kept", S("a\0b\n\0\n"), T, S("a\0b\r\n\0\r\n"),
 	    false },
 	{ "8-bit bytes kept", S("caf\xc3\xa9\n\xff"), false,
 	    S("caf\xc3\xa9\r\n\xff\r\n"), false },
-	{ "empty input", S(""), false, S(""), false },
-	{ "dot line ends", S("a\n.\nb\n"), true, S("a\r\n"), true },
-	{ "dot line alone", S(".\n"), true, S(""), true },
-	{ "dot CRLF ends", S("a\r\n.\r\nb"), true, S("a\r\n"), true },
-	{ "dot CR ends", S("x\n.\ry"), true, S("x\r\n"), true },
-	{ "double dot is text", S("..\n"), true, S("..\r\n"), false },
-	{ "dot space is text", S(". \n"), true, S(". \r\n"), false },
-	{ "dot then text", S(".a\n"), true, S(".a\r\n"), false },
+	{ "empty input", S(""), T, S(""), false },
+	{ "dot line ends", S("a\n.\nb\n"), E, S("a\r\n"), true },
+	{ "dot line alone", S(".\n"), E, S(""), true },
+	{ "dot CRLF ends", S("a\r\n.\r\nb"), E, S("a\r\n"), true },
+	{ "dot CR ends", S("x\n.\ry"), E, S("x\r\n"), true },
+	{ "double dot is text", S("..\n"), E, S("..\r\n"), false },
+	{ "dot space is text", S(". \n"), E, S(". \r\n"), false },
+	{ "dot then text", S(".a\n"), E, S(".a\r\n"), false },
 	{ "dot line kept with -i", S("a\n.\nb\n"), false,
 	    S("a\r\n.\r\nb\r\n"), false },
-	{ "CR dot CR with -i", S("\r.\r"), false, S("\r\n.\r\n"), false },
-	{ "CR dot CR ends", S("\r.\r"), true, S("\r\n"), true },
+	{ "CR dot CR with -i", S("\r.\r"), T, S("\r\n.\r\n"), false },
+	{ "CR dot CR ends", S("\r.\r"), E, S("\r\n"), true },
 	{ "unterminated dot at EOF is text", S("a\n."), true,
 	    S("a\r\n.\r\n"), false },
-	{ "dot mid-line", S("a.\n.b"), true, S("a.\r\n.b\r\n"), false },
+	{ "dot mid-line", S("a.\n.b"), E, S("a.\r\n.b\r\n"), false },
+	{ "last dot line removed", S("a\n.\n"), L, S("a\r\n"), false },
+	{ "last dot CRLF removed", S("a\r\n.\r\n"), L, S("a\r\n"), false },
+	{ "last dot CR removed", S("a\r.\r"), L, S("a\r\n"), false },
+	{ "dot then more is text", S("a\n.\nb\n"), L,
+	    S("a\r\n.\r\nb\r\n"), false },
+	{ "dot then empty line is text", S("a\n.\n\n"), L,
+	    S("a\r\n.\r\n\r\n"), false },
+	{ "two dot lines: the last goes", S(".\n.\n"), L, S(".\r\n"),
+	    false },
+	{ "dot CR then LF is one line end", S("a\n.\r\n"), L, S("a\r\n"),
+	    false },
+	{ "dot CR CR: an empty line follows", S("a\n.\r\r"), L,
+	    S("a\r\n.\r\n\r\n"), false },
+	{ "unterminated dot at EOF is text (last)", S("a\n."), L,
+	    S("a\r\n.\r\n"), false },
+	{ "dot alone is the terminator", S(".\n"), L, S(""), false },
 };
+
+#undef T
+#undef E
+#undef L
 
 static void
 test_crlf_case(const struct crlf_case *t)
@@ -321,22 +352,22 @@ test_crlf_case(const struct crlf_case *t)
 	struct canon k, ref;
 	bool same = true;
 
-	canon_run(&k, t->in, t->inlen, t->dot_ends, ONE_CHUNK);
+	canon_run(&k, t->in, t->inlen, t->dot, ONE_CHUNK);
 	is_mem(k.out.data ? k.out.data : "", k.out.len, t->want, t->wantlen,
 	    "crlf: %s", t->name);
 	ok(k.ended == t->ended && !k.overflow, "crlf: %s: ended=%d, in bounds",
 	    t->name, t->ended);
 	dynbuf_release(&k.out);
 	for (size_t i = 1; i < ARRAY_SIZE(chunks); i++) {
-		canon_run(&k, t->in, t->inlen, t->dot_ends, chunks[i]);
+		canon_run(&k, t->in, t->inlen, t->dot, chunks[i]);
 		same &= k.out.len == t->wantlen && k.ended == t->ended &&
 		    memcmp(k.out.data ? k.out.data : "", t->want,
 		    t->wantlen) == 0 && !k.overflow;
 		dynbuf_release(&k.out);
 	}
 	ok(same, "crlf: %s: same in 1-, 2-, 3-byte chunks", t->name);
-	canon_run(&k, t->in, t->inlen, t->dot_ends, ONE_CHUNK);
-	ref_canon(&ref, t->in, t->inlen, t->dot_ends);
+	canon_run(&k, t->in, t->inlen, t->dot, ONE_CHUNK);
+	ref_canon(&ref, t->in, t->inlen, t->dot);
 	ok(k.max_line == ref.max_line && k.has_nul == ref.has_nul &&
 	    k.eightbit == ref.eightbit, "crlf: %s: max_line %zu, nul %d, "
 	    "8bit %d", t->name, ref.max_line, ref.has_nul, ref.eightbit);
@@ -352,7 +383,7 @@ test_crlf_boundaries(void)
 	size_t n;
 	bool ended;
 
-	crlf_init(&c, false);
+	crlf_init(&c, MESSAGE_DOT_TEXT);
 	n = crlf_run(&c, "a\r", 2, out, &ended);
 	expect_mem(out, n, S("a\r\n"), "crlf: CR at the end of a call");
 	ok(c.pending_cr, "crlf: CR at the end of a call is pending");
@@ -362,28 +393,47 @@ test_crlf_boundaries(void)
 	n = crlf_finish(&c, out);
 	expect_mem(out, n, S("\r\n"), "crlf: finish terminates the last line");
 
-	crlf_init(&c, false);
+	crlf_init(&c, MESSAGE_DOT_TEXT);
 	n = crlf_run(&c, "a\r", 2, out, &ended);
 	n += crlf_run(&c, "\r", 1, out + n, &ended);
 	n += crlf_finish(&c, out + n);
 	expect_mem(out, n, S("a\r\n\r\n"), "crlf: CR, boundary, CR: two lines");
 
-	crlf_init(&c, true);
+	crlf_init(&c, MESSAGE_DOT_ENDS);
 	n = crlf_run(&c, "a\n.", 3, out, &ended);
 	expect_mem(out, n, S("a\r\n"), "crlf: a leading dot is held back");
 	n = crlf_run(&c, "x\n", 2, out, &ended);
 	expect_mem(out, n, S(".x\r\n"), "crlf: held dot written before text");
 	ok(!ended && c.max_line == 2, "crlf: no end, max_line 2");
 
-	crlf_init(&c, true);
+	crlf_init(&c, MESSAGE_DOT_ENDS);
 	n = crlf_run(&c, "a\n.", 3, out, &ended);
 	n = crlf_run(&c, "\r", 1, out, &ended);
 	ok(ended && n == 0, "crlf: dot, boundary, CR: ends");
 	is_int(crlf_finish(&c, out), 0, "crlf: nothing to finish after "
 	    "the end");
+
+	crlf_init(&c, MESSAGE_DOT_LAST);
+	n = crlf_run(&c, "a\n.\r", 4, out, &ended);
+	expect_mem(out, n, S("a\r\n"), "crlf: a whole dot line is held back");
+	ok(c.dot_held && !ended, "crlf: ... held, not ended");
+	n = crlf_run(&c, "\n", 1, out, &ended);
+	ok(n == 0 && c.dot_held, "crlf: the LF of its CRLF is no more input");
+	n = crlf_run(&c, "b", 1, out, &ended);
+	expect_mem(out, n, S(".\r\nb"), "crlf: more input: the held dot "
+	    "line is written first");
+	n = crlf_finish(&c, out);
+	expect_mem(out, n, S("\r\n"), "crlf: then the last line ends");
+	ok(!c.dot_removed, "crlf: nothing removed");
+
+	crlf_init(&c, MESSAGE_DOT_LAST);
+	n = crlf_run(&c, "a\n.\n", 4, out, &ended);
+	is_int(crlf_finish(&c, out), 0, "crlf: a held dot line at the end is "
+	    "dropped");
+	ok(c.dot_removed && !c.dot_held, "crlf: ... dot_removed");
 }
 
-/* The worst cases for the 2 * inlen + 2 bound. */
+/* The worst cases for the 2 * inlen + 3 bound. */
 static void
 test_crlf_bound(void)
 {
@@ -395,14 +445,21 @@ test_crlf_bound(void)
 	size_t n;
 	bool ended;
 
-	crlf_init(&c, true);
+	crlf_init(&c, MESSAGE_DOT_ENDS);
 	crlf_run(&c, "a\n.", 3, first, &ended);
-	out = guarded(2 * 8 + 2);
+	out = guarded(2 * 8 + 3);
 	n = crlf_run(&c, crs, 8, out, &ended);
-	ok(n == 16 && guard_intact(out + 2 * 8 + 2),
+	ok(n == 16 && guard_intact(out + 2 * 8 + 3),
 	    "crlf: held dot + text + bare CRs = 2 * inlen (%zu)", n);
 	free(out);
-	canon_run(&k, lfs, 8, false, ONE_CHUNK);
+	crlf_init(&c, MESSAGE_DOT_LAST);
+	crlf_run(&c, "a\n.\n", 4, first, &ended);
+	out = guarded(2 * 8 + 3);
+	n = crlf_run(&c, lfs, 8, out, &ended);
+	ok(n == 19 && guard_intact(out + 2 * 8 + 3),
+	    "crlf: held dot line + bare LFs = 2 * inlen + 3 (%zu)", n);
+	free(out);
+	canon_run(&k, lfs, 8, MESSAGE_DOT_TEXT, ONE_CHUNK);
 	ok(k.out.len == 16 && !k.overflow, "crlf: bare LFs = 2 * inlen");
 	dynbuf_release(&k.out);
 }
@@ -451,7 +508,7 @@ test_e2e(void)
 	int de;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		for (de = 0; de < 2; de++) {
+		for (de = 0; de < 3; de++) {
 			why = e2e(cases[i].in, cases[i].len, de, ONE_CHUNK);
 			if (why == NULL)
 				why = e2e(cases[i].in, cases[i].len, de, 1);
@@ -459,9 +516,9 @@ test_e2e(void)
 				continue;
 			if (bad++ == 0)
 				diag_mem("input", cases[i].in, cases[i].len);
-			printf("#   dot_ends=%d: %s\n", de, why);
+			printf("#   dot=%d: %s\n", de, why);
 		}
-	ok(bad == 0, "e2e: %zu inputs x (-i, no -i): CRLF only, one final "
+	ok(bad == 0, "e2e: %zu inputs x (-i, terminal, pipe): CRLF only, one final "
 	    "dot, un-stuffing gives the canonical text", ARRAY_SIZE(cases));
 }
 
@@ -476,22 +533,22 @@ random_message(char *buf, size_t len)
 
 /* One random message; returns NULL or what went wrong. */
 static const char *
-random_one(const char *in, size_t len, bool dot_ends)
+random_one(const char *in, size_t len, enum message_dot dot)
 {
 	struct canon one, many, ref;
 	const char *why = NULL;
 
-	canon_run(&one, in, len, dot_ends, ONE_CHUNK);
-	canon_run(&many, in, len, dot_ends, RANDOM_CHUNKS);
-	ref_canon(&ref, in, len, dot_ends);
+	canon_run(&one, in, len, dot, ONE_CHUNK);
+	canon_run(&many, in, len, dot, RANDOM_CHUNKS);
+	ref_canon(&ref, in, len, dot);
 	if (one.overflow || many.overflow)
-		why = "normaliser wrote past 2 * inlen + 2";
+		why = "normaliser wrote past 2 * inlen + 3";
 	else if (!canon_eq(&one, &many))
 		why = "random chunks differ from one chunk";
 	else if (!canon_eq(&one, &ref))
 		why = "differs from the reference model";
 	else
-		why = e2e(in, len, dot_ends, RANDOM_CHUNKS);
+		why = e2e(in, len, dot, RANDOM_CHUNKS);
 	dynbuf_release(&one.out);
 	dynbuf_release(&many.out);
 	dynbuf_release(&ref.out);
@@ -508,11 +565,11 @@ test_random(void)
 	for (i = 0; i < 1000; i++) {
 		len = test_rng_below(sizeof(buf));
 		random_message(buf, len);
-		why = random_one(buf, len, i & 1);
+		why = random_one(buf, len, (enum message_dot)(i % 3));
 		if (why == NULL || bad++ > 0)
 			continue;
-		printf("#   message %zu, dot_ends=%d: %s\n", i,
-		    (int)(i & 1), why);
+		printf("#   message %zu, dot=%d: %s\n", i,
+		    (int)(i % 3), why);
 		diag_mem("input", buf, len);
 	}
 	ok(bad == 0, "random: 1000 messages over {a . CR LF NUL}, random "
@@ -628,10 +685,19 @@ test_spool_errors(const char *dir)
 	ok(err.kind == ERR_DATAERR && strcmp(err.message, "no message on "
 	    "standard input") == 0, "spool: empty input: %s", err.message);
 	is_int(count_entries(dir), 0, "spool: empty input leaves no file");
-	is_int(spool_bytes(&m, S(".\nrest\n"), true, dir, &err), -1,
+	is_int(spool_bytes(&m, S(".\n"), true, dir, &err), -1,
 	    "spool: only a dot line fails");
 	ok(err.kind == ERR_DATAERR && count_entries(dir) == 0,
 	    "spool: only a dot line: ERR_DATAERR, no file left");
+	is_int(spool_bytes(&m, S(".\nrest\n"), true, dir, &err), 0,
+	    "spool: a dot line followed by more input (a file) is text");
+	ok(m.size == 9 && spool_content_is(&m, S(".\r\nrest\r\n")) &&
+	    !m.dot_removed, "spool: ... all of it kept");
+	message_release(&m);
+	is_int(spool_bytes(&m, S("a\n.\n"), true, dir, &err), 0,
+	    "spool: a dot as the last line of a file");
+	ok(m.size == 3 && m.dot_removed, "spool: ... is removed, dot_removed");
+	message_release(&m);
 	is_int(spool_bytes(&m, S(".\n"), false, dir, &err), 0,
 	    "spool: a dot line with -i is a message");
 	ok(m.size == 3, "spool: ... of 3 bytes");
@@ -687,28 +753,47 @@ test_spool_write_error(const char *dir)
 	is_int(count_entries(dir), 0, "spool: write error leaves no file");
 }
 
-/* The "." line stops reading: a producer that never closes is fine. */
+/*
+ * On a terminal the "." line stops reading: a terminal that stays open is
+ * fine. From a pipe, a "." line followed by more input is text.
+ */
 static void
-test_spool_stops_at_dot(const char *dir)
+test_spool_dot_tty_pipe(const char *dir)
 {
 	struct message_opts o = { .dot_ends = true, .spool_dir = dir };
 	struct message m;
 	struct error err;
-	int p[2];
+	int master, slave, p[2];
 
-	if (pipe(p) < 0 || write(p[1], S("a\n.\n")) != 4)
-		bail_out("pipe: %s", strerror(errno));
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0 ||
+	    write(master, S("a\n.\nb\n")) != 6)
+		bail_out("pty: %s", strerror(errno));
 	alarm(20);		/* a hang here is a failure */
 	error_init(&err);
 	message_init(&m);
-	is_int(message_spool(&m, p[0], &o, &err), 0, "spool: dot line on a "
-	    "pipe that stays open");
+	is_int(message_spool(&m, slave, &o, &err), 0, "spool: dot line on a "
+	    "terminal that stays open");
 	alarm(0);
 	ok(m.size == 3 && spool_content_is(&m, S("a\r\n")),
-	    "spool: stops at the dot line");
+	    "spool: a terminal stops at the dot line");
+	message_release(&m);
+	close(slave);
+	close(master);
+
+	if (pipe(p) < 0 || write(p[1], S("a\n.\nb\n.\n")) != 8)
+		bail_out("pipe: %s", strerror(errno));
+	close(p[1]);
+	error_init(&err);
+	message_init(&m);
+	is_int(message_spool(&m, p[0], &o, &err), 0, "spool: dot lines on a "
+	    "pipe");
+	ok(m.size == 9 && spool_content_is(&m, S("a\r\n.\r\nb\r\n")) &&
+	    m.dot_removed, "spool: a pipe is read to its end, the last dot "
+	    "line removed");
 	message_release(&m);
 	close(p[0]);
-	close(p[1]);
 }
 
 /* Writes n bytes of 63-byte lines to fd, then exits. */
@@ -1006,7 +1091,7 @@ main(void)
 	test_spool_basic(spool);
 	test_spool_errors(spool);
 	test_spool_write_error(spool);
-	test_spool_stops_at_dot(spool);
+	test_spool_dot_tty_pipe(spool);
 	test_spool_dir();
 	test_spool_dir_refused();
 	test_spool_dir_fallback();

@@ -407,9 +407,20 @@ test_extensions(void)
 	smtp_release(&s);
 
 	ready(&s, "250-mx\n250 PIPELINING");
+	ok(smtp_mail(&s, &env, &info) == SMTP_ACT_READY &&
+	    s.txn_err.kind == ERR_UNAVAILABLE, "DSN asked for, server "
+	    "without DSN: ERR_UNAVAILABLE (msmtp's 69)");
+	is_str(s.txn_err.message, "the server does not support DSN, which "
+	    "the message asks for (NOTIFY=FAILURE,DELAY RET=HDRS ENVID); set "
+	    "'dsn_unsupported send' to send it without", "... saying so");
+	is_str(sent(&s), "", "... and nothing is sent");
+	smtp_release(&s);
+
+	ready(&s, "250-mx\n250 PIPELINING");
+	s.opts.dsn_optional = true;
 	smtp_mail(&s, &env, &info);
 	is_str(sent(&s), "MAIL FROM:<a@b>\r\nRCPT TO:<bob+x@example.org>\r\n"
-	    "DATA\r\n", "no DSN parameters without DSN");
+	    "DATA\r\n", "dsn_unsupported send: no DSN parameters without DSN");
 	smtp_release(&s);
 
 	ready(&s, "250-mx\n250-PIPELINING\n250 CHUNKING");

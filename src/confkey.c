@@ -482,7 +482,7 @@ static int
 key_protocol(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
 {
-	long *f = field_long(a, k->key);
+	long *f = conffield_long(a, k->key);
 
 	if (strcmp(v, "smtp") == 0)
 		*f = CONF_PROTOCOL_SMTP;

@@ -184,7 +184,10 @@ test_case 'delivered, deferred (452) and rejected (552): 67, only the deferred o
     is "$RC" 67 "exit 67"
     like "$(head -1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+ for 1 of its 3 recipients$" \
         "queued for one recipient"
-    is "$(tail -n +2 "$ERR")" "yubin: recipient '"'"'full@example.test'"'"' rejected: 552 \
+    is "$(tail -n +2 "$ERR")" "yubin: nothing runs '"'"'yubin -q'"'"' to send it later (no yubin-flush.timer \
+enabled, no crontab line); enable the timer: systemctl --user enable --now \
+yubin-flush.timer
+yubin: recipient '"'"'full@example.test'"'"' rejected: 552 \
 5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
 Quota exceeded (mailbox for user is full)" "each failed recipient named with its reply"
@@ -203,6 +206,9 @@ test_case 'a later -q delivers only to the deferred recipient' '
     is "$RC" 0 "exit 0 (the rest queued)"
     is "$(sed "s/ as [^ ]* / as ID /" "$ERR")" "yubin: message queued as ID \
 for 1 of its 2 recipients
+yubin: nothing runs '"'"'yubin -q'"'"' to send it later (no yubin-flush.timer \
+enabled, no crontab line); enable the timer: systemctl --user enable --now \
+yubin-flush.timer
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
 Quota exceeded (mailbox for user is full)" "what stderr says"
     is "$(queued_rcpts)" "queued busy@example.test" "busy queued"

@@ -23,6 +23,8 @@
 #include "util.h"
 
 #define SESSION_CHUNK (64 * 1024)
+#define SESSION_PROBE_MS 5000	/* a TLS server answers a ClientHello in
+				   a round trip: the TLS-mode probe */
 
 struct session {
 	const struct account *acct;
@@ -71,7 +73,50 @@ static int
 session_io_error(struct session *s, struct error *err)
 {
 	s->usable = false;
+	/* silent or gone before its greeting, or in the TLS handshake */
+	if (err != NULL && err->kind == ERR_TEMP && err->reply_code == 0 &&
+	    (s->smtp.state == SMTP_STATE_GREETING ||
+	    s->smtp.state == SMTP_STATE_TLS))
+		err->unreachable = true;
 	return error_prefix(err, "%s", session_stage(s));
+}
+
+/*
+ * After a failure before the greeting: was it a port that expects the
+ * other TLS mode? Then err says so and what to write (ERR_PROTOCOL:
+ * waiting will not fix it) and true. A clear-text reply to our
+ * ClientHello: the port wants STARTTLS. Silence where the greeting was
+ * due, and a TLS server answering a ClientHello on the same connection:
+ * it wants TLS from the first byte.
+ */
+static bool
+session_tls_mode(struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+
+	if (s->t == NULL || s->smtp.state != SMTP_STATE_GREETING)
+		return false;
+	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
+		if (transport_first(s->t) != TRANSPORT_FIRST_SMTP)
+			return false;
+		error_set(err, ERR_PROTOCOL, "'%s' port %d answered the TLS "
+		    "handshake in clear text (an SMTP greeting): this port "
+		    "expects STARTTLS: add `tls_starttls on` to account '%s'",
+		    a->host, a->port, a->name);
+		return true;
+	}
+	if (err->kind != ERR_TEMP ||
+	    transport_first(s->t) != TRANSPORT_FIRST_NOTHING)
+		return false;
+	transport_probe_tls(s->t, &a->tlscfg, SESSION_PROBE_MS);
+	if (transport_first(s->t) != TRANSPORT_FIRST_TLS)
+		return false;
+	error_set(err, ERR_PROTOCOL, "'%s' port %d sent no greeting but "
+	    "answers a TLS handshake: this port expects TLS from the first "
+	    "byte: add %s to account '%s'", a->host, a->port,
+	    a->tls == ACCOUNT_TLS_OFF ? "`tls on` and `tls_starttls off`" :
+	    "`tls_starttls off`", a->name);
+	return true;
 }
 
 static int
@@ -237,13 +282,18 @@ session_start(struct session *s, struct error *err)
 	log_verbose("connected to %s", transport_peer(s->t));
 	s->usable = true;
 	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
-		if (transport_start_tls(s->t, &a->tlscfg, err) < 0)
-			return session_io_error(s, err);
+		if (transport_start_tls(s->t, &a->tlscfg, err) < 0) {
+			session_io_error(s, err);
+			session_tls_mode(s, err);
+			return -1;
+		}
 		transport_tls_description(s->t, s->tls, sizeof(s->tls));
 		log_verbose("TLS started: %s", s->tls);
 	}
-	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0)
+	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0) {
+		session_tls_mode(s, err);
 		return -1;
+	}
 	if (end != SMTP_ACT_READY) {
 		s->usable = false;
 		return error_set(err, ERR_SOFTWARE, "session ended early");

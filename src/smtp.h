@@ -121,6 +121,8 @@ struct smtp {
 	struct smtp_pending *pending;	/* FIFO of commands awaiting replies */
 	size_t npending, pending_head, pending_cap;
 	size_t rcpt_ok, rcpt_temp, rcpt_perm;
+	int rcpt_temp_code;		/* the first 4xx to a RCPT, 0 */
+	char rcpt_temp_esc[16];		/* its enhanced status code */
 	struct dynbuf rcpt_errors;	/* one line per rejected recipient */
 	struct error txn_err;		/* outcome of the transaction */
 	char last_reply[ERROR_REPLY_MAX]; /* formatted final reply */

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * dial.c -- see dial.h.
+ *
+ * Why a thread for the name: getaddrinfo() has no timeout, and the other
+ * ways to bound it are worse here. getaddrinfo_a() is glibc's, and when
+ * it times out it leaves a thread behind too (gai_cancel() cannot stop a
+ * lookup under way), so it is a thread with less control. A child process
+ * could be killed, but costs a fork per connection (of a process that may
+ * hold a queue of 200 messages' state) and the addresses would have to
+ * come back through a pipe. A detached thread costs ~50 us, needs no
+ * copying, and one given up on finishes on the resolver's own timeouts
+ * (resolv.conf: timeout x attempts), then frees what it holds: the caller
+ * and the thread each hold a reference, the last one frees. Address
+ * literals (127.0.0.1, ::1) need no thread: AI_NUMERICHOST first.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dial.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ resolve */
+
+/* One lookup, shared by the caller and its thread. */
+struct lookup {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;			/* the last one frees */
+	bool done;
+	int rc, sys_errno;		/* getaddrinfo()'s result, errno */
+	struct addrinfo *res;
+	char *host;
+	char service[8];
+};
+
+static void
+lookup_hints(struct addrinfo *hints, int flags)
+{
+	memset(hints, 0, sizeof(*hints));
+	hints->ai_family = AF_UNSPEC;
+	hints->ai_socktype = SOCK_STREAM;
+	hints->ai_flags = AI_NUMERICSERV | flags;
+}
+
+/* Drop one reference (mu held; unlocks it); the last one frees. */
+static void
+lookup_unref(struct lookup *l)
+{
+	bool last = --l->refs == 0;
+
+	pthread_mutex_unlock(&l->mu);
+	if (!last)
+		return;
+	if (l->res != NULL)
+		freeaddrinfo(l->res);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l->host);
+	free(l);
+}
+
+static void *
+lookup_thread(void *arg)
+{
+	struct lookup *l = arg;
+	struct addrinfo hints, *res = NULL;
+	int rc, e;
+
+	lookup_hints(&hints, 0);
+	errno = 0;
+	rc = getaddrinfo(l->host, l->service, &hints, &res);
+	e = errno;
+	pthread_mutex_lock(&l->mu);
+	l->rc = rc;
+	l->sys_errno = e;
+	l->res = res;
+	l->done = true;
+	pthread_cond_signal(&l->cv);
+	lookup_unref(l);
+	return NULL;
+}
+
+static struct lookup *
+lookup_new(const char *host, const char *service)
+{
+	struct lookup *l = xcalloc(1, sizeof(*l));
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* util_now_ms */
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	l->refs = 2;
+	l->host = xstrdup(host);
+	util_strlcpy(l->service, service, sizeof(l->service));
+	return l;
+}
+
+/* Start l's thread, every signal blocked in it (they are the caller's). */
+static int
+lookup_start(struct lookup *l)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&tid, &attr, lookup_thread, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
+/* Wait for l until deadline; whether it is done. mu held. */
+static bool
+lookup_wait(struct lookup *l, long long deadline)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(deadline / 1000);
+	ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+	while (!l->done)
+		if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) == ETIMEDOUT)
+			break;
+	return l->done;
+}
+
+/* getaddrinfo() in a thread, given up at deadline: *timed_out then. */
+static int
+resolve_bounded(const char *host, const char *service, long long deadline,
+    struct addrinfo **res, bool *timed_out)
+{
+	struct lookup *l = lookup_new(host, service);
+	int rc, e;
+
+	*res = NULL;
+	*timed_out = false;
+	rc = lookup_start(l);
+	if (rc != 0) {
+		l->refs = 1;		/* no thread */
+		pthread_mutex_lock(&l->mu);
+		lookup_unref(l);
+		errno = rc;
+		return EAI_SYSTEM;
+	}
+	pthread_mutex_lock(&l->mu);
+	rc = EAI_AGAIN;
+	e = 0;
+	if (lookup_wait(l, deadline)) {
+		rc = l->rc;
+		e = l->sys_errno;
+		*res = l->res;
+		l->res = NULL;
+	} else
+		*timed_out = true;
+	lookup_unref(l);
+	errno = e;
+	return rc;
+}
+
+int
+dial_resolve(const char *host, int port, long long deadline,
+    int timeout_ms, struct addrinfo **res, struct error *err)
+{
+	struct addrinfo hints;
+	char service[8], secs[32];
+	bool timed_out = false;
+	int rc;
+
+	snprintf(service, sizeof(service), "%d", port);
+	lookup_hints(&hints, AI_NUMERICHOST);
+	rc = getaddrinfo(host, service, &hints, res);
+	if (rc == EAI_NONAME) {
+		lookup_hints(&hints, 0);
+		if (deadline < 0)
+			rc = getaddrinfo(host, service, &hints, res);
+		else if ((timed_out = util_now_ms() >= deadline))
+			rc = EAI_AGAIN;	/* no time left to ask */
+		else
+			rc = resolve_bounded(host, service, deadline, res,
+			    &timed_out);
+	}
+	if (rc == 0)
+		return 0;
+	if (timed_out)
+		error_set(err, ERR_TEMP, "cannot resolve '%s': timed out after "
+		    "%s waiting for the DNS resolver", host,
+		    error_seconds(timeout_ms, secs, sizeof(secs)));
+	else
+		error_set(err, ERR_TEMP, "cannot resolve '%s': %s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (err != NULL)
+		err->unreachable = true;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- order */
+
+size_t
+dial_order(const struct addrinfo *list, const struct addrinfo **v,
+    size_t max)
+{
+	const struct addrinfo *ai, *first[2] = { NULL, NULL };
+	const struct addrinfo *cur[2];
+	size_t n = 0;
+	int fam, turn = 0;
+
+	if (list == NULL)
+		return 0;
+	fam = list->ai_family;
+	/* cur[0]: the first address's family; cur[1]: the others */
+	for (ai = list; ai != NULL; ai = ai->ai_next)
+		if (first[ai->ai_family != fam] == NULL)
+			first[ai->ai_family != fam] = ai;
+	cur[0] = first[0];
+	cur[1] = first[1];
+	while (n < max && (cur[0] != NULL || cur[1] != NULL)) {
+		if (cur[turn] != NULL) {
+			v[n++] = cur[turn];
+			for (ai = cur[turn]->ai_next; ai != NULL &&
+			    (ai->ai_family != fam) != turn; ai = ai->ai_next)
+				continue;
+			cur[turn] = ai;
+		}
+		turn = !turn;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- race */
+
+/* The attempts under way. */
+struct race {
+	struct pollfd pfd[DIAL_MAX_ADDRS];
+	size_t idx[DIAL_MAX_ADDRS];	/* pfd[i] tries v[idx[i]] */
+	size_t n;
+	int last_errno;
+};
+
+/* Start a connect to ai: the fd (connecting or connected), or -1. */
+static int
+attempt_start(const struct addrinfo *ai, bool *connected)
+{
+	int fd, one = 1, saved;
+
+	*connected = false;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0)
+		return -1;
+	/* Nagle + delayed ACK costs 40 ms per command/reply exchange. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		*connected = true;
+	else if (errno != EINPROGRESS)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Close every attempt but the one at keep (or all: keep >= r->n). */
+static void
+race_close(struct race *r, size_t keep)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (i != keep)
+			close(r->pfd[i].fd);
+	r->n = 0;
+}
+
+static void
+race_drop(struct race *r, size_t i, int e)
+{
+	close(r->pfd[i].fd);
+	r->last_errno = e;
+	r->n--;
+	r->pfd[i] = r->pfd[r->n];
+	r->idx[i] = r->idx[r->n];
+}
+
+/*
+ * Look at the attempts poll() marked: the index into r of one that
+ * connected, or r->n when none did (failed ones are dropped).
+ */
+static size_t
+race_check(struct race *r)
+{
+	socklen_t len;
+	size_t i = 0;
+	int soerr;
+
+	while (i < r->n) {
+		if (r->pfd[i].revents == 0) {
+			i++;
+			continue;
+		}
+		soerr = 0;
+		len = sizeof(soerr);
+		if (getsockopt(r->pfd[i].fd, SOL_SOCKET, SO_ERROR, &soerr,
+		    &len) < 0)
+			soerr = errno;
+		if (soerr == 0 && (r->pfd[i].revents & POLLOUT))
+			return i;
+		race_drop(r, i, soerr != 0 ? soerr : ECONNREFUSED);
+	}
+	return r->n;
+}
+
+static void
+trace_attempt(const struct addrinfo *ai)
+{
+	char addr[NI_MAXHOST];
+
+	if (log_get_verbose() < 2)
+		return;
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		util_strlcpy(addr, "?", sizeof(addr));
+	log_verbose("trying %s", addr);
+}
+
+/* How long poll() may sleep: until the deadline or the next start. */
+static int
+race_wait_ms(long long deadline, long long next_start)
+{
+	long long now = util_now_ms(), until = deadline;
+
+	if (next_start >= 0 && (until < 0 || next_start < until))
+		until = next_start;
+	if (until < 0)
+		return -1;
+	if (until <= now)
+		return 0;
+	return until - now > INT_MAX ? INT_MAX : (int)(until - now);
+}
+
+/* What starting an attempt did. */
+enum race_start {
+	RACE_STARTED,		/* connecting: in r */
+	RACE_CONNECTED,		/* connected at once: the last one of r */
+	RACE_FAILED,		/* failed at once: r->last_errno */
+};
+
+static enum race_start
+race_start(struct race *r, const struct addrinfo *ai, size_t next)
+{
+	bool connected;
+	int fd;
+
+	trace_attempt(ai);
+	fd = attempt_start(ai, &connected);
+	if (fd < 0) {
+		r->last_errno = errno;
+		return RACE_FAILED;
+	}
+	r->pfd[r->n] = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	r->idx[r->n] = next;
+	r->n++;
+	return connected ? RACE_CONNECTED : RACE_STARTED;
+}
+
+/* The attempt at won (an index into r) connected: keep it alone. */
+static int
+race_won(struct race *r, size_t won, int *fd, size_t *winner)
+{
+	*fd = r->pfd[won].fd;
+	*winner = r->idx[won];
+	race_close(r, won);
+	return 0;
+}
+
+int
+dial_race(const struct addrinfo *const *v, size_t n, long long deadline,
+    int *fd, size_t *winner)
+{
+	struct race r = { .n = 0, .last_errno = EHOSTUNREACH };
+	long long next_start = util_now_ms();
+	enum race_start st;
+	size_t next = 0, won;
+	int rc;
+
+	if (n > DIAL_MAX_ADDRS)
+		n = DIAL_MAX_ADDRS;
+	for (;;) {
+		if (deadline >= 0 && util_now_ms() >= deadline) {
+			race_close(&r, r.n);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (next < n && (r.n == 0 || util_now_ms() >= next_start)) {
+			st = race_start(&r, v[next], next);
+			next++;
+			if (st == RACE_CONNECTED)
+				return race_won(&r, r.n - 1, fd, winner);
+			/* a failed one: the next at once */
+			next_start = util_now_ms() + (st == RACE_STARTED ?
+			    DIAL_ATTEMPT_DELAY_MS : 0);
+			continue;
+		}
+		if (r.n == 0) {
+			errno = r.last_errno;
+			return -1;
+		}
+		rc = poll(r.pfd, r.n, race_wait_ms(deadline,
+		    next < n ? next_start : -1));
+		if (rc < 0 && errno != EINTR) {
+			race_close(&r, r.n);
+			return -1;
+		}
+		if (rc <= 0)
+			continue;
+		won = race_check(&r);
+		if (won < r.n)
+			return race_won(&r, won, fd, winner);
+		next_start = util_now_ms();	/* one failed: the next now */
+	}
+}
+
+/* ---------------------------------------------------------------- dial */
+
+static void
+peer_name(const struct addrinfo *ai, int port, char *peer, size_t size)
+{
+	char addr[NI_MAXHOST];
+
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		util_strlcpy(addr, "?", sizeof(addr));
+	if (ai->ai_family == AF_INET6)
+		snprintf(peer, size, "[%s] port %d", addr, port);
+	else
+		snprintf(peer, size, "%s port %d", addr, port);
+}
+
+static int
+connect_error(const char *host, int port, int timeout_ms, int e,
+    struct error *err)
+{
+	char secs[32];
+
+	if (e != ETIMEDOUT || timeout_ms <= 0)
+		error_set(err, ERR_TEMP, "cannot connect to '%s' port %d: %s",
+		    host, port, strerror(e));
+	else
+		error_set(err, ERR_TEMP, "cannot connect to '%s' port %d: "
+		    "timed out after %s waiting for the server (connecting)",
+		    host, port, error_seconds(timeout_ms, secs, sizeof(secs)));
+	if (err != NULL)
+		err->unreachable = true;
+	return -1;
+}
+
+int
+dial(const char *host, int port, int timeout_ms, int *fd, char *peer,
+    size_t peersize, struct error *err)
+{
+	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
+	const struct addrinfo *v[DIAL_MAX_ADDRS];
+	struct addrinfo *res;
+	size_t n, winner;
+	int rc;
+
+	*fd = -1;
+	if (dial_resolve(host, port, deadline, timeout_ms, &res, err) < 0)
+		return -1;
+	n = dial_order(res, v, DIAL_MAX_ADDRS);
+	rc = dial_race(v, n, deadline, fd, &winner);
+	if (rc == 0)
+		peer_name(v[winner], port, peer, peersize);
+	else
+		connect_error(host, port, timeout_ms, errno, err);
+	freeaddrinfo(res);
+	return rc;
+}

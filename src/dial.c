@@ -447,7 +447,7 @@ dial_race(const struct addrinfo *const *v, size_t n, long long deadline,
 /* ---------------------------------------------------------------- dial */
 
 static void
-peer_name(const struct addrinfo *ai, int port, char *peer, size_t size)
+peer_set(const struct addrinfo *ai, int port, struct dial_peer *peer)
 {
 	char addr[NI_MAXHOST];
 
@@ -455,9 +455,14 @@ peer_name(const struct addrinfo *ai, int port, char *peer, size_t size)
 	    0, NI_NUMERICHOST) != 0)
 		util_strlcpy(addr, "?", sizeof(addr));
 	if (ai->ai_family == AF_INET6)
-		snprintf(peer, size, "[%s] port %d", addr, port);
+		snprintf(peer->name, sizeof(peer->name), "[%s] port %d", addr,
+		    port);
 	else
-		snprintf(peer, size, "%s port %d", addr, port);
+		snprintf(peer->name, sizeof(peer->name), "%s port %d", addr,
+		    port);
+	peer->addrlen = ai->ai_addrlen <= sizeof(peer->addr) ?
+	    ai->ai_addrlen : 0;
+	memcpy(&peer->addr, ai->ai_addr, peer->addrlen);
 }
 
 static int
@@ -479,8 +484,8 @@ connect_error(const char *host, int port, int timeout_ms, int e,
 }
 
 int
-dial(const char *host, int port, int timeout_ms, int *fd, char *peer,
-    size_t peersize, struct error *err)
+dial(const char *host, int port, int timeout_ms, int *fd,
+    struct dial_peer *peer, struct error *err)
 {
 	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
 	const struct addrinfo *v[DIAL_MAX_ADDRS];
@@ -494,9 +499,27 @@ dial(const char *host, int port, int timeout_ms, int *fd, char *peer,
 	n = dial_order(res, v, DIAL_MAX_ADDRS);
 	rc = dial_race(v, n, deadline, fd, &winner);
 	if (rc == 0)
-		peer_name(v[winner], port, peer, peersize);
+		peer_set(v[winner], port, peer);
 	else
 		connect_error(host, port, timeout_ms, errno, err);
 	freeaddrinfo(res);
 	return rc;
+}
+
+int
+dial_again(const struct dial_peer *peer, long long deadline, int *fd)
+{
+	struct sockaddr_storage ss = peer->addr;
+	struct addrinfo ai = { .ai_family = ss.ss_family,
+	    .ai_socktype = SOCK_STREAM, .ai_addrlen = peer->addrlen,
+	    .ai_addr = (struct sockaddr *)&ss };
+	const struct addrinfo *v[1] = { &ai };
+	size_t winner;
+
+	*fd = -1;
+	if (peer->addrlen == 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return dial_race(v, 1, deadline, fd, &winner);
 }

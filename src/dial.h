@@ -21,6 +21,7 @@
 #define YUBIN_DIAL_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct addrinfo;
 struct error;
@@ -29,14 +30,29 @@ struct error;
 #define DIAL_MAX_ADDRS		32	/* addresses tried, at most */
 #define DIAL_PEER_MAX		80	/* "[ffff:...:ffff] port 65535" */
 
+/* The address that answered. */
+struct dial_peer {
+	char name[DIAL_PEER_MAX];	/* "127.0.0.1 port 587", "[::1] port
+					   587" */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
 /*
  * Connect to host (a name or an address literal) port within timeout_ms
  * (<= 0: no limit) for resolution and connection together. On success
- * *fd is a non-blocking socket with TCP_NODELAY, and peer says which
- * address answered: "127.0.0.1 port 587" or "[::1] port 587".
+ * *fd is a non-blocking socket with TCP_NODELAY, and *peer says which
+ * address answered.
  */
-int dial(const char *host, int port, int timeout_ms, int *fd, char *peer,
-    size_t peersize, struct error *err);
+int dial(const char *host, int port, int timeout_ms, int *fd,
+    struct dial_peer *peer, struct error *err);
+
+/*
+ * Another connection to the address that answered (peer, from dial()),
+ * before deadline (util_now_ms() time, < 0: none): 0 and *fd, or -1 with
+ * errno.
+ */
+int dial_again(const struct dial_peer *peer, long long deadline, int *fd);
 
 /* The parts, for the unit tests. */
 

@@ -25,6 +25,8 @@
 #define SESSION_CHUNK (64 * 1024)
 #define SESSION_PROBE_MS 5000	/* a TLS server answers a ClientHello in
 				   a round trip: the TLS-mode probe */
+#define SESSION_PATIENCE_MS 1000 /* silence before the greeting that
+				   starts a probe on a second connection */
 
 struct session {
 	const struct account *acct;
@@ -34,6 +36,9 @@ struct session {
 	char line[REPLY_LINE_MAX + 2];
 	char tls[128];
 	char *token;		/* the OAuth 2.0 token last sent (secret) */
+	bool probed;		/* the TLS-mode probe ran: not again */
+	long long greet_by;	/* the greeting's deadline, or 0: one
+				   timeout from when it is read */
 	char *in, *out;		/* the body: SESSION_CHUNK read, twice that
 				   dot-stuffed; allocated on first use */
 	bool usable;
@@ -81,13 +86,27 @@ session_io_error(struct session *s, struct error *err)
 	return error_prefix(err, "%s", session_stage(s));
 }
 
+/* The port expects TLS from the first byte: say so (ERR_PROTOCOL). */
+static int
+session_wants_tls(const struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+
+	return error_set(err, ERR_PROTOCOL, "'%s' port %d sent no greeting "
+	    "but answers a TLS handshake: this port expects TLS from the "
+	    "first byte: add %s to account '%s'", a->host, a->port,
+	    a->tls == ACCOUNT_TLS_OFF ? "`tls on` and `tls_starttls off`" :
+	    "`tls_starttls off`", a->name);
+}
+
 /*
  * After a failure before the greeting: was it a port that expects the
  * other TLS mode? Then err says so and what to write (ERR_PROTOCOL:
  * waiting will not fix it) and true. A clear-text reply to our
  * ClientHello: the port wants STARTTLS. Silence where the greeting was
- * due, and a TLS server answering a ClientHello on the same connection:
- * it wants TLS from the first byte.
+ * due (when session_greeting_probe() did not look already), and a TLS
+ * server answering a ClientHello on the same connection: it wants TLS
+ * from the first byte.
  */
 static bool
 session_tls_mode(struct session *s, struct error *err)
@@ -105,18 +124,46 @@ session_tls_mode(struct session *s, struct error *err)
 		    a->host, a->port, a->name);
 		return true;
 	}
-	if (err->kind != ERR_TEMP ||
+	if (s->probed || err->kind != ERR_TEMP ||
 	    transport_first(s->t) != TRANSPORT_FIRST_NOTHING)
 		return false;
 	transport_probe_tls(s->t, &a->tlscfg, SESSION_PROBE_MS);
 	if (transport_first(s->t) != TRANSPORT_FIRST_TLS)
 		return false;
-	error_set(err, ERR_PROTOCOL, "'%s' port %d sent no greeting but "
-	    "answers a TLS handshake: this port expects TLS from the first "
-	    "byte: add %s to account '%s'", a->host, a->port,
-	    a->tls == ACCOUNT_TLS_OFF ? "`tls on` and `tls_starttls off`" :
-	    "`tls_starttls off`", a->name);
+	session_wants_tls(s, err);
 	return true;
+}
+
+/*
+ * No greeting after SESSION_PATIENCE_MS (clear text or STARTTLS): a
+ * port that waits for a ClientHello stays silent until the timeout, so
+ * ask it on a second connection while this one goes on waiting. A TLS
+ * answer there: -1 with the fix in err, at once rather than after the
+ * timeout. Anything else (a slow server): 0, this connection goes on.
+ */
+static int
+session_greeting_probe(struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+	long long left;
+
+	if (a->tls == ACCOUNT_TLS_IMPLICIT)
+		return 0;
+	s->greet_by = transport_deadline(s->t);	/* the probe counts */
+	if (!transport_quiet(s->t, SESSION_PATIENCE_MS))
+		return 0;
+	left = s->greet_by < 0 ? SESSION_PROBE_MS : s->greet_by -
+	    util_now_ms();
+	if (left <= 0)
+		return 0;
+	s->probed = true;
+	log_verbose("no greeting after %d ms: is it a TLS port? (asking on "
+	    "a second connection)", SESSION_PATIENCE_MS);
+	if (transport_probe_aside(s->t, &a->tlscfg, left < SESSION_PROBE_MS ?
+	    (int)left : SESSION_PROBE_MS) != TRANSPORT_FIRST_TLS)
+		return 0;
+	s->usable = false;
+	return session_wants_tls(s, err);
 }
 
 static int
@@ -140,6 +187,9 @@ session_read_reply(struct session *s, const struct reply **r,
 {
 	long long deadline = transport_deadline(s->t);
 	enum reply_line rc;
+
+	if (s->smtp.state == SMTP_STATE_GREETING && s->greet_by != 0)
+		deadline = s->greet_by;
 	size_t len;
 
 	for (;;) {
@@ -290,6 +340,8 @@ session_start(struct session *s, struct error *err)
 		transport_tls_description(s->t, s->tls, sizeof(s->tls));
 		log_verbose("TLS started: %s", s->tls);
 	}
+	if (session_greeting_probe(s, err) < 0)
+		return -1;
 	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0) {
 		session_tls_mode(s, err);
 		return -1;

@@ -52,7 +52,7 @@ struct transport {
 	int fd;
 	int timeout_ms;
 	char *host;			/* as given to transport_connect */
-	char peer[DIAL_PEER_MAX];	/* "127.0.0.1 port 587" */
+	struct dial_peer peer;		/* "127.0.0.1 port 587" */
 	struct tls *tls;		/* NULL until transport_start_tls */
 	bool tls_up;			/* handshake done and verified */
 	char tls_desc[128];
@@ -150,8 +150,7 @@ transport_connect(struct transport **out, const char *host, int port,
 	if (port < 1 || port > 65535)
 		return error_set(err, ERR_CONFIG, "invalid port %d", port);
 	t = transport_new(host, timeout_ms);
-	if (dial(host, port, timeout_ms, &t->fd, t->peer, sizeof(t->peer),
-	    err) < 0) {
+	if (dial(host, port, timeout_ms, &t->fd, &t->peer, err) < 0) {
 		transport_close(t);
 		return -1;
 	}
@@ -177,7 +176,7 @@ raw_recv(struct transport *t, void *p, size_t n, short *events,
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return IO_AGAIN;
 	return error_set(err, ERR_TEMP,
-	    "connection to %s lost while reading: %s", t->peer,
+	    "connection to %s lost while reading: %s", t->peer.name,
 	    strerror(errno));
 }
 
@@ -198,7 +197,7 @@ raw_send(struct transport *t, const void *p, size_t n, short *events,
 	if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return IO_AGAIN;
 	return error_set(err, ERR_TEMP,
-	    "connection to %s lost while writing: %s", t->peer,
+	    "connection to %s lost while writing: %s", t->peer.name,
 	    strerror(errno));
 }
 
@@ -414,7 +413,7 @@ transport_start_tls(struct transport *t, const struct tls_config *cfg,
 	if (t->rlen != t->rpos)
 		return error_set(err, ERR_PROTOCOL, "server sent data before "
 		    "the TLS handshake (STARTTLS response injection?)");
-	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer, err) < 0 ||
+	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer.name, err) < 0 ||
 	    handshake(t, err) < 0 ||
 	    tls_verify(t->tls, cfg, err) < 0)
 		return -1;
@@ -425,27 +424,87 @@ transport_start_tls(struct transport *t, const struct tls_config *cfg,
 
 /* ------------------------------------------------------ TLS-mode probe */
 
+/*
+ * Wait for fd to be ready for events, or watch (>= 0) to be readable,
+ * until deadline: 1 fd ready, 0 watch readable, -1 timed out or failed.
+ */
+static int
+wait_fd_or(int fd, short events, int watch, long long deadline)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = events },
+	    { .fd = watch, .events = POLLIN } };
+	int ms, r;
+
+	for (;;) {
+		ms = ms_left(deadline);
+		if (ms == 0)
+			return -1;
+		r = poll(pfd, watch >= 0 ? 2 : 1, ms);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			return pfd[0].revents != 0 ? 1 : 0;
+	}
+}
+
+/*
+ * Start a TLS handshake on t and go on until the server's first bytes
+ * arrive, the deadline passes or watch (>= 0) becomes readable.
+ */
+static void
+probe_handshake(struct transport *t, const struct tls_config *cfg,
+    long long deadline, int watch)
+{
+	const char *host = cfg->host != NULL ? cfg->host : t->host;
+	unsigned char h[1];
+	short events;
+
+	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer.name, NULL) < 0)
+		return;
+	while (tls_handshake(t->tls, &events, NULL) == IO_AGAIN &&
+	    tls_head(t->tls, h, sizeof(h)) == 0)
+		if (events != 0 &&
+		    wait_fd_or(t->fd, events, watch, deadline) != 1)
+			return;
+}
+
 void
 transport_probe_tls(struct transport *t, const struct tls_config *cfg,
     int ms)
 {
-	const char *host = cfg->host != NULL ? cfg->host : t->host;
-	unsigned char h[1];
-	long long deadline;
-	short events;
-
 	if (t->tls != NULL || t->headlen > 0 || t->wlen != 0)
 		return;
 	if (t->timeout_ms > 0 && t->timeout_ms < ms)
 		ms = t->timeout_ms;
-	deadline = deadline_after(ms);
-	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer, NULL) < 0)
-		return;
-	/* until the server's first bytes, whatever the handshake does */
-	while (tls_handshake(t->tls, &events, NULL) == IO_AGAIN &&
-	    tls_head(t->tls, h, sizeof(h)) == 0)
-		if (events != 0 && wait_fd(t->fd, events, deadline) < 0)
-			return;
+	probe_handshake(t, cfg, deadline_after(ms), -1);
+}
+
+bool
+transport_quiet(const struct transport *t, int ms)
+{
+	if (t->rlen != t->rpos || t->headlen > 0 || t->tls != NULL)
+		return false;
+	if (t->timeout_ms > 0 && t->timeout_ms < ms)
+		ms = t->timeout_ms;
+	return wait_fd(t->fd, POLLIN, deadline_after(ms)) < 0 &&
+	    errno == ETIMEDOUT;
+}
+
+enum transport_first
+transport_probe_aside(const struct transport *t,
+    const struct tls_config *cfg, int ms)
+{
+	struct transport *p = transport_new(t->host, ms);
+	enum transport_first first = TRANSPORT_FIRST_NOTHING;
+	long long deadline = deadline_after(ms);
+
+	p->peer = t->peer;
+	if (dial_again(&p->peer, deadline, &p->fd) == 0) {
+		probe_handshake(p, cfg, deadline, t->fd);
+		first = transport_first(p);
+	}
+	transport_close(p);
+	return first;
 }
 
 enum transport_first
@@ -501,7 +560,7 @@ transport_channel_binding(struct transport *t, const char **type,
 const char *
 transport_peer(const struct transport *t)
 {
-	return t->peer;
+	return t->peer.name;
 }
 
 /* ---------------------------------------------------------------- close */

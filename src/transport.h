@@ -64,6 +64,22 @@ enum transport_first transport_first(const struct transport *t);
 void transport_probe_tls(struct transport *t, const struct tls_config *cfg,
     int ms);
 
+/*
+ * Whether the server stays silent for ms (and the timeout): nothing
+ * received so far, and nothing arrives within ms.
+ */
+bool transport_quiet(const struct transport *t, int ms);
+
+/*
+ * While t waits for the greeting: a second connection to the address t
+ * is connected to, a TLS handshake started on it, until the server's
+ * first bytes, ms, or anything arriving on t; then closed. What the
+ * server sent first on it (transport_first()): TRANSPORT_FIRST_TLS says
+ * the port expects TLS from the first byte; t is untouched.
+ */
+enum transport_first transport_probe_aside(const struct transport *t,
+    const struct tls_config *cfg, int ms);
+
 /* Whether a whole line is buffered: reading it will not wait. */
 bool transport_has_line(const struct transport *t);
 

@@ -292,20 +292,26 @@ test_resolve(void)
 static void
 test_dial(void)
 {
-	char peer[DIAL_PEER_MAX], want[128];
+	struct dial_peer peer;
+	char want[128];
 	struct error err;
 	int lfd, port, fd = -1, closed, cfd;
 
 	error_init(&err);
 	lfd = bound("127.0.0.1", 16, &port);
-	ok(dial("127.0.0.1", port, 5000, &fd, peer, sizeof(peer), &err) == 0 &&
+	ok(dial("127.0.0.1", port, 5000, &fd, &peer, &err) == 0 &&
 	    fd >= 0, "dial: connects");
 	snprintf(want, sizeof(want), "127.0.0.1 port %d", port);
-	is_str(peer, want, "dial: peer");
+	is_str(peer.name, want, "dial: peer");
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	ok(dial_again(&peer, util_now_ms() + 5000, &fd) == 0 && fd >= 0,
+	    "dial_again: the same address again");
 	if (fd >= 0)
 		close(fd);
 	cfd = bound("127.0.0.1", -1, &closed);
-	ok(dial("127.0.0.1", closed, 5000, &fd, peer, sizeof(peer), &err) < 0 &&
+	ok(dial("127.0.0.1", closed, 5000, &fd, &peer, &err) < 0 &&
 	    err.kind == ERR_TEMP && err.unreachable, "dial: refused: "
 	    "ERR_TEMP, unreachable");
 	snprintf(want, sizeof(want), "cannot connect to '127.0.0.1' port %d: "

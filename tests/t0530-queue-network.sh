@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # t0530-queue-network.sh -- the queue notices the network is back, through
-# the yubin binary, against tests/fake/fake_smtpd.py:
+# the yubin binary, against tests/fake/fake_smtpd.py (and the real Postfix
+# for the first case, as root):
 #  - queued while the server could not be reached: the next -q (no
 #    --force, no --queue-retry) sends it at once, and no back-off grows
 #    while it stays unreachable; a 4xx still backs off;
@@ -102,6 +103,24 @@ test_case 'offline, queued; the server back: the next -q sends it at once' '
     run_yubin /dev/null -q
     is "$RC" 0 "back online: -q exit 0"
     is "$(fake_accepted "$SCRATCH/up")" 1 "sent by the first -q (no --force)"
+    is "$(queue_count)" 0 "the queue is empty"
+'
+
+test_case 'the real Postfix: offline, queued; back (587, STARTTLS + AUTH): the next -q delivers it at once' '
+    local tok
+    start_real_server
+    tok=$(new_token)
+    make_message "$SCRATCH/real.msg" "$tok"
+    real_config "$SCRATCH/real" "$DOWN" "timeout 10" "queue on-failure"
+    run_yubin "$SCRATCH/real.msg" -C "$SCRATCH/real" rcpt@example.org
+    is "$RC" 0 "offline: exit 0, queued"
+    like "$(cat "$ERR")" "^yubin: message queued as $ID_RE: cannot connect to .localhost. port $DOWN: Connection refused$" \
+        "it says why"
+    repoint "$SCRATCH/real" "$SMTP_PORT_SUBMISSION"
+    run_yubin /dev/null -q
+    is "$RC" 0 "back online: -q exit 0"
+    is "$(cat "$ERR")" "" "quiet (no terminal)"
+    delivered "$tok" 10 "delivered by the first -q (no --force)"
     is "$(queue_count)" 0 "the queue is empty"
 '
 

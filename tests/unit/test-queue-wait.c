@@ -21,18 +21,6 @@
 
 #define NOW 1700000000LL
 
-/* Load id and lock it. */
-static void
-load_locked(struct queue *q, const char *id, struct queue_entry *e)
-{
-	struct error err;
-
-	error_init(&err);
-	if (queue_load(q, id, e, &err) < 0 ||
-	    queue_lock(q, e, &err) != QUEUE_LOCK_HELD)
-		printf("# load_locked %s: %s\n", id, err.message);
-}
-
 static void
 net_error(struct error *e)
 {
@@ -54,7 +42,7 @@ test_net(void)
 	queue_open(&q, NULL, &err);
 	ok(qt_enqueue_full(&q, QT_MSG, "work", "a@b.c", qt_rcpt, 1, 86400,
 	    &why, NOW, id, &err) == 0, "enqueue after an unreachable server");
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.st.attempts == 1 && e.st.backoff == 0 && e.st.next == NOW &&
 	    e.st.wait == QUEUE_WAIT_NET, "queued offline: due at once, no "
 	    "back-off, waiting for the network");
@@ -79,7 +67,7 @@ test_net(void)
 	    e.st.backoff == 2 && e.st.next == NOW + 920,
 	    "the next 4xx doubles it: two minutes");
 	queue_entry_release(&e);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.st.backoff == 2 && e.st.wait == QUEUE_WAIT_SERVER &&
 	    e.st.attempts == 5, "kept in the file: backoff, defer, attempts");
 	net_error(&why);
@@ -102,7 +90,7 @@ test_other(void)
 	error_set(&why, ERR_AUTH, "authentication failed");
 	ok(qt_enqueue_full(&q, QT_MSG, "work", "a@b.c", qt_rcpt, 1, 86400,
 	    &why, NOW, id, &err) == 0, "enqueue after another failure");
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.st.wait == QUEUE_WAIT_OTHER && e.st.backoff == 1 &&
 	    e.st.next == NOW + 60, "other: back-off, a minute");
 	ok(!queue_due(&e, NOW + 30) && queue_due_if_connected(&e, NOW + 30),

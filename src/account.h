@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "dial.h"
 #include "tlsconf.h"
 
 struct account_conf;
@@ -58,6 +59,7 @@ struct account {
 	const char *name;
 	const char *host;
 	int port;
+	struct dial_route route;	/* socket, SOCKS5 proxy, source_ip */
 	enum account_tls tls;
 	struct tls_config tlscfg;	/* ready for transport_start_tls() */
 	bool auth;			/* authenticate */

@@ -82,6 +82,12 @@ static const struct field {
 	F(CONF_OAUTH2_CLIENT_SECRET, oauth2_client_secret, FIELD_STR),
 	F(CONF_OAUTH2_CLIENT_SECRET_EVAL, oauth2_client_secret_eval,
 	    FIELD_STR),
+	F(CONF_PROXY_HOST, proxy_host, FIELD_STR),
+	F(CONF_PROXY_PORT, proxy_port, FIELD_LONG),
+	F(CONF_PROXY_USER, proxy_user, FIELD_STR),
+	F(CONF_PROXY_PASSWORD, proxy_password, FIELD_STR),
+	F(CONF_SOCKET, socket, FIELD_STR),
+	F(CONF_SOURCE_IP, source_ip, FIELD_STR),
 	F(CONF_OAUTH2_TRUST_FILE, oauth2_trust_file, FIELD_STR),
 #undef F
 };
@@ -313,6 +319,18 @@ key_port(struct confkey_ctx *c, const struct confkey *k,
 	if (util_parse_long(v, 1, 65535, field_long(a, k->key)) < 0)
 		return invalid(c, k, v, "1-65535");
 	return mark(c, k);
+}
+
+/* msmtp: an empty proxy_port is the default one. */
+static int
+key_port_or_empty(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0') {
+		*field_long(a, k->key) = 0;
+		return mark(c, k);
+	}
+	return key_port(c, k, a, v);
 }
 
 static int
@@ -576,16 +594,6 @@ key_refuse(struct confkey_ctx *c, const struct confkey *k,
 	    k->why);
 }
 
-/* Refused unless empty (msmtp: an empty value turns the feature off). */
-static int
-key_refuse_set(struct confkey_ctx *c, const struct confkey *k,
-    struct account_conf *a, const char *v)
-{
-	if (*v == '\0')
-		return key_ignore(c, k, a, v);
-	return key_refuse(c, k, a, v);
-}
-
 static int
 key_protocol(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
@@ -643,19 +651,18 @@ static const struct confkey keys[] = {
 	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
 	KEY("port", key_port, CONF_PORT),
 	KEY("protocol", key_protocol, -1),
-	REFUSE("proxy_host", key_refuse_set,
-	    "yubin would connect without the proxy"),
-	REFUSE("proxy_port", key_refuse_set,
-	    "yubin would connect without the proxy"),
+	KEY("proxy_host", key_string, CONF_PROXY_HOST),
+	KEY("proxy_password", key_password, CONF_PROXY_PASSWORD),
+	KEY("proxy_port", key_port_or_empty, CONF_PROXY_PORT),
+	KEY("proxy_user", key_string, CONF_PROXY_USER),
 	KEY("queue", key_queue, CONF_QUEUE),
 	KEY("queue_max_age", key_duration, CONF_QUEUE_MAX_AGE),
 	KEY("remove_bcc_headers", key_bool, CONF_REMOVE_BCC_HEADERS),
 	KEY("set_date_header", key_auto_off, CONF_SET_DATE_HEADER),
 	KEY("set_from_header", key_set_from, CONF_SET_FROM_HEADER),
 	KEY("set_msgid_header", key_auto_off, CONF_SET_MSGID_HEADER),
-	REFUSE("socket", key_refuse_set,
-	    "yubin would connect to host and port instead"),
-	IGNORE("source_ip"),
+	KEY("socket", key_path, CONF_SOCKET),
+	KEY("source_ip", key_string, CONF_SOURCE_IP),
 	IGNORE("syslog"),
 	KEY("timeout", key_timeout, CONF_TIMEOUT),
 	KEY("tls", key_bool, CONF_TLS),

@@ -29,12 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dial.h"
 #include "error.h"
 #include "log.h"
+#include "socks.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ resolve */
@@ -258,12 +260,18 @@ struct race {
 	size_t idx[DIAL_MAX_ADDRS];	/* pfd[i] tries v[idx[i]] */
 	size_t n;
 	int last_errno;
+	const struct addrinfo *src;	/* bind to it first, or NULL */
 };
 
-/* Start a connect to ai: the fd (connecting or connected), or -1. */
+/*
+ * Start a connect to ai (from src when not NULL): the fd (connecting or
+ * connected), or -1.
+ */
 static int
-attempt_start(const struct addrinfo *ai, bool *connected)
+attempt_start(const struct addrinfo *ai, const struct addrinfo *src,
+    bool *connected)
 {
+	bool tcp = ai->ai_family == AF_INET || ai->ai_family == AF_INET6;
 	int fd, one = 1, saved;
 
 	*connected = false;
@@ -272,7 +280,10 @@ attempt_start(const struct addrinfo *ai, bool *connected)
 	if (fd < 0)
 		return -1;
 	/* Nagle + delayed ACK costs 40 ms per command/reply exchange. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+	if (tcp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) < 0)
+		goto fail;
+	if (src != NULL && bind(fd, src->ai_addr, src->ai_addrlen) < 0)
 		goto fail;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		*connected = true;
@@ -376,7 +387,7 @@ race_start(struct race *r, const struct addrinfo *ai, size_t next)
 	int fd;
 
 	trace_attempt(ai);
-	fd = attempt_start(ai, &connected);
+	fd = attempt_start(ai, r->src, &connected);
 	if (fd < 0) {
 		r->last_errno = errno;
 		return RACE_FAILED;
@@ -398,10 +409,10 @@ race_won(struct race *r, size_t won, int *fd, size_t *winner)
 }
 
 int
-dial_race(const struct addrinfo *const *v, size_t n, long long deadline,
-    int *fd, size_t *winner)
+dial_race(const struct addrinfo *const *v, size_t n,
+    const struct addrinfo *src, long long deadline, int *fd, size_t *winner)
 {
-	struct race r = { .n = 0, .last_errno = EHOSTUNREACH };
+	struct race r = { .n = 0, .last_errno = EHOSTUNREACH, .src = src };
 	long long next_start = util_now_ms();
 	enum race_start st;
 	size_t next = 0, won;
@@ -483,27 +494,152 @@ connect_error(const char *host, int port, int timeout_ms, int e,
 	return -1;
 }
 
-int
-dial(const char *host, int port, int timeout_ms, int *fd,
-    struct dial_peer *peer, struct error *err)
+/*
+ * source_ip as an address to bind to (*src; freeaddrinfo() it), checked
+ * to be one of this host's: ERR_CONFIG otherwise.
+ */
+static int
+source_get(const char *ip, struct addrinfo **src, struct error *err)
 {
-	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
-	const struct addrinfo *v[DIAL_MAX_ADDRS];
-	struct addrinfo *res;
-	size_t n, winner;
-	int rc;
+	struct addrinfo hints;
+	int fd, e;
 
-	*fd = -1;
-	if (dial_resolve(host, port, deadline, timeout_ms, &res, err) < 0)
+	lookup_hints(&hints, AI_NUMERICHOST | AI_PASSIVE);
+	if (getaddrinfo(ip, "0", &hints, src) != 0)
+		return error_set(err, ERR_CONFIG, "source_ip '%s' is not an "
+		    "IPv4 or IPv6 address", ip);
+	fd = socket((*src)->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	e = fd < 0 || bind(fd, (*src)->ai_addr, (*src)->ai_addrlen) < 0 ?
+	    errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (e == 0)
+		return 0;
+	freeaddrinfo(*src);
+	*src = NULL;
+	return error_set(err, ERR_CONFIG, "source_ip '%s' cannot be used%s: "
+	    "%s", ip, e == EADDRNOTAVAIL ? " (not an address of this host)" :
+	    "", strerror(e));
+}
+
+/* Drop the addresses of v[0..n) not of family: how many are left. */
+static size_t
+keep_family(const struct addrinfo **v, size_t n, int family)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->ai_family == family)
+			v[k++] = v[i];
+	return k;
+}
+
+/* host port over TCP (from source_ip when not NULL). */
+static int
+dial_tcp(const char *host, int port, const char *source_ip,
+    long long deadline, int timeout_ms, int *fd, struct dial_peer *peer,
+    struct error *err)
+{
+	const struct addrinfo *v[DIAL_MAX_ADDRS];
+	struct addrinfo *res, *src = NULL;
+	size_t n, winner;
+	int rc = -1;
+
+	if (source_ip != NULL && source_get(source_ip, &src, err) < 0)
 		return -1;
+	if (dial_resolve(host, port, deadline, timeout_ms, &res, err) < 0)
+		goto out;
 	n = dial_order(res, v, DIAL_MAX_ADDRS);
-	rc = dial_race(v, n, deadline, fd, &winner);
-	if (rc == 0)
+	if (src != NULL && (n = keep_family(v, n, src->ai_family)) == 0)
+		error_set(err, ERR_CONFIG, "'%s' has no %s address to reach "
+		    "from source_ip '%s'", host, src->ai_family == AF_INET6 ?
+		    "IPv6" : "IPv4", source_ip);
+	else if ((rc = dial_race(v, n, src, deadline, fd, &winner)) == 0)
 		peer_set(v[winner], port, peer);
 	else
 		connect_error(host, port, timeout_ms, errno, err);
 	freeaddrinfo(res);
+out:
+	if (src != NULL)
+		freeaddrinfo(src);
 	return rc;
+}
+
+/* A unix socket at path instead of TCP. */
+static int
+dial_unix(const char *path, long long deadline, int timeout_ms, int *fd,
+    struct dial_peer *peer, struct error *err)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&peer->addr;
+	char secs[32];
+
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return error_set(err, ERR_CONFIG, "socket '%s': the name is "
+		    "too long for a unix socket", path);
+	sun->sun_family = AF_UNIX;
+	util_strlcpy(sun->sun_path, path, sizeof(sun->sun_path));
+	peer->addrlen = sizeof(*sun);
+	snprintf(peer->name, sizeof(peer->name), "unix socket %s", path);
+	if (dial_again(peer, deadline, fd) == 0)
+		return 0;
+	if (errno == ETIMEDOUT && timeout_ms > 0)
+		error_set(err, ERR_TEMP, "cannot connect to unix socket '%s': "
+		    "timed out after %s", path, error_seconds(timeout_ms, secs,
+		    sizeof(secs)));
+	else
+		error_set(err, ERR_TEMP, "cannot connect to unix socket '%s': "
+		    "%s", path, strerror(errno));
+	if (err != NULL)
+		err->unreachable = true;
+	return -1;
+}
+
+/* host port through the SOCKS5 proxy of route (socks.h). */
+static int
+dial_proxy(const char *host, int port, const struct dial_route *route,
+    long long deadline, int timeout_ms, int *fd, struct dial_peer *peer,
+    struct error *err)
+{
+	int pport = route->proxy_port > 0 ? route->proxy_port :
+	    SOCKS_DEFAULT_PORT;
+	char proxy[DIAL_PEER_MAX], at[DIAL_PEER_MAX];
+	struct socks_request r = { .host = host, .port = port,
+	    .user = route->proxy_user, .password = route->proxy_password,
+	    .proxy = proxy, .timeout_ms = timeout_ms };
+
+	snprintf(proxy, sizeof(proxy), "SOCKS5 proxy '%s' port %d",
+	    route->proxy_host, pport);
+	if (dial_tcp(route->proxy_host, pport, route->source_ip, deadline,
+	    timeout_ms, fd, peer, err) < 0)
+		return error_prefix(err, "SOCKS5 proxy");
+	if (socks_connect(*fd, &r, deadline, err) < 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	util_strlcpy(at, peer->name, sizeof(at));
+	snprintf(peer->name, sizeof(peer->name), "'%s' port %d via SOCKS5 "
+	    "proxy %s", host, port, at);
+	peer->proxied = true;
+	return 0;
+}
+
+int
+dial(const char *host, int port, const struct dial_route *route,
+    int timeout_ms, int *fd, struct dial_peer *peer, struct error *err)
+{
+	long long deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : -1;
+
+	*fd = -1;
+	memset(peer, 0, sizeof(*peer));
+	if (route != NULL && route->socket != NULL)
+		return dial_unix(route->socket, deadline, timeout_ms, fd, peer,
+		    err);
+	if (route != NULL && route->proxy_host != NULL)
+		return dial_proxy(host, port, route, deadline, timeout_ms, fd,
+		    peer, err);
+	return dial_tcp(host, port, route != NULL ? route->source_ip : NULL,
+	    deadline, timeout_ms, fd, peer, err);
 }
 
 int
@@ -521,5 +657,5 @@ dial_again(const struct dial_peer *peer, long long deadline, int *fd)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	return dial_race(v, 1, deadline, fd, &winner);
+	return dial_race(v, 1, NULL, deadline, fd, &winner);
 }

@@ -20,6 +20,7 @@
 #ifndef YUBIN_DIAL_H
 #define YUBIN_DIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -28,27 +29,51 @@ struct error;
 
 #define DIAL_ATTEMPT_DELAY_MS	250	/* RFC 8305's Connection Attempt Delay */
 #define DIAL_MAX_ADDRS		32	/* addresses tried, at most */
-#define DIAL_PEER_MAX		80	/* "[ffff:...:ffff] port 65535" */
+#define DIAL_PEER_MAX		400	/* "'HOST' port N via SOCKS5 proxy
+					   [ffff:...:ffff] port 65535" */
+
+/* How to reach the server besides its name and port (NULL: directly). */
+struct dial_route {
+	const char *socket;		/* a unix socket instead of TCP */
+	const char *source_ip;		/* TCP: bind to it before connecting */
+	const char *proxy_host;		/* a SOCKS5 proxy (socks.h), or NULL */
+	int proxy_port;			/* 0: 1080 */
+	const char *proxy_user;		/* RFC 1929, or NULL */
+	const char *proxy_password;	/* secret */
+};
 
 /* The address that answered. */
 struct dial_peer {
 	char name[DIAL_PEER_MAX];	/* "127.0.0.1 port 587", "[::1] port
-					   587" */
-	struct sockaddr_storage addr;
+					   587", "unix socket PATH", "'HOST'
+					   port 587 via SOCKS5 proxy ..." */
+	struct sockaddr_storage addr;	/* the server's, the socket's, or the
+					   proxy's (proxied) */
 	socklen_t addrlen;
+	bool proxied;
 };
 
 /*
  * Connect to host (a name or an address literal) port within timeout_ms
- * (<= 0: no limit) for resolution and connection together. On success
- * *fd is a non-blocking socket with TCP_NODELAY, and *peer says which
- * address answered.
+ * (<= 0: no limit) for resolution and connection together, the way route
+ * (NULL: directly) says:
+ *  - socket: to that unix socket, host and port unused ("cannot connect
+ *    to unix socket 'PATH': WHY", ERR_TEMP, unreachable);
+ *  - proxy_host: to the proxy (as to a server, from source_ip; its
+ *    failures prefixed "SOCKS5 proxy: "), then socks_connect() to host
+ *    port, the name unresolved;
+ *  - source_ip: bound to before connecting, only addresses of its family
+ *    tried; one that is not this host's is ERR_CONFIG ("source_ip 'IP'
+ *    cannot be used (not an address of this host): WHY").
+ * On success *fd is a non-blocking socket (TCP_NODELAY for TCP), and
+ * *peer says what answered.
  */
-int dial(const char *host, int port, int timeout_ms, int *fd,
-    struct dial_peer *peer, struct error *err);
+int dial(const char *host, int port, const struct dial_route *route,
+    int timeout_ms, int *fd, struct dial_peer *peer, struct error *err);
 
 /*
- * Another connection to the address that answered (peer, from dial()),
+ * Another connection to the address that answered (peer, from dial(); not
+ * proxied: that would be the proxy),
  * before deadline (util_now_ms() time, < 0: none): 0 and *fd, or -1 with
  * errno.
  */
@@ -65,12 +90,13 @@ size_t dial_order(const struct addrinfo *list, const struct addrinfo **v,
     size_t max);
 
 /*
- * Race v[0..n) (in that order) until one connects or the deadline
- * (util_now_ms() time, < 0: none) passes: *fd and *winner (its index).
+ * Race v[0..n) (in that order; each socket bound to src first when not
+ * NULL) until one connects or the deadline (util_now_ms() time, < 0:
+ * none) passes: *fd and *winner (its index).
  * -1 with errno: that of the last attempt that failed, or ETIMEDOUT.
  */
-int dial_race(const struct addrinfo *const *v, size_t n, long long deadline,
-    int *fd, size_t *winner);
+int dial_race(const struct addrinfo *const *v, size_t n,
+    const struct addrinfo *src, long long deadline, int *fd, size_t *winner);
 
 /*
  * getaddrinfo(host, port, SOCK_STREAM) given up at deadline (< 0: none):

@@ -326,8 +326,8 @@ session_start(struct session *s, struct error *err)
 	const struct account *a = s->acct;
 	enum smtp_action end;
 
-	if (transport_connect(&s->t, a->host, a->port, a->timeout_ms,
-	    err) < 0)
+	if (transport_connect(&s->t, a->host, a->port, &a->route,
+	    a->timeout_ms, err) < 0)
 		return -1;
 	log_verbose("connected to %s", transport_peer(s->t));
 	s->usable = true;

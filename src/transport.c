@@ -142,7 +142,7 @@ transport_new(const char *host, int timeout_ms)
 
 int
 transport_connect(struct transport **out, const char *host, int port,
-    int timeout_ms, struct error *err)
+    const struct dial_route *route, int timeout_ms, struct error *err)
 {
 	struct transport *t;
 
@@ -150,7 +150,7 @@ transport_connect(struct transport **out, const char *host, int port,
 	if (port < 1 || port > 65535)
 		return error_set(err, ERR_CONFIG, "invalid port %d", port);
 	t = transport_new(host, timeout_ms);
-	if (dial(host, port, timeout_ms, &t->fd, &t->peer, err) < 0) {
+	if (dial(host, port, route, timeout_ms, &t->fd, &t->peer, err) < 0) {
 		transport_close(t);
 		return -1;
 	}
@@ -499,7 +499,7 @@ transport_probe_aside(const struct transport *t,
 	long long deadline = deadline_after(ms);
 
 	p->peer = t->peer;
-	if (dial_again(&p->peer, deadline, &p->fd) == 0) {
+	if (!p->peer.proxied && dial_again(&p->peer, deadline, &p->fd) == 0) {
 		probe_handshake(p, cfg, deadline, t->fd);
 		first = transport_first(p);
 	}

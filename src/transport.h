@@ -17,17 +17,19 @@
 
 #include "tlsconf.h"
 
+struct dial_route;
 struct error;
 struct transport;
 
 /*
- * Resolve host and connect to port (dial()), both within timeout_ms (<= 0:
- * no timeout). Sets TCP_NODELAY. Failure is ERR_TEMP with err->unreachable
+ * Resolve host and connect to port (dial(): directly, or the way route
+ * says: a unix socket, a SOCKS5 proxy, a source address), all within
+ * timeout_ms (<= 0: no timeout). Sets TCP_NODELAY. Failure is ERR_TEMP with err->unreachable
  * ("cannot connect to 'host' port 587: Connection refused"); a name that
  * does not resolve, or not in time, is ERR_TEMP too (DNS may be down).
  */
 int transport_connect(struct transport **out, const char *host, int port,
-    int timeout_ms, struct error *err);
+    const struct dial_route *route, int timeout_ms, struct error *err);
 
 /*
  * TLS handshake over the open connection (after "220" to STARTTLS, or right
@@ -75,7 +77,8 @@ bool transport_quiet(const struct transport *t, int ms);
  * is connected to, a TLS handshake started on it, until the server's
  * first bytes, ms, or anything arriving on t; then closed. What the
  * server sent first on it (transport_first()): TRANSPORT_FIRST_TLS says
- * the port expects TLS from the first byte; t is untouched.
+ * the port expects TLS from the first byte; t is untouched. Not through
+ * a proxy (TRANSPORT_FIRST_NOTHING: the probe after the timeout does).
  */
 enum transport_first transport_probe_aside(const struct transport *t,
     const struct tls_config *cfg, int ms);

@@ -183,7 +183,8 @@ race(size_t n, const char *const *addrs, const int *ports, int timeout,
 
 	*winner = 99;
 	n = dial_order(l, v, 8);
-	rc = dial_race(v, n, timeout > 0 ? t0 + timeout : -1, &fd, winner);
+	rc = dial_race(v, n, NULL, timeout > 0 ? t0 + timeout : -1, &fd,
+	    winner);
 	*e = errno;
 	*ms = util_now_ms() - t0;
 	if (fd >= 0)
@@ -299,7 +300,7 @@ test_dial(void)
 
 	error_init(&err);
 	lfd = bound("127.0.0.1", 16, &port);
-	ok(dial("127.0.0.1", port, 5000, &fd, &peer, &err) == 0 &&
+	ok(dial("127.0.0.1", port, NULL, 5000, &fd, &peer, &err) == 0 &&
 	    fd >= 0, "dial: connects");
 	snprintf(want, sizeof(want), "127.0.0.1 port %d", port);
 	is_str(peer.name, want, "dial: peer");
@@ -311,7 +312,7 @@ test_dial(void)
 	if (fd >= 0)
 		close(fd);
 	cfd = bound("127.0.0.1", -1, &closed);
-	ok(dial("127.0.0.1", closed, 5000, &fd, &peer, &err) < 0 &&
+	ok(dial("127.0.0.1", closed, NULL, 5000, &fd, &peer, &err) < 0 &&
 	    err.kind == ERR_TEMP && err.unreachable, "dial: refused: "
 	    "ERR_TEMP, unreachable");
 	snprintf(want, sizeof(want), "cannot connect to '127.0.0.1' port %d: "

@@ -223,16 +223,7 @@ test_case 'SOCKS5: no proxy there: 75, queued, tried again at the next -q' '
 '
 
 test_case 'SOCKS5: a proxy that never answers: 75 within the timeout' '
-    start_bg mute "$PYTHON" -c '\''
-import socket, time
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(8)
-print("READY", l.getsockname()[1], flush=True)
-conns = []
-while True:
-    conns.append(l.accept()[0])
-'\'' || return 1
+    start_mute mute || return 1
     real_config "$SCRATCH/c" "$SMTP_PORT_SUBMISSION" "proxy_host 127.0.0.1" \
         "proxy_port $BG_PORT" "queue off" "timeout 2"
     send_fails "$SCRATCH/c" 75 "SOCKS5 proxy '\''127.0.0.1'\'' port $BG_PORT: timed out after 2 s waiting for the proxy"

@@ -14,9 +14,10 @@
  * path, account, sender, recipients, DSN parameters, creation time, size),
  * two checksummed state slots (attempts, back-off, next attempt, last
  * error and its kind: enum queue_wait; written in turn, so a torn write
- * leaves the other intact), the message bytes and a trailer. It is written under tmp/, fsync'd, hard-linked into msg/
- * (which fails rather than replace an existing name) and msg/ is fsync'd:
- * queue_enqueue() returns 0 only then.
+ * leaves the other intact), the message bytes and a trailer. It is
+ * written under tmp/, fsync'd, hard-linked into msg/ (which fails rather
+ * than replace an existing name) and msg/ is fsync'd: queue_enqueue()
+ * returns 0 only then.
  *
  * Exactly once: a message is sent only by a process holding flock() on its
  * file, after checking that msg/ID still names the very inode it locked and

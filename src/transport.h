@@ -24,9 +24,10 @@ struct transport;
 /*
  * Resolve host and connect to port (dial(): directly, or the way route
  * says: a unix socket, a SOCKS5 proxy, a source address), all within
- * timeout_ms (<= 0: no timeout). Sets TCP_NODELAY. Failure is ERR_TEMP with err->unreachable
- * ("cannot connect to 'host' port 587: Connection refused"); a name that
- * does not resolve, or not in time, is ERR_TEMP too (DNS may be down).
+ * timeout_ms (<= 0: no timeout). Sets TCP_NODELAY. Failure is ERR_TEMP
+ * with err->unreachable ("cannot connect to 'host' port 587: Connection
+ * refused"); a name that does not resolve, or not in time, is ERR_TEMP
+ * too (DNS may be down); a source_ip this host does not have ERR_CONFIG.
  */
 int transport_connect(struct transport **out, const char *host, int port,
     const struct dial_route *route, int timeout_ms, struct error *err);

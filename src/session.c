@@ -145,6 +145,7 @@ static int
 session_greeting_probe(struct session *s, struct error *err)
 {
 	const struct account *a = s->acct;
+	enum transport_first first;
 	long long left;
 
 	if (a->tls == ACCOUNT_TLS_IMPLICIT)
@@ -156,11 +157,14 @@ session_greeting_probe(struct session *s, struct error *err)
 	    util_now_ms();
 	if (left <= 0)
 		return 0;
-	s->probed = true;
-	log_verbose("no greeting after %d ms: is it a TLS port? (asking on "
-	    "a second connection)", SESSION_PATIENCE_MS);
 	if (transport_probe_aside(s->t, &a->tlscfg, left < SESSION_PROBE_MS ?
-	    (int)left : SESSION_PROBE_MS) != TRANSPORT_FIRST_TLS)
+	    (int)left : SESSION_PROBE_MS, &first) < 0)
+		return 0;
+	s->probed = true;
+	log_verbose("no greeting after %d ms; a TLS handshake on a second "
+	    "connection: %s", SESSION_PATIENCE_MS, first ==
+	    TRANSPORT_FIRST_TLS ? "answered (a TLS port)" : "no TLS answer");
+	if (first != TRANSPORT_FIRST_TLS)
 		return 0;
 	s->usable = false;
 	return session_wants_tls(s, err);

@@ -490,21 +490,26 @@ transport_quiet(const struct transport *t, int ms)
 	    errno == ETIMEDOUT;
 }
 
-enum transport_first
+int
 transport_probe_aside(const struct transport *t,
-    const struct tls_config *cfg, int ms)
+    const struct tls_config *cfg, int ms, enum transport_first *first)
 {
-	struct transport *p = transport_new(t->host, ms);
-	enum transport_first first = TRANSPORT_FIRST_NOTHING;
+	struct transport *p;
 	long long deadline = deadline_after(ms);
+	int rc = -1;
 
+	*first = TRANSPORT_FIRST_NOTHING;
+	if (t->peer.proxied)
+		return -1;
+	p = transport_new(t->host, ms);
 	p->peer = t->peer;
-	if (!p->peer.proxied && dial_again(&p->peer, deadline, &p->fd) == 0) {
+	if (dial_again(&p->peer, deadline, &p->fd) == 0) {
 		probe_handshake(p, cfg, deadline, t->fd);
-		first = transport_first(p);
+		*first = transport_first(p);
+		rc = 0;
 	}
 	transport_close(p);
-	return first;
+	return rc;
 }
 
 enum transport_first

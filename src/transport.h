@@ -76,13 +76,14 @@ bool transport_quiet(const struct transport *t, int ms);
 /*
  * While t waits for the greeting: a second connection to the address t
  * is connected to, a TLS handshake started on it, until the server's
- * first bytes, ms, or anything arriving on t; then closed. What the
- * server sent first on it (transport_first()): TRANSPORT_FIRST_TLS says
- * the port expects TLS from the first byte; t is untouched. Not through
- * a proxy (TRANSPORT_FIRST_NOTHING: the probe after the timeout does).
+ * first bytes, ms, or anything arriving on t; then closed. *first: what
+ * the server sent first on it (transport_first()): TRANSPORT_FIRST_TLS
+ * says the port expects TLS from the first byte; t is untouched. -1
+ * when it could not ask: no second connection, or t goes through a
+ * proxy (transport_probe_tls() after the timeout does then).
  */
-enum transport_first transport_probe_aside(const struct transport *t,
-    const struct tls_config *cfg, int ms);
+int transport_probe_aside(const struct transport *t,
+    const struct tls_config *cfg, int ms, enum transport_first *first);
 
 /* Whether a whole line is buffered: reading it will not wait. */
 bool transport_has_line(const struct transport *t);

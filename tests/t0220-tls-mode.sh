@@ -105,7 +105,7 @@ test_case 'a clear-text server that greets after 1.6 s: the probe aside does not
         "queue on-failure"
     run_yubin "$SCRATCH/msg" -v -C "$SCRATCH/conf" rcpt@example.org
     is "$RC" 0 "sent: exit 0"
-    like "$(cat "$ERR")" "^yubin: no greeting after 1000 ms: is it a TLS port\\? \\(asking on a second connection\\)$" \
+    like "$(cat "$ERR")" "^yubin: no greeting after 1000 ms; a TLS handshake on a second connection: no TLS answer$" \
         "-v: the probe ran"
     is "$(fake_accepted "$SCRATCH/slow")" 1 "delivered over the first connection"
     is "$(find "$QUEUE_DIR/msg" -type f 2>/dev/null | wc -l)" 0 "not queued"

@@ -164,6 +164,16 @@ test_case 'SOCKS5, implicit TLS at 465: delivered; the certificate checked again
     like "$(cat "$ERR")" "wrong\\.example\\.org" "the message names the name"
 '
 
+test_case 'SOCKS5, STARTTLS at 465 (TLS from the first byte): 76 after the timeout' '
+    dante none || return 1
+    proxy_config "$SCRATCH/c" "$SMTP_PORT_SUBMISSIONS" "tls_starttls on" \
+        "timeout 2" "queue on-failure"
+    send_fails "$SCRATCH/c" 76 "'\''localhost'\'' port $SMTP_PORT_SUBMISSIONS sent no greeting but answers a TLS handshake: this port expects TLS from the first byte: add \`tls_starttls off\` to account '\''default'\''"
+    check "the timeout, then the probe on the same connection (${SECS}s)" \
+        seconds_below "$SECS" 3.5
+    is "$(find "$QUEUE_DIR/msg" -type f 2>/dev/null | wc -l)" 0 "not queued"
+'
+
 test_case 'SOCKS5: a name only the proxy can resolve (no local DNS)' '
     dante none || return 1
     if getent hosts smtp.socks.test > /dev/null; then

@@ -76,13 +76,14 @@ finish_transport(const struct account_conf *conf, struct account *out,
 	};
 	bool port_set = config_isset(conf, CONF_PORT);
 
-	if (conf->host == NULL || *conf->host == '\0')
+	if ((conf->host == NULL || *conf->host == '\0') &&
+	    conf->socket == NULL)
 		return account_error(conf, err, "no 'host' given");
 	out->lmtp = conf->protocol == CONF_PROTOCOL_LMTP;
-	if (out->lmtp && !port_set)
+	if (out->lmtp && !port_set && conf->socket == NULL)
 		return account_error(conf, err, "'protocol lmtp' needs a "
 		    "'port': LMTP has no default port");
-	out->host = conf->host;
+	out->host = conf->host != NULL ? conf->host : conf->socket;
 	if (config_isset(conf, CONF_TLS) && !conf->tls)
 		out->tls = ACCOUNT_TLS_OFF;
 	else if (config_isset(conf, CONF_TLS_STARTTLS))
@@ -515,6 +516,36 @@ account_set_protocol(struct account *a, bool lmtp, struct error *err)
 	return 0;
 }
 
+/* socket, proxy_*, source_ip: out->route. */
+static int
+finish_route(const struct account_conf *conf, struct account *out,
+    struct error *err)
+{
+	struct dial_route *r = &out->route;
+	const struct tls_config *t = &out->tlscfg;
+
+	if (conf->socket != NULL && conf->proxy_host != NULL)
+		return account_error(conf, err, "'socket' and 'proxy_host' "
+		    "cannot be used together");
+	if ((conf->proxy_user == NULL) != (conf->proxy_password == NULL))
+		return account_error(conf, err, "proxy_user and "
+		    "proxy_password must be given together");
+	if (conf->socket != NULL && conf->host == NULL &&
+	    out->tls != ACCOUNT_TLS_OFF && t->host == NULL && t->certcheck &&
+	    t->fingerprint == NULL)
+		return account_error(conf, err, "with 'socket', the server's "
+		    "certificate needs a name to be checked against: set "
+		    "'host' (or tls_host_override), tls_fingerprint, or "
+		    "'tls off'");
+	r->socket = conf->socket;
+	r->source_ip = conf->source_ip;
+	r->proxy_host = conf->proxy_host;
+	r->proxy_port = (int)conf->proxy_port;
+	r->proxy_user = conf->proxy_user;
+	r->proxy_password = conf->proxy_password;
+	return 0;
+}
+
 int
 account_finish(const struct account_conf *conf, struct account *out,
     struct error *err)
@@ -524,6 +555,7 @@ account_finish(const struct account_conf *conf, struct account *out,
 	out->name = conf->name;
 	if (finish_transport(conf, out, err) < 0 ||
 	    finish_tls(conf, out, err) < 0 ||
+	    finish_route(conf, out, err) < 0 ||
 	    finish_auth(conf, out, err) < 0 ||
 	    finish_oauth(conf, out, err) < 0 ||
 	    finish_misc(conf, out, err) < 0 ||

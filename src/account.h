@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "dial.h"
 #include "tlsconf.h"
 
 struct account_conf;
@@ -61,6 +62,7 @@ struct account {
 	const char *name;
 	const char *host;
 	int port;
+	struct dial_route route;	/* socket, SOCKS5 proxy, source_ip */
 	enum account_tls tls;
 	bool lmtp;			/* protocol lmtp (RFC 2033) */
 	bool protocol_override;		/* --protocol changed it */

@@ -118,6 +118,13 @@ static const struct field {
 	    FIELD_STR, "oauth2_client_secret_eval", SHOW_PLAIN),
 	F(CONF_OAUTH2_TRUST_FILE, oauth2_trust_file, FIELD_STR,
 	    "oauth2_trust_file", SHOW_PLAIN),
+	F(CONF_PROXY_HOST, proxy_host, FIELD_STR, "proxy_host", SHOW_PLAIN),
+	F(CONF_PROXY_PORT, proxy_port, FIELD_LONG, "proxy_port",
+	    SHOW_UNSET_ZERO),
+	F(CONF_PROXY_USER, proxy_user, FIELD_STR, "proxy_user", SHOW_PLAIN),
+	SECRET(CONF_PROXY_PASSWORD, proxy_password, "proxy_password"),
+	F(CONF_SOCKET, socket, FIELD_STR, "socket", SHOW_PLAIN),
+	F(CONF_SOURCE_IP, source_ip, FIELD_STR, "source_ip", SHOW_PLAIN),
 #undef F
 #undef SECRET
 };

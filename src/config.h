@@ -39,6 +39,8 @@ enum config_key {
 	CONF_OAUTH2_DEVICE_ENDPOINT, CONF_OAUTH2_TOKEN_ENDPOINT,
 	CONF_OAUTH2_SCOPE, CONF_OAUTH2_CLIENT_ID, CONF_OAUTH2_CLIENT_SECRET,
 	CONF_OAUTH2_CLIENT_SECRET_EVAL, CONF_OAUTH2_TRUST_FILE,
+	CONF_PROXY_HOST, CONF_PROXY_PORT, CONF_PROXY_USER, CONF_PROXY_PASSWORD,
+	CONF_SOCKET, CONF_SOURCE_IP,
 	CONF_NKEYS
 };
 
@@ -122,6 +124,13 @@ struct account_conf {
 	char *oauth2_client_secret;	/* secret: wiped on release */
 	char *oauth2_client_secret_eval;
 	char *oauth2_trust_file;	/* CA file for the provider */
+	/* the way to the server */
+	char *proxy_host;		/* SOCKS5 proxy */
+	long proxy_port;		/* 0: not set (1080) */
+	char *proxy_user;		/* RFC 1929 (yubin's own keys) */
+	char *proxy_password;		/* secret: wiped on release */
+	char *socket;			/* a unix socket instead of TCP */
+	char *source_ip;		/* bind to it */
 	unsigned long set;	/* (1UL << CONF_X) when key X was written */
 	char *file;		/* where the account was defined */
 	int line;

@@ -6,8 +6,8 @@
  *   - a string key with an empty value is unset (an empty tls_trust_file is
  *     kept: it means "trust no CA");
  *   - file names "~" and "~/x" are relative to the home directory;
- *   - known msmtp keys that yubin does not implement are ignored, unless
- *     ignoring them would change where or how mail goes: those are refused.
+ *   - known msmtp keys that yubin does not implement are ignored (none of
+ *     them changes where or how mail goes).
  * One table maps each key to its handler; conffield.c describes the fields
  * the handlers fill.
  */
@@ -59,7 +59,6 @@ struct confkey {
 	int (*set)(struct confkey_ctx *, const struct confkey *,
 	    struct account_conf *, const char *);
 	int key;		/* enum config_key, or -1 */
-	const char *why;	/* refused: what would go differently */
 };
 
 static int
@@ -185,6 +184,18 @@ key_port(struct confkey_ctx *c, const struct confkey *k,
 	if (util_parse_long(v, 1, 65535, conffield_long(a, k->key)) < 0)
 		return invalid(c, k, v, "1-65535");
 	return mark(c, k);
+}
+
+/* msmtp: an empty proxy_port is the default one. */
+static int
+key_port_or_empty(struct confkey_ctx *c, const struct confkey *k,
+    struct account_conf *a, const char *v)
+{
+	if (*v == '\0') {
+		*conffield_long(a, k->key) = 0;
+		return mark(c, k);
+	}
+	return key_port(c, k, a, v);
 }
 
 static int
@@ -459,25 +470,6 @@ key_ignore(struct confkey_ctx *c, const struct confkey *k,
 	return 0;
 }
 
-/* Ignoring these would change where or how mail goes: refuse. */
-static int
-key_refuse(struct confkey_ctx *c, const struct confkey *k,
-    struct account_conf *a, const char *v)
-{
-	return confkey_error(c, "'%s' is not supported (%s)", k->name,
-	    k->why);
-}
-
-/* Refused unless empty (msmtp: an empty value turns the feature off). */
-static int
-key_refuse_set(struct confkey_ctx *c, const struct confkey *k,
-    struct account_conf *a, const char *v)
-{
-	if (*v == '\0')
-		return key_ignore(c, k, a, v);
-	return key_refuse(c, k, a, v);
-}
-
 static int
 key_protocol(struct confkey_ctx *c, const struct confkey *k,
     struct account_conf *a, const char *v)
@@ -496,9 +488,8 @@ key_protocol(struct confkey_ctx *c, const struct confkey *k,
 /* ---------------------------------------------------------------- table */
 
 /* One row per key msmtp knows (and its old names). */
-#define KEY(name, fn, key)	{ name, fn, key, NULL }
-#define IGNORE(name)		{ name, key_ignore, -1, NULL }
-#define REFUSE(name, fn, why)	{ name, fn, -1, why }
+#define KEY(name, fn, key)	{ name, fn, key }
+#define IGNORE(name)		{ name, key_ignore, -1 }
 static const struct confkey keys[] = {
 	KEY("add_missing_date_header", key_bool, CONF_SET_DATE_HEADER),
 	KEY("add_missing_from_header", key_missing_from,
@@ -537,19 +528,18 @@ static const struct confkey keys[] = {
 	KEY("passwordeval", key_string, CONF_PASSWORDEVAL),
 	KEY("port", key_port, CONF_PORT),
 	KEY("protocol", key_protocol, CONF_PROTOCOL),
-	REFUSE("proxy_host", key_refuse_set,
-	    "yubin would connect without the proxy"),
-	REFUSE("proxy_port", key_refuse_set,
-	    "yubin would connect without the proxy"),
+	KEY("proxy_host", key_string, CONF_PROXY_HOST),
+	KEY("proxy_password", key_password, CONF_PROXY_PASSWORD),
+	KEY("proxy_port", key_port_or_empty, CONF_PROXY_PORT),
+	KEY("proxy_user", key_string, CONF_PROXY_USER),
 	KEY("queue", key_queue, CONF_QUEUE),
 	KEY("queue_max_age", key_duration, CONF_QUEUE_MAX_AGE),
 	KEY("remove_bcc_headers", key_bool, CONF_REMOVE_BCC_HEADERS),
 	KEY("set_date_header", key_auto_off, CONF_SET_DATE_HEADER),
 	KEY("set_from_header", key_set_from, CONF_SET_FROM_HEADER),
 	KEY("set_msgid_header", key_auto_off, CONF_SET_MSGID_HEADER),
-	REFUSE("socket", key_refuse_set,
-	    "yubin would connect to host and port instead"),
-	IGNORE("source_ip"),
+	KEY("socket", key_path, CONF_SOCKET),
+	KEY("source_ip", key_string, CONF_SOURCE_IP),
 	KEY("syslog", key_syslog, CONF_SYSLOG),
 	KEY("timeout", key_timeout, CONF_TIMEOUT),
 	KEY("tls", key_bool, CONF_TLS),
@@ -571,7 +561,6 @@ static const struct confkey keys[] = {
 };
 #undef KEY
 #undef IGNORE
-#undef REFUSE
 
 const struct confkey *
 confkey_find(const char *name)

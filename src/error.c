@@ -46,6 +46,7 @@ error_vset(struct error *err, enum error_kind kind, const char *fmt,
 	err->reply[0] = '\0';
 	err->reply_code = 0;
 	err->reply_esc[0] = '\0';
+	err->unreachable = false;
 }
 
 int
@@ -145,4 +146,14 @@ error_format(const struct error *err, char *buf, size_t size)
 		snprintf(buf, size, "%s: %s", err->message, err->reply);
 	else
 		snprintf(buf, size, "%s", err->message);
+}
+
+const char *
+error_seconds(int ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%d s", ms / 1000);
+	else
+		snprintf(buf, size, "%.1f s", ms / 1000.0);
+	return buf;
 }

@@ -16,6 +16,7 @@
 #define YUBIN_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum error_kind {
@@ -44,6 +45,14 @@ struct error {
 	char reply[ERROR_REPLY_MAX];	/* server reply verbatim, or "" */
 	int reply_code;			/* 0 when no server reply */
 	char reply_esc[16];		/* enhanced status code "5.1.1" or "" */
+	/*
+	 * The server could not be reached: its name did not resolve, no
+	 * address took the connection, or it went away (or stayed silent)
+	 * before its greeting or during the TLS handshake. Waiting for the
+	 * network, not for the server: the queue tries such a message again
+	 * at the next flush, without a back-off. error_set() clears it.
+	 */
+	bool unreachable;
 };
 
 void error_init(struct error *err);
@@ -78,6 +87,9 @@ int error_prefix(struct error *err, const char *fmt, ...)
 int error_exit_code(enum error_kind kind);
 /* A short name for logs: "tempfail", "auth", ... */
 const char *error_kind_name(enum error_kind kind);
+
+/* A timeout as messages say it: "2 s", "1.5 s" (ms > 0); returns buf. */
+const char *error_seconds(int ms, char *buf, size_t size);
 
 /* Format "message: reply" into buf (what main prints after "yubin: "). */
 void error_format(const struct error *err, char *buf, size_t size);

@@ -41,7 +41,7 @@ struct flush {
 	int opens;
 };
 
-static void flush_entry(struct flush *f, struct queue_entry *e);
+static void flush_entry(struct flush *f, struct queue_entry *e, bool rides);
 
 static long long
 flush_now(const struct flush *f)
@@ -73,6 +73,17 @@ static bool
 flush_wanted(const struct flush *f, const struct queue_entry *e)
 {
 	return queue_due(e, f->o->force ? LLONG_MAX : flush_now(f));
+}
+
+/*
+ * Not due, but its account's connection is up (or is the caller's, open
+ * already) and the server did not ask it to wait: it goes over it.
+ */
+static bool
+flush_rides(const struct flush *f, const struct queue_entry *e)
+{
+	return (f->conn != NULL || (f->o->connected && f->opens == 0)) &&
+	    queue_due_if_connected(e, flush_now(f));
 }
 
 static bool
@@ -109,7 +120,7 @@ flush_send_now(struct flush *f, const char *id)
 		return;
 	error_init(&err);
 	if (queue_load(f->q, id, &b, &err) == 0 && b.valid)
-		flush_entry(f, &b);
+		flush_entry(f, &b, false);
 	queue_entry_release(&b);
 }
 
@@ -177,6 +188,25 @@ flush_failed(struct flush *f, struct queue_entry *e, const char *how)
 	flush_report(f, e);
 }
 
+/* Count a deferred e; the first reason of each kind for the summary. */
+static void
+flush_deferred(struct flush *f, const struct queue_entry *e, long long now)
+{
+	struct flush_stats *st = f->st;
+	bool net = e->st.wait == QUEUE_WAIT_NET;
+	char *why = net ? st->why_net : st->why;
+
+	st->deferred++;
+	if (net)
+		st->deferred_net++;
+	else if (st->next == 0 || e->st.next < st->next)
+		st->next = e->st.next;
+	if (why[0] == '\0')
+		util_strlcpy(why, e->st.error, sizeof(st->why));
+	log_verbose("message %s deferred (attempt %u, next in %llds): %s",
+	    e->id, e->st.attempts, e->st.next - now, e->st.error);
+}
+
 /* Record a failed attempt: permanent -> failed/, else deferred. */
 static void
 flush_outcome(struct flush *f, struct queue_entry *e,
@@ -199,12 +229,8 @@ flush_outcome(struct flush *f, struct queue_entry *e,
 		log_warn("%s", err.message);
 	else if (rc == QUEUE_DEFER_EXPIRED)
 		flush_failed(f, e, "expired");
-	else {
-		f->st->deferred++;
-		log_verbose("message %s deferred (attempt %u, next in %llds): "
-		    "%s", e->id, e->st.attempts, e->st.next - now,
-		    e->st.error);
-	}
+	else
+		flush_deferred(f, e, now);
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -359,9 +385,12 @@ flush_attempt(struct flush *f, struct queue_entry *e)
 	free(env.status);
 }
 
-/* Lock e, send it if it is (still) due, record the outcome, unlock. */
+/*
+ * Lock e, send it if it is (still) due (rides: if it still may ride
+ * along the open connection), record the outcome, unlock.
+ */
 static void
-flush_entry(struct flush *f, struct queue_entry *e)
+flush_entry(struct flush *f, struct queue_entry *e, bool rides)
 {
 	enum queue_lock lk;
 	enum flush_conn c;
@@ -376,12 +405,14 @@ flush_entry(struct flush *f, struct queue_entry *e)
 			f->st->busy++;	/* or gone: sent by someone else */
 		return;
 	}
-	if (!flush_wanted(f, e)) {
+	if (rides ? !flush_rides(f, e) : !flush_wanted(f, e)) {
 		queue_unlock(e);	/* another flush got there first */
 		return;
 	}
 	c = flush_connect(f, e);
-	if (c == FLUSH_CONN_GAVE_UP)
+	if (rides && c != FLUSH_CONN_OPEN)
+		;			/* not due: no attempt without one */
+	else if (c == FLUSH_CONN_GAVE_UP)
 		f->st->left++;
 	else if (c == FLUSH_CONN_FAILED)
 		flush_outcome(f, e, &f->open_err, false);
@@ -396,35 +427,49 @@ flush_entry(struct flush *f, struct queue_entry *e)
 	}
 }
 
-/* Every due message of one account, over one connection. */
+/*
+ * Every due message of one account (v[0..ndue)) over one connection,
+ * then the others of v that may ride along it while it is up.
+ */
 static void
-flush_group(struct flush *f, struct queue_entry **v, size_t n)
+flush_group(struct flush *f, struct queue_entry **v, size_t ndue, size_t n)
 {
 	f->conn = NULL;
 	error_init(&f->open_err);
 	f->opens = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (flush_limit(f)) {
-			f->st->left += n - i;
+			f->st->left += ndue > i ? ndue - i : 0;
 			break;
 		}
-		flush_entry(f, v[i]);
+		if (i < ndue)
+			flush_entry(f, v[i], false);
+		else if (flush_rides(f, v[i]))
+			flush_entry(f, v[i], true);
 	}
 	if (f->conn != NULL)
 		f->tr->close(f->conn);
 	f->conn = NULL;
 }
 
-/* By account, then oldest first. */
+/* A message to send in this run: due, or one that may ride along. */
+struct flush_item {
+	struct queue_entry *e;
+	bool due;
+};
+
+/* By account, the due ones first, then oldest first. */
 static int
 group_cmp(const void *a, const void *b)
 {
-	const struct queue_entry *x = *(struct queue_entry *const *)a;
-	const struct queue_entry *y = *(struct queue_entry *const *)b;
+	const struct flush_item *p = a, *r = b;
+	const struct queue_entry *x = p->e, *y = r->e;
 	int c = strcmp(x->config, y->config);
 
 	if (c == 0)
 		c = strcmp(x->account, y->account);
+	if (c == 0 && p->due != r->due)
+		c = p->due ? -1 : 1;
 	if (c == 0 && x->created != y->created)
 		c = x->created < y->created ? -1 : 1;
 	return c != 0 ? c : strcmp(x->id, y->id);
@@ -478,28 +523,54 @@ flush_settle_dir(struct flush *f, enum queue_where w, struct error *err)
 	return 0;
 }
 
+/*
+ * One account's items it[0..n) (due ones first): a connection only when
+ * one is due, or the caller's is open already (o->connected).
+ */
+static void
+flush_account(struct flush *f, const struct flush_item *it, size_t n)
+{
+	struct queue_entry **v = xcalloc(n, sizeof(*v));
+	size_t ndue = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i] = it[i].e;
+		ndue += it[i].due;
+	}
+	if (ndue > 0 || f->o->connected)
+		flush_group(f, v, ndue, n);
+	free(v);
+}
+
 /* Send every wanted message of msg/, one account at a time. */
 static int
 flush_queue(struct flush *f, struct error *err)
 {
 	struct queue_entries l;
-	struct queue_entry **due;
+	struct flush_item *it;
+	struct queue_entry *e;
 	size_t n = 0, i, j;
 
 	if (queue_scan(f->q, QUEUE_MSG, true, &l, err) < 0)
 		return -1;
-	due = xcalloc(l.n + 1, sizeof(*due));
-	for (i = 0; i < l.n; i++)
-		if (flush_wanted(f, &l.v[i]) && flush_match(f, &l.v[i]))
-			due[n++] = &l.v[i];
-	if (n > 1)
-		qsort(due, n, sizeof(*due), group_cmp);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && same_account(due[i], due[j]); j++)
+	it = xcalloc(l.n + 1, sizeof(*it));
+	for (i = 0; i < l.n; i++) {
+		e = &l.v[i];
+		if (!flush_match(f, e))
 			continue;
-		flush_group(f, due + i, j - i);
+		if (flush_wanted(f, e))
+			it[n++] = (struct flush_item){ e, true };
+		else if (queue_due_if_connected(e, flush_now(f)))
+			it[n++] = (struct flush_item){ e, false };
 	}
-	free(due);
+	if (n > 1)
+		qsort(it, n, sizeof(*it), group_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && same_account(it[i].e, it[j].e); j++)
+			continue;
+		flush_account(f, it + i, j - i);
+	}
+	free(it);
 	queue_entries_release(&l);
 	return 0;
 }
@@ -529,6 +600,82 @@ flush_run(struct queue *q, const struct flush_opts *o,
 		rc = flush_queue(&f, err);
 	queue_flush_unlock(q);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- telling */
+
+/* "14:05" today, else "2024-05-01 14:05" (local time). */
+static const char *
+tell_time(long long t, long long now, char *buf, size_t size)
+{
+	time_t tt = (time_t)t, tn = (time_t)now;
+	struct tm a, b;
+
+	if (localtime_r(&tt, &a) == NULL || localtime_r(&tn, &b) == NULL)
+		snprintf(buf, size, "%lld", t);
+	else
+		strftime(buf, size, a.tm_yday == b.tm_yday && a.tm_year ==
+		    b.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &a);
+	return buf;
+}
+
+static const char *
+messages(size_t n)
+{
+	return n == 1 ? "message" : "messages";
+}
+
+/* Nothing was tried: why not. */
+static void
+tell_idle(struct queue *q, const struct flush_opts *o, long long now,
+    FILE *out)
+{
+	long long next;
+	size_t n = queue_waiting(q, o->config, o->account, now, &next);
+	char when[32];
+
+	if (n == 0 && o->account != NULL)
+		fprintf(out, "yubin: nothing queued for account '%s'\n",
+		    o->account);
+	else if (n == 0)
+		fprintf(out, "yubin: the queue is empty\n");
+	else if (next == 0)
+		fprintf(out, "yubin: nothing sent: %zu waiting, being sent "
+		    "by another yubin\n", n);
+	else
+		fprintf(out, "yubin: nothing due: %zu waiting, next at %s; "
+		    "`yubin -q --force` sends now\n", n,
+		    tell_time(next, now, when, sizeof(when)));
+}
+
+void
+flush_tell(struct queue *q, const struct flush_opts *o,
+    const struct flush_stats *st, FILE *out)
+{
+	long long now = o->now != 0 ? o->now : (long long)time(NULL);
+	size_t other = st->deferred - st->deferred_net;
+	char when[32];
+
+	if (st->locked_out) {
+		fprintf(out, "yubin: another flush is running; it sends the "
+		    "queue\n");
+		return;
+	}
+	if (st->sent + st->deferred + st->failed == 0) {
+		tell_idle(q, o, now, out);
+		return;
+	}
+	if (st->sent > 0)
+		fprintf(out, "yubin: sent %zu %s\n", st->sent,
+		    messages(st->sent));
+	if (st->deferred_net > 0)
+		fprintf(out, "yubin: %zu %s deferred: %s; the next `yubin -q` "
+		    "tries again\n", st->deferred_net,
+		    messages(st->deferred_net), st->why_net);
+	if (other > 0)
+		fprintf(out, "yubin: %zu %s deferred: %s; next attempt at %s "
+		    "(`yubin -q --force` sends now)\n", other, messages(other),
+		    st->why, tell_time(st->next, now, when, sizeof(when)));
 }
 
 /* ---------------------------------------------------------------- spawn */

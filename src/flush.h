@@ -10,13 +10,17 @@
  *   2. finishes what a crash interrupted: moves left half-way between msg/
  *      and failed/, failure reports not written yet;
  *   3. sends every due message (every one with force), grouped by account:
- *      one connection per account (opened when the first message of the
- *      account is locked; re-opened at most twice when the server drops
- *      it), several messages over it, each locked while it is sent;
+ *      one connection per account (opened when the first due message of
+ *      the account is locked; re-opened at most twice when the server
+ *      drops it), several messages over it, each locked while it is sent;
+ *      while it is up, the account's messages that are not due but wait
+ *      for anything but the server's own back-off (a 4xx:
+ *      queue_due_if_connected()) go over it too;
  *   4. records each outcome in the queue: 250 -> gone; temporary failure
- *      (4xx, connection, TLS, authentication, configuration) -> deferred
- *      with back-off, or failed once older than its max age; permanent
- *      failure (5xx to the transaction, a bad address) -> failed/ at once;
+ *      -> deferred (queue_defer(): at once again when the server could not
+ *      be reached, else with back-off), or failed once older than its max
+ *      age; permanent failure (5xx to the transaction, a bad address) ->
+ *      failed/ at once;
  *      a message that reached some recipients and not others (LMTP) ->
  *      those still to try in a new queue file, the refused ones failed
  *      (and reported) in one of their own, the original removed;
@@ -24,18 +28,20 @@
  *      queued from <> through the same account, and sent at once over the
  *      open connection when there is one.
  * A failure to connect counts as a failed attempt of every due message of
- * the account (each locked in turn), so back-off applies to all of them.
+ * the account (each locked in turn): each is deferred with that failure.
  */
 #ifndef YUBIN_FLUSH_H
 #define YUBIN_FLUSH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "queue.h"
 
 struct envelope;
 struct error;
 struct message;
-struct queue;
 
 /*
  * How a message goes out: the engine knows which account (its config file
@@ -73,6 +79,10 @@ struct flush_opts {
 	size_t max_messages;	/* attempts per run; 0: no limit */
 	int max_seconds;	/* start no message after; 0: no limit */
 	int lock_wait_ms;	/* for the flush lock: 0 try once, < 0 wait */
+	bool connected;		/* the transport's first open() hands out a
+				   connection that is up (the caller's): the
+				   messages that may ride along it go even
+				   when none is due */
 	/*
 	 * How messages go out (required). flush_spawn() hands it to a
 	 * forked child: its arg must not be a connection then.
@@ -83,6 +93,10 @@ struct flush_opts {
 struct flush_stats {
 	size_t sent;		/* 250 received, removed from the queue */
 	size_t deferred;	/* temporary failure, will be retried */
+	size_t deferred_net;	/* of those: the server was not reached */
+	long long next;		/* the earliest next attempt of the others */
+	char why_net[QUEUE_ERROR_MAX];	/* the first reason of each kind */
+	char why[QUEUE_ERROR_MAX];
 	size_t failed;		/* moved to failed/ */
 	size_t reports;		/* failure reports queued */
 	size_t busy;		/* locked by another process: skipped */
@@ -99,6 +113,15 @@ struct flush_stats {
  */
 int flush_run(struct queue *q, const struct flush_opts *o,
     struct flush_stats *st, struct error *err);
+
+/*
+ * What a run did, for a person at a terminal (yubin -q): sent N;
+ * deferred, with why and when the next attempt is; or "nothing due: N
+ * waiting, next at ..., `yubin -q --force` sends now" (queue_waiting() of
+ * o's selection). Lines "yubin: ..." on out.
+ */
+void flush_tell(struct queue *q, const struct flush_opts *o,
+    const struct flush_stats *st, FILE *out);
 
 /*
  * Run flush_run() in a detached child (fork, setsid, standard descriptors

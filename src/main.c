@@ -213,22 +213,19 @@ cmdline_settings(const struct options *o)
 
 /* ---------------------------------------------------------------- queue */
 
-/*
- * The config file as a queued message records it: absolute, or NULL (the
- * lookup again, as when msmtp's system and user files were merged).
- */
+/* A config path as a queued message records it: absolute, or NULL. */
 static char *
-config_abspath(const struct config *cfg)
+config_abspath(const char *path)
 {
 	char cwd[PATH_MAX];
 
-	if (cfg->path == NULL || cfg->system_path != NULL)
+	if (path == NULL)
 		return NULL;
-	if (cfg->path[0] == '/')
-		return xstrdup(cfg->path);
+	if (path[0] == '/')
+		return xstrdup(path);
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		return NULL;
-	return xasprintf("%s/%s", cwd, cfg->path);
+	return xasprintf("%s/%s", cwd, path);
 }
 
 /*
@@ -345,7 +342,8 @@ flush_after_send(const struct envelope_job *j, const char *config,
 	    .account = j->acct.name, .d = d };
 	struct flush_transport tr = deliver_transport;
 	struct flush_opts fo = { .config = r.config, .account = r.account,
-	    .max_messages = 10, .max_seconds = 3, .transport = &tr };
+	    .max_messages = 10, .max_seconds = 3, .transport = &tr,
+	    .connected = true };
 	struct flush_stats st;
 	struct error err;
 	struct queue q;
@@ -353,7 +351,8 @@ flush_after_send(const struct envelope_job *j, const char *config,
 	tr.arg = &r;
 	error_init(&err);
 	if (queue_open(&q, NULL, &err) == 0 &&
-	    queue_pending(&q, fo.config, fo.account, (long long)time(NULL)) &&
+	    queue_pending(&q, fo.config, fo.account, (long long)time(NULL),
+	    true) &&
 	    flush_run(&q, &fo, &st, &err) < 0)
 		log_warn("%s", err.message);
 	queue_close(&q);
@@ -373,23 +372,42 @@ flush_background(const struct envelope_job *j, const char *config)
 		log_warn("%s", err.message);
 }
 
+/*
+ * -q: the messages of the account -a names (as queued) and of the config
+ * file -C names (as an absolute path), or all; at a terminal, say what
+ * was done (under cron, quiet: a permanent failure is warned about).
+ */
+static int
+flush_queue(struct queue *q, const struct options *o, struct error *err)
+{
+	char *config = config_abspath(o->config_file);
+	struct flush_opts fo = { .lock_wait_ms = 60 * 1000,
+	    .force = o->force, .transport = &deliver_transport,
+	    .config = config, .account = o->account };
+	struct flush_stats st;
+	int rc;
+
+	rc = flush_run(q, &fo, &st, err);
+	log_verbose("queue: %zu sent, %zu deferred, %zu failed%s",
+	    st.sent, st.deferred, st.failed, st.locked_out ?
+	    " (another flush is running)" : "");
+	if (rc == 0 && isatty(STDERR_FILENO))
+		flush_tell(q, &fo, &st, stderr);
+	free(config);
+	return rc;
+}
+
 /* -q, -bp, --queue-remove ID, --queue-retry ID */
 static int
 queue_mode(const struct options *o, struct error *err)
 {
-	struct flush_opts fo = { .lock_wait_ms = 60 * 1000,
-	    .force = o->force, .transport = &deliver_transport };
-	struct flush_stats st;
 	struct queue q;
 	long long now = (long long)time(NULL);
 	int rc = queue_open(&q, NULL, err);
 
-	if (rc == 0 && o->mode == CLI_MODE_FLUSH) {
-		rc = flush_run(&q, &fo, &st, err);
-		log_verbose("queue: %zu sent, %zu deferred, %zu failed%s",
-		    st.sent, st.deferred, st.failed, st.locked_out ?
-		    " (another flush is running)" : "");
-	} else if (rc == 0 && o->mode == CLI_MODE_QUEUE_LIST)
+	if (rc == 0 && o->mode == CLI_MODE_FLUSH)
+		rc = flush_queue(&q, o, err);
+	else if (rc == 0 && o->mode == CLI_MODE_QUEUE_LIST)
 		rc = queue_list(&q, stdout, o->json, now, err);
 	else if (rc == 0 && o->mode == CLI_MODE_QUEUE_REMOVE)
 		rc = queue_remove(&q, o->queue_id, err);
@@ -422,7 +440,8 @@ send_message(struct envelope_job *j, const struct config *cfg,
 		log_verbose("settings from the command line: not queued");
 		j->acct.queue = CONF_QUEUE_OFF;
 	}
-	config = config_abspath(cfg);
+	/* NULL: the lookup again (msmtp's system and user files merged) */
+	config = cfg->system_path != NULL ? NULL : config_abspath(cfg->path);
 	if (j->acct.queue == CONF_QUEUE_ALWAYS) {
 		rc = queue_message(j, config, &m, NULL, err);
 		if (rc == 0)

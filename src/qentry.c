@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +53,23 @@ qentry_where_fd(const struct queue *q, enum queue_where w)
 	return w == QUEUE_MSG ? q->msgfd : q->failfd;
 }
 
+/* What a failure makes a message wait for (enum queue_wait). */
+static enum queue_wait
+qentry_wait(const struct error *err)
+{
+	if (err->unreachable)
+		return QUEUE_WAIT_NET;
+	if (err->reply_code >= 400 && err->reply_code <= 499)
+		return QUEUE_WAIT_SERVER;
+	return QUEUE_WAIT_OTHER;
+}
+
 void
 qentry_set_error(struct queue_state *st, const struct error *err)
 {
 	char buf[ERROR_MSG_MAX + ERROR_REPLY_MAX + 8];
 
+	st->wait = qentry_wait(err);
 	util_strlcpy(st->kind, error_kind_name(err->kind), sizeof(st->kind));
 	st->code = err->reply_code;
 	util_oneline(st->esc, sizeof(st->esc), err->reply_esc);
@@ -439,6 +452,13 @@ queue_due(const struct queue_entry *e, long long now)
 	    e->st.status == QUEUE_ST_QUEUED && e->st.next <= now;
 }
 
+bool
+queue_due_if_connected(const struct queue_entry *e, long long now)
+{
+	return queue_due(e, now) || (queue_due(e, LLONG_MAX) &&
+	    e->st.wait != QUEUE_WAIT_SERVER);
+}
+
 /* ---------------------------------------------------------------- outcomes */
 
 /* Write st into the slot after the current one and sync it. */
@@ -525,7 +545,9 @@ queue_defer(struct queue *q, struct queue_entry *e,
 	if (now >= st.expire)
 		return fail_with(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
 		    QUEUE_DEFER_EXPIRED;
-	st.next = now + queue_retry_delay(st.attempts);
+	st.next = now;			/* the network: at the next flush */
+	if (st.wait != QUEUE_WAIT_NET)
+		st.next += queue_retry_delay(++st.backoff);
 	if (st.next > st.expire)
 		st.next = st.expire;
 	return state_write(q, e, &st, err) < 0 ? QUEUE_DEFER_ERROR :
@@ -644,21 +666,53 @@ queue_retry(struct queue *q, const char *id, long max_age, long long now,
 	return rc < 0 ? -1 : 0;
 }
 
+static bool
+entry_of(const struct queue_entry *e, const char *config, const char *account)
+{
+	return (config == NULL || strcmp(e->config, config) == 0) &&
+	    (account == NULL || strcmp(e->account, account) == 0);
+}
+
 bool
 queue_pending(struct queue *q, const char *config, const char *account,
-    long long now)
+    long long now, bool connected)
 {
 	struct queue_entries l;
+	const struct queue_entry *e;
 	bool any = false;
 
 	if (queue_scan(q, QUEUE_MSG, false, &l, NULL) < 0)
 		return false;
-	for (size_t i = 0; i < l.n && !any; i++)
-		any = queue_due(&l.v[i], now) &&
-		    (config == NULL || strcmp(l.v[i].config, config) == 0) &&
-		    (account == NULL || strcmp(l.v[i].account, account) == 0);
+	for (size_t i = 0; i < l.n && !any; i++) {
+		e = &l.v[i];
+		any = (connected ? queue_due_if_connected(e, now) :
+		    queue_due(e, now)) && entry_of(e, config, account);
+	}
 	queue_entries_release(&l);
 	return any;
+}
+
+size_t
+queue_waiting(struct queue *q, const char *config, const char *account,
+    long long now, long long *next)
+{
+	struct queue_entries l;
+	const struct queue_entry *e;
+	size_t n = 0;
+
+	*next = 0;
+	if (queue_scan(q, QUEUE_MSG, false, &l, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < l.n; i++) {
+		e = &l.v[i];
+		if (!queue_due(e, LLONG_MAX) || !entry_of(e, config, account))
+			continue;
+		n++;
+		if (!queue_due(e, now) && (*next == 0 || e->st.next < *next))
+			*next = e->st.next;
+	}
+	queue_entries_release(&l);
+	return n;
 }
 
 void

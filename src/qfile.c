@@ -23,7 +23,7 @@
 #define SLOT_MAGIC	"yubin-state "
 #define SLOT_PREFIX	(sizeof(SLOT_MAGIC) - 1 + 16 + 1)
 
-_Static_assert(QUEUE_ERROR_MAX + 256 < QFILE_SLOT - SLOT_PREFIX,
+_Static_assert(QUEUE_ERROR_MAX + 320 < QFILE_SLOT - SLOT_PREFIX,
     "a state always fits in its slot");
 
 uint64_t
@@ -328,6 +328,19 @@ qfile_status_parse(const char *name, enum queue_status *out)
 	return -1;
 }
 
+static const char *const wait_names[] = {
+	[QUEUE_WAIT_NONE] = "none",
+	[QUEUE_WAIT_NET] = "net",
+	[QUEUE_WAIT_SERVER] = "server",
+	[QUEUE_WAIT_OTHER] = "other",
+};
+
+const char *
+queue_wait_name(enum queue_wait w)
+{
+	return (size_t)w < ARRAY_SIZE(wait_names) ? wait_names[w] : "?";
+}
+
 void
 qfile_state_encode(const struct queue_state *st, char *slot)
 {
@@ -339,13 +352,48 @@ qfile_state_encode(const struct queue_state *st, char *slot)
 	memset(slot, 0, QFILE_SLOT);
 	snprintf(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
 	    "seq %llu\nstatus %s\nattempts %u\nnext %lld\nlast %lld\n"
-	    "since %lld\nexpire %lld\nkind %s\ncode %d\nesc %s\nerror %s\n",
+	    "since %lld\nexpire %lld\nkind %s\ncode %d\nesc %s\nerror %s\n"
+	    "defer %d\nbackoff %u\n",
 	    st->seq, qfile_status_name(st->status), st->attempts, st->next,
-	    st->last, st->since, st->expire, kind, st->code, esc, error);
+	    st->last, st->since, st->expire, kind, st->code, esc, error,
+	    (int)st->wait, st->backoff);
 	snprintf(prefix, sizeof(prefix), SLOT_MAGIC "%016" PRIx64 "\n",
 	    qfile_fnv(slot + SLOT_PREFIX, QFILE_SLOT - SLOT_PREFIX,
 	    QFILE_FNV_INIT));
 	memcpy(slot, prefix, SLOT_PREFIX);
+}
+
+/*
+ * A slot written before "defer" and "backoff" existed: every attempt grew
+ * the back-off, and a 4xx is the server's own "later"; whether the
+ * server could not be reached was not kept (so: other).
+ */
+static void
+state_upgrade(struct queue_state *st, bool has_defer, bool has_backoff)
+{
+	if (!has_backoff)
+		st->backoff = st->attempts;
+	if (has_defer)
+		return;
+	if (st->attempts == 0)
+		st->wait = QUEUE_WAIT_NONE;
+	else if (st->code >= 400 && st->code <= 499)
+		st->wait = QUEUE_WAIT_SERVER;
+	else
+		st->wait = QUEUE_WAIT_OTHER;
+}
+
+/* The numeric keys this version knows. */
+static bool
+state_known(const char *key)
+{
+	static const char *const keys[] = { "seq", "attempts", "backoff",
+	    "defer", "next", "last", "since", "expire", "code" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -371,12 +419,19 @@ state_field(struct queue_state *st, const char *key, const char *val)
 		util_strlcpy(st->error, val, sizeof(st->error));
 		return 0;
 	}
+	if (!state_known(key))
+		return 0;		/* a newer version's: skipped */
 	if (state_number(val, &v) < 0)
 		return -1;
 	if (strcmp(key, "seq") == 0)
 		st->seq = (unsigned long long)v;
 	else if (strcmp(key, "attempts") == 0)
 		st->attempts = v > 100000 ? 100000 : (unsigned)v;
+	else if (strcmp(key, "backoff") == 0)
+		st->backoff = v > 100000 ? 100000 : (unsigned)v;
+	else if (strcmp(key, "defer") == 0)	/* a newer one's: other */
+		st->wait = v > QUEUE_WAIT_OTHER ? QUEUE_WAIT_OTHER :
+		    (enum queue_wait)v;
 	else if (strcmp(key, "next") == 0)
 		st->next = v;
 	else if (strcmp(key, "last") == 0)
@@ -394,6 +449,7 @@ state_field(struct queue_state *st, const char *key, const char *val)
 static int
 state_parse(struct queue_state *st, char *p)
 {
+	bool has_defer = false, has_backoff = false;
 	char *nl, *val;
 
 	memset(st, 0, sizeof(*st));
@@ -408,8 +464,11 @@ state_parse(struct queue_state *st, char *p)
 		*val++ = '\0';
 		if (state_field(st, p, val) < 0)
 			return -1;
+		has_defer |= strcmp(p, "defer") == 0;
+		has_backoff |= strcmp(p, "backoff") == 0;
 		p = nl + 1;
 	}
+	state_upgrade(st, has_defer, has_backoff);
 	return st->seq > 0 && st->expire > 0 ? 0 : -1;
 }
 

@@ -23,8 +23,15 @@
  *	[B+size, +16)	trailer "yubin-queue-end\n"
  *
  * A state slot: "yubin-state FNV\n" then "key value\n" lines (seq, status,
- * attempts, next, last, since, expire, kind, code, esc, error), NUL-padded;
- * FNV covers everything after the first line. The valid slot with the
+ * attempts, next, last, since, expire, kind, code, esc, error, defer,
+ * backoff), NUL-padded; FNV covers everything after the first line.
+ * defer is enum queue_wait as a number (0 none, 1 net, 2 server, 3
+ * other; larger: other), so that a yubin from before it (which skips
+ * unknown keys with a number) still reads the file. Unknown keys are
+ * skipped. A slot without "defer" and "backoff" (written before they
+ * existed) reads as backoff = attempts and defer server after a 4xx,
+ * other after anything else, none before any attempt: the schedule it
+ * had. The valid slot with the
  * higher seq wins; slot (seq % 2) is the one written, so a write torn by a
  * crash can only damage the slot that was not current.
  */

@@ -124,7 +124,8 @@ json_entry(FILE *out, const struct queue_entry *e, long long now)
 	    "\"last_attempt\":%lld,\"expire\":%lld,\"last_error\":",
 	    e->st.attempts, e->st.next, e->st.last, e->st.expire);
 	json_write_str(out, e->st.error);
-	fprintf(out, "}\n");
+	fprintf(out, ",\"waiting_for\":\"%s\",\"backoff\":%u}\n",
+	    queue_wait_name(e->st.wait), e->st.backoff);
 }
 
 static size_t

@@ -266,10 +266,11 @@ new_state(struct queue_state *st, const struct queue_new *n, long long now)
 	if (n->failure != NULL) {
 		st->attempts = 1;
 		st->last = now;
-		st->next = now + queue_retry_delay(1);
+		qentry_set_error(st, n->failure);
+		if (st->wait != QUEUE_WAIT_NET)
+			st->next += queue_retry_delay(++st->backoff);
 		if (st->next > st->expire)
 			st->next = st->expire;
-		qentry_set_error(st, n->failure);
 	}
 }
 

@@ -12,11 +12,12 @@
  *
  * A queue file (format in qfile.h) holds the immutable envelope (config
  * path, account, sender, recipients, DSN parameters, creation time, size),
- * two checksummed state slots (attempts, next attempt, last error; written
- * in turn, so a torn write leaves the other intact), the message bytes and
- * a trailer. It is written under tmp/, fsync'd, hard-linked into msg/
- * (which fails rather than replace an existing name) and msg/ is fsync'd:
- * queue_enqueue() returns 0 only then.
+ * two checksummed state slots (attempts, back-off, next attempt, last
+ * error and its kind: enum queue_wait; written in turn, so a torn write
+ * leaves the other intact), the message bytes and a trailer. It is
+ * written under tmp/, fsync'd, hard-linked into msg/ (which fails rather
+ * than replace an existing name) and msg/ is fsync'd: queue_enqueue()
+ * returns 0 only then.
  *
  * Exactly once: a message is sent only by a process holding flock() on its
  * file, after checking that msg/ID still names the very inode it locked and
@@ -78,11 +79,31 @@ enum queue_status {
 	QUEUE_ST_REPORTED,	/* given up; reported (or nobody to tell) */
 };
 
+/*
+ * Why a message waits: what its last failed attempt ran into. Only the
+ * server's own "try later" (a 4xx reply) makes it wait out a back-off
+ * whatever happens; waiting for the network costs no back-off at all.
+ */
+enum queue_wait {
+	QUEUE_WAIT_NONE,	/* never tried */
+	QUEUE_WAIT_NET,		/* the server could not be reached (name,
+				   connect, TLS handshake, no greeting:
+				   error.h's unreachable): due again at once,
+				   the back-off does not grow */
+	QUEUE_WAIT_SERVER,	/* the server answered 4xx: back-off */
+	QUEUE_WAIT_OTHER,	/* anything else (authentication, TLS,
+				   configuration, a connection lost): back-off,
+				   but it goes over a connection of its
+				   account that is up */
+};
+
 /* The mutable part of a queue file. Times are seconds since the epoch. */
 struct queue_state {
 	unsigned long long seq;		/* which state slot is newest */
 	enum queue_status status;
-	unsigned attempts;
+	unsigned attempts;		/* every failed attempt */
+	unsigned backoff;		/* those that grew the back-off */
+	enum queue_wait wait;		/* why the last one failed */
 	long long next;			/* not before */
 	long long last;			/* last attempt, 0: none */
 	long long since;		/* first queued (or last retried) */
@@ -160,8 +181,9 @@ void queue_close(struct queue *q);
  * copy_file_range() and a read/write fallback, never into memory) and the
  * envelope into a new queue file and commit it (see above). On success the
  * message's ID is in id (QUEUE_ID_MAX bytes) and the message is durably in
- * msg/. With n->failure the first attempt counts: attempts 1, due in a
- * minute, its error kept; without, it is due at once.
+ * msg/. With n->failure the first attempt counts: attempts 1, its error
+ * kept, due in a minute (at once when the server could not be reached:
+ * QUEUE_WAIT_NET); without, it is due at once.
  * Errors: ERR_DATAERR (a value holds CR, LF or NUL; no recipients),
  * ERR_CANTCREAT (cannot create, write or sync the file: disk full...),
  * ERR_IOERR (cannot read the spool). Nothing is left behind on failure.
@@ -217,11 +239,19 @@ void queue_unlock(struct queue_entry *e);
 bool queue_due(const struct queue_entry *e, long long now);
 
 /*
+ * Whether e may go over a connection to its account that is up: due, or
+ * waiting for anything but a back-off the server asked for (a 4xx).
+ */
+bool queue_due_if_connected(const struct queue_entry *e, long long now);
+
+/*
  * Outcomes, e locked; none of them unlocks: queue_unlock() (or
  * queue_entry_release()) afterwards, never before.
  * queue_done(): sent; the file goes (unlink, then fsync of the directory).
  * queue_defer(): a temporary failure; counts the attempt, keeps why and
- * schedules the next one (queue_retry_delay(), never after expire):
+ * schedules the next one: at once when the server could not be reached
+ * (QUEUE_WAIT_NET), else after queue_retry_delay() of the back-off count,
+ * which only those grow; never after expire:
  * QUEUE_DEFER_LATER; when e has expired it is failed instead:
  * QUEUE_DEFER_EXPIRED (report it); QUEUE_DEFER_ERROR on failure.
  * queue_fail(): a permanent failure: state FAILED, then to failed/. Also
@@ -255,7 +285,10 @@ enum queue_lock queue_flush_lock(struct queue *q, int wait_ms,
     struct error *err);
 void queue_flush_unlock(struct queue *q);
 
-/* Seconds to wait after the n-th failed attempt: 60 * 2^(n-1), <= 3600. */
+/*
+ * Seconds to wait after the n-th deferral that grows the back-off (not
+ * QUEUE_WAIT_NET): 60 * 2^(n-1), <= 3600.
+ */
 long queue_retry_delay(unsigned attempts);
 
 /*
@@ -277,10 +310,22 @@ void queue_cleanup(struct queue *q, long long now, long max_age);
 
 /*
  * Whether any message of account (stored config path and name; NULL: any)
- * is due at now. Cheap: for a caller deciding whether to start a flush.
+ * is due at now (connected: queue_due_if_connected(), for a caller that
+ * has a connection to the account open). Cheap: for a caller deciding
+ * whether to start a flush.
  */
 bool queue_pending(struct queue *q, const char *config, const char *account,
-    long long now);
+    long long now, bool connected);
+
+/*
+ * How many messages of account (as queue_pending()) wait in msg/, and the
+ * earliest next attempt of those not due at now into *next (0: none).
+ */
+size_t queue_waiting(struct queue *q, const char *config,
+    const char *account, long long now, long long *next);
+
+/* "none", "net", "server", "other": for --queue-list --json. */
+const char *queue_wait_name(enum queue_wait w);
 
 /*
  * --queue-list: a table (ID, age, size, attempts, next attempt, sender and
@@ -288,8 +333,10 @@ bool queue_pending(struct queue *q, const char *config, const char *account,
  *   {"id":..., "state":"queued"|"failed"|"invalid", "account":...,
  *    "created":..., "age":..., "size":..., "from":..., "rcpt":[...],
  *    "attempts":..., "next_attempt":..., "last_attempt":...,
- *    "expire":..., "last_error":...}
- * Messages in msg/, then failed/.
+ *    "expire":..., "last_error":...,
+ *    "waiting_for":"none"|"net"|"server"|"other", "backoff":...}
+ * (waiting_for: enum queue_wait; backoff: the deferrals that grew the
+ * back-off.) Messages in msg/, then failed/.
  */
 int queue_list(struct queue *q, FILE *out, bool json, long long now,
     struct error *err);

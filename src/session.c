@@ -23,6 +23,10 @@
 #include "util.h"
 
 #define SESSION_CHUNK (64 * 1024)
+#define SESSION_PROBE_MS 5000	/* a TLS server answers a ClientHello in
+				   a round trip: the TLS-mode probe */
+#define SESSION_PATIENCE_MS 1000 /* silence before the greeting that
+				   starts a probe on a second connection */
 
 struct session {
 	const struct account *acct;
@@ -32,6 +36,9 @@ struct session {
 	char line[REPLY_LINE_MAX + 2];
 	char tls[128];
 	char *token;		/* the OAuth 2.0 token last sent (secret) */
+	bool probed;		/* the TLS-mode probe ran: not again */
+	long long greet_by;	/* the greeting's deadline, or 0: one
+				   timeout from when it is read */
 	char *in, *out;		/* the body: SESSION_CHUNK read, twice that
 				   dot-stuffed; allocated on first use */
 	bool usable;
@@ -72,7 +79,96 @@ static int
 session_io_error(struct session *s, struct error *err)
 {
 	s->usable = false;
+	/* silent or gone before its greeting, or in the TLS handshake */
+	if (err != NULL && err->kind == ERR_TEMP && err->reply_code == 0 &&
+	    (s->smtp.state == SMTP_STATE_GREETING ||
+	    s->smtp.state == SMTP_STATE_TLS))
+		err->unreachable = true;
 	return error_prefix(err, "%s", session_stage(s));
+}
+
+/* The port expects TLS from the first byte: say so (ERR_PROTOCOL). */
+static int
+session_wants_tls(const struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+
+	return error_set(err, ERR_PROTOCOL, "'%s' port %d sent no greeting "
+	    "but answers a TLS handshake: this port expects TLS from the "
+	    "first byte: add %s to account '%s'", a->host, a->port,
+	    a->tls == ACCOUNT_TLS_OFF ? "`tls on` and `tls_starttls off`" :
+	    "`tls_starttls off`", a->name);
+}
+
+/*
+ * After a failure before the greeting: was it a port that expects the
+ * other TLS mode? Then err says so and what to write (ERR_PROTOCOL:
+ * waiting will not fix it) and true. A clear-text reply to our
+ * ClientHello: the port wants STARTTLS. Silence where the greeting was
+ * due (when session_greeting_probe() did not look already), and a TLS
+ * server answering a ClientHello on the same connection: it wants TLS
+ * from the first byte.
+ */
+static bool
+session_tls_mode(struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+
+	if (s->t == NULL || s->smtp.state != SMTP_STATE_GREETING)
+		return false;
+	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
+		if (transport_first(s->t) != TRANSPORT_FIRST_SMTP)
+			return false;
+		error_set(err, ERR_PROTOCOL, "'%s' port %d answered the TLS "
+		    "handshake in clear text (an SMTP greeting): this port "
+		    "expects STARTTLS: add `tls_starttls on` to account '%s'",
+		    a->host, a->port, a->name);
+		return true;
+	}
+	if (s->probed || err->kind != ERR_TEMP ||
+	    transport_first(s->t) != TRANSPORT_FIRST_NOTHING)
+		return false;
+	transport_probe_tls(s->t, &a->tlscfg, SESSION_PROBE_MS);
+	if (transport_first(s->t) != TRANSPORT_FIRST_TLS)
+		return false;
+	session_wants_tls(s, err);
+	return true;
+}
+
+/*
+ * No greeting after SESSION_PATIENCE_MS (clear text or STARTTLS): a
+ * port that waits for a ClientHello stays silent until the timeout, so
+ * ask it on a second connection while this one goes on waiting. A TLS
+ * answer there: -1 with the fix in err, at once rather than after the
+ * timeout. Anything else (a slow server): 0, this connection goes on.
+ */
+static int
+session_greeting_probe(struct session *s, struct error *err)
+{
+	const struct account *a = s->acct;
+	enum transport_first first;
+	long long left;
+
+	if (a->tls == ACCOUNT_TLS_IMPLICIT)
+		return 0;
+	s->greet_by = transport_deadline(s->t);	/* the probe counts */
+	if (!transport_quiet(s->t, SESSION_PATIENCE_MS))
+		return 0;
+	left = s->greet_by < 0 ? SESSION_PROBE_MS : s->greet_by -
+	    util_now_ms();
+	if (left <= 0)
+		return 0;
+	if (transport_probe_aside(s->t, &a->tlscfg, left < SESSION_PROBE_MS ?
+	    (int)left : SESSION_PROBE_MS, &first) < 0)
+		return 0;
+	s->probed = true;
+	log_verbose("no greeting after %d ms; a TLS handshake on a second "
+	    "connection: %s", SESSION_PATIENCE_MS, first ==
+	    TRANSPORT_FIRST_TLS ? "answered (a TLS port)" : "no TLS answer");
+	if (first != TRANSPORT_FIRST_TLS)
+		return 0;
+	s->usable = false;
+	return session_wants_tls(s, err);
 }
 
 static int
@@ -113,6 +209,9 @@ session_read_reply(struct session *s, const struct reply **r,
 {
 	long long deadline = transport_deadline(s->t);
 	enum reply_line rc;
+
+	if (s->smtp.state == SMTP_STATE_GREETING && s->greet_by != 0)
+		deadline = s->greet_by;
 	size_t len;
 
 	for (;;) {
@@ -250,19 +349,26 @@ session_start(struct session *s, struct error *err)
 	const struct account *a = s->acct;
 	enum smtp_action end;
 
-	if (transport_connect(&s->t, a->host, a->port, a->timeout_ms,
-	    err) < 0)
+	if (transport_connect(&s->t, a->host, a->port, &a->route,
+	    a->timeout_ms, err) < 0)
 		return -1;
 	log_verbose("connected to %s", transport_peer(s->t));
 	s->usable = true;
 	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
-		if (transport_start_tls(s->t, &a->tlscfg, err) < 0)
-			return session_io_error(s, err);
+		if (transport_start_tls(s->t, &a->tlscfg, err) < 0) {
+			session_io_error(s, err);
+			session_tls_mode(s, err);
+			return -1;
+		}
 		transport_tls_description(s->t, s->tls, sizeof(s->tls));
 		log_verbose("TLS started: %s", s->tls);
 	}
-	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0)
+	if (session_greeting_probe(s, err) < 0)
 		return -1;
+	if (session_run(s, smtp_start(&s->smtp), &end, err) < 0) {
+		session_tls_mode(s, err);
+		return -1;
+	}
 	if (end != SMTP_ACT_READY) {
 		s->usable = false;
 		return error_set(err, ERR_SOFTWARE, "session ended early");

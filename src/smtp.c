@@ -655,9 +655,10 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 		smtp_rcpt_set(s, i, ENVELOPE_RCPT_ACCEPTED);
 		return;
 	}
-	if (reply_temp(r))
-		s->rcpt_temp++;
-	else
+	if (reply_temp(r) && s->rcpt_temp++ == 0) {
+		s->rcpt_temp_code = r->code;
+		util_strlcpy(s->rcpt_temp_esc, r->esc, sizeof(s->rcpt_temp_esc));
+	} else if (!reply_temp(r))
 		s->rcpt_perm++;
 	smtp_rcpt_set(s, i, reply_temp(r) ? ENVELOPE_RCPT_DEFERRED :
 	    ENVELOPE_RCPT_REJECTED);
@@ -668,9 +669,16 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 static enum smtp_action
 smtp_envelope_failed(struct smtp *s, const struct reply *last)
 {
-	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0)
+	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0) {
 		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
 		    "%s", s->rcpt_errors.data);
+		/* only 4xx: the server's own "later" (the queue's back-off) */
+		if (s->rcpt_perm == 0) {
+			s->txn_err.reply_code = s->rcpt_temp_code;
+			util_strlcpy(s->txn_err.reply_esc, s->rcpt_temp_esc,
+			    sizeof(s->txn_err.reply_esc));
+		}
+	}
 	if (s->txn_err.kind == ERR_NONE)
 		reply_error(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
 		    last, "message refused at DATA");

@@ -130,6 +130,8 @@ struct smtp {
 	enum envelope_rcpt *rcpt_out;	/* the caller's env->status, or NULL */
 	size_t lmtp_next;		/* LMTP: recipient of the next reply */
 	size_t lmtp_sent, lmtp_temp, lmtp_perm; /* LMTP: replies after it */
+	int rcpt_temp_code;		/* the first 4xx to a RCPT, 0 */
+	char rcpt_temp_esc[16];		/* its enhanced status code */
 	struct dynbuf rcpt_errors;	/* one line per rejected recipient */
 	struct error txn_err;		/* outcome of the transaction */
 	char last_reply[ERROR_REPLY_MAX]; /* formatted final reply */

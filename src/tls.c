@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@ struct tls {
 	gnutls_certificate_credentials_t cred;	/* NULL until allocated */
 	char *host;			/* the certificate must match it */
 	char *peer;			/* "127.0.0.1 port 587" */
+	int fd;
+	unsigned char head[TLS_HEAD_MAX];	/* the first bytes received */
+	size_t headlen;
 };
 
 /* What the socket must be ready for before GnuTLS is called again. */
@@ -41,6 +45,59 @@ tls_direction(const struct tls *s)
 }
 
 /* --------------------------------------------------------------- set-up */
+
+/*
+ * GnuTLS reads through these (it writes through its own, on the fd) so
+ * that the first bytes the server sent can be looked at: a TLS record,
+ * or a clear-text greeting from a port that expects STARTTLS.
+ */
+static ssize_t
+tls_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct tls *s = p;
+	ssize_t r = recv(s->fd, buf, n, 0);
+	size_t k;
+
+	if (r > 0 && s->headlen < sizeof(s->head)) {
+		k = sizeof(s->head) - s->headlen;
+		if (k > (size_t)r)
+			k = (size_t)r;
+		memcpy(s->head + s->headlen, buf, k);
+		s->headlen += k;
+	}
+	return r;
+}
+
+static int
+tls_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	struct tls *s = p;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 :
+	    (int)ms);
+}
+
+static void
+tls_transport(struct tls *s, int fd)
+{
+	s->fd = fd;
+	gnutls_transport_set_ptr2(s->session, s,
+	    (gnutls_transport_ptr_t)(intptr_t)fd);
+	gnutls_transport_set_pull_function(s->session, tls_pull);
+	gnutls_transport_set_pull_timeout_function(s->session,
+	    tls_pull_timeout);
+}
+
+size_t
+tls_head(const struct tls *s, unsigned char *buf, size_t size)
+{
+	size_t n = s->headlen < size ? s->headlen : size;
+
+	if (n > 0)
+		memcpy(buf, s->head, n);
+	return s->headlen;
+}
 
 static bool
 is_ip_literal(const char *host)
@@ -183,7 +240,7 @@ session_init(struct tls *s, int fd, const struct tls_config *cfg,
 			return error_set(err, ERR_SOFTWARE, "TLS SNI '%s': %s",
 			    host, gnutls_strerror(rc));
 	}
-	gnutls_transport_set_int(s->session, fd);
+	tls_transport(s, fd);
 	gnutls_handshake_set_timeout(s->session, 0);	/* our deadline rules */
 	return 0;
 }

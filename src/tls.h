@@ -60,6 +60,14 @@ ssize_t tls_recv(struct tls *s, void *p, size_t n, short *events,
 ssize_t tls_send(struct tls *s, const void *p, size_t n, short *events,
     struct error *err);
 
+/*
+ * The first bytes the server sent on this session (up to TLS_HEAD_MAX of
+ * them into buf): a TLS record starts 0x16 (handshake) or 0x15 (alert);
+ * "220" is a clear-text greeting. Returns how many are known (0: none).
+ */
+#define TLS_HEAD_MAX	8
+size_t tls_head(const struct tls *s, unsigned char *buf, size_t size);
+
 /* Decrypted bytes GnuTLS holds that tls_recv() has not returned yet. */
 size_t tls_pending(const struct tls *s);
 

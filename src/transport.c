@@ -5,10 +5,9 @@
  * waits: every poll() and every deadline is kept here.
  *
  * Deadlines (timeout_ms <= 0 means wait forever):
- *  - connect: one overall deadline of timeout_ms for all addresses; each
- *    address gets a fair share of what is left (remaining / addresses left),
- *    so a black-holed first address cannot eat the whole budget, and a
- *    single address gets all of it.
+ *  - connect: one deadline of timeout_ms for name resolution and every
+ *    address (dial.c: a resolver thread, then Happy Eyeballs, so a
+ *    black-holed first address costs 250 ms, not the budget).
  *  - transport_read_line: the line must arrive before the deadline the
  *    caller passes (transport_deadline(): one for a whole reply, so a
  *    server dripping a 100-line reply a line a second cannot stretch
@@ -19,15 +18,11 @@
  *    take up to timeout_ms per 64 KiB (about 1 KiB/s at the default 60 s).
  *  - TLS handshake: the whole handshake within timeout_ms.
  *  - close: close_notify gets at most TRANSPORT_BYE_MS.
- * DNS resolution (getaddrinfo) is bounded by the resolver's own settings.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +32,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "error.h"
 #include "tls.h"
 #include "transport.h"
@@ -45,7 +41,6 @@
 #define TRANSPORT_RBUF_SIZE	16384
 #define TRANSPORT_WBUF_SIZE	65536
 #define TRANSPORT_BYE_MS	1000	/* close_notify: never wait longer */
-#define TRANSPORT_PEER_MAX	(NI_MAXHOST + 16)
 
 /*
  * A non-blocking call that must wait: *events says for what. The same value
@@ -57,12 +52,14 @@ struct transport {
 	int fd;
 	int timeout_ms;
 	char *host;			/* as given to transport_connect */
-	char peer[TRANSPORT_PEER_MAX];	/* "127.0.0.1 port 587" */
+	struct dial_peer peer;		/* "127.0.0.1 port 587" */
 	struct tls *tls;		/* NULL until transport_start_tls */
 	bool tls_up;			/* handshake done and verified */
 	char tls_desc[128];
 	size_t rpos, rlen;		/* unread bytes: rbuf[rpos..rlen) */
 	size_t wlen;
+	unsigned char head[TLS_HEAD_MAX];	/* first bytes, in clear text */
+	size_t headlen;
 	char rbuf[TRANSPORT_RBUF_SIZE];
 	char wbuf[TRANSPORT_WBUF_SIZE];	/* held AUTH lines: wiped */
 };
@@ -110,24 +107,14 @@ wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-/* "2 s", "1.5 s" */
-static void
-format_seconds(int ms, char *buf, size_t size)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, size, "%d s", ms / 1000);
-	else
-		snprintf(buf, size, "%.1f s", ms / 1000.0);
-}
-
 static int
 timeout_error(const struct transport *t, const char *what, struct error *err)
 {
 	char secs[32];
 
-	format_seconds(t->timeout_ms, secs, sizeof(secs));
 	return error_set(err, ERR_TEMP,
-	    "timed out after %s waiting for the server (%s)", secs, what);
+	    "timed out after %s waiting for the server (%s)",
+	    error_seconds(t->timeout_ms, secs, sizeof(secs)), what);
 }
 
 /* After wait_fd() failed. */
@@ -141,91 +128,6 @@ wait_error(const struct transport *t, const char *what, struct error *err)
 
 /* -------------------------------------------------------------- connect */
 
-static int
-connect_wait(int fd, long long deadline)
-{
-	socklen_t len = sizeof(int);
-	int soerr = 0;
-
-	if (wait_fd(fd, POLLOUT, deadline) < 0)
-		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		return -1;
-	if (soerr != 0) {
-		errno = soerr;
-		return -1;
-	}
-	return 0;
-}
-
-/* Connect to one address; the fd, or -1 with errno set. */
-static int
-connect_one(const struct addrinfo *ai, long long deadline)
-{
-	int fd, one = 1, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, ai->ai_protocol);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
-	    (errno != EINPROGRESS || connect_wait(fd, deadline) < 0))
-		goto fail;
-	/* Nagle + delayed ACK costs 40 ms per command/reply exchange. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		goto fail;
-	return fd;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-static void
-set_peer(struct transport *t, const struct addrinfo *ai, int port)
-{
-	char addr[NI_MAXHOST];
-
-	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
-	    0, NI_NUMERICHOST) != 0)
-		util_strlcpy(addr, "?", sizeof(addr));
-	if (ai->ai_family == AF_INET6)
-		snprintf(t->peer, sizeof(t->peer), "[%s] port %d", addr, port);
-	else
-		snprintf(t->peer, sizeof(t->peer), "%s port %d", addr, port);
-}
-
-/* Every address in turn, each with a fair share of the time left. */
-static int
-connect_any(struct transport *t, const struct addrinfo *list, int port)
-{
-	long long deadline = deadline_after(t->timeout_ms), now, share;
-	const struct addrinfo *ai;
-	long long left = 0;
-
-	for (ai = list; ai != NULL; ai = ai->ai_next)
-		left++;
-	errno = EHOSTUNREACH;
-	for (ai = list; ai != NULL; ai = ai->ai_next, left--) {
-		share = -1;
-		if (deadline >= 0) {
-			now = util_now_ms();
-			if (now >= deadline) {
-				errno = ETIMEDOUT;
-				break;
-			}
-			share = now + (deadline - now) / left;
-		}
-		t->fd = connect_one(ai, share);
-		if (t->fd >= 0) {
-			set_peer(t, ai, port);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static struct transport *
 transport_new(const char *host, int timeout_ms)
 {
@@ -238,50 +140,17 @@ transport_new(const char *host, int timeout_ms)
 	return t;
 }
 
-static int
-connect_error(const struct transport *t, int port, int saved,
-    struct error *err)
-{
-	char secs[32];
-
-	if (saved != ETIMEDOUT || t->timeout_ms <= 0)
-		return error_set(err, ERR_TEMP,
-		    "cannot connect to '%s' port %d: %s", t->host, port,
-		    strerror(saved));
-	format_seconds(t->timeout_ms, secs, sizeof(secs));
-	return error_set(err, ERR_TEMP, "cannot connect to '%s' port %d: "
-	    "timed out after %s waiting for the server (connecting)",
-	    t->host, port, secs);
-}
-
 int
 transport_connect(struct transport **out, const char *host, int port,
-    int timeout_ms, struct error *err)
+    const struct dial_route *route, int timeout_ms, struct error *err)
 {
-	struct addrinfo hints, *res;
 	struct transport *t;
-	char service[16];
-	int rc, saved;
 
 	*out = NULL;
 	if (port < 1 || port > 65535)
 		return error_set(err, ERR_CONFIG, "invalid port %d", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(service, sizeof(service), "%d", port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0)
-		return error_set(err, ERR_TEMP, "cannot resolve '%s': %s",
-		    host, rc == EAI_SYSTEM ? strerror(errno) :
-		    gai_strerror(rc));
 	t = transport_new(host, timeout_ms);
-	rc = connect_any(t, res, port);
-	saved = errno;
-	freeaddrinfo(res);
-	if (rc < 0) {
-		connect_error(t, port, saved, err);
+	if (dial(host, port, route, timeout_ms, &t->fd, &t->peer, err) < 0) {
 		transport_close(t);
 		return -1;
 	}
@@ -307,7 +176,7 @@ raw_recv(struct transport *t, void *p, size_t n, short *events,
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return IO_AGAIN;
 	return error_set(err, ERR_TEMP,
-	    "connection to %s lost while reading: %s", t->peer,
+	    "connection to %s lost while reading: %s", t->peer.name,
 	    strerror(errno));
 }
 
@@ -328,11 +197,23 @@ raw_send(struct transport *t, const void *p, size_t n, short *events,
 	if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return IO_AGAIN;
 	return error_set(err, ERR_TEMP,
-	    "connection to %s lost while writing: %s", t->peer,
+	    "connection to %s lost while writing: %s", t->peer.name,
 	    strerror(errno));
 }
 
 /* ------------------------------------------------------------- reading */
+
+/* The first bytes received in clear text, for transport_first(). */
+static void
+keep_head(struct transport *t, const char *p, size_t n)
+{
+	size_t k = sizeof(t->head) - t->headlen;
+
+	if (t->tls_up || k == 0)
+		return;
+	memcpy(t->head + t->headlen, p, n < k ? n : k);
+	t->headlen += n < k ? n : k;
+}
 
 /* Read once more into rbuf (which has room). */
 static int
@@ -345,6 +226,7 @@ fill(struct transport *t, long long deadline, struct error *err)
 		r = raw_recv(t, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
 		    &events, err);
 		if (r > 0) {
+			keep_head(t, t->rbuf + t->rlen, (size_t)r);
 			t->rlen += (size_t)r;
 			return 0;
 		}
@@ -531,13 +413,126 @@ transport_start_tls(struct transport *t, const struct tls_config *cfg,
 	if (t->rlen != t->rpos)
 		return error_set(err, ERR_PROTOCOL, "server sent data before "
 		    "the TLS handshake (STARTTLS response injection?)");
-	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer, err) < 0 ||
+	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer.name, err) < 0 ||
 	    handshake(t, err) < 0 ||
 	    tls_verify(t->tls, cfg, err) < 0)
 		return -1;
 	t->tls_up = true;
 	tls_describe(t->tls, t->tls_desc, sizeof(t->tls_desc));
 	return 0;
+}
+
+/* ------------------------------------------------------ TLS-mode probe */
+
+/*
+ * Wait for fd to be ready for events, or watch (>= 0) to be readable,
+ * until deadline: 1 fd ready, 0 watch readable, -1 timed out or failed.
+ */
+static int
+wait_fd_or(int fd, short events, int watch, long long deadline)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = events },
+	    { .fd = watch, .events = POLLIN } };
+	int ms, r;
+
+	for (;;) {
+		ms = ms_left(deadline);
+		if (ms == 0)
+			return -1;
+		r = poll(pfd, watch >= 0 ? 2 : 1, ms);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			return pfd[0].revents != 0 ? 1 : 0;
+	}
+}
+
+/*
+ * Start a TLS handshake on t and go on until the server's first bytes
+ * arrive, the deadline passes or watch (>= 0) becomes readable.
+ */
+static void
+probe_handshake(struct transport *t, const struct tls_config *cfg,
+    long long deadline, int watch)
+{
+	const char *host = cfg->host != NULL ? cfg->host : t->host;
+	unsigned char h[1];
+	short events;
+
+	if (tls_setup(&t->tls, t->fd, cfg, host, t->peer.name, NULL) < 0)
+		return;
+	while (tls_handshake(t->tls, &events, NULL) == IO_AGAIN &&
+	    tls_head(t->tls, h, sizeof(h)) == 0)
+		if (events != 0 &&
+		    wait_fd_or(t->fd, events, watch, deadline) != 1)
+			return;
+}
+
+void
+transport_probe_tls(struct transport *t, const struct tls_config *cfg,
+    int ms)
+{
+	if (t->tls != NULL || t->headlen > 0 || t->wlen != 0)
+		return;
+	if (t->timeout_ms > 0 && t->timeout_ms < ms)
+		ms = t->timeout_ms;
+	probe_handshake(t, cfg, deadline_after(ms), -1);
+}
+
+bool
+transport_quiet(const struct transport *t, int ms)
+{
+	if (t->rlen != t->rpos || t->headlen > 0 || t->tls != NULL)
+		return false;
+	if (t->timeout_ms > 0 && t->timeout_ms < ms)
+		ms = t->timeout_ms;
+	return wait_fd(t->fd, POLLIN, deadline_after(ms)) < 0 &&
+	    errno == ETIMEDOUT;
+}
+
+int
+transport_probe_aside(const struct transport *t,
+    const struct tls_config *cfg, int ms, enum transport_first *first)
+{
+	struct transport *p;
+	long long deadline = deadline_after(ms);
+	int rc = -1;
+
+	*first = TRANSPORT_FIRST_NOTHING;
+	if (t->peer.proxied)
+		return -1;
+	p = transport_new(t->host, ms);
+	p->peer = t->peer;
+	if (dial_again(&p->peer, deadline, &p->fd) == 0) {
+		probe_handshake(p, cfg, deadline, t->fd);
+		*first = transport_first(p);
+		rc = 0;
+	}
+	transport_close(p);
+	return rc;
+}
+
+enum transport_first
+transport_first(const struct transport *t)
+{
+	unsigned char h[TLS_HEAD_MAX];
+	size_t n = t->headlen;
+
+	if (n > 0)
+		memcpy(h, t->head, n);
+	else if (t->tls != NULL)
+		n = tls_head(t->tls, h, sizeof(h));
+	if (n > sizeof(h))
+		n = sizeof(h);
+	if (n == 0)
+		return TRANSPORT_FIRST_NOTHING;
+	if (h[0] == 0x16 || h[0] == 0x15)	/* handshake, alert */
+		return TRANSPORT_FIRST_TLS;
+	if (n >= 4 && h[0] >= '2' && h[0] <= '5' && h[1] >= '0' &&
+	    h[1] <= '9' && h[2] >= '0' && h[2] <= '9' &&
+	    (h[3] == ' ' || h[3] == '-'))
+		return TRANSPORT_FIRST_SMTP;
+	return TRANSPORT_FIRST_OTHER;
 }
 
 /* --------------------------------------------------------------- facts */
@@ -579,7 +574,7 @@ transport_channel_binding(struct transport *t, const char **type,
 const char *
 transport_peer(const struct transport *t)
 {
-	return t->peer;
+	return t->peer.name;
 }
 
 /* ---------------------------------------------------------------- close */

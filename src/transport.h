@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * transport.h -- a byte stream to the server: TCP (every address of the host
- * tried in turn, IPv4 and IPv6) with optional TLS (GnuTLS). GnuTLS appears in
+ * transport.h -- a byte stream to the server: TCP (dial.h: the name
+ * resolved within the timeout, the addresses raced, Happy Eyeballs) with
+ * optional TLS (GnuTLS). GnuTLS appears in
  * tls.c only, behind transport.c; the protocol layers never see it (curl's
  * filters).
  *
@@ -16,17 +17,20 @@
 
 #include "tlsconf.h"
 
+struct dial_route;
 struct error;
 struct transport;
 
 /*
- * Resolve host and connect to port, trying each address until one answers.
- * timeout_ms <= 0 means no timeout. Sets TCP_NODELAY. Failure is ERR_TEMP
- * ("cannot connect to 'host' port 587: Connection refused"); a name that does
- * not resolve is ERR_TEMP too (DNS may be down).
+ * Resolve host and connect to port (dial(): directly, or the way route
+ * says: a unix socket, a SOCKS5 proxy, a source address), all within
+ * timeout_ms (<= 0: no timeout). Sets TCP_NODELAY. Failure is ERR_TEMP
+ * with err->unreachable ("cannot connect to 'host' port 587: Connection
+ * refused"); a name that does not resolve, or not in time, is ERR_TEMP
+ * too (DNS may be down); a source_ip this host does not have ERR_CONFIG.
  */
 int transport_connect(struct transport **out, const char *host, int port,
-    int timeout_ms, struct error *err);
+    const struct dial_route *route, int timeout_ms, struct error *err);
 
 /*
  * TLS handshake over the open connection (after "220" to STARTTLS, or right
@@ -39,6 +43,47 @@ int transport_connect(struct transport **out, const char *host, int port,
  */
 int transport_start_tls(struct transport *t, const struct tls_config *cfg,
     struct error *err);
+
+/*
+ * What the server sent first on the connection: tells a port that expects
+ * the other TLS mode. A TLS record (handshake or alert) where a greeting
+ * was due; a clear-text reply ("220 ", "421-") where a TLS record was.
+ */
+enum transport_first {
+	TRANSPORT_FIRST_NOTHING,	/* not a byte yet */
+	TRANSPORT_FIRST_TLS,		/* a TLS record */
+	TRANSPORT_FIRST_SMTP,		/* an SMTP reply in clear text */
+	TRANSPORT_FIRST_OTHER,
+};
+enum transport_first transport_first(const struct transport *t);
+
+/*
+ * After silence where the greeting was due (nothing received, nothing
+ * sent): start a TLS handshake on the connection and wait up to ms (and
+ * the timeout) for the server's first bytes, then stop; transport_first()
+ * then says whether a TLS server was waiting for our ClientHello. The
+ * connection is of no use afterwards: close it.
+ */
+void transport_probe_tls(struct transport *t, const struct tls_config *cfg,
+    int ms);
+
+/*
+ * Whether the server stays silent for ms (and the timeout): nothing
+ * received so far, and nothing arrives within ms.
+ */
+bool transport_quiet(const struct transport *t, int ms);
+
+/*
+ * While t waits for the greeting: a second connection to the address t
+ * is connected to, a TLS handshake started on it, until the server's
+ * first bytes, ms, or anything arriving on t; then closed. *first: what
+ * the server sent first on it (transport_first()): TRANSPORT_FIRST_TLS
+ * says the port expects TLS from the first byte; t is untouched. -1
+ * when it could not ask: no second connection, or t goes through a
+ * proxy (transport_probe_tls() after the timeout does then).
+ */
+int transport_probe_aside(const struct transport *t,
+    const struct tls_config *cfg, int ms, enum transport_first *first);
 
 /* Whether a whole line is buffered: reading it will not wait. */
 bool transport_has_line(const struct transport *t);

@@ -534,6 +534,21 @@ time.sleep(600)
     CLOSED_PORT=$BG_PORT
 }
 
+# start_mute NAME: a 127.0.0.1 listener that accepts every connection and
+# never sends a byte (not SMTP, not TLS, not a proxy); sets BG_PORT
+start_mute() {
+    start_bg "$1" "$PYTHON" -c '
+import socket
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(8)
+print("READY", l.getsockname()[1], flush=True)
+conns = []
+while True:
+    conns.append(l.accept()[0])
+'
+}
+
 # start_bg NAME CMD...: start a server in the background, wait (10 s) for a
 # "READY ... PORT" line on its stdout; sets BG_PID, BG_PORT; output in
 # $SCRATCH/NAME.out and NAME.err; killed when the test exits

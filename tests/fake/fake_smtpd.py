@@ -510,7 +510,7 @@ def make_tls(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"])
+    p.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "127.0.0.2", "::1", "localhost"])
     p.add_argument("--port", type=int, default=10600)
     p.add_argument("--tls", choices=["starttls", "implicit", "none"], default="starttls")
     p.add_argument("--cert", default=os.path.join(os.environ.get("TMPDIR","/tmp"),"yubin-testenv/pki/server.crt"))

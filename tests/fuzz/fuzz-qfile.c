@@ -86,6 +86,7 @@ check_state(const char *slots)
 	if (qfile_state_pick(slots, slots + QFILE_SLOT, &st) < 0)
 		return;
 	FUZZ_CHECK(st.seq > 0 && st.expire > 0 && (unsigned)st.status <= 2 &&
+	    (unsigned)st.wait <= QUEUE_WAIT_OTHER &&
 	    memchr(st.kind, '\0', sizeof(st.kind)) != NULL &&
 	    memchr(st.esc, '\0', sizeof(st.esc)) != NULL &&
 	    memchr(st.error, '\0', sizeof(st.error)) != NULL,
@@ -98,6 +99,7 @@ check_state(const char *slots)
 	    st2.attempts == st.attempts && st2.next == st.next &&
 	    st2.last == st.last && st2.since == st.since &&
 	    st2.expire == st.expire && st2.code == st.code &&
+	    st2.wait == st.wait && st2.backoff == st.backoff &&
 	    strcmp(st2.error, error) == 0, "state changed on the way "
 	    "through encode and decode");
 }

@@ -194,6 +194,18 @@ qt_child(void (*fn)(void *), void *arg)
 	return status;
 }
 
+/* Load id and lock it. */
+static inline void
+qt_load_locked(struct queue *q, const char *id, struct queue_entry *e)
+{
+	struct error err;
+
+	error_init(&err);
+	if (queue_load(q, id, e, &err) < 0 ||
+	    queue_lock(q, e, &err) != QUEUE_LOCK_HELD)
+		printf("# load_locked %s: %s\n", id, err.message);
+}
+
 #define QT_MSG "From: Alice <alice@example.com>\n" \
 	"To: bob@example.org\nSubject: Hello there\n" \
 	"Message-ID: <1@example.com>\n\nHi Bob,\n.a dotted line\nbye\n"

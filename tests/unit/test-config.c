@@ -433,15 +433,6 @@ test_errors(void)
 static void
 test_refused(void)
 {
-	parse_fails("account a\nproxy_host 127.0.0.1\n",
-	    RC ":2: 'proxy_host' is not supported (yubin would connect "
-	    "without the proxy)", "proxy_host refused");
-	parse_fails("defaults\nproxy_port 9050\n",
-	    RC ":2: 'proxy_port' is not supported (yubin would connect "
-	    "without the proxy)", "proxy_port refused");
-	parse_fails("account a\nsocket /run/smtp.sock\n",
-	    RC ":2: 'socket' is not supported (yubin would connect to host "
-	    "and port instead)", "socket refused");
 	parse_fails("account a\nprotocol http\n",
 	    RC ":2: invalid value 'http' for 'protocol' (expected smtp or "
 	    "lmtp)", "bad protocol");
@@ -457,7 +448,6 @@ static const char msmtp_only[] =
 	"ntlmdomain WORK\n"
 	"tls_min_dh_prime_bits 1024\n"
 	"tls_force_sslv3 off\n"
-	"source_ip 192.0.2.1\n"
 	"account a\n"
 	"host h\n";
 
@@ -1249,8 +1239,8 @@ test_config_set(void)
 	    err.kind == ERR_CONFIG, "bad value: 78");
 	is_str(err.message, "option '--port': invalid value 'x' for 'port' "
 	    "(expected 1-65535)", "bad value: message");
-	ok(config_set(&c, "--socket", "socket", "/s", &err) == -1,
-	    "--socket refused as in a file");
+	ok(config_set(&c, "--socket", "socket", "/s", &err) == 0 &&
+	    strcmp(c.accounts->socket, "/s") == 0, "--socket as in a file");
 	config_release(&c);
 	config_init(&c);
 	ok(config_cmdline(&c, &err) == 0 && c.accounts != NULL &&
@@ -1376,6 +1366,41 @@ test_defaults_other(void)
 	    NULL, &a, &err) == 0 && a.tlscfg.fingerprint != NULL,
 	    "empty trust file + fingerprint");
 	config_release(&c);
+}
+
+/* socket, proxy_*, source_ip: the account's route, and what is refused. */
+static void
+test_route(void)
+{
+	struct config c;
+	struct account a;
+	struct error err;
+
+	ok(finish(&c, "account a\nhost smtp.example.org\nproxy_host tor\n"
+	    "proxy_port 9050\nproxy_user u\nproxy_password p\n"
+	    "source_ip 192.0.2.1\n", NULL, &a, &err) == 0 &&
+	    strcmp(a.route.proxy_host, "tor") == 0 &&
+	    a.route.proxy_port == 9050 &&
+	    strcmp(a.route.proxy_user, "u") == 0 &&
+	    strcmp(a.route.proxy_password, "p") == 0 &&
+	    strcmp(a.route.source_ip, "192.0.2.1") == 0 &&
+	    a.route.socket == NULL, "proxy and source_ip: the route");
+	config_release(&c);
+	ok(finish(&c, "account a\nsocket /run/s\ntls off\n", NULL, &a,
+	    &err) == 0 && strcmp(a.route.socket, "/run/s") == 0 &&
+	    strcmp(a.host, "/run/s") == 0 && a.route.proxy_host == NULL,
+	    "socket without host (tls off)");
+	config_release(&c);
+	finish_fails("account a\nsocket /run/s\n", "account 'a' (" RC ":1): "
+	    "with 'socket', the server's certificate needs a name to be "
+	    "checked against: set 'host' (or tls_host_override), "
+	    "tls_fingerprint, or 'tls off'", "socket, TLS, no name");
+	finish_fails("account a\nhost h\nsocket /s\nproxy_host p\n",
+	    "account 'a' (" RC ":1): 'socket' and 'proxy_host' cannot be "
+	    "used together", "socket and proxy");
+	finish_fails("account a\nhost h\nproxy_host p\nproxy_user u\n",
+	    "account 'a' (" RC ":1): proxy_user and proxy_password must be "
+	    "given together", "proxy_user alone");
 }
 
 static void
@@ -1553,6 +1578,7 @@ main(void)
 	test_defaults_auth();
 	test_defaults_other();
 	test_account_errors();
+	test_route();
 	test_select();
 	test_random();
 	tmp_rmdir("xdg");

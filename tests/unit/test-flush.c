@@ -3,7 +3,9 @@
  * test-flush.c -- the flush engine (flush.h) with a fake transport: one
  * connection per account, due/forced messages, temporary and permanent
  * failures, expiry, failure reports (never a report of a report), a
- * connection that cannot be opened or is dropped, limits, kill -9 at every
+ * connection that cannot be opened or is dropped, limits, waiting for the
+ * network (no back-off) or for the server (a 4xx), messages riding along
+ * an open connection, kill -9 at every
  * crash point of a flush, concurrent flushes and enqueues (every message
  * sent exactly once), the background flush.
  */
@@ -25,6 +27,7 @@
 struct fake {
 	int opens, closes, sends;
 	const char *fail_open;		/* account whose connection fails */
+	bool offline;			/* ... as unreachable */
 	bool usable;
 	struct dynbuf log;		/* "open ACCOUNT" / "send ID" lines */
 	struct dynbuf report;		/* the last message from <> */
@@ -50,9 +53,12 @@ fake_open(void *arg, const char *config, const char *account, void **conn,
 {
 	fake.opens++;
 	dynbuf_printf(&fake.log, "open %s\n", account);
-	if (fake.fail_open != NULL && strcmp(account, fake.fail_open) == 0)
-		return error_set(err, ERR_TEMP, "cannot connect to 'mx' port "
-		    "587: Connection refused");
+	if (fake.fail_open != NULL && strcmp(account, fake.fail_open) == 0) {
+		error_set(err, ERR_TEMP, "cannot connect to 'mx' port 587: "
+		    "Connection refused");
+		err->unreachable = fake.offline;
+		return -1;
+	}
 	fake.usable = true;
 	*conn = &fake;
 	return 0;
@@ -164,11 +170,14 @@ static const struct flush_transport fake_tr = {
 
 static struct flush_stats st;
 
+static bool connected;		/* flush_opts.connected */
+
 static int
 run(struct queue *q, long long now, bool force, size_t max)
 {
 	struct flush_opts o = { .now = now, .force = force,
-	    .max_messages = max, .transport = &fake_tr };
+	    .max_messages = max, .transport = &fake_tr,
+	    .connected = connected };
 	struct error err;
 	int rc;
 
@@ -233,8 +242,8 @@ test_basic(struct queue *q)
 	    id[2]);
 	put(q, "work", "alice@example.com", "eve@example.org", 0, NOW - 20,
 	    id[3]);
-	/* one that is not due for a while */
-	error_set(&why, ERR_TEMP, "later");
+	/* one that is not due for a while: the server said so */
+	fake_reply(&why, ERR_TEMP, 451, "4.3.0", "later");
 	qt_enqueue_full(q, QT_MSG, "work", "alice@example.com", qt_rcpt, 1,
 	    86400, &why, NOW, later, &err);
 	is_int(run(q, NOW, false, 0), 0, "flush");
@@ -434,6 +443,58 @@ test_connections(struct queue *q)
 	ok(st.sent == 2 && st.left == 3, "max_messages 2: 2 sent, 3 left");
 	run(q, NOW, false, 0);
 	is_int(st.sent, 3, "the rest next time");
+}
+
+/* Offline: no back-off; back online: at once; riders; a 4xx waits. */
+static void
+test_wait(struct queue *q)
+{
+	char id[4][QUEUE_ID_MAX];
+	struct queue_entry e;
+	struct error err;
+
+	fake_reset();
+	error_init(&err);
+	fake.fail_open = "work";
+	fake.offline = true;
+	put(q, "work", "a@example.com", "x@example.org", 0, NOW, id[0]);
+	put(q, "work", "a@example.com", "temp@example.org", 0, NOW, id[1]);
+	run(q, NOW, false, 0);
+	run(q, NOW + 1, false, 0);
+	queue_load(q, id[0], &e, &err);
+	ok(count_lines(fake.log.data, "open work") == 2 && st.deferred == 2 &&
+	    st.deferred_net == 2 && e.st.attempts == 2 && e.st.next ==
+	    NOW + 1 && e.st.backoff == 0, "offline: every run tries again, "
+	    "no back-off (next %+lld)", e.st.next - NOW);
+	queue_entry_release(&e);
+	fake.fail_open = NULL;
+	run(q, NOW + 2, false, 0);
+	ok(st.sent == 1 && st.deferred == 1 && st.deferred_net == 0 &&
+	    st.next == NOW + 62, "back online: sent at once; the 4xx one "
+	    "waits a minute");
+	fake_reset();
+	put(q, "work", "a@example.com", "y@example.org", 0, NOW + 3, id[2]);
+	fake.fail_open = "work";
+	run(q, NOW + 3, false, 0);	/* y: auth-like failure, not offline */
+	fake.fail_open = NULL;
+	put(q, "work", "a@example.com", "z@example.org", 0, NOW + 4, id[3]);
+	run(q, NOW + 4, false, 0);
+	ok(st.sent == 2 && strstr(fake.log.data, id[2]) != NULL &&
+	    strstr(fake.log.data, id[1]) == NULL, "a due one opens the "
+	    "connection: the other one rides along, the 4xx one does not");
+	fake_reset();
+	put(q, "home", "a@example.com", "x@example.org", 0, NOW, id[0]);
+	fake.fail_open = "home";
+	run(q, NOW, false, 0);
+	fake.fail_open = NULL;
+	run(q, NOW + 5, false, 0);
+	is_int(fake.opens, 1, "nothing due: no connection for a rider");
+	connected = true;
+	run(q, NOW + 5, false, 0);
+	connected = false;
+	ok(st.sent == 1 && fake.opens == 2, "the caller's connection is up "
+	    "(connected): the rider goes over it");
+	empty_queue(q);
 }
 
 static void
@@ -774,6 +835,7 @@ main(void)
 	test_no_report(&q);
 	test_expire(&q);
 	test_connections(&q);
+	test_wait(&q);
 	test_busy(&q);
 	test_crashes(&q);
 	test_races(&q);

@@ -390,18 +390,6 @@ test_schedule(void)
 		    "retry delay after attempt %u", t[i].n);
 }
 
-/* Load id and lock it. */
-static void
-load_locked(struct queue *q, const char *id, struct queue_entry *e)
-{
-	struct error err;
-
-	error_init(&err);
-	if (queue_load(q, id, e, &err) < 0 ||
-	    queue_lock(q, e, &err) != QUEUE_LOCK_HELD)
-		printf("# load_locked %s: %s\n", id, err.message);
-}
-
 static void
 test_defer(void)
 {
@@ -419,7 +407,7 @@ test_defer(void)
 	error_set(&why, ERR_TEMP, "cannot connect to 'mx' port 587: refused");
 	ok(qt_enqueue_full(&q, QT_MSG, "work", "a@b.c", qt_rcpt, 1, 86400,
 	    &why, NOW, id, &err) == 0, "enqueue after a failed attempt");
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.st.attempts == 1 && e.st.next == NOW + 60 && e.st.last == NOW &&
 	    strcmp(e.st.kind, "tempfail") == 0 &&
 	    strstr(e.st.error, "refused") != NULL,
@@ -445,7 +433,7 @@ test_defer(void)
 	is_int(qt_count("msg", NULL), 0, "and no longer in msg/");
 	is_int(queue_reported(&q, &e, &err), 0, "mark it reported");
 	queue_entry_release(&e);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.where == QUEUE_FAILED && e.st.status == QUEUE_ST_REPORTED,
 	    "state survives reloading");
 	queue_entry_release(&e);
@@ -465,7 +453,7 @@ test_fail(void)
 	error_init(&why);
 	queue_open(&q, NULL, &err);
 	qt_enqueue(&q, QT_MSG, NOW, id);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	error_set(&why, ERR_NOUSER, "recipient 'bob@example.org' rejected");
 	util_strlcpy(why.reply, "550 5.1.1 <bob@example.org>: unknown",
 	    sizeof(why.reply));
@@ -511,20 +499,20 @@ test_torn(void)
 	error_set(&why, ERR_TEMP, "later");
 	queue_open(&q, NULL, &err);
 	qt_enqueue(&q, QT_MSG, NOW, id);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	queue_defer(&q, &e, &why, NOW, &err);
 	seq = e.st.seq;
 	ok(e.st.attempts == 1, "deferred once (seq %llu)", seq);
 	tear_slot(&e, (int)(seq % 2));
 	queue_entry_release(&e);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.valid && e.st.seq == seq - 1 && e.st.attempts == 0,
 	    "the newest slot torn: the previous state is used");
 	queue_defer(&q, &e, &why, NOW, &err);
 	ok(e.st.seq == seq && e.st.attempts == 1, "and the torn slot is "
 	    "written again");
 	queue_entry_release(&e);
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	ok(e.st.attempts == 1, "which then reads back");
 	tear_slot(&e, 0);
 	tear_slot(&e, 1);
@@ -572,7 +560,7 @@ test_list(void)
 	    86400, &why, NOW - 7200, id, &err);
 	qt_enqueue_full(&q, QT_MSG, "home", "", qt_rcpt, 1, 86400, NULL,
 	    NOW - 60, id2, &err);
-	load_locked(&q, id2, &e);
+	qt_load_locked(&q, id2, &e);
 	error_set(&why, ERR_UNAVAILABLE, "message rejected");
 	queue_fail(&q, &e, &why, NOW, &err);
 	queue_entry_release(&e);
@@ -598,7 +586,7 @@ test_list(void)
 	ok(strstr(t, want) == t, "JSON: one object per line, queued first");
 	ok(strstr(t, "\"rcpt\":[\"bob@example.org\",\"carol@example.net\"]")
 	    != NULL, "JSON: recipients");
-	ok(strstr(t, "\"last_error\":\"server said \\\"later\\\" and more\"}")
+	ok(strstr(t, "\"last_error\":\"server said \\\"later\\\" and more\",")
 	    != NULL, "JSON: quotes escaped");
 	snprintf(want, sizeof(want), "{\"id\":\"%s\",\"state\":\"failed\"",
 	    id2);
@@ -643,9 +631,9 @@ test_remove_retry(void)
 	    "retry: refused while being sent");
 	close(fd);
 	/* defer it far away, then retry: due now */
-	load_locked(&q, id, &e);
+	qt_load_locked(&q, id, &e);
 	error_set(&why, ERR_TEMP, "later");
-	e.st.attempts = 6;
+	e.st.attempts = e.st.backoff = 6;
 	queue_defer(&q, &e, &why, NOW, &err);
 	ok(!queue_due(&e, NOW + 100), "deferred for an hour");
 	queue_entry_release(&e);
@@ -708,10 +696,10 @@ test_locks(void)
 	    "also after waiting 120 ms");
 	queue_flush_unlock(&q);
 	is_int(queue_flush_lock(&q2, 0, &err), QUEUE_LOCK_HELD, "free again");
-	ok(queue_pending(&q, NULL, "work", NOW) &&
-	    queue_pending(&q, "/nonexistent/yubin/config", NULL, NOW) &&
-	    !queue_pending(&q, NULL, "home", NOW) &&
-	    !queue_pending(&q, NULL, NULL, NOW - 1), "queue_pending()");
+	ok(queue_pending(&q, NULL, "work", NOW, false) &&
+	    queue_pending(&q, "/nonexistent/yubin/config", NULL, NOW, false) &&
+	    !queue_pending(&q, NULL, "home", NOW, false) &&
+	    !queue_pending(&q, NULL, NULL, NOW - 1, false), "queue_pending()");
 	queue_remove(&q, id, &err);
 	queue_close(&q2);
 	queue_close(&q);

@@ -166,7 +166,7 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 {
 	const char *status = e->st.esc[0] == '5' ? e->st.esc :
 	    permanent(e) ? "5.0.0" : "4.4.7";
-	char date[64];
+	char date[64], own[16];
 
 	(void)dynbuf_printf(b, "--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\nX-Yubin-Queue-ID: %s\r\n"
@@ -175,8 +175,11 @@ add_status(struct dynbuf *b, const struct queue_entry *e, const char *host,
 	if (e->dsn_envid != NULL)
 		(void)dynbuf_printf(b, "Original-Envelope-Id: %s\r\n", e->dsn_envid);
 	for (size_t i = 0; i < e->nrcpt; i++) {
+		/* its own code when the error has one (LMTP) */
+		queue_rcpt_esc(e->st.error, e->rcpt[i], own, sizeof(own));
 		(void)dynbuf_printf(b, "\r\nFinal-Recipient: rfc822; %s\r\n"
-		    "Action: failed\r\nStatus: %s\r\n", e->rcpt[i], status);
+		    "Action: failed\r\nStatus: %s\r\n", e->rcpt[i],
+		    own[0] == '5' ? own : status);
 		if (e->st.error[0] != '\0')
 			(void)dynbuf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
 			    e->st.error);

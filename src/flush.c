@@ -329,7 +329,8 @@ out:
 }
 
 /*
- * The server took e for some recipients and not for others (LMTP): those
+ * The server took e for some recipients and not for others, or deferred
+ * some and rejected the others (LMTP): those
  * still to try go to a new queue file, the rejected ones to a failure
  * report, and e goes: nobody who has it gets it again. When the new file
  * cannot be written, e stays as it is (deferred): a duplicate later rather
@@ -358,7 +359,10 @@ flush_split(struct flush *f, struct queue_entry *e,
 	    flush_split_rejected(f, e, &rejected, why, &err) < 0)
 		log_warn("message %s: cannot report its refused recipients: "
 		    "%s", e->id, err.message);
-	flush_sent(f, e);
+	if (env->nrcpt > later.nrcpt + rejected.nrcpt)
+		flush_sent(f, e);
+	else if (queue_done(f->q, e, &err) < 0)	/* nobody had it */
+		log_warn("%s", err.message);
 out:
 	free((void *)later.rcpt);
 	free((void *)rejected.rcpt);

@@ -296,7 +296,8 @@ queue_after_failure(const struct envelope_job *j, const char *config,
 }
 
 /*
- * LMTP delivered to some recipients and not to others: queue those still
+ * LMTP delivered to some recipients and not to others, or deferred some
+ * and rejected the others (queue_envelope_split()): queue those still
  * to try (with "queue on-failure"), never those who have it; a rejected
  * one makes it exit 67, every failed recipient named in err.
  */

@@ -351,7 +351,9 @@ void queue_entry_message(const struct queue_entry *e, struct message *m);
 /*
  * After a transaction that reached some recipients and not others (LMTP's
  * reply per recipient; env->status says who): queue_envelope_split()
- * tells whether it did (some SENT, some not); queue_envelope_part() puts
+ * tells whether it did (some SENT, some not; or none SENT, each DEFERRED
+ * or REJECTED, some of both: the deferred ones are retried alone, the
+ * rejected ones reported); queue_envelope_part() puts
  * into out env with only the recipients still to try (rejected false:
  * neither SENT nor REJECTED) or only the rejected ones, out->rcpt
  * allocated (free() it), and returns how many. Those are what gets queued
@@ -368,6 +370,14 @@ size_t queue_envelope_part(const struct envelope *env, bool rejected,
  */
 void queue_envelope_why(const struct error *why, const struct envelope *part,
     struct error *out);
+/*
+ * The enhanced status code ("5.2.2") of rcpt's own reply in error (such a
+ * why as one line: its "recipient 'x' how: NNN X.Y.Z text" parts) into
+ * esc (size bytes), or "" when it has none: a failure report's Status per
+ * recipient.
+ */
+void queue_rcpt_esc(const char *error, const char *rcpt, char *esc,
+    size_t size);
 
 /*
  * A new unnamed file in tmp/ (unlinked at once), mode 0600, for a message

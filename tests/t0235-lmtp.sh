@@ -9,7 +9,9 @@
 # sender (gets the failure reports); anyone else is unknown (550 at RCPT).
 # A user moves between the three userdb files (Dovecot re-reads them) to
 # change its quota. Delivery byte-exact, the exit code and the queue after
-# mixed per-recipient replies, and a later -q that delivers only to the
+# mixed per-recipient replies (also when nobody got it: some deferred, the
+# others rejected), the failure report's per-recipient status code, and a
+# later -q that delivers only to the
 # deferred recipient, never twice to anyone.
 # The case bodies are strings that test_case (lib.sh) evaluates: hence
 # single quotes, and variables used only there.
@@ -147,6 +149,18 @@ for line in sys.stdin:
     print(e["state"], " ".join(e["rcpt"]))'
 }
 
+# busy_gets_it_by_q USER N TITLE: with busy's quota lifted, -q delivers
+# $TOKEN to busy once, USER has it N times (TITLE), the queue is empty
+busy_gets_it_by_q() {
+    user busy users-roomy
+    sleep 1.1		# Dovecot looks at a passwd-file once a second
+    run_yubin /dev/null -q --force
+    is "$RC" 0 "-q: exit 0"
+    is "$(got "$TOKEN" busy)" 1 "busy has it now, once"
+    is "$(got "$TOKEN" "$1")" "$2" "$3"
+    is "$(queued_rcpts)" "" "the queue is empty"
+}
+
 test_case 'one recipient: delivered byte-exact, LHLO and BDAT LAST on the wire' '
     local tok f
     tok=$(new_token)
@@ -212,13 +226,7 @@ yubin-flush.timer
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
 Quota exceeded (mailbox for user is full)" "what stderr says"
     is "$(queued_rcpts)" "queued busy@example.test" "busy queued"
-    user busy users-roomy
-    sleep 1.1		# Dovecot looks at a passwd-file once a second
-    run_yubin /dev/null -q --force
-    is "$RC" 0 "-q: exit 0"
-    is "$(got "$TOKEN" busy)" 1 "busy has it now"
-    is "$(got "$TOKEN" alice)" 1 "alice has it once, not twice"
-    is "$(queued_rcpts)" "" "the queue is empty"
+    busy_gets_it_by_q alice 1 "alice has it once, not twice"
 '
 
 test_case 'a queued message split by -q: the rest re-queued, the rejected one reported' '
@@ -245,6 +253,47 @@ queued busy@example.test" "busy queued again alone, full failed"
     run_yubin /dev/null -q --force
     is "$(got "$tok" alice)" 1 "alice still has it once after -q"
     is "$(got "$tok" busy)" 0 "busy still over quota"
+'
+
+test_case 'nobody delivered, deferred (452) and rejected (552): 67, only the deferred one queued; a later -q delivers only to it' '
+    test_when_finished "user busy users-busy; sleep 1.1"
+    lmtp_send full@example.test busy@example.test
+    is "$RC" 67 "exit 67"
+    is "$(sed "s/ as [^ ]* / as ID /" "$ERR")" "yubin: message queued as ID \
+for 1 of its 2 recipients
+yubin: recipient '"'"'full@example.test'"'"' rejected: 552 \
+5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)
+yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
+Quota exceeded (mailbox for user is full)" "queued for busy, each failed recipient named with its reply"
+    is "$(queued_rcpts)" "queued busy@example.test" "only busy is queued"
+    busy_gets_it_by_q full 0 "full does not"
+'
+
+test_case 'a queued message nobody got, split by -q: the deferred one re-queued, the rejected one reported with its own status' '
+    local tok f
+    tok=$(new_token)
+    make_message "$SCRATCH/msg" "$tok"
+    lmtp_config "$SCRATCH/conf" "queue always"
+    run_yubin "$SCRATCH/msg" -C "$SCRATCH/conf" -f sender@example.test \
+        full@example.test busy@example.test
+    is "$RC" 0 "queued: exit 0"
+    for _ in $(seq 50); do
+        [ -n "$(grep -l "^X-Yubin-Test: $tok" $(inbox sender) 2> /dev/null)" ] &&
+            break
+        sleep 0.1
+    done
+    is "$(queued_rcpts | sort)" "failed full@example.test
+queued busy@example.test" "busy queued again alone, full failed"
+    f=$(grep -l "^X-Yubin-Test: $tok" $(inbox sender) 2> /dev/null)
+    is "$(sed -n "/^Final-Recipient:/,/^Diagnostic-Code:/p" $f | tr -d "\r")" \
+        "Final-Recipient: rfc822; full@example.test
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; recipient '"'"'full@example.test'"'"' rejected: 552 \
+5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)" \
+        "the report: full alone, the server'"'"'s own 5.2.2 and its reply"
+    is "$(got "$tok" busy)" 0 "busy does not have it (yet)"
+    is "$(got "$tok" full)" 0 "full does not"
 '
 
 test_case '--protocol=lmtp on the command line, and no port: 78' '

@@ -90,26 +90,37 @@ fake_capture(const struct envelope *env, const struct message *m)
 
 /*
  * LMTP (a first recipient "lmtp..."): a verdict per recipient by the
- * start of its local part: "temp" deferred, "perm" rejected, else sent.
+ * start of its local part (after "lmtp-"): "temp" deferred (452 4.2.2),
+ * "perm" rejected (552 5.2.2), else sent; each failed one named in err as
+ * smtp.c does.
  */
 static int
 fake_lmtp(const struct envelope *env, struct error *err)
 {
 	size_t temp = 0, perm = 0;
+	struct dynbuf why;
 
+	dynbuf_init(&why, ERROR_MSG_MAX - 1);
 	for (size_t i = 0; i < env->nrcpt; i++) {
 		const char *r = env->rcpt[i];
 
+		r += strncmp(r, "lmtp-", 5) == 0 ? 5 : 0;
 		env->status[i] = strncmp(r, "temp", 4) == 0 ?
 		    ENVELOPE_RCPT_DEFERRED : strncmp(r, "perm", 4) == 0 ?
 		    ENVELOPE_RCPT_REJECTED : ENVELOPE_RCPT_SENT;
+		if (env->status[i] != ENVELOPE_RCPT_SENT)
+			dynbuf_printf(&why, "%srecipient '%s' %s", temp + perm
+			    > 0 ? "\n" : "", env->rcpt[i], *r == 't' ?
+			    "deferred: 452 4.2.2 full" :
+			    "rejected: 552 5.2.2 over quota");
 		temp += strncmp(r, "temp", 4) == 0;
 		perm += strncmp(r, "perm", 4) == 0;
 	}
-	if (temp + perm == 0)
-		return 0;
-	return error_set(err, perm > 0 ? ERR_NOUSER : ERR_TEMP,
-	    "recipient 'x' deferred: 452 4.2.2 full");
+	if (temp + perm > 0)
+		error_set(err, perm > 0 ? ERR_NOUSER : ERR_TEMP, "%s",
+		    why.data);
+	dynbuf_release(&why);
+	return temp + perm > 0 ? -1 : 0;
 }
 
 static int
@@ -807,6 +818,8 @@ test_split(struct queue *q)
 	ok(strstr(fake.report.data, "perm@example.org") != NULL &&
 	    strstr(fake.report.data, "lmtp1@example.org") == NULL,
 	    "split: the report names the rejected recipient only");
+	ok(strstr(fake.report.data, "Status: 5.2.2\r\n") != NULL,
+	    "split: the report has the server's own status code");
 	fake_reset();
 	is_int(run(q, NOW + 60, false, 0), 0, "split: flush when due");
 	ok(strstr(fake.log.data, "temp@example.org") != NULL &&
@@ -814,6 +827,56 @@ test_split(struct queue *q)
 	    strstr(fake.log.data, "lmtp2@") == NULL &&
 	    strstr(fake.log.data, "perm@") == NULL,
 	    "split: only temp@ tried again, nobody twice");
+	empty_queue(q);
+}
+
+/*
+ * LMTP: nobody has it, one deferred, one rejected: the deferred one queued
+ * again alone, the rejected one failed and reported with its own code and
+ * reply, the original gone, nothing counted as sent.
+ */
+static void
+test_split_none_sent(struct queue *q)
+{
+	const char *const r[] = { "lmtp-temp@example.org",
+	    "lmtp-perm@example.org" };
+	char id[QUEUE_ID_MAX];
+	struct queue_entries l;
+	struct error err;
+
+	fake_reset();
+	error_init(&err);
+	qt_enqueue_full(q, QT_MSG, "work", "alice@example.com", r, 2, 0, NULL,
+	    NOW, id, &err);
+	is_int(run(q, NOW, false, 0), 0, "none sent: flush");
+	ok(st.sent == 1 && st.deferred == 1 && st.failed == 1 &&
+	    st.reports == 1, "none sent: one deferred part, one failed part, "
+	    "a report, only that sent (%zu/%zu/%zu/%zu)", st.sent, st.deferred,
+	    st.failed, st.reports);
+	is_int(qt_count("msg", id), 0, "none sent: the original is gone");
+	queue_scan(q, QUEUE_MSG, false, &l, &err);
+	ok(l.n == 1 && l.v[0].nrcpt == 1 &&
+	    strcmp(l.v[0].rcpt[0], "lmtp-temp@example.org") == 0 &&
+	    strcmp(l.v[0].st.error, "recipient 'lmtp-temp@example.org' "
+	    "deferred: 452 4.2.2 full") == 0,
+	    "none sent: the deferred one alone queued, with its own error");
+	queue_entries_release(&l);
+	queue_scan(q, QUEUE_FAILED, false, &l, &err);
+	ok(l.n == 1 && l.v[0].nrcpt == 1 &&
+	    strcmp(l.v[0].rcpt[0], "lmtp-perm@example.org") == 0,
+	    "none sent: the rejected one alone failed");
+	queue_entries_release(&l);
+	ok(strstr(fake.report.data, "\r\nFinal-Recipient: rfc822; "
+	    "lmtp-perm@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+	    "Diagnostic-Code: smtp; recipient 'lmtp-perm@example.org' "
+	    "rejected: 552 5.2.2 over quota\r\n") != NULL &&
+	    strstr(fake.report.data, "lmtp-temp@") == NULL,
+	    "none sent: the report: its status, its reply, nobody else");
+	fake_reset();
+	is_int(run(q, NOW + 60, false, 0), 0, "none sent: flush when due");
+	ok(strstr(fake.log.data, "lmtp-temp@example.org") != NULL &&
+	    strstr(fake.log.data, "lmtp-perm@") == NULL,
+	    "none sent: only the deferred one tried again");
 	empty_queue(q);
 }
 
@@ -832,6 +895,7 @@ main(void)
 	test_temp(&q);
 	test_perm(&q);
 	test_split(&q);
+	test_split_none_sent(&q);
 	test_no_report(&q);
 	test_expire(&q);
 	test_connections(&q);

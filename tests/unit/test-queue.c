@@ -747,6 +747,63 @@ test_envelope_parts(void)
 	ok(!queue_envelope_split(&env), "no status: no split");
 }
 
+/* Nobody has it, some deferred and the others rejected: split too. */
+static void
+test_envelope_none_sent(void)
+{
+	const char *r[] = { "a@x", "b@x", "c@x" };
+	enum envelope_rcpt st[] = { ENVELOPE_RCPT_DEFERRED,
+	    ENVELOPE_RCPT_REJECTED, ENVELOPE_RCPT_DEFERRED };
+	struct envelope env = { .from = "s@x", .rcpt = r, .nrcpt = 3,
+	    .status = st }, part;
+
+	ok(queue_envelope_split(&env), "none SENT, deferred and rejected: "
+	    "split");
+	is_int((int)queue_envelope_part(&env, false, &part), 2,
+	    "still to try: the two deferred");
+	ok(strcmp(part.rcpt[0], "a@x") == 0 && strcmp(part.rcpt[1], "c@x")
+	    == 0, "... a and c");
+	free((void *)part.rcpt);
+	is_int((int)queue_envelope_part(&env, true, &part), 1,
+	    "reported: the rejected one");
+	ok(strcmp(part.rcpt[0], "b@x") == 0, "... b");
+	free((void *)part.rcpt);
+	st[2] = ENVELOPE_RCPT_ACCEPTED;
+	ok(!queue_envelope_split(&env), "one without a verdict (the "
+	    "envelope or the connection failed): no split");
+	st[2] = ENVELOPE_RCPT_REJECTED;
+	st[0] = ENVELOPE_RCPT_REJECTED;
+	ok(!queue_envelope_split(&env), "all rejected: no split");
+}
+
+/* A recipient's own enhanced status code in a one-line error. */
+static void
+test_rcpt_esc(void)
+{
+	static const char why[] = "recipient 'b@x' deferred: 452 4.2.2 "
+	    "full recipient 'c@x' rejected: 552 5.2.2 <c@x> Quota exceeded "
+	    "recipient 'd@x' rejected: 550 no code recipient 'e@x' "
+	    "rejected: 550 5.1.1";
+	char esc[16];
+
+	queue_rcpt_esc(why, "c@x", esc, sizeof(esc));
+	is_str(esc, "5.2.2", "c@x: its own 5.2.2");
+	queue_rcpt_esc(why, "b@x", esc, sizeof(esc));
+	is_str(esc, "4.2.2", "b@x: 4.2.2");
+	queue_rcpt_esc(why, "e@x", esc, sizeof(esc));
+	is_str(esc, "5.1.1", "e@x: at the end of the line");
+	queue_rcpt_esc(why, "d@x", esc, sizeof(esc));
+	is_str(esc, "", "d@x: a reply without a code: none");
+	queue_rcpt_esc(why, "c@", esc, sizeof(esc));
+	is_str(esc, "", "a prefix of an address: none");
+	queue_rcpt_esc("message rejected: 552 5.3.4 too big", "c@x", esc,
+	    sizeof(esc));
+	is_str(esc, "", "no line for the recipient: none");
+	queue_rcpt_esc("recipient 'c@x' rejected: 552 4.2.2 odd", "c@x",
+	    esc, sizeof(esc));
+	is_str(esc, "", "a code of another class than the reply's: none");
+}
+
 int
 main(void)
 {
@@ -768,6 +825,8 @@ main(void)
 	test_remove_retry();
 	test_locks();
 	test_envelope_parts();
+	test_envelope_none_sent();
+	test_rcpt_esc();
 	if (tap_failed == 0)
 		qt_cleanup();
 	else

@@ -161,6 +161,11 @@ busy_gets_it_by_q() {
     is "$(queued_rcpts)" "" "the queue is empty"
 }
 
+# issue 12's note when a message is queued and nothing runs yubin -q here
+NOT_SENT_LATER="yubin: nothing runs 'yubin -q' to send it later (no \
+yubin-flush.timer enabled, no crontab line); enable the timer: systemctl \
+--user enable --now yubin-flush.timer"
+
 test_case 'one recipient: delivered byte-exact, LHLO and BDAT LAST on the wire' '
     local tok f
     tok=$(new_token)
@@ -198,9 +203,7 @@ test_case 'delivered, deferred (452) and rejected (552): 67, only the deferred o
     is "$RC" 67 "exit 67"
     like "$(head -1 "$ERR")" "^yubin: message queued as [0-9T]+-[A-Za-z0-9]+ for 1 of its 3 recipients$" \
         "queued for one recipient"
-    is "$(tail -n +2 "$ERR")" "yubin: nothing runs '"'"'yubin -q'"'"' to send it later (no yubin-flush.timer \
-enabled, no crontab line); enable the timer: systemctl --user enable --now \
-yubin-flush.timer
+    is "$(tail -n +2 "$ERR")" "$NOT_SENT_LATER
 yubin: recipient '"'"'full@example.test'"'"' rejected: 552 \
 5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
@@ -220,9 +223,7 @@ test_case 'a later -q delivers only to the deferred recipient' '
     is "$RC" 0 "exit 0 (the rest queued)"
     is "$(sed "s/ as [^ ]* / as ID /" "$ERR")" "yubin: message queued as ID \
 for 1 of its 2 recipients
-yubin: nothing runs '"'"'yubin -q'"'"' to send it later (no yubin-flush.timer \
-enabled, no crontab line); enable the timer: systemctl --user enable --now \
-yubin-flush.timer
+$NOT_SENT_LATER
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \
 Quota exceeded (mailbox for user is full)" "what stderr says"
     is "$(queued_rcpts)" "queued busy@example.test" "busy queued"
@@ -261,6 +262,7 @@ test_case 'nobody delivered, deferred (452) and rejected (552): 67, only the def
     is "$RC" 67 "exit 67"
     is "$(sed "s/ as [^ ]* / as ID /" "$ERR")" "yubin: message queued as ID \
 for 1 of its 2 recipients
+$NOT_SENT_LATER
 yubin: recipient '"'"'full@example.test'"'"' rejected: 552 \
 5.2.2 <full@example.test> Quota exceeded (mailbox for user is full)
 yubin: recipient '"'"'busy@example.test'"'"' deferred: 452 4.2.2 <busy@example.test> \

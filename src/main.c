@@ -261,7 +261,7 @@ send_message(struct envelope_job *j, const struct config *cfg,
 			flush_background(j, config);
 		goto done;
 	}
-	if (deliver_open(&d, err) < 0 ||
+	if (deliver_open(&d, SESSION_AUTH_PIPELINE, err) < 0 ||
 	    deliver_send(&d, &j->env, &m, err) < 0)
 		goto out;
 	rc = 0;

@@ -41,6 +41,11 @@ struct session {
 static const char *
 session_stage(const struct session *s)
 {
+	if (s->smtp.auth_pending && s->smtp.state == SMTP_STATE_ENVELOPE)
+		return "during authentication";
+	if (s->smtp.body_flying && s->smtp.state == SMTP_STATE_ENVELOPE)
+		return "after sending the message, before the server "
+		    "confirmed it";
 	switch (s->smtp.state) {
 	case SMTP_STATE_GREETING:
 		return "waiting for the server's greeting";
@@ -71,6 +76,11 @@ static int
 session_io_error(struct session *s, struct error *err)
 {
 	s->usable = false;
+	/* a refused pipelined AUTH is the news, not the connection after */
+	if (s->smtp.auth_failed && s->smtp.txn_err.kind != ERR_NONE) {
+		*err = s->smtp.txn_err;
+		return -1;
+	}
 	return error_prefix(err, "%s", session_stage(s));
 }
 
@@ -86,6 +96,18 @@ session_flush(struct session *s, struct error *err)
 	}
 	dynbuf_reset(out);
 	return transport_flush(s->t, err);
+}
+
+/*
+ * About to wait for the server: what is queued goes out as one flight.
+ * Each wait is a round trip: -v -v says so, with the time.
+ */
+static int
+session_wait(struct session *s, struct error *err)
+{
+	if (log_get_verbose() >= 2)
+		log_verbose("waiting for the server");
+	return session_flush(s, err);
 }
 
 /* One reply, all its lines within one timeout (transport_deadline()). */
@@ -195,7 +217,7 @@ session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
 		case SMTP_ACT_READ:
 			/* replies already here first: one write for many */
 			if ((!transport_has_line(s->t) &&
-			    session_flush(s, err) < 0) ||
+			    session_wait(s, err) < 0) ||
 			    session_read_reply(s, &r, err) < 0)
 				return session_io_error(s, err);
 			act = smtp_on_reply(&s->smtp, r);
@@ -253,7 +275,7 @@ session_start(struct session *s, struct error *err)
 
 int
 session_open(struct session **out, const struct account *a,
-    struct session_facts *facts, struct error *err)
+    enum session_auth auth, struct session_facts *facts, struct error *err)
 {
 	struct smtp_opts o = {
 		.ehlo_domain = a->domain,
@@ -262,6 +284,7 @@ session_open(struct session **out, const struct account *a,
 		    SMTP_TLS_IMPLICIT,
 		.auth = a->auth, .auth_mech = a->auth_mech, .user = a->user,
 		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
+		.auth_pipeline = auth == SESSION_AUTH_PIPELINE,
 	};
 	struct session *s = xcalloc(1, sizeof(*s));
 
@@ -270,6 +293,8 @@ session_open(struct session **out, const struct account *a,
 	smtp_init(&s->smtp, &o);
 	reply_parser_init(&s->parser);
 	*out = NULL;
+	if (log_get_verbose() >= 2)
+		log_verbose("connecting to %s port %d", a->host, a->port);
 	if (session_start(s, err) < 0) {
 		if (facts != NULL)
 			session_facts(s, facts);
@@ -372,6 +397,9 @@ session_send(struct session *s, const struct envelope *env,
 		return error_set(err, ERR_SOFTWARE, "unexpected end of the "
 		    "SMTP transaction");
 	}
+	/* AUTH was refused but the message went: the connection is done */
+	if (s->smtp.auth_failed)
+		s->usable = false;
 	if (smtp_txn_result(&s->smtp) < 0) {
 		*err = s->smtp.txn_err;
 		return -1;
@@ -397,14 +425,12 @@ session_facts(const struct session *s, struct session_facts *f)
 void
 session_close(struct session *s)
 {
-	struct error ignored;
-	enum smtp_action end;
-
 	if (s == NULL)
 		return;
-	error_init(&ignored);
-	if (s->usable && s->smtp.state == SMTP_STATE_READY)
-		(void)session_run(s, smtp_quit(&s->smtp), &end, &ignored);
+	/* QUIT, not waiting for the 221: the outcome is known already */
+	if (s->usable && s->smtp.state == SMTP_STATE_READY &&
+	    smtp_quit(&s->smtp) == SMTP_ACT_CLOSE)
+		(void)session_flush(s, NULL);
 	if (s->t != NULL)
 		transport_close(s->t);
 	smtp_release(&s->smtp);

@@ -342,16 +342,20 @@ class FakeSMTP(SMTP):
 
     # --- CHUNKING (RFC 3030) ---------------------------------------------
     async def smtp_BDAT(self, arg):
-        if not self.session.host_name:
-            return await self.push("503 Error: send EHLO first")
-        if not self.envelope.rcpt_tos:
-            return await self.push("503 5.5.1 Error: need RCPT command")
         parts = (arg or "").split()
         if not parts or not parts[0].isdigit() or len(parts) > 2 or \
                 (len(parts) == 2 and parts[1].upper() != "LAST"):
             return await self.push("501 5.5.4 Syntax: BDAT count [LAST]")
         n = int(parts[0])
+        # RFC 3030 2: a refused BDAT's chunk is still read (and dropped),
+        # so it is never taken for commands
         data = await self._reader.readexactly(n) if n else b""
+        if not self.session.host_name:
+            return await self.push("503 Error: send EHLO first")
+        if await self.check_auth_needed("BDAT"):
+            return
+        if not self.envelope.rcpt_tos:
+            return await self.push("503 5.5.1 Error: need RCPT command")
         if self._bdat is None:
             self._bdat = bytearray()
         self._bdat += data

@@ -179,7 +179,24 @@ class FakeSMTP(SMTP):
         if self._handler_coroutine is not None:
             self._handler_coroutine.cancel()
 
+    def _note_unread(self):
+        """Record the complete lines the client sent but the session did not
+        read before the client closed (a QUIT whose 221 it does not await:
+        aiosmtpd cancels the session at EOF)."""
+        if self._dropped or getattr(self, "_unread_noted", False):
+            return
+        self._unread_noted = True
+        buf = bytes(getattr(self._reader, "_buffer", b""))
+        for line in buf.split(b"\n")[:-1]:
+            self.ev("C", line.rstrip(b"\r").decode("utf-8", "replace"))
+            self.ev("!", "unanswered: the client closed")
+
+    def eof_received(self):
+        self._note_unread()
+        return super().eof_received()
+
     def connection_lost(self, error):
+        self._note_unread()
         if self.cfg.save_dir and self.session is not None and not getattr(self, "_saved", False):
             self._saved = True
             self.ev("!", f"connection closed ({error!r})" if error else "connection closed")

@@ -6,11 +6,12 @@
 #   bench/compare.sh [-n RUNS] [-c CASES]
 #     -n RUNS   runs per tool and case (default 5; one extra warm-up run each)
 #     -c CASES  comma-separated subset of: small,row20,oauth,big-sink,
-#               big-fake,rcpt500,queue200 (default: all)
+#               big-fake,rcpt500,queue200,rtt (default: all)
 #   Environment: YUBIN (default src/yubin), MSMTP (default msmtp in PATH),
 #                BIG_MB (size of the big message, default 100),
 #                RCPT_N (recipients of the rcpt500 case, default 500),
-#                QUEUE_N (messages of the queue200 case, default 200)
+#                QUEUE_N (messages of the queue200 case, default 200),
+#                RTT_MS (round-trip time of the rtt case, default 50)
 #
 # Cases (both tools get the same config file: host localhost, the test CA,
 # alice / alice-pw, tls on, STARTTLS, auth on, timeout 60; yubin runs with
@@ -38,17 +39,23 @@
 #             messages to a fresh server. "conns" is the number of
 #             connections that server saw (conn-*.json); yubin's must be 1,
 #             and every message must have been accepted.
+#   rtt       the small message through tests/fake/delay_proxy.py (RTT_MS
+#             per round trip, a fresh proxy per send) to the real Postfix:
+#             587 STARTTLS + PLAIN, 465 implicit TLS + PLAIN, 587 +
+#             SCRAM-SHA-256. Per tool and case, the best of RUNS: "waits",
+#             the round trips the proxy counted (TCP's handshake included),
+#             and "wall/RTT", the wall-clock time in RTTs (issue 11's table)
 # Measured with /usr/bin/time: wall seconds, user+sys CPU seconds, peak RSS.
 # Needs root (it starts tests/server/start.sh).
 set -u
 
 RUNS=5
-CASES=small,row20,oauth,big-sink,big-fake,rcpt500,queue200
+CASES=small,row20,oauth,big-sink,big-fake,rcpt500,queue200,rtt
 while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
     c) CASES=$OPTARG ;;
-    *) sed -n '2,36s/^# \{0,1\}//p' "$0"; exit 64 ;;
+    *) sed -n '2,44s/^# \{0,1\}//p' "$0"; exit 64 ;;
     esac
 done
 case $RUNS in '' | *[!0-9]* | 0) echo "compare.sh: -n needs a number > 0" >&2; exit 64 ;; esac
@@ -59,6 +66,7 @@ MSMTP=${MSMTP:-$(command -v msmtp)}
 PYTHON=/usr/bin/python3
 BIG_MB=${BIG_MB:-100}
 QUEUE_N=${QUEUE_N:-200}
+RTT_MS=${RTT_MS:-50}
 STATE_DIR=${STATE_DIR:-${TMPDIR:-/tmp}/yubin-testenv}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -432,6 +440,75 @@ queue200() {
     report "$name" "$work/q.yubin" "$work/q.msmtp"
 }
 
+# ------------------------------------------------ rtt
+# proxy_start LOG PORT: a delay proxy (RTT_MS) for one connection to the
+# real server's PORT; sets pport
+proxy_start() {
+    "$PYTHON" "$top/tests/fake/delay_proxy.py" --upstream "127.0.0.1:$2" \
+        --rtt-ms "$RTT_MS" --log "$1" --connections 1 --timeout 120 \
+        > "$work/proxy.out" 2> "$work/proxy.err" &
+    proxy_pid=$!
+    fake_pids+=("$proxy_pid")
+    for _ in $(seq 100); do
+        grep -q '^READY' "$work/proxy.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    pport=$(awk '/^READY/ { print $2 }' "$work/proxy.out")
+    [ -n "$pport" ] || { cat "$work/proxy.err" >&2; die "delay_proxy.py did not start"; }
+}
+
+# rtt_one TOOL PORT AUTH STARTTLS OUT: one send through a fresh proxy;
+# appends "WAITS WALL_IN_RTT" to OUT, or returns 1
+rtt_one() {
+    local tool=$1 conf=$work/rtt.conf log=$work/rtt.jsonl t0 t1
+    rm -f "$log"
+    proxy_start "$log" "$2"
+    config "$conf" "$pport"
+    sed -i -e 's/^host localhost$/host 127.0.0.1/' \
+        -e "s/^auth on\$/auth $3/" -e "s/^tls_starttls on\$/tls_starttls $4/" \
+        "$conf"
+    t0=$(date +%s%N)
+    if ! timeout 120 "$tool" -C "$conf" rcpt@example.org < "$work/small.msg" \
+            > /dev/null 2> "$work/err"; then
+        echo "  $(basename "$tool") failed:" >&2
+        sed 's/^/    /' "$work/err" | head -n 5 >&2
+        fake_stop "$proxy_pid"
+        return 1
+    fi
+    t1=$(date +%s%N)
+    wait "$proxy_pid" 2>/dev/null    # the log line is written when it ends
+    "$PYTHON" -c 'import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+print(d["round_trips"], "%.2f" % ((int(sys.argv[3]) - int(sys.argv[2])) / 1e6 / float(sys.argv[4])))' \
+        "$log" "$t0" "$t1" "$RTT_MS" >> "$5"
+}
+
+# rtt_case NAME PORT AUTH STARTTLS: RUNS sends per tool, the best of each
+rtt_case() {
+    local t r bin name=$1
+    echo "running rtt $1 ($RUNS runs per tool, RTT $RTT_MS ms) ..." >&2
+    for t in yubin msmtp; do
+        : > "$work/rtt.$t"
+        bin=$YUBIN
+        [ "$t" = msmtp ] && bin=$MSMTP
+        for ((r = 0; r < RUNS; r++)); do
+            rtt_one "$bin" "$2" "$3" "$4" "$work/rtt.$t"
+        done
+        # best = the smallest wall/RTT; its waits go with it
+        sort -g -k 2 "$work/rtt.$t" | head -n 1 |
+            awk -v c="$name" -v t="$t" '{ printf "%-30s %-6s %6s %9s\n", c, t, $1, $2 }' \
+            >> "$work/rtt-report"
+        name=""
+    done
+}
+
+rtt() {
+    printf '%-30s %-6s %6s %9s\n' case tool waits wall/RTT > "$work/rtt-report"
+    rtt_case "587 STARTTLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSION" plain on
+    rtt_case "465 implicit TLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSIONS" plain off
+    rtt_case "587, SCRAM-SHA-256" "$SMTP_PORT_SUBMISSION" scram-sha-256 on
+}
+
 q_bad=0
 row case tool wall/s cpu/s rss/KiB conns
 want small && bench "small, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 1
@@ -446,6 +523,7 @@ want big-fake && bench "${BIG_MB} MB, fake_smtpd --discard" "$work/fake.conf" "$
 want rcpt500 && bench "${RCPT_N:-500} rcpts, fake_smtpd --discard" \
     "$work/fake.conf" "$work/small.msg" 1 "$work/fake.conf" "$work/rcpts"
 want queue200 && queue200
+want rtt && rtt
 
 echo
 echo "yubin: $YUBIN"
@@ -454,6 +532,14 @@ echo "medians of $RUNS runs; ratio = yubin / msmtp (below 1: yubin better)"
 echo "conns: connections the server saw (queue200 only; yubin's must be 1)"
 echo
 cat "$work/report"
+if want rtt; then
+    echo
+    echo "round trips: RTT $RTT_MS ms (tests/fake/delay_proxy.py), best of $RUNS;"
+    echo "waits: counted by the proxy (TCP's handshake included); wall/RTT:"
+    echo "the wall-clock time of the send in RTTs"
+    echo
+    cat "$work/rtt-report"
+fi
 if [ "$q_bad" = 1 ]; then
     echo "compare.sh: yubin -q did not send the queue over one connection" >&2
     exit 1

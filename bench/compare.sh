@@ -183,6 +183,16 @@ with open(path, "wb") as f:
 EOF
 fi
 
+# ready NAME FIELD: field FIELD of the "READY ..." line a helper started in
+# the background prints on $work/NAME.out (waiting up to 10 s for it)
+ready() {
+    for _ in $(seq 100); do
+        grep -q '^READY' "$work/$1.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    awk -v f="$2" '/^READY/ { print $f }' "$work/$1.out"
+}
+
 # fake_start NAME ARGS...: tests/fake/fake_smtpd.py (STARTTLS + AUTH) in the
 # background; sets fake_pid and fport
 fake_start() {
@@ -193,11 +203,7 @@ fake_start() {
         --user alice:alice-pw "$@" > "$work/$name.out" 2> "$work/$name.err" &
     fake_pid=$!
     fake_pids+=("$fake_pid")
-    for _ in $(seq 100); do
-        grep -q '^READY' "$work/$name.out" 2>/dev/null && break
-        sleep 0.1
-    done
-    fport=$(awk '/^READY/ { print $3 }' "$work/$name.out")
+    fport=$(ready "$name" 3)
     [ -n "$fport" ] || { cat "$work/$name.err" >&2; die "fake_smtpd.py did not start"; }
 }
 
@@ -449,11 +455,7 @@ proxy_start() {
         > "$work/proxy.out" 2> "$work/proxy.err" &
     proxy_pid=$!
     fake_pids+=("$proxy_pid")
-    for _ in $(seq 100); do
-        grep -q '^READY' "$work/proxy.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    pport=$(awk '/^READY/ { print $2 }' "$work/proxy.out")
+    pport=$(ready proxy 2)
     [ -n "$pport" ] || { cat "$work/proxy.err" >&2; die "delay_proxy.py did not start"; }
 }
 

@@ -473,6 +473,15 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 	    sizeof(shown)), text);
 }
 
+/* A refused pipelined AUTH (smtpauth.h) ends the session with its error. */
+static enum smtp_action
+smtp_fail_auth(struct smtp *s)
+{
+	s->err = s->txn_err;
+	smtp_set_state(s, SMTP_STATE_CLOSED);
+	return SMTP_ACT_FAIL;
+}
+
 /*
  * The transaction ended without the message: work out the error, go idle.
  * A refused pipelined AUTH is the news, whatever the server then said to
@@ -482,11 +491,8 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 static enum smtp_action
 smtp_envelope_failed(struct smtp *s, const struct reply *last)
 {
-	if (s->auth_failed) {
-		s->err = s->txn_err;
-		smtp_set_state(s, SMTP_STATE_CLOSED);
-		return SMTP_ACT_FAIL;
-	}
+	if (s->auth_failed)
+		return smtp_fail_auth(s);
 	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0)
 		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
 		    "%s", s->rcpt_errors.data);
@@ -667,11 +673,8 @@ smtp_quit(struct smtp *s)
 static enum smtp_action
 smtp_on_closing(struct smtp *s, const struct reply *r)
 {
-	if (s->auth_failed) {
-		s->err = s->txn_err;
-		smtp_set_state(s, SMTP_STATE_CLOSED);
-		return SMTP_ACT_FAIL;
-	}
+	if (s->auth_failed)
+		return smtp_fail_auth(s);
 	if (s->state == SMTP_STATE_ENVELOPE ||
 	    s->state == SMTP_STATE_DATA_END)
 		reply_format(r, s->last_reply, sizeof(s->last_reply));

@@ -44,7 +44,8 @@
 #             587 STARTTLS + PLAIN, 465 implicit TLS + PLAIN, 587 +
 #             SCRAM-SHA-256. Per tool and case, the best of RUNS: "waits",
 #             the round trips the proxy counted (TCP's handshake included),
-#             and "wall/RTT", the wall-clock time in RTTs (issue 11's table)
+#             "wall/RTT", the wall-clock time in RTTs (issue 11's table),
+#             and "direct", the same send without the proxy, in RTTs
 # Measured with /usr/bin/time: wall seconds, user+sys CPU seconds, peak RSS.
 # Needs root (it starts tests/server/start.sh).
 set -u
@@ -55,7 +56,7 @@ while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
     c) CASES=$OPTARG ;;
-    *) sed -n '2,44s/^# \{0,1\}//p' "$0"; exit 64 ;;
+    *) sed -n '2,49s/^# \{0,1\}//p' "$0"; exit 64 ;;
     esac
 done
 case $RUNS in '' | *[!0-9]* | 0) echo "compare.sh: -n needs a number > 0" >&2; exit 64 ;; esac
@@ -459,33 +460,48 @@ proxy_start() {
     [ -n "$pport" ] || { cat "$work/proxy.err" >&2; die "delay_proxy.py did not start"; }
 }
 
-# rtt_one TOOL PORT AUTH STARTTLS OUT: one send through a fresh proxy;
-# appends "WAITS WALL_IN_RTT" to OUT, or returns 1
-rtt_one() {
-    local tool=$1 conf=$work/rtt.conf log=$work/rtt.jsonl t0 t1
-    rm -f "$log"
-    proxy_start "$log" "$2"
-    config "$conf" "$pport"
+# rtt_time TOOL PORT AUTH STARTTLS: the small message to 127.0.0.1:PORT
+# with that auth and tls_starttls; prints the wall-clock milliseconds, or
+# returns 1
+rtt_time() {
+    local conf=$work/rtt.conf t0 t1
+    config "$conf" "$2"
     sed -i -e 's/^host localhost$/host 127.0.0.1/' \
         -e "s/^auth on\$/auth $3/" -e "s/^tls_starttls on\$/tls_starttls $4/" \
         "$conf"
     t0=$(date +%s%N)
-    if ! timeout 120 "$tool" -C "$conf" rcpt@example.org < "$work/small.msg" \
+    if ! timeout 120 "$1" -C "$conf" rcpt@example.org < "$work/small.msg" \
             > /dev/null 2> "$work/err"; then
-        echo "  $(basename "$tool") failed:" >&2
+        echo "  $(basename "$1") failed:" >&2
         sed 's/^/    /' "$work/err" | head -n 5 >&2
-        fake_stop "$proxy_pid"
         return 1
     fi
     t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+
+# rtt_one TOOL PORT AUTH STARTTLS OUT: one send straight to the server,
+# one through a fresh proxy; appends "WAITS WALL DIRECT" (the last two in
+# RTTs) to OUT, or returns 1
+rtt_one() {
+    local log=$work/rtt.jsonl direct wall
+    direct=$(rtt_time "$1" "$2" "$3" "$4") || return 1
+    rm -f "$log"
+    proxy_start "$log" "$2"
+    if ! wall=$(rtt_time "$1" "$pport" "$3" "$4"); then
+        fake_stop "$proxy_pid"
+        return 1
+    fi
     wait "$proxy_pid" 2>/dev/null    # the log line is written when it ends
     "$PYTHON" -c 'import json, sys
 d = json.loads(open(sys.argv[1]).readline())
-print(d["round_trips"], "%.2f" % ((int(sys.argv[3]) - int(sys.argv[2])) / 1e6 / float(sys.argv[4])))' \
-        "$log" "$t0" "$t1" "$RTT_MS" >> "$5"
+r = float(sys.argv[4])
+print(d["round_trips"], "%.2f %.2f" % (int(sys.argv[2]) / r, int(sys.argv[3]) / r))' \
+        "$log" "$wall" "$direct" "$RTT_MS" >> "$5"
 }
 
 # rtt_case NAME PORT AUTH STARTTLS: RUNS sends per tool, the best of each
+# column
 rtt_case() {
     local t r bin name=$1
     echo "running rtt $1 ($RUNS runs per tool, RTT $RTT_MS ms) ..." >&2
@@ -496,16 +512,19 @@ rtt_case() {
         for ((r = 0; r < RUNS; r++)); do
             rtt_one "$bin" "$2" "$3" "$4" "$work/rtt.$t"
         done
-        # best = the smallest wall/RTT; its waits go with it
-        sort -g -k 2 "$work/rtt.$t" | head -n 1 |
-            awk -v c="$name" -v t="$t" '{ printf "%-30s %-6s %6s %9s\n", c, t, $1, $2 }' \
-            >> "$work/rtt-report"
+        awk -v c="$name" -v t="$t" '
+            NR == 1 || $1 < w { w = $1 }
+            NR == 1 || $2 < a { a = $2 }
+            NR == 1 || $3 < d { d = $3 }
+            END { if (NR) printf "%-30s %-6s %6s %9s %9s\n", c, t, w, a, d }' \
+            "$work/rtt.$t" >> "$work/rtt-report"
         name=""
     done
 }
 
 rtt() {
-    printf '%-30s %-6s %6s %9s\n' case tool waits wall/RTT > "$work/rtt-report"
+    printf '%-30s %-6s %6s %9s %9s\n' case tool waits wall/RTT direct \
+        > "$work/rtt-report"
     rtt_case "587 STARTTLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSION" plain on
     rtt_case "465 implicit TLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSIONS" plain off
     rtt_case "587, SCRAM-SHA-256" "$SMTP_PORT_SUBMISSION" scram-sha-256 on
@@ -538,7 +557,9 @@ if want rtt; then
     echo
     echo "round trips: RTT $RTT_MS ms (tests/fake/delay_proxy.py), best of $RUNS;"
     echo "waits: counted by the proxy (TCP's handshake included); wall/RTT:"
-    echo "the wall-clock time of the send in RTTs"
+    echo "the wall-clock time of the send in RTTs; direct: the same send"
+    echo "without the proxy, in RTTs (the servers' and the client's own time,"
+    echo "which wall/RTT includes)"
     echo
     cat "$work/rtt-report"
 fi

@@ -183,21 +183,32 @@ test_case 'yubin -q: 3 messages over one connection, a round trip each: 10' '
     is "$(proxy_conn 2)" none "one connection"
 '
 
+# msmtp writes one flight (MAIL, RCPT, DATA) in several writes: when a busy
+# machine stalls it between two of them while a reply comes in, the proxy
+# sees one more wait. A stall only ever adds waits: the fewest of up to 3
+# sends is msmtp's count. (yubin writes a flight in one write.)
 test_case 'the proxy counts as issue 11 did: msmtp needs 10 on 587 + PLAIN' '
+    local try n best=none
     need_cmd msmtp
-    start_proxy proxy "$SMTP_PORT_SUBMISSION" || return 1
-    TOK=$(new_token)
-    make_message "$SCRATCH/$TOK.msg" "$TOK"
-    printf "%s\n" "account a" "host 127.0.0.1" "port $PROXY_PORT" "tls on" \
-        "tls_starttls on" "tls_trust_file $SMTP_CA" "auth plain" \
-        "user alice" "password alice-pw" "from alice@example.test" \
-        "timeout 30" "account default : a" > "$SCRATCH/msmtprc"
-    chmod 600 "$SCRATCH/msmtprc"
-    timeout 60 msmtp -C "$SCRATCH/msmtprc" rcpt@example.org \
-        < "$SCRATCH/$TOK.msg" 2> "$SCRATCH/msmtp.err"
-    is "$?" 0 "msmtp: exit 0"
-    delivered "$TOK"
-    is "$(proxy_conn 1)" 10 "msmtp: 10 round trips"
+    for try in 1 2 3; do
+        start_proxy "proxy$try" "$SMTP_PORT_SUBMISSION" || return 1
+        TOK=$(new_token)
+        make_message "$SCRATCH/$TOK.msg" "$TOK"
+        printf "%s\n" "account a" "host 127.0.0.1" "port $PROXY_PORT" \
+            "tls on" "tls_starttls on" "tls_trust_file $SMTP_CA" \
+            "auth plain" "user alice" "password alice-pw" \
+            "from alice@example.test" "timeout 30" "account default : a" \
+            > "$SCRATCH/msmtprc"
+        chmod 600 "$SCRATCH/msmtprc"
+        timeout 60 msmtp -C "$SCRATCH/msmtprc" rcpt@example.org \
+            < "$SCRATCH/$TOK.msg" 2> "$SCRATCH/msmtp.err"
+        is "$?" 0 "msmtp: exit 0 (send $try)"
+        delivered "$TOK"
+        n=$(proxy_conn 1)
+        [ "$best" = none ] || [ "$n" -lt "$best" ] && best=$n
+        [ "$best" = 10 ] && break
+    done
+    is "$best" 10 "msmtp: 10 round trips (the fewest of up to 3 sends)"
 '
 
 done_testing

@@ -6,11 +6,12 @@
 #   bench/compare.sh [-n RUNS] [-c CASES]
 #     -n RUNS   runs per tool and case (default 5; one extra warm-up run each)
 #     -c CASES  comma-separated subset of: small,row20,oauth,big-sink,
-#               big-fake,rcpt500,queue200 (default: all)
+#               big-fake,rcpt500,queue200,rtt (default: all)
 #   Environment: YUBIN (default src/yubin), MSMTP (default msmtp in PATH),
 #                BIG_MB (size of the big message, default 100),
 #                RCPT_N (recipients of the rcpt500 case, default 500),
-#                QUEUE_N (messages of the queue200 case, default 200)
+#                QUEUE_N (messages of the queue200 case, default 200),
+#                RTT_MS (round-trip time of the rtt case, default 50)
 #
 # Cases (both tools get the same config file: host localhost, the test CA,
 # alice / alice-pw, tls on, STARTTLS, auth on, timeout 60; yubin runs with
@@ -38,17 +39,24 @@
 #             messages to a fresh server. "conns" is the number of
 #             connections that server saw (conn-*.json); yubin's must be 1,
 #             and every message must have been accepted.
+#   rtt       the small message through tests/fake/delay_proxy.py (RTT_MS
+#             per round trip, a fresh proxy per send) to the real Postfix:
+#             587 STARTTLS + PLAIN, 465 implicit TLS + PLAIN, 587 +
+#             SCRAM-SHA-256. Per tool and case, the best of RUNS: "waits",
+#             the round trips the proxy counted (TCP's handshake included),
+#             "wall/RTT", the wall-clock time in RTTs (issue 11's table),
+#             and "direct", the same send without the proxy, in RTTs
 # Measured with /usr/bin/time: wall seconds, user+sys CPU seconds, peak RSS.
 # Needs root (it starts tests/server/start.sh).
 set -u
 
 RUNS=5
-CASES=small,row20,oauth,big-sink,big-fake,rcpt500,queue200
+CASES=small,row20,oauth,big-sink,big-fake,rcpt500,queue200,rtt
 while getopts n:c:h opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
     c) CASES=$OPTARG ;;
-    *) sed -n '2,36s/^# \{0,1\}//p' "$0"; exit 64 ;;
+    *) sed -n '2,49s/^# \{0,1\}//p' "$0"; exit 64 ;;
     esac
 done
 case $RUNS in '' | *[!0-9]* | 0) echo "compare.sh: -n needs a number > 0" >&2; exit 64 ;; esac
@@ -59,6 +67,7 @@ MSMTP=${MSMTP:-$(command -v msmtp)}
 PYTHON=/usr/bin/python3
 BIG_MB=${BIG_MB:-100}
 QUEUE_N=${QUEUE_N:-200}
+RTT_MS=${RTT_MS:-50}
 STATE_DIR=${STATE_DIR:-${TMPDIR:-/tmp}/yubin-testenv}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -175,6 +184,16 @@ with open(path, "wb") as f:
 EOF
 fi
 
+# ready NAME FIELD: field FIELD of the "READY ..." line a helper started in
+# the background prints on $work/NAME.out (waiting up to 10 s for it)
+ready() {
+    for _ in $(seq 100); do
+        grep -q '^READY' "$work/$1.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    awk -v f="$2" '/^READY/ { print $f }' "$work/$1.out"
+}
+
 # fake_start NAME ARGS...: tests/fake/fake_smtpd.py (STARTTLS + AUTH) in the
 # background; sets fake_pid and fport
 fake_start() {
@@ -185,11 +204,7 @@ fake_start() {
         --user alice:alice-pw "$@" > "$work/$name.out" 2> "$work/$name.err" &
     fake_pid=$!
     fake_pids+=("$fake_pid")
-    for _ in $(seq 100); do
-        grep -q '^READY' "$work/$name.out" 2>/dev/null && break
-        sleep 0.1
-    done
-    fport=$(awk '/^READY/ { print $3 }' "$work/$name.out")
+    fport=$(ready "$name" 3)
     [ -n "$fport" ] || { cat "$work/$name.err" >&2; die "fake_smtpd.py did not start"; }
 }
 
@@ -432,6 +447,89 @@ queue200() {
     report "$name" "$work/q.yubin" "$work/q.msmtp"
 }
 
+# ------------------------------------------------ rtt
+# proxy_start LOG PORT: a delay proxy (RTT_MS) for one connection to the
+# real server's PORT; sets pport
+proxy_start() {
+    "$PYTHON" "$top/tests/fake/delay_proxy.py" --upstream "127.0.0.1:$2" \
+        --rtt-ms "$RTT_MS" --log "$1" --connections 1 --timeout 120 \
+        > "$work/proxy.out" 2> "$work/proxy.err" &
+    proxy_pid=$!
+    fake_pids+=("$proxy_pid")
+    pport=$(ready proxy 2)
+    [ -n "$pport" ] || { cat "$work/proxy.err" >&2; die "delay_proxy.py did not start"; }
+}
+
+# rtt_time TOOL PORT AUTH STARTTLS: the small message to 127.0.0.1:PORT
+# with that auth and tls_starttls; prints the wall-clock milliseconds, or
+# returns 1
+rtt_time() {
+    local conf=$work/rtt.conf t0 t1
+    config "$conf" "$2"
+    sed -i -e 's/^host localhost$/host 127.0.0.1/' \
+        -e "s/^auth on\$/auth $3/" -e "s/^tls_starttls on\$/tls_starttls $4/" \
+        "$conf"
+    t0=$(date +%s%N)
+    if ! timeout 120 "$1" -C "$conf" rcpt@example.org < "$work/small.msg" \
+            > /dev/null 2> "$work/err"; then
+        echo "  $(basename "$1") failed:" >&2
+        sed 's/^/    /' "$work/err" | head -n 5 >&2
+        return 1
+    fi
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+
+# rtt_one TOOL PORT AUTH STARTTLS OUT: one send straight to the server,
+# one through a fresh proxy; appends "WAITS WALL DIRECT" (the last two in
+# RTTs) to OUT, or returns 1
+rtt_one() {
+    local log=$work/rtt.jsonl direct wall
+    direct=$(rtt_time "$1" "$2" "$3" "$4") || return 1
+    rm -f "$log"
+    proxy_start "$log" "$2"
+    if ! wall=$(rtt_time "$1" "$pport" "$3" "$4"); then
+        fake_stop "$proxy_pid"
+        return 1
+    fi
+    wait "$proxy_pid" 2>/dev/null    # the log line is written when it ends
+    "$PYTHON" -c 'import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+r = float(sys.argv[4])
+print(d["round_trips"], "%.2f %.2f" % (int(sys.argv[2]) / r, int(sys.argv[3]) / r))' \
+        "$log" "$wall" "$direct" "$RTT_MS" >> "$5"
+}
+
+# rtt_case NAME PORT AUTH STARTTLS: RUNS sends per tool, the best of each
+# column
+rtt_case() {
+    local t r bin name=$1
+    echo "running rtt $1 ($RUNS runs per tool, RTT $RTT_MS ms) ..." >&2
+    for t in yubin msmtp; do
+        : > "$work/rtt.$t"
+        bin=$YUBIN
+        [ "$t" = msmtp ] && bin=$MSMTP
+        for ((r = 0; r < RUNS; r++)); do
+            rtt_one "$bin" "$2" "$3" "$4" "$work/rtt.$t"
+        done
+        awk -v c="$name" -v t="$t" '
+            NR == 1 || $1 < w { w = $1 }
+            NR == 1 || $2 < a { a = $2 }
+            NR == 1 || $3 < d { d = $3 }
+            END { if (NR) printf "%-30s %-6s %6s %9s %9s\n", c, t, w, a, d }' \
+            "$work/rtt.$t" >> "$work/rtt-report"
+        name=""
+    done
+}
+
+rtt() {
+    printf '%-30s %-6s %6s %9s %9s\n' case tool waits wall/RTT direct \
+        > "$work/rtt-report"
+    rtt_case "587 STARTTLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSION" plain on
+    rtt_case "465 implicit TLS, AUTH PLAIN" "$SMTP_PORT_SUBMISSIONS" plain off
+    rtt_case "587, SCRAM-SHA-256" "$SMTP_PORT_SUBMISSION" scram-sha-256 on
+}
+
 q_bad=0
 row case tool wall/s cpu/s rss/KiB conns
 want small && bench "small, 587 STARTTLS+AUTH" "$work/587.conf" "$work/small.msg" 1
@@ -446,6 +544,7 @@ want big-fake && bench "${BIG_MB} MB, fake_smtpd --discard" "$work/fake.conf" "$
 want rcpt500 && bench "${RCPT_N:-500} rcpts, fake_smtpd --discard" \
     "$work/fake.conf" "$work/small.msg" 1 "$work/fake.conf" "$work/rcpts"
 want queue200 && queue200
+want rtt && rtt
 
 echo
 echo "yubin: $YUBIN"
@@ -454,6 +553,16 @@ echo "medians of $RUNS runs; ratio = yubin / msmtp (below 1: yubin better)"
 echo "conns: connections the server saw (queue200 only; yubin's must be 1)"
 echo
 cat "$work/report"
+if want rtt; then
+    echo
+    echo "round trips: RTT $RTT_MS ms (tests/fake/delay_proxy.py), best of $RUNS;"
+    echo "waits: counted by the proxy (TCP's handshake included); wall/RTT:"
+    echo "the wall-clock time of the send in RTTs; direct: the same send"
+    echo "without the proxy, in RTTs (the servers' and the client's own time,"
+    echo "which wall/RTT includes)"
+    echo
+    cat "$work/rtt-report"
+fi
 if [ "$q_bad" = 1 ]; then
     echo "compare.sh: yubin -q did not send the queue over one connection" >&2
     exit 1

@@ -29,10 +29,11 @@ deliver_init(struct delivery *d, const struct account *a)
 }
 
 int
-deliver_open(struct delivery *d, struct error *err)
+deliver_open(struct delivery *d, enum session_auth auth,
+    struct error *err)
 {
 	deliver_close(d);
-	return session_open(&d->s, d->a, &d->facts, err);
+	return session_open(&d->s, d->a, auth, &d->facts, err);
 }
 
 int
@@ -140,7 +141,7 @@ queued_open(void *arg, const char *config, const char *account,
 	if (config_load(&c->cfg, config[0] != '\0' ? config : NULL,
 	    err) < 0 || account_select(&c->cfg, account, &c->acct, err) < 0)
 		error_prefix(err, "account '%s' of queued mail", account);
-	else if (deliver_open(&c->own, err) == 0)
+	else if (deliver_open(&c->own, SESSION_AUTH_WAIT, err) == 0)
 		return 0;
 	queued_close(c);
 	*conn = NULL;

@@ -7,7 +7,7 @@
  * line, close.
  *
  *	deliver_init(&d, &account);
- *	if (deliver_open(&d, err) == 0)
+ *	if (deliver_open(&d, SESSION_AUTH_PIPELINE, err) == 0)
  *		rc = deliver_send(&d, env, m, err);
  *	deliver_log(&d, env, m, rc == 0 ? NULL : err);
  *	deliver_close(&d);
@@ -35,8 +35,12 @@ struct delivery {
 /* Nothing open yet; a is kept (not copied) and must outlive d. */
 void deliver_init(struct delivery *d, const struct account *a);
 
-/* Connect and authenticate (session_open()); on failure nothing is open. */
-int deliver_open(struct delivery *d, struct error *err);
+/*
+ * Connect and authenticate (session_open(): auth says whether AUTH may
+ * wait for the first deliver_send()); on failure nothing is open.
+ */
+int deliver_open(struct delivery *d, enum session_auth auth,
+    struct error *err);
 
 /* One message over the open session (session_send()); 0 after the 250. */
 int deliver_send(struct delivery *d, const struct envelope *env,
@@ -60,8 +64,10 @@ void deliver_close(struct delivery *d);
 /*
  * The flush engine's transport (flush.h) over SMTP. open: the queued
  * message's config file (config_load(); "" is the default lookup) and
- * account (account_select()), then deliver_open(); send: deliver_send()
- * and deliver_log(). Its arg is NULL, or a struct deliver_reuse: the
+ * account (account_select()), then deliver_open() with SESSION_AUTH_WAIT
+ * (a refused AUTH fails the open: the engine defers the account's
+ * messages at once rather than connect again for each); send:
+ * deliver_send() and deliver_log(). Its arg is NULL, or a struct deliver_reuse: the
  * caller's open delivery for one account, used first instead of
  * connecting again (the opportunistic flush after a send; neither closed
  * nor freed by the flush).

@@ -23,11 +23,33 @@
 #define LOG_LINE_MAX (4 * 1024 * 1024)	/* one log file line */
 
 static int log_level;
+static struct timespec log_t0;	/* when the level was set: time zero */
 
 void
 log_set_verbose(int level)
 {
 	log_level = level;
+	clock_gettime(CLOCK_MONOTONIC, &log_t0);
+}
+
+/*
+ * At -v -v every trace line and note starts with the time since yubin
+ * started, "[  52.3 ms] ", so the trace shows where the time goes (each
+ * round trip is a "waiting for the server" note and the reply after it).
+ */
+static void
+log_stamp(char *buf, size_t size)
+{
+	struct timespec now;
+	double ms;
+
+	buf[0] = '\0';
+	if (log_level < 2)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - log_t0.tv_sec) * 1000.0 +
+	    (double)(now.tv_nsec - log_t0.tv_nsec) / 1e6;
+	snprintf(buf, size, "[%7.1f ms] ", ms);
 }
 
 int
@@ -43,10 +65,11 @@ static void
 log_proto_line(char dir, const unsigned char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	char buf[16 + 4 * LOG_PROTO_MAX + 8];
+	char buf[48 + 4 * LOG_PROTO_MAX + 8], stamp[32];
 	size_t o, i, n = len < LOG_PROTO_MAX ? len : LOG_PROTO_MAX;
 
-	o = (size_t)snprintf(buf, sizeof(buf), "yubin: %s ",
+	log_stamp(stamp, sizeof(stamp));
+	o = (size_t)snprintf(buf, sizeof(buf), "yubin: %s%s ", stamp,
 	    dir == '>' ? "-->" : "<--");
 	for (i = 0; i < n; i++) {
 		if (s[i] >= 0x20 && s[i] < 0x7f) {
@@ -109,12 +132,14 @@ log_vprint(const char *prefix, const char *fmt, va_list ap)
 void
 log_verbose(const char *fmt, ...)
 {
+	char stamp[32];
 	va_list ap;
 
 	if (log_level < 1)
 		return;
+	log_stamp(stamp, sizeof(stamp));
 	va_start(ap, fmt);
-	log_vprint("", fmt, ap);
+	log_vprint(stamp, fmt, ap);
 	va_end(ap);
 }
 

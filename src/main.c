@@ -189,7 +189,7 @@ rmqs(const struct options *o, const struct account *a, struct error *err)
 	char reply[ERROR_REPLY_MAX];
 	int rc;
 
-	if (session_open(&s, a, NULL, err) < 0)
+	if (session_open(&s, a, SESSION_AUTH_WAIT, NULL, err) < 0)
 		return -1;
 	rc = session_etrn(s, o->rmqs, reply, sizeof(reply), err);
 	if (rc == 0)
@@ -450,7 +450,7 @@ send_message(struct envelope_job *j, const struct config *cfg,
 		goto done;
 	}
 	j->env.status = xcalloc(j->env.nrcpt + 1, sizeof(*j->env.status));
-	if (deliver_open(&d, err) < 0 ||
+	if (deliver_open(&d, SESSION_AUTH_PIPELINE, err) < 0 ||
 	    deliver_send(&d, &j->env, &m, err) < 0)
 		goto out;
 	rc = 0;

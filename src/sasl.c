@@ -53,6 +53,7 @@ enum sasl_impl {
 #define MECH_CLEARTEXT	 0x02	/* secret readable on the wire: TLS only */
 #define MECH_CB		 0x04	/* -PLUS: needs channel-binding data */
 #define MECH_SERVER_FIRST 0x08	/* no initial response */
+#define MECH_LAYER	 0x10	/* may negotiate a security layer */
 
 struct sasl_mech {
 	const char *name;
@@ -71,13 +72,14 @@ static const struct sasl_mech sasl_mechs[] = {
 	{ "SCRAM-SHA-1-PLUS", SASL_IMPL_GSASL, MECH_AUTO | MECH_CB },
 	{ "SCRAM-SHA-256", SASL_IMPL_GSASL, MECH_AUTO },
 	{ "SCRAM-SHA-1", SASL_IMPL_GSASL, MECH_AUTO },
-	{ "DIGEST-MD5", SASL_IMPL_GSASL, MECH_AUTO | MECH_SERVER_FIRST },
+	{ "DIGEST-MD5", SASL_IMPL_GSASL,
+	    MECH_AUTO | MECH_SERVER_FIRST | MECH_LAYER },
 	{ "CRAM-MD5", SASL_IMPL_GSASL, MECH_AUTO | MECH_SERVER_FIRST },
 	{ "PLAIN", SASL_IMPL_GSASL, MECH_AUTO | MECH_CLEARTEXT },
 	{ "LOGIN", SASL_IMPL_GSASL,
 	    MECH_AUTO | MECH_CLEARTEXT | MECH_SERVER_FIRST },
 	{ "EXTERNAL", SASL_IMPL_GSASL, 0 },
-	{ "GSSAPI", SASL_IMPL_GSASL, 0 },
+	{ "GSSAPI", SASL_IMPL_GSASL, MECH_LAYER },
 	{ "XOAUTH2", SASL_IMPL_XOAUTH2, MECH_CLEARTEXT },
 	{ "OAUTHBEARER", SASL_IMPL_OAUTHBEARER, MECH_CLEARTEXT },
 };
@@ -611,6 +613,13 @@ sasl_complete(const struct sasl *s)
 	if (strncmp(s->mech->name, "SCRAM-", 6) == 0)
 		return s->done;
 	return true;
+}
+
+bool
+sasl_last(const struct sasl *s)
+{
+	return s->mech->impl == SASL_IMPL_GSASL && s->done &&
+	    !(s->mech->flags & MECH_LAYER);
 }
 
 /*

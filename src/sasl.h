@@ -71,6 +71,19 @@ const char *sasl_mech(const struct sasl *s);
  */
 bool sasl_complete(const struct sasl *s);
 
+/*
+ * Whether the response just handed out was the client's last word, so
+ * that the server can only answer 235 or refuse, never challenge again:
+ * commands may follow it in the same flight (RFC 4954 section 4's
+ * exception, for PLAIN and EXTERNAL's initial response; the same holds
+ * after LOGIN's password, CRAM-MD5's answer, SCRAM's reply to the
+ * server's signature). Never for XOAUTH2 and OAUTHBEARER (a refused
+ * token is answered with an error challenge, RFC 7628 3.2.2: a command
+ * behind it would be read as the response), nor for the mechanisms that
+ * may negotiate a security layer (DIGEST-MD5, GSSAPI).
+ */
+bool sasl_last(const struct sasl *s);
+
 /* "GNU SASL 2.2.0": the SASL library in use, for --version. */
 const char *sasl_library(void);
 

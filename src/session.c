@@ -49,6 +49,11 @@ struct session {
 static const char *
 session_stage(const struct session *s)
 {
+	if (s->smtp.auth_pending && s->smtp.state == SMTP_STATE_ENVELOPE)
+		return "during authentication";
+	if (s->smtp.body_flying && s->smtp.state == SMTP_STATE_ENVELOPE)
+		return "after sending the message, before the server "
+		    "confirmed it";
 	switch (s->smtp.state) {
 	case SMTP_STATE_GREETING:
 		return "waiting for the server's greeting";
@@ -79,6 +84,11 @@ static int
 session_io_error(struct session *s, struct error *err)
 {
 	s->usable = false;
+	/* a refused pipelined AUTH is the news, not the connection after */
+	if (s->smtp.auth_failed && s->smtp.txn_err.kind != ERR_NONE) {
+		*err = s->smtp.txn_err;
+		return -1;
+	}
 	/* silent or gone before its greeting, or in the TLS handshake */
 	if (err != NULL && err->kind == ERR_TEMP && err->reply_code == 0 &&
 	    (s->smtp.state == SMTP_STATE_GREETING ||
@@ -202,6 +212,18 @@ session_keep(struct session *s, const struct reply *r)
 	}
 }
 
+/*
+ * About to wait for the server: what is queued goes out as one flight.
+ * Each wait is a round trip: -v -v says so, with the time.
+ */
+static int
+session_wait(struct session *s, struct error *err)
+{
+	if (log_get_verbose() >= 2)
+		log_verbose("waiting for the server");
+	return session_flush(s, err);
+}
+
 /* One reply, all its lines within one timeout (transport_deadline()). */
 static int
 session_read_reply(struct session *s, const struct reply **r,
@@ -313,7 +335,7 @@ session_run(struct session *s, enum smtp_action act, enum smtp_action *end,
 		case SMTP_ACT_READ:
 			/* replies already here first: one write for many */
 			if ((!transport_has_line(s->t) &&
-			    session_flush(s, err) < 0) ||
+			    session_wait(s, err) < 0) ||
 			    session_read_reply(s, &r, err) < 0)
 				return session_io_error(s, err);
 			act = smtp_on_reply(&s->smtp, r);
@@ -380,8 +402,8 @@ session_start(struct session *s, struct error *err)
  * --serverinfo shows. */
 static int
 session_begin(struct session **out, const struct account *a,
-    struct session_probe *probe, struct session_facts *facts,
-    struct error *err)
+    struct session_probe *probe, enum session_auth auth,
+    struct session_facts *facts, struct error *err)
 {
 	struct smtp_opts o = {
 		.ehlo_domain = a->domain,
@@ -393,6 +415,7 @@ session_begin(struct session **out, const struct account *a,
 		.oauth = a->oauth.provider != ACCOUNT_OAUTH_NONE,
 		.lmtp = a->lmtp,
 		.dsn_optional = a->dsn_optional,
+		.auth_pipeline = auth == SESSION_AUTH_PIPELINE,
 	};
 	struct session *s = xcalloc(1, sizeof(*s));
 
@@ -402,6 +425,8 @@ session_begin(struct session **out, const struct account *a,
 	smtp_init(&s->smtp, &o);
 	reply_parser_init(&s->parser);
 	*out = NULL;
+	if (log_get_verbose() >= 2)
+		log_verbose("connecting to %s port %d", a->host, a->port);
 	if (session_start(s, err) < 0) {
 		if (facts != NULL)
 			session_facts(s, facts);
@@ -414,9 +439,9 @@ session_begin(struct session **out, const struct account *a,
 
 int
 session_open(struct session **out, const struct account *a,
-    struct session_facts *facts, struct error *err)
+    enum session_auth auth, struct session_facts *facts, struct error *err)
 {
-	return session_begin(out, a, NULL, facts, err);
+	return session_begin(out, a, NULL, auth, facts, err);
 }
 
 int
@@ -427,7 +452,7 @@ session_probe(const struct account *a, struct session_probe *p,
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (session_begin(&s, a, p, NULL, err) < 0)
+	if (session_begin(&s, a, p, SESSION_AUTH_WAIT, NULL, err) < 0)
 		return -1;
 	util_strlcpy(p->peer, transport_peer(s->t), sizeof(p->peer));
 	util_strlcpy(p->tls, s->tls, sizeof(p->tls));
@@ -554,6 +579,9 @@ session_send(struct session *s, const struct envelope *env,
 		return error_set(err, ERR_SOFTWARE, "unexpected end of the "
 		    "SMTP transaction");
 	}
+	/* AUTH was refused but the message went: the connection is done */
+	if (s->smtp.auth_failed)
+		s->usable = false;
 	if (smtp_txn_result(&s->smtp) < 0) {
 		*err = s->smtp.txn_err;
 		return -1;
@@ -579,14 +607,12 @@ session_facts(const struct session *s, struct session_facts *f)
 void
 session_close(struct session *s)
 {
-	struct error ignored;
-	enum smtp_action end;
-
 	if (s == NULL)
 		return;
-	error_init(&ignored);
-	if (s->usable && s->smtp.state == SMTP_STATE_READY)
-		(void)session_run(s, smtp_quit(&s->smtp), &end, &ignored);
+	/* QUIT, not waiting for the 221: the outcome is known already */
+	if (s->usable && s->smtp.state == SMTP_STATE_READY &&
+	    smtp_quit(&s->smtp) == SMTP_ACT_CLOSE)
+		(void)session_flush(s, NULL);
 	if (s->t != NULL)
 		transport_close(s->t);
 	smtp_release(&s->smtp);

@@ -26,20 +26,34 @@ struct session_facts {
 	char reply[ERROR_REPLY_MAX];	/* reply to the last message, or "" */
 };
 
+/* When session_open() learns whether AUTH worked. */
+enum session_auth {
+	SESSION_AUTH_WAIT,	/* in session_open(): it waits for the 235 */
+	SESSION_AUTH_PIPELINE,	/* when the server offers PIPELINING and the
+				   mechanism allows it (smtpauth.h), AUTH
+				   goes in one flight with the first
+				   session_send()'s commands, and a refusal
+				   is that call's error (ERR_AUTH, the
+				   server's reply, as session_open() would
+				   give it); else as SESSION_AUTH_WAIT */
+};
+
 /*
- * Connect, greeting, EHLO, STARTTLS (or implicit TLS), EHLO, AUTH. On
- * success *out is ready for session_send() (session_close() it). On
- * failure (-1, err says why) everything is closed and freed already, as
- * transport_connect() does: *out is NULL; facts (may be NULL) then tells
- * how far the attempt got (TLS started, mechanism tried) for the log line.
+ * Connect, greeting, EHLO, STARTTLS (or implicit TLS), EHLO, AUTH (see
+ * enum session_auth). On success *out is ready for session_send()
+ * (session_close() it). On failure (-1, err says why) everything is closed
+ * and freed already, as transport_connect() does: *out is NULL; facts (may
+ * be NULL) then tells how far the attempt got (TLS started, mechanism
+ * tried) for the log line.
  */
 int session_open(struct session **out, const struct account *a,
-    struct session_facts *facts, struct error *err);
+    enum session_auth auth, struct session_facts *facts, struct error *err);
 
 /*
  * One transaction: MAIL, RCPT..., DATA, m->size bytes streamed from m->fd
- * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT. 0
- * only after 250 to the final dot (LMTP: 250 for every recipient, each
+ * (from m->offset, dot-stuffed, in large writes), final dot; or BDAT (in
+ * the same flight as MAIL and RCPT when smtp.h says it may). 0 only after
+ * 250 to the final dot or BDAT LAST (LMTP: 250 for every recipient, each
  * reply waited for with the account's timeout). On -1, err says why, and
  * env->status (when not NULL) who has the message all the same (LMTP);
  * session_usable() tells whether the connection can carry another message.
@@ -83,7 +97,11 @@ int session_probe(const struct account *a, struct session_probe *p,
 int session_etrn(struct session *s, const char *arg, char *reply,
     size_t size, struct error *err);
 
-/* QUIT when still usable, close, free. NULL is fine. */
+/*
+ * QUIT when still usable, without waiting for the 221 (what the server
+ * already sent is read, nothing is awaited: transport_close()), close,
+ * free. NULL is fine.
+ */
 void session_close(struct session *s);
 
 #endif

@@ -14,13 +14,23 @@
  *			      BDAT when smtp.bdat, else dot-stuffed and
  *			      the final dot), act = smtp_on_body_sent()
  *	case SMTP_ACT_READY:  idle: smtp_mail() for a message, or smtp_quit()
- *	case SMTP_ACT_CLOSE:  write smtp.out, close (after QUIT)
+ *	case SMTP_ACT_CLOSE:  write smtp.out, close (after QUIT: its reply is
+ *			      not awaited, the outcome is known)
  *	case SMTP_ACT_FAIL:   write smtp.out, close; smtp.err says why
  *	}
  *
  * Commands are appended to smtp.out (CRLF-terminated, possibly several when
  * pipelining); the buffer may hold secrets (AUTH) and is wiped when reset.
  * Every command is traced through log_proto() with AUTH payloads redacted.
+ *
+ * Round trips (with PIPELINING; without it, one command at a time): the
+ * driver writes smtp.out only when it must wait, so everything queued
+ * until then is one flight. With opts.auth_pipeline, AUTH's last line
+ * waits for the first transaction (smtpauth.h): one flight then holds
+ * AUTH, MAIL, the RCPTs and -- one recipient, CHUNKING, a message up to
+ * 256 KiB -- BDAT LAST and the message (smtp_mail() returns
+ * SMTP_ACT_BODY at once). Several recipients: the message goes only once
+ * every RCPT was accepted (all or nothing), in a second flight.
  */
 #ifndef YUBIN_SMTP_H
 #define YUBIN_SMTP_H
@@ -82,6 +92,8 @@ struct smtp_opts {
 	bool dsn_optional;	/* DSN asked for, server without DSN: send
 				   without it and warn (else ERR_UNAVAILABLE,
 				   as msmtp) */
+	bool auth_pipeline;	/* AUTH may go with the first transaction's
+				   commands (smtpauth.h) */
 };
 
 /* What the state machine needs to know about the message. */
@@ -92,7 +104,8 @@ struct smtp_msginfo {
 };
 
 enum smtp_cmd {
-	SMTP_CMD_RSET, SMTP_CMD_MAIL, SMTP_CMD_RCPT, SMTP_CMD_DATA,
+	SMTP_CMD_RSET, SMTP_CMD_AUTH, SMTP_CMD_MAIL, SMTP_CMD_RCPT,
+	SMTP_CMD_DATA, SMTP_CMD_BDAT,
 };
 
 struct smtp_pending {
@@ -111,6 +124,10 @@ struct smtp {
 	char mech[32];			/* AUTH mechanism in use, or "" */
 	bool auth_may_retry;		/* a 535 asks for another token */
 	bool auth_refused;		/* ... and it came: SMTP_ACT_AUTH again */
+	bool auth_pending;		/* AUTH's last line waits in out for
+					   the first transaction's commands */
+	bool auth_failed;		/* ... and the server refused it:
+					   txn_err says why; no more messages */
 
 	/* current transaction */
 	const struct envelope *env;
@@ -121,6 +138,9 @@ struct smtp {
 	bool need_rset;			/* a failed transaction left state */
 	bool mail_queued;
 	bool bdat;			/* body goes as BDAT (RFC 3030) */
+	bool body_flying;		/* ... with the envelope, before its
+					   replies */
+	bool body_accepted;		/* ... and the server took it */
 	size_t next_rcpt;		/* next RCPT to queue */
 	bool data_queued;
 	struct smtp_pending *pending;	/* FIFO of commands awaiting replies */
@@ -171,10 +191,12 @@ enum smtp_action smtp_auth_start(struct smtp *s, const char *hostname,
  * the converted addresses -- what the commands will hold -- pass
  * address_check() again. Refuses
  * locally (ERR_UNAVAILABLE) when the server's SIZE limit is smaller than
- * info->size. Queues RSET (if needed), MAIL, RCPTs and DATA, pipelined when
- * the server offers PIPELINING.
- * Returns SMTP_ACT_READ, or SMTP_ACT_READY with txn_err set when refused
- * locally.
+ * info->size. Queues a waiting AUTH line (auth_pending), RSET (if
+ * needed), MAIL, RCPTs and DATA, pipelined when the server offers
+ * PIPELINING; or, for a message that may go with them, BDAT LAST.
+ * Returns SMTP_ACT_READ, SMTP_ACT_BODY (the message goes now, the replies
+ * come after smtp_on_body_sent()), or SMTP_ACT_READY with txn_err set when
+ * refused locally.
  */
 enum smtp_action smtp_mail(struct smtp *s, const struct envelope *env,
     const struct smtp_msginfo *info);
@@ -182,7 +204,10 @@ enum smtp_action smtp_mail(struct smtp *s, const struct envelope *env,
 /* The driver has written the body and the final dot. */
 enum smtp_action smtp_on_body_sent(struct smtp *s);
 
-/* Queue QUIT; returns SMTP_ACT_READ (then SMTP_ACT_CLOSE). */
+/*
+ * Queue QUIT (a waiting AUTH line is dropped: nothing needs it); returns
+ * SMTP_ACT_CLOSE: write it and close, the 221 is not awaited.
+ */
 enum smtp_action smtp_quit(struct smtp *s);
 
 /* The one way to change state; traces the change at -v level 2. */

@@ -17,7 +17,8 @@
  *    and then cannot hold yubin forever, while a message of N bytes may
  *    take up to timeout_ms per 64 KiB (about 1 KiB/s at the default 60 s).
  *  - TLS handshake: the whole handshake within timeout_ms.
- *  - close: close_notify gets at most TRANSPORT_BYE_MS.
+ *  - close: close_notify gets at most TRANSPORT_BYE_MS; what the server
+ *    sent meanwhile is read without waiting (no reply is awaited).
  */
 #include "autoconfig.h"
 
@@ -596,6 +597,21 @@ bye(struct transport *t)
 	}
 }
 
+/*
+ * Read and drop what the server has already sent (a 221 that came at
+ * once), never waiting: closing a socket with unread data makes the
+ * kernel reset the connection instead of ending it.
+ */
+static void
+drain(struct transport *t)
+{
+	char buf[4096];
+	int n = 0;
+
+	while (n++ < 64 && recv(t->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		continue;
+}
+
 void
 transport_close(struct transport *t)
 {
@@ -604,8 +620,10 @@ transport_close(struct transport *t)
 	if (t->tls_up)
 		bye(t);
 	tls_free(t->tls);
-	if (t->fd >= 0)
+	if (t->fd >= 0) {
+		drain(t);
 		close(t->fd);
+	}
 	free(t->host);
 	util_wipe(t, sizeof(*t));
 	free(t);

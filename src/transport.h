@@ -137,7 +137,10 @@ const char *transport_peer(const struct transport *t);
 /* "GnuTLS 3.7.9": the TLS library in use, for --version. */
 const char *transport_library(void);
 
-/* Close (TLS close_notify best effort, bounded by a short timeout), free. */
+/*
+ * Close (TLS close_notify best effort, bounded by a short timeout; what
+ * the server already sent is read and dropped, never awaited), free.
+ */
 void transport_close(struct transport *t);
 
 #endif

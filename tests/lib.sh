@@ -66,7 +66,9 @@
 #           READY once PORT takes connections), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
 #           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY), fake_accepted DIR,
 #           client_lines DIR (fake_smtpd.py's recorded commands), jget FILE EXPR,
-#           plain_fake NAME ARGS..., plain_case NAME MSG ARGS... -- YUBIN_ARGS...
+#           plain_fake NAME ARGS..., plain_case NAME MSG ARGS... -- YUBIN_ARGS...,
+#           start_proxy NAME PORT [RTT_MS] (a delay proxy -> $PROXY_PORT
+#           $PROXY_LOG), proxy_conn N [EXPR] (its record of connection N)
 # Config:   write_config FILE LINE...      (one account "test", mode 0600)
 #           real_config FILE PORT LINE...  (localhost, CA, alice, alice-pw, from)
 # Mail:     make_message FILE TOKEN [BODY_BYTES], find_delivered TOKEN [SECS],
@@ -735,6 +737,40 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "save", "conn-*.json"))):
             if len(parts) == 3 and parts[1] == "C":
                 print(parts[2])
 EOF
+}
+
+# start_proxy NAME UPSTREAM_PORT [RTT_MS]: tests/fake/delay_proxy.py in
+# front of 127.0.0.1:UPSTREAM_PORT, RTT_MS (default 40) per round trip;
+# sets PROXY_PORT and PROXY_LOG (a JSON line per connection, written when
+# it has ended: see the top of delay_proxy.py)
+start_proxy() {
+    PROXY_LOG=$SCRATCH/$1.jsonl
+    start_bg "$1" "$PYTHON" "$TESTS_DIR/fake/delay_proxy.py" \
+        --upstream "127.0.0.1:$2" --rtt-ms "${3:-40}" --log "$PROXY_LOG" ||
+        return 1
+    PROXY_PORT=$BG_PORT
+}
+
+# proxy_conn N [EXPR]: EXPR (python; "d" is the record, default
+# d["round_trips"]) of the proxy's Nth connection (1: the first to end),
+# waiting up to 5 s for it to end; "none" if it did not
+proxy_conn() {
+    "$PYTHON" - "$PROXY_LOG" "$1" "${2:-d[\"round_trips\"]}" <<'PYEOF'
+import json, sys, time
+path, n, expr = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for _ in range(50):
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    if len(lines) >= n:
+        v = eval(expr, {"d": json.loads(lines[n - 1])})
+        print(v if isinstance(v, str) else json.dumps(v))
+        sys.exit(0)
+    time.sleep(0.1)
+print("none")
+PYEOF
 }
 
 # ---------------------------------------------------------------- configs

@@ -11,8 +11,8 @@
 #   blank lines are ignored.  Lower-case "key: value" lines are settings; the
 #   line "server:" starts the server script, which runs up to the next
 #   lower-case "key:" line (script steps all start with an upper-case word:
-#   S: S+: C: C~: TLS DATA SLEEP CLOSE HANG WAITCLOSE; see the top of
-#   tests/fake/scripted_smtpd.py).  The script pins the client's lines:
+#   S: S+: C: C~: TLS DATA BDAT EOF SLEEP CLOSE HANG WAITCLOSE; see the top
+#   of tests/fake/scripted_smtpd.py).  The script pins the client's lines:
 #   "C: LINE" is the exact line (parameters included), "C~: REGEX" only
 #   where a value is genuinely variable; a client line the script does not
 #   expect, also after WAITCLOSE or HANG (a QUIT too: write "C: QUIT"),
@@ -39,10 +39,11 @@
 #                            matches the (Python) regular expression
 #     expect-stderr-not: ERE no line of yubin's stderr matches (grep -E)
 #     expect-data: LINE      the message as the server read it after DATA
-#                            (dot-stuffed, up to and with the final "."),
-#                            exactly, one line per expect-data (or
-#                            expect-data~), each ended by CRLF; required
-#                            when the script has a DATA step
+#                            (dot-stuffed, up to and with the final ".")
+#                            or in a BDAT chunk (raw), exactly, one line
+#                            per expect-data (or expect-data~), each ended
+#                            by CRLF; required when the script has a DATA
+#                            or BDAT step
 #     expect-data~: REGEX    one line of it with a variable value (a Date:
 #                            or Message-ID: yubin adds), matched whole
 #     expect-transcript: ERE some line of the server transcript matches; the
@@ -141,7 +142,7 @@ run_scenario() {
             desc=${desc# }
             continue
         fi
-        [ "$line" = DATA ] && has_data=1
+        case $line in DATA | BDAT) has_data=1 ;; esac
         [[ $line =~ ^([a-z][a-z0-9-]*~?):[[:space:]]?(.*)$ ]] || continue
         key=${BASH_REMATCH[1]}
         val=${BASH_REMATCH[2]}
@@ -173,7 +174,7 @@ run_scenario() {
         return 1
     fi
     if [ "$has_data" = 1 ] && [ ! -s "$dir/want.data" ]; then
-        not_ok "a DATA step but no expect-data in $scn"
+        not_ok "a DATA or BDAT step but no expect-data in $scn"
         return 1
     fi
     [ "$have_args" = 1 ] || args=(rcpt@example.org)

@@ -73,12 +73,12 @@ for mech in plain login scram-sha-256 cram-md5; do
             like "$(cat "$LOG" 2>/dev/null)" ' auth=on .* authmech=PLAIN' \
                 "the log file was written (auth=on, authmech=PLAIN)"
             like "$(cat "$SCRATCH/plain.trace")" \
-                '^yubin: --> AUTH PLAIN <redacted>$' \
+                '^yubin: \[ *[0-9]+\.[0-9] ms\] --> AUTH PLAIN <redacted>$' \
                 "the trace shows the command, the response redacted"
             ;;
         login)
             like "$(grep -A3 -- '--> AUTH LOGIN' "$SCRATCH/login.trace")" \
-                '^yubin: --> <redacted>$' "the responses are shown as <redacted>"
+                '^yubin: \[ *[0-9]+\.[0-9] ms\] --> <redacted>$' "the responses are shown as <redacted>"
             ;;
         esac
 CASE

@@ -126,7 +126,7 @@ test_case 'refused, refreshed, sent (traced)' <<'CASE'
     is "$?" 0 "exit 0"
     is "$(children "$TRACE")" "$SECRET_CHILDREN" \
         "the secret command is the only child"
-    is "$(grep -c '^yubin: --> AUTH OAUTHBEARER <redacted>$' "$SCRATCH/send.err")" 2 \
+    is "$(grep -Ec '^yubin: \[ *[0-9]+\.[0-9] ms\] --> AUTH OAUTHBEARER <redacted>$' "$SCRATCH/send.err")" 2 \
         "both AUTH lines redacted"
     is "$(grep -c 'redacted' "$SCRATCH/send.err" | awk '{ print ($1 > 0) }')" 1 \
         "the trace did show the redacted lines"

@@ -179,7 +179,24 @@ class FakeSMTP(SMTP):
         if self._handler_coroutine is not None:
             self._handler_coroutine.cancel()
 
+    def _note_unread(self):
+        """Record the complete lines the client sent but the session did not
+        read before the client closed (a QUIT whose 221 it does not await:
+        aiosmtpd cancels the session at EOF)."""
+        if self._dropped or getattr(self, "_unread_noted", False):
+            return
+        self._unread_noted = True
+        buf = bytes(getattr(self._reader, "_buffer", b""))
+        for line in buf.split(b"\n")[:-1]:
+            self.ev("C", line.rstrip(b"\r").decode("utf-8", "replace"))
+            self.ev("!", "unanswered: the client closed")
+
+    def eof_received(self):
+        self._note_unread()
+        return super().eof_received()
+
     def connection_lost(self, error):
+        self._note_unread()
         if self.cfg.save_dir and self.session is not None and not getattr(self, "_saved", False):
             self._saved = True
             self.ev("!", f"connection closed ({error!r})" if error else "connection closed")
@@ -342,16 +359,20 @@ class FakeSMTP(SMTP):
 
     # --- CHUNKING (RFC 3030) ---------------------------------------------
     async def smtp_BDAT(self, arg):
-        if not self.session.host_name:
-            return await self.push("503 Error: send EHLO first")
-        if not self.envelope.rcpt_tos:
-            return await self.push("503 5.5.1 Error: need RCPT command")
         parts = (arg or "").split()
         if not parts or not parts[0].isdigit() or len(parts) > 2 or \
                 (len(parts) == 2 and parts[1].upper() != "LAST"):
             return await self.push("501 5.5.4 Syntax: BDAT count [LAST]")
         n = int(parts[0])
+        # RFC 3030 2: a refused BDAT's chunk is still read (and dropped),
+        # so it is never taken for commands
         data = await self._reader.readexactly(n) if n else b""
+        if not self.session.host_name:
+            return await self.push("503 Error: send EHLO first")
+        if await self.check_auth_needed("BDAT"):
+            return
+        if not self.envelope.rcpt_tos:
+            return await self.push("503 5.5.1 Error: need RCPT command")
         if self._bdat is None:
             self._bdat = bytearray()
         self._bdat += data

@@ -31,6 +31,11 @@ be passed as it is):
   TLS           server side of a TLS handshake on the connection
   DATA          read message lines up to the line "." and save the raw bytes
                 (dot-stuffed, as on the wire) to --data-file
+  BDAT          read the chunk the client's last "BDAT N [LAST]" line
+                announced (N bytes, raw) and save it to --data-file
+  EOF           the client closes the connection now, sending nothing more
+                (within 2 s: one waiting for a reply first fails the step;
+                "C: QUIT" then EOF is a client that does not wait for 221)
   SLEEP n       wait n seconds (decimals allowed)
   SWALLOW       read and drop raw bytes (a TLS ClientHello) until none come
                 for 0.3 s
@@ -71,7 +76,9 @@ MAX_SHOWN = 400          # characters of one line shown in the transcript
 MAX_LINES_SHOWN = 20     # lines of one write shown in the transcript
 MAX_LINE = 1 << 20       # a client line longer than this fails the step
 STEPS_ARG = ("S:", "S+:", "C:", "C~:")
-STEPS_BARE = ("TLS", "DATA", "CLOSE", "RESET", "SWALLOW", "HANG", "WAITCLOSE")
+STEPS_BARE = ("TLS", "DATA", "BDAT", "EOF", "CLOSE", "RESET", "SWALLOW",
+              "HANG", "WAITCLOSE")
+EOF_WAIT = 2.0           # seconds the EOF step gives the client
 
 
 class StepFailed(Exception):
@@ -168,6 +175,7 @@ class Conn:
         self.deadline = deadline
         self.buf = b""
         self.closed = None      # why the client's side is gone, once it is
+        self.last = b""         # the last client line read
 
     def _recv(self):
         if self.closed:
@@ -206,10 +214,38 @@ class Conn:
                 raise StepFailed(f"client line longer than {MAX_LINE} bytes")
             self._recv()
         line, _, self.buf = self.buf.partition(b"\n")
+        self.last = line.rstrip(b"\r")
         self.tr.add("C", show(line[:-1] if line.endswith(b"\r") else line))
         if not line.endswith(b"\r"):
             self.tr.add("!", "bare LF")
         return line[:-1] if line.endswith(b"\r") else line, line + b"\n"
+
+    def read_exactly(self, n):
+        while len(self.buf) < n:
+            self._recv()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def expect_eof(self):
+        """The client closes before EOF_WAIT seconds, sending nothing."""
+        if self.buf:
+            raise StepFailed(f"client sent {show(self.buf)!r}, expected "
+                             "it to close")
+        self.sock.settimeout(EOF_WAIT)
+        try:
+            d = self.sock.recv(65536)
+        except socket.timeout:
+            raise StepFailed(f"the client did not close within {EOF_WAIT} s "
+                             "(waiting for a reply?)")
+        except (ConnectionError, ssl.SSLError, OSError) as e:
+            d = b""
+            self.tr.add("!", f"connection error: {e}")
+        if d:
+            self.buf += d
+            self.readline()
+            raise StepFailed("client line instead of its close")
+        self.closed = "client closed the connection"
+        self.tr.add("!", "client closed the connection (EOF)")
 
     def send(self, data):
         lines = data.split(b"\r\n")
@@ -274,6 +310,15 @@ def make_ctx(cert, key, tmpdir):
     return ctx
 
 
+def save_data(a, conn_no, data_no, raw):
+    if a.data_file:
+        name = a.data_file
+        if conn_no > 1 or data_no > 1:
+            name = f"{a.data_file}.{conn_no}.{data_no}"
+        with open(name, "wb") as f:
+            f.write(raw)
+
+
 def run_script(conn, steps, a, ctx_holder, conn_no):
     """Run every step on one connection. Returns True if the script completed."""
     tr = conn.tr
@@ -329,13 +374,21 @@ def run_script(conn, steps, a, ctx_holder, conn_no):
                     if line == b".":
                         break
                 data_no += 1
-                if a.data_file:
-                    name = a.data_file
-                    if conn_no > 1 or data_no > 1:
-                        name = f"{a.data_file}.{conn_no}.{data_no}"
-                    with open(name, "wb") as f:
-                        f.write(raw)
+                save_data(a, conn_no, data_no, raw)
                 tr.add("!", f"DATA: {len(raw)} bytes")
+            elif kind == "BDAT":
+                m = re.fullmatch(rb"BDAT (\d+)( LAST)?", conn.last)
+                if not m:
+                    raise StepFailed("BDAT step without a BDAT line before")
+                try:
+                    raw = conn.read_exactly(int(m.group(1)))
+                except ClientClosed as e:
+                    raise StepFailed(f"{e} during the BDAT chunk")
+                data_no += 1
+                save_data(a, conn_no, data_no, raw)
+                tr.add("!", f"BDAT: {len(raw)} bytes")
+            elif kind == "EOF":
+                conn.expect_eof()
             elif kind == "SLEEP":
                 time.sleep(max(0, min(arg, conn.deadline - time.monotonic())))
             elif kind == "SWALLOW":

@@ -16,6 +16,8 @@
  *	user: U / password: P / cb: BASE64 (channel binding data)
  *	auth-retry		the secret is a cached OAuth token: a 535
  *				asks for a fresh one, once (session.c)
+ *	auth-pipeline		AUTH's last line may wait for the first
+ *				transaction's commands (the direct send)
  *	window: N		pipelining window
  *	size: N / 8bit / utf8header	the message
  *	messages: N		transactions on the connection (1..4)
@@ -161,6 +163,8 @@ setting(struct input *in, char *l)
 		in->info.size = n;
 	else if (strcmp(l, "auth-retry") == 0)
 		in->auth_retry = true;
+	else if (strcmp(l, "auth-pipeline") == 0)
+		in->opts.auth_pipeline = true;
 	else if (strcmp(l, "8bit") == 0)
 		in->info.eightbit = true;
 	else if (strcmp(l, "utf8header") == 0)

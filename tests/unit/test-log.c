@@ -122,6 +122,38 @@ test_messages(void)
 	log_set_verbose(0);
 }
 
+/* -v -v: "[  12.3 ms] " after "yubin: ", the time since the level was set. */
+static void
+test_timing(void)
+{
+	const char *out;
+	double ms = -1;
+	int n = -1;
+
+	log_set_verbose(2);
+	capture();
+	log_verbose("connected to %s", "mx");
+	out = captured(NULL);
+	ok(sscanf(out, "yubin: [%lf ms] connected to mx\n%n", &ms, &n) == 1 &&
+	    n == (int)strlen(out) && ms >= 0 && ms < 60000 &&
+	    strlen(out) > 19 && out[18] == ']',
+	    "-v -v notes carry the time, 7 columns wide");
+	capture();
+	log_proto('>', "EHLO x", 6);
+	out = captured(NULL);
+	ok(sscanf(out, "yubin: [%lf ms] --> EHLO x\n%n", &ms, &n) == 1 &&
+	    n == (int)strlen(out), "-v -v trace lines too");
+	capture();
+	log_warn("disk %s", "full");
+	is_str(captured(NULL), "yubin: warning: disk full\n",
+	    "warnings do not");
+	log_set_verbose(1);
+	capture();
+	log_verbose("x");
+	is_str(captured(NULL), "yubin: x\n", "-v alone: no time");
+	log_set_verbose(0);
+}
+
 static char *
 slurp(const char *path)
 {
@@ -295,6 +327,7 @@ main(void)
 	saved_stderr = dup(2);
 	test_proto();
 	test_messages();
+	test_timing();
 	test_logfile();
 	test_logfile_msmtp();
 	test_controls();

@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "sasl.h"
 #include "smtp.h"
+#include "smtptest.h"
 #include "tap.h"
 #include "tokenstore.h"
 #include "util.h"
@@ -375,40 +376,7 @@ test_bearer_choice(void)
 	    err.kind == ERR_AUTH, "never without TLS");
 }
 
-/* ---------------------------------------------------------------- SMTP */
-
-static struct reply_parser parser;
-
-static const struct reply *
-R(const char *text)
-{
-	struct error err;
-	const char *p = text;
-	int rc = 0;
-
-	reply_parser_init(&parser);
-	while (*p != '\0') {
-		size_t n = strcspn(p, "\n");
-
-		rc = reply_parser_line(&parser, p, n, &err);
-		p += n + (p[n] == '\n');
-	}
-	if (rc != 1)
-		bail_out("canned reply '%s' is not a whole reply", text);
-	return &parser.reply;
-}
-
-static const char *
-sent(struct smtp *s)
-{
-	static char out[4096];
-	size_t n = s->out.len < sizeof(out) - 1 ? s->out.len : sizeof(out) - 1;
-
-	memcpy(out, s->out.data ? s->out.data : "", n);
-	out[n] = '\0';
-	dynbuf_reset(&s->out);
-	return out;
-}
+/* ------------------------------------------ SMTP (R(), sent(): smtptest.h) */
 
 /* An implicit-TLS machine at AUTH, offering what ehlo says. */
 static void

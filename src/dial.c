@@ -554,9 +554,13 @@ dial_tcp(const char *host, int port, const char *source_ip,
 		error_set(err, ERR_CONFIG, "'%s' has no %s address to reach "
 		    "from source_ip '%s'", host, src->ai_family == AF_INET6 ?
 		    "IPv6" : "IPv4", source_ip);
-	else if ((rc = dial_race(v, n, src, deadline, fd, &winner)) == 0)
+	else if ((rc = dial_race(v, n, src, deadline, fd, &winner)) == 0) {
 		peer_set(v[winner], port, peer);
-	else
+		if (src != NULL && src->ai_addrlen <= sizeof(peer->src)) {
+			memcpy(&peer->src, src->ai_addr, src->ai_addrlen);
+			peer->srclen = src->ai_addrlen;
+		}
+	} else
 		connect_error(host, port, timeout_ms, errno, err);
 	freeaddrinfo(res);
 out:
@@ -649,13 +653,18 @@ dial_again(const struct dial_peer *peer, long long deadline, int *fd)
 	struct addrinfo ai = { .ai_family = ss.ss_family,
 	    .ai_socktype = SOCK_STREAM, .ai_addrlen = peer->addrlen,
 	    .ai_addr = (struct sockaddr *)&ss };
+	struct sockaddr_storage sss = peer->src;
+	struct addrinfo src = { .ai_family = sss.ss_family,
+	    .ai_socktype = SOCK_STREAM, .ai_addrlen = peer->srclen,
+	    .ai_addr = (struct sockaddr *)&sss };
 	const struct addrinfo *v[1] = { &ai };
 	size_t winner;
 
 	*fd = -1;
-	if (peer->addrlen == 0) {
+	if (peer->addrlen == 0 || ss.ss_family == AF_UNIX) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	return dial_race(v, 1, NULL, deadline, fd, &winner);
+	return dial_race(v, 1, peer->srclen > 0 ? &src : NULL, deadline, fd,
+	    &winner);
 }

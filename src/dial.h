@@ -50,6 +50,8 @@ struct dial_peer {
 	struct sockaddr_storage addr;	/* the server's, the socket's, or the
 					   proxy's (proxied) */
 	socklen_t addrlen;
+	struct sockaddr_storage src;	/* source_ip's, when srclen > 0 */
+	socklen_t srclen;
 	bool proxied;
 };
 
@@ -73,7 +75,8 @@ int dial(const char *host, int port, const struct dial_route *route,
 
 /*
  * Another connection to the address that answered (peer, from dial(); not
- * proxied: that would be the proxy),
+ * proxied: that would be the proxy; not a unix socket), from the same
+ * source address,
  * before deadline (util_now_ms() time, < 0: none): 0 and *fd, or -1 with
  * errno.
  */

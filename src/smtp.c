@@ -279,6 +279,39 @@ smtp_rcpt_set(struct smtp *s, size_t i, enum envelope_rcpt st)
 		s->rcpt_out[i] = st;
 }
 
+/* Every recipient RCPT accepted gets verdict st (SMTP: one reply). */
+static void
+smtp_verdict_all(struct smtp *s, enum envelope_rcpt st)
+{
+	for (size_t i = 0; i < s->env->nrcpt; i++)
+		if (s->rcpt_st[i] == ENVELOPE_RCPT_ACCEPTED)
+			smtp_rcpt_set(s, i, st);
+}
+
+/* The first 4xx to a recipient: the queue's back-off follows it. */
+static void
+smtp_keep_temp(struct smtp *s, const struct reply *r)
+{
+	s->rcpt_temp_code = r->code;
+	util_strlcpy(s->rcpt_temp_esc, r->esc, sizeof(s->rcpt_temp_esc));
+}
+
+/*
+ * Recipients failed (perm: some with a 5xx): the transaction's error
+ * lists each; only 4xx ones carry the first 4xx, the server's own "later".
+ */
+static void
+smtp_rcpts_failed(struct smtp *s, bool perm)
+{
+	error_set(&s->txn_err, perm ? ERR_NOUSER : ERR_TEMP, "%s",
+	    s->rcpt_errors.data);
+	if (!perm) {
+		s->txn_err.reply_code = s->rcpt_temp_code;
+		util_strlcpy(s->txn_err.reply_esc, s->rcpt_temp_esc,
+		    sizeof(s->txn_err.reply_esc));
+	}
+}
+
 static void
 smtp_push(struct smtp *s, enum smtp_cmd cmd, size_t rcpt)
 {
@@ -497,10 +530,9 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 		smtp_rcpt_set(s, i, ENVELOPE_RCPT_ACCEPTED);
 		return;
 	}
-	if (reply_temp(r) && s->rcpt_temp++ == 0) {
-		s->rcpt_temp_code = r->code;
-		util_strlcpy(s->rcpt_temp_esc, r->esc, sizeof(s->rcpt_temp_esc));
-	} else if (!reply_temp(r))
+	if (reply_temp(r) && s->rcpt_temp++ == 0)
+		smtp_keep_temp(s, r);
+	else if (!reply_temp(r))
 		s->rcpt_perm++;
 	smtp_rcpt_set(s, i, reply_temp(r) ? ENVELOPE_RCPT_DEFERRED :
 	    ENVELOPE_RCPT_REJECTED);
@@ -511,6 +543,9 @@ smtp_on_rcpt_reply(struct smtp *s, size_t i, const struct reply *r)
 static enum smtp_action
 smtp_fail_auth(struct smtp *s)
 {
+	/* what an unauthenticated client was told of RCPT counts for nothing */
+	for (size_t i = 0; s->rcpt_out != NULL && i < s->env->nrcpt; i++)
+		s->rcpt_out[i] = ENVELOPE_RCPT_UNTRIED;
 	s->err = s->txn_err;
 	smtp_set_state(s, SMTP_STATE_CLOSED);
 	return SMTP_ACT_FAIL;
@@ -527,16 +562,8 @@ smtp_envelope_failed(struct smtp *s, const struct reply *last)
 {
 	if (s->auth_failed)
 		return smtp_fail_auth(s);
-	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0) {
-		error_set(&s->txn_err, s->rcpt_perm ? ERR_NOUSER : ERR_TEMP,
-		    "%s", s->rcpt_errors.data);
-		/* only 4xx: the server's own "later" (the queue's back-off) */
-		if (s->rcpt_perm == 0) {
-			s->txn_err.reply_code = s->rcpt_temp_code;
-			util_strlcpy(s->txn_err.reply_esc, s->rcpt_temp_esc,
-			    sizeof(s->txn_err.reply_esc));
-		}
-	}
+	if (s->txn_err.kind == ERR_NONE && s->rcpt_temp + s->rcpt_perm > 0)
+		smtp_rcpts_failed(s, s->rcpt_perm > 0);
 	if (s->txn_err.kind == ERR_NONE)
 		reply_error(&s->txn_err, smtp_kind(last, ERR_UNAVAILABLE),
 		    last, "message refused at DATA");
@@ -580,6 +607,9 @@ smtp_on_flying_bdat_reply(struct smtp *s, const struct reply *r)
 	if (!reply_temp(r) && !reply_perm(r))
 		return smtp_fail(s, ERR_PROTOCOL, r,
 		    "unexpected reply to the end of the message");
+	if (s->rcpt_ok == s->env->nrcpt)
+		smtp_verdict_all(s, reply_temp(r) ? ENVELOPE_RCPT_DEFERRED :
+		    ENVELOPE_RCPT_REJECTED);
 	/* refused because the envelope was: the envelope's error says why */
 	if (!smtp_txn_failed(s))
 		reply_error(&s->txn_err, smtp_kind(r, ERR_UNAVAILABLE), r,
@@ -607,15 +637,6 @@ smtp_on_command_reply(struct smtp *s, struct smtp_pending p,
 	else if (p.cmd == SMTP_CMD_RCPT)
 		smtp_on_rcpt_reply(s, p.rcpt, r);
 	return SMTP_ACT_READ;
-}
-
-/* Every recipient RCPT accepted gets verdict st (SMTP: one reply). */
-static void
-smtp_verdict_all(struct smtp *s, enum envelope_rcpt st)
-{
-	for (size_t i = 0; i < s->env->nrcpt; i++)
-		if (s->rcpt_st[i] == ENVELOPE_RCPT_ACCEPTED)
-			smtp_rcpt_set(s, i, st);
 }
 
 /*
@@ -710,9 +731,9 @@ smtp_on_lmtp_reply(struct smtp *s, const struct reply *r)
 
 	if (reply_ok(r))
 		s->lmtp_sent++;
-	else if (reply_temp(r))
-		s->lmtp_temp++;
-	else
+	else if (reply_temp(r) && s->lmtp_temp++ == 0)
+		smtp_keep_temp(s, r);
+	else if (!reply_temp(r))
 		s->lmtp_perm++;
 	smtp_rcpt_set(s, i, reply_ok(r) ? ENVELOPE_RCPT_SENT :
 	    reply_temp(r) ? ENVELOPE_RCPT_DEFERRED : ENVELOPE_RCPT_REJECTED);
@@ -724,8 +745,7 @@ smtp_on_lmtp_reply(struct smtp *s, const struct reply *r)
 		return SMTP_ACT_READ;
 	smtp_set_state(s, SMTP_STATE_READY);
 	if (s->lmtp_temp + s->lmtp_perm > 0)
-		error_set(&s->txn_err, s->lmtp_perm > 0 ? ERR_NOUSER :
-		    ERR_TEMP, "%s", s->rcpt_errors.data);
+		smtp_rcpts_failed(s, s->lmtp_perm > 0);
 	return SMTP_ACT_READY;
 }
 

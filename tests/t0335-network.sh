@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# t0330-network.sh -- the way to the server (src/dial.c), through the yubin
+# t0335-network.sh -- the way to the server (src/dial.c), through the yubin
 # binary, with names that resolve as the test says: yubin runs in a private
 # mount namespace (unshare -m, root) where /etc/hosts, /etc/resolv.conf and
 # /etc/nsswitch.conf are the test's own files, bind-mounted.
@@ -110,8 +110,8 @@ he_case() {
     HE_SECS=$SECS
     is "$RC" 0 "sent through $name: exit 0 (${SECS}s)"
     [ "$RC" = 0 ] || diag_file "$ERR"
-    like "$(cat "$ERR")" "^yubin: trying ${first//./\\.}$" "-v -v: $first tried first"
-    like "$(cat "$ERR")" "^yubin: connected to \\[?${second//./\\.}\\]? port $port$" \
+    like "$(cat "$ERR")" "^yubin: \\[ *[0-9]+\\.[0-9] ms\\] trying ${first//./\\.}$" "-v -v: $first tried first"
+    like "$(cat "$ERR")" "^yubin: \\[ *[0-9]+\\.[0-9] ms\\] connected to \\[?${second//./\\.}\\]? port $port$" \
         "-v -v: connected to $second"
     config "$second" "$port" "timeout 10"
     ns_run "$MSG" -C "$SCRATCH/config" rcpt@example.org

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# t0220-tls-mode.sh -- an account whose TLS mode does not match the port,
+# t0215-tls-mode.sh -- an account whose TLS mode does not match the port,
 # against the real Postfix test server, each way, on 587/10587 (STARTTLS)
 # and 465/10465 (TLS from the first byte): waiting will not fix it, so it
 # is exit 76 with the fix in the message, and never queued (mutt would say

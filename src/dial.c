@@ -661,7 +661,7 @@ dial_again(const struct dial_peer *peer, long long deadline, int *fd)
 	size_t winner;
 
 	*fd = -1;
-	if (peer->addrlen == 0 || ss.ss_family == AF_UNIX) {
+	if (peer->addrlen == 0) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}

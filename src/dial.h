@@ -75,8 +75,7 @@ int dial(const char *host, int port, const struct dial_route *route,
 
 /*
  * Another connection to the address that answered (peer, from dial(); not
- * proxied: that would be the proxy; not a unix socket), from the same
- * source address,
+ * proxied: that would be the proxy), from the same source address,
  * before deadline (util_now_ms() time, < 0: none): 0 and *fd, or -1 with
  * errno.
  */

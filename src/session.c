@@ -159,7 +159,8 @@ session_greeting_probe(struct session *s, struct error *err)
 	enum transport_first first;
 	long long left;
 
-	if (a->tls == ACCOUNT_TLS_IMPLICIT)
+	/* a local socket (often LMTP) is not probed on a second connection */
+	if (a->tls == ACCOUNT_TLS_IMPLICIT || a->route.socket != NULL)
 		return 0;
 	s->greet_by = transport_deadline(s->t);	/* the probe counts */
 	if (!transport_quiet(s->t, SESSION_PATIENCE_MS))

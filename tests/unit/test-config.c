@@ -752,13 +752,12 @@ names(const char *text)
 	struct account a;
 	struct error err;
 
-	if (finish(&c, text, NULL, &a, &err) < 0) {
+	if (finish(&c, text, NULL, &a, &err) < 0)
 		snprintf(buf, sizeof(buf), "error: %s", err.message);
-	} else {
+	else
 		snprintf(buf, sizeof(buf), "%s|%s|%d", a.from ? a.from : "-",
 		    a.domain, a.allow_from_override);
-		config_release(&c);
-	}
+	config_release(&c);	/* also after an error: parse() set it up */
 	return buf;
 }
 

@@ -536,20 +536,10 @@ is "$?" 0 "the server saw exactly the script's lines"
 CASE
 
 # ------------------------------------------------------------ --configure
-# in_resolv NAMESERVER CMD...: CMD in a mount namespace of its own whose
-# /etc/resolv.conf names NAMESERVER (the system's is not touched)
-in_resolv() {
-    local ns=$1 f
-    shift
-    f=$(mktemp "$SCRATCH/resolv.XXXXXX") || return 99
-    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ns" > "$f"
-    unshare -m --propagation private sh -c '
-        mount --bind "$1" /etc/resolv.conf || exit 99
-        shift; exec "$@"' sh "$f" "$@"
-}
-
 test_case '--configure ADDRESS: RFC 6186 SRV records, as msmtp' <<'CASE'
 command -v unshare > /dev/null || { skip "configure" "needs unshare (util-linux)"; return 0; }
+closed_port
+export YUBIN_AUTOCONFIG_URL=https://127.0.0.1:$CLOSED_PORT  # t0905's
 ns=127.0.0.$((RANDOM % 200 + 20))
 start_bg dns "$PYTHON" "$TESTS_DIR/fake/dns_srv.py" --addr "$ns" --port 53 \
     --srv _submission._tcp.example.test=0,1,587,mail.example.test \
@@ -594,8 +584,8 @@ like "$(cat "$SCRATCH/y.out")" '^host a\.sub\.test$' "the lowest priority wins"
 like "$(cat "$SCRATCH/y.out")" '^tls_starttls on$' "_submission: STARTTLS"
 in_resolv "$ns" "$YUBIN" --configure=joe@none.test > /dev/null 2> "$SCRATCH/y.err"
 is "$?" 68 "no record: 68 (EX_NOHOST), as msmtp"
-is "$(cat "$SCRATCH/y.err")" "yubin: no SRV records for _submissions._tcp.none.test or _submission._tcp.none.test (RFC 6186); ask your provider for the server's name and port" \
-    "no record: the message"
+is "$(cat "$SCRATCH/y.err")" "yubin: no SRV records for _submissions._tcp.none.test or _submission._tcp.none.test (RFC 6186) and no autoconfig document; ask your provider for the server's name and port" \
+    "no record: the message (t0905: the autoconfig documents)"
 in_resolv "$ns" "$YUBIN" --configure=nodomain > /dev/null 2> "$SCRATCH/y.err"
 is "$?" 65 "no domain: 65"
 CASE

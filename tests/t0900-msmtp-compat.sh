@@ -379,14 +379,7 @@ CASE
 test_case '--socket: socat in front of Postfix, the same as msmtp' <<'CASE'
 command -v socat > /dev/null || { skip "socket" "needs socat"; return 0; }
 sock=$SCRATCH/smtp.sock
-start_bg socat sh -c '
-socat UNIX-LISTEN:"$1",fork TCP:127.0.0.1:"$2" &
-p=$!
-trap "kill \$p; exit 0" TERM
-for _ in $(seq 100); do [ -S "$1" ] && break; sleep 0.1; done
-echo READY 0
-wait
-' sh "$sock" "$SMTP_PORT_SUBMISSION_HI" || return 1
+start_unix_relay "$sock" "$SMTP_PORT_SUBMISSION_HI" || return 1
 option_case '--socket' 1 -- --socket="$sock" rcpt@example.org
 CASE
 

@@ -216,9 +216,10 @@ on_port(struct xp *x, const char *v)
 	unsigned long n = 0;
 
 	for (const char *q = v; *q != '\0'; q++) {
-		if (*q < '0' || *q > '9' || n > 65535)
+		if (*q < '0' || *q > '9')
 			return bad(x, "the port is not a number");
-		n = n * 10 + (unsigned long)(*q - '0');
+		if (n <= 65535)	/* else it stays too large */
+			n = n * 10 + (unsigned long)(*q - '0');
 	}
 	if (n == 0 || n > 65535)
 		return bad(x, "the port is not in 1-65535");

@@ -126,8 +126,11 @@ http_options(CURL *c, const struct http_request *rq, struct dynbuf *body,
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_USERAGENT, "yubin/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, hdr);
-	SET(CURLOPT_POSTFIELDS, rq->form);
-	SET(CURLOPT_POSTFIELDSIZE, (long)strlen(rq->form));
+	if (rq->form != NULL) {
+		SET(CURLOPT_POSTFIELDS, rq->form);
+		SET(CURLOPT_POSTFIELDSIZE, (long)strlen(rq->form));
+	} else
+		SET(CURLOPT_HTTPGET, 1L);
 	SET(CURLOPT_WRITEFUNCTION, http_collect);
 	SET(CURLOPT_WRITEDATA, body);
 	if (rq->ca_file != NULL)
@@ -140,11 +143,20 @@ http_options(CURL *c, const struct http_request *rq, struct dynbuf *body,
 	return rc;
 }
 
-int
-http_post(const struct http_request *rq, struct http_response *rs,
+/* The Accept header line for rq. */
+static void
+http_accept(const struct http_request *rq, char *line, size_t size)
+{
+	snprintf(line, size, "Accept: %s",
+	    rq->accept != NULL ? rq->accept : "application/json");
+}
+
+/* A POST (rq->form set) or a GET. */
+static int
+http_request(const struct http_request *rq, struct http_response *rs,
     struct error *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
+	char errbuf[CURL_ERROR_SIZE] = "", accept[128];
 	const char *why = util_dlload(&curl);
 	struct curl_slist *hdr;
 	CURLcode rc;
@@ -161,8 +173,10 @@ http_post(const struct http_request *rq, struct http_response *rs,
 		    "https:// URL", rq->url);
 	if ((c = lib.init()) == NULL)
 		return error_set(err, ERR_SOFTWARE, "curl_easy_init failed");
-	hdr = lib.slist_append(NULL, "Accept: application/json");
-	log_verbose("HTTPS POST %s", rq->url);
+	http_accept(rq, accept, sizeof(accept));
+	hdr = lib.slist_append(NULL, accept);
+	log_verbose("HTTPS %s %s", rq->form != NULL ? "POST" : "GET",
+	    rq->url);
 	rc = hdr == NULL ? CURLE_OUT_OF_MEMORY :
 	    http_options(c, rq, &rs->body, hdr, errbuf);
 	if (rc == CURLE_OK)
@@ -178,6 +192,20 @@ http_post(const struct http_request *rq, struct http_response *rs,
 	return 0;
 }
 
+int
+http_post(const struct http_request *rq, struct http_response *rs,
+    struct error *err)
+{
+	return http_request(rq, rs, err);
+}
+
+int
+http_get(const struct http_request *rq, struct http_response *rs,
+    struct error *err)
+{
+	return http_request(rq, rs, err);
+}
+
 const char *
 http_library(void)
 {
@@ -190,6 +218,13 @@ http_library(void)
 
 int
 http_post(const struct http_request *rq, struct http_response *rs,
+    struct error *err)
+{
+	return http_get(rq, rs, err);
+}
+
+int
+http_get(const struct http_request *rq, struct http_response *rs,
     struct error *err)
 {
 	rs->status = 0;

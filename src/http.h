@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * http.h -- HTTPS requests to an OAuth 2.0 provider: a form POST, the
- * answer's status and body. libcurl (the GnuTLS build, so one TLS stack
+ * http.h -- HTTPS requests: a form POST to an OAuth 2.0 provider, a GET
+ * of a mail provider's autoconfig document (--configure); the answer's
+ * status and body. libcurl (the GnuTLS build, so one TLS stack
  * and one trust store) does the work; it is loaded with dlopen() on the
  * first request, so a send that needs no token never maps it.
  *
@@ -20,7 +21,9 @@ struct error;
 
 struct http_request {
 	const char *url;	/* https://... */
-	const char *form;	/* application/x-www-form-urlencoded body */
+	const char *form;	/* application/x-www-form-urlencoded body;
+				   NULL: a GET */
+	const char *accept;	/* the Accept header; NULL: JSON */
 	const char *ca_file;	/* PEM CA file, or NULL: the system store */
 	int timeout_ms;		/* the whole request; <= 0: none */
 };
@@ -39,6 +42,10 @@ struct http_response {
  * initialised here; release it with http_response_release() in any case.
  */
 int http_post(const struct http_request *rq, struct http_response *rs,
+    struct error *err);
+
+/* The same, a GET of rq->url (rq->form must be NULL). */
+int http_get(const struct http_request *rq, struct http_response *rs,
     struct error *err);
 
 /* Wipe and free the body. */

@@ -535,12 +535,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "yubin: try 'yubin --help'\n");
 		return error_exit_code(err.kind);
 	}
+	log_set_verbose(o.verbose);
 	if (o.mode == CLI_MODE_VERSION || o.mode == CLI_MODE_HELP ||
 	    o.mode == CLI_MODE_CONFIGURE || o.mode == CLI_MODE_NEWALIASES) {
 		rc = no_config_mode(&o, &err);
 		goto out;
 	}
-	log_set_verbose(o.verbose);
 	if (o.mode == CLI_MODE_FLUSH || o.mode == CLI_MODE_QUEUE_LIST ||
 	    o.mode == CLI_MODE_QUEUE_REMOVE || o.mode == CLI_MODE_QUEUE_RETRY) {
 		rc = queue_mode(&o, &err);	/* needs no config */

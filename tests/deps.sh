@@ -41,7 +41,7 @@ PKGS_TEST="postfix
     python3 python3-aiosmtpd ca-certificates
     dbus dbus-x11 gnome-keyring libsecret-tools
     mutt bsd-mailx s-nail git git-email libmailtools-perl
-    valgrind time strace curl dante-server socat"
+    valgrind time strace curl dante-server socat zsh"
 PKGS_FUZZ="clang libclang-rt-dev"
 
 LOCK=${YUBIN_DEPS_LOCK:-/run/lock/yubin-deps.lock}

@@ -62,7 +62,9 @@
 # Disk:     case_tmpfs DIR SIZE (a small tmpfs for the case, root only)
 # Servers:  start_real_server (tests/server/start.sh + env.sh), start_bg NAME CMD...
 #           (waits for "READY ... <port>" on stdout -> $BG_PORT $BG_PID; killed on
-#           exit), start_bg_port NAME PORT CMD... (a server that prints nothing:
+#           exit), in_resolv NAMESERVER CMD... (CMD with a private
+#           /etc/resolv.conf), start_unix_relay SOCK PORT (socat: a unix
+#           socket to 127.0.0.1:PORT), start_bg_port NAME PORT CMD... (a server that prints nothing:
 #           READY once PORT takes connections), stop_bg PID, free_port, closed_port (-> $CLOSED_PORT),
 #           test_pki (-> $TEST_CA $TEST_CERT $TEST_KEY), fake_accepted DIR,
 #           client_lines DIR (fake_smtpd.py's recorded commands), jget FILE EXPR,
@@ -574,6 +576,31 @@ start_bg() {
     fi
     BG_PORT=${line##* }
     return 0
+}
+
+# start_unix_relay SOCK PORT: socat relaying the unix socket SOCK to
+# 127.0.0.1:PORT (each connection forked), READY once SOCK exists
+start_unix_relay() {
+    start_bg socat sh -c '
+socat UNIX-LISTEN:"$1",fork TCP:127.0.0.1:"$2" &
+p=$!
+trap "kill \$p; exit 0" TERM
+for _ in $(seq 100); do [ -S "$1" ] && break; sleep 0.1; done
+echo READY 0
+wait
+' sh "$1" "$2"
+}
+
+# in_resolv NAMESERVER CMD...: CMD in a mount namespace of its own whose
+# /etc/resolv.conf names NAMESERVER (the system's is not touched)
+in_resolv() {
+    local ns=$1 f
+    shift
+    f=$(mktemp "$SCRATCH/resolv.XXXXXX") || return 99
+    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ns" > "$f"
+    unshare -m --propagation private sh -c '
+        mount --bind "$1" /etc/resolv.conf || exit 99
+        shift; exec "$@"' sh "$f" "$@"
 }
 
 # start_bg_port NAME PORT CMD...: start_bg for a server that says nothing

@@ -243,14 +243,7 @@ test_case 'SOCKS5: a proxy that never answers: 75 within the timeout' '
 # ------------------------------------------------------------------ socket
 test_case 'socket PATH: STARTTLS over a unix socket (socat in front of Postfix)' '
     local sock=$SCRATCH/smtp.sock
-    start_bg socat sh -c '\''
-socat UNIX-LISTEN:"$1",fork TCP:127.0.0.1:"$2" &
-p=$!
-trap "kill \$p; exit 0" TERM
-for _ in $(seq 100); do [ -S "$1" ] && break; sleep 0.1; done
-echo READY 0
-wait
-'\'' sh "$sock" "$SMTP_PORT_SUBMISSION" || return 1
+    start_unix_relay "$sock" "$SMTP_PORT_SUBMISSION" || return 1
     real_config "$SCRATCH/c" 1 "socket $sock" "queue off"
     send_ok "$SCRATCH/c" "over the socket" -v
     like "$(cat "$ERR")" "^yubin: connected to unix socket ${sock//./\\.}$" \

@@ -8,6 +8,61 @@
 # are asserted as documented.  Also: msmtp's example files load and -P
 # prints their accounts as msmtp does; msmtp's file lookup under
 # env -i HOME=...; eval; SMTPSERVER/EMAIL.
+#
+# Audit against msmtp 1.8.23's man page: each option and key, and where
+# it is compared with msmtp (C: a case here, same outcome, envelope and
+# bytes; D: a documented difference, asserted here as documented;
+# N: not compared with msmtp, and why).
+#   --version --help                 N: each program's own text
+#   -P --pretend                     C: example files, '-P masks'; D: yubin
+#                                    prints its own keys, 'auth = on'
+#   -v -d --debug                    N: each program's own trace (t0200)
+#   --configure                      C: SRV records; beyond msmtp: t0905
+#   -S --serverinfo                  C: the same facts, yubin's layout
+#   --rmqs                           C
+#   -C --file -a --account           C (long forms in 'options, one by one')
+#   --host                           C (D: secure defaults)
+#   --port --timeout --domain        C
+#   --source-ip --socket             C (socat in front of Postfix)
+#   --proxy-host --proxy-port        N: needs a SOCKS server with its own
+#                                    users; t0340 (yubin through dante)
+#   --protocol                       C: smtp; lmtp: t0235 (yubin alone,
+#                                    D: a partial LMTP delivery queues)
+#   --auth --user --passwordeval     C
+#   --tls --tls-starttls             C
+#   --tls-trust-file --tls-fingerprint --tls-certcheck   C (TLS layouts)
+#   --tls-key-file --tls-cert-file   C (Postfix asks for no client
+#                                    certificate: the outcome only)
+#   --tls-priorities                 C; D: an invalid string is 78 (msmtp 70)
+#   --tls-crl-file                   D: an unreadable file is 78 (msmtp 66);
+#                                    a revoked server: t0225 (yubin alone)
+#   --tls-host-override              C (the wrong-host server)
+#   --tls-min-dh-prime-bits          C (ignored by both with GnuTLS 3)
+#   -f --from --read-envelope-from   C
+#   -N --dsn-notify -R --dsn-return  C
+#   --set-from-header --set-date-header --set-msgid-header   C
+#   --remove-bcc-headers --undisclosed-recipients -F         C (D: -t
+#                                    removes Bcc: even with it off)
+#   -X --logfile --logfile-time-format   C (logfile -)
+#   --syslog                         C (LOG_MAIL on a test /dev/log)
+#   -t --read-recipients             C
+#   --aliases                        C (a list, default; D: continuation
+#                                    lines, a local name left is refused)
+#   --auto-from --maildomain         C (D: maildomain also completes
+#                                    recipients)
+#   --                               C
+#   -B -bm -G -h -i -L -m -n -O -o   C (-i: the lone-dot cases; D: a lone
+#                                    dot as the last piped line)
+# Keys: account (':' inheritance) defaults host port from user password
+# auth tls tls_starttls tls_trust_file tls_fingerprint tls_certcheck
+# timeout domain: C (compat_config, TLS layouts); eval: C; passwordeval:
+# C (options, example files); syslog logfile logfile_time_format: C;
+# allow_from_override: C with -a, D with 'account default : NAME' (msmtp
+# does not inherit it); every other key is the option's (config_set(),
+# the same checks as a file): C as above. ntlmdomain: N (accepted and
+# ignored; neither yubin nor the server speaks NTLM). A temporary failure
+# (D: queued, 0), an untrusted certificate (D: 76): their own cases.
+#
 # The case bodies are strings that test_case (lib.sh) evaluates.
 # shellcheck disable=SC2016,SC2034
 . "$(dirname "$0")/lib.sh"
@@ -305,6 +360,61 @@ option_case '--auth=plain' 1 -- --auth=plain rcpt@example.org
 option_case '--auth=scram-sha-256' 1 -- --auth=scram-sha-256 rcpt@example.org
 option_case '-N never -R full' 1 -- -N never -R full rcpt@example.org
 option_case '--read-envelope-from (From: of the message)' 1 -- --read-envelope-from rcpt@example.org
+option_case '--file, --account, --from (long forms)' 1 -- --file="$SCRATCH/rc" --account=test --from=alice@example.test rcpt@example.org
+option_case '--read-recipients --dsn-notify --dsn-return' 2 -- --read-recipients --dsn-notify=failure --dsn-return=hdrs
+option_case '--protocol=smtp' 1 -- --protocol=smtp rcpt@example.org
+option_case '--source-ip=127.0.0.2' 1 -- --source-ip=127.0.0.2 rcpt@example.org
+option_case '--tls-priorities (TLS 1.2 only)' 1 -- --tls-priorities=NORMAL:-VERS-ALL:+VERS-TLS1.2 rcpt@example.org
+option_case '--tls-min-dh-prime-bits (ignored by both, GnuTLS 3)' 1 -- --tls-min-dh-prime-bits=2048 rcpt@example.org
+option_case '--tls-cert-file --tls-key-file (a client certificate)' 1 -- --tls-cert-file="$SMTP_SERVER_CERT" --tls-key-file="$SMTP_SERVER_KEY" rcpt@example.org
+option_case '--tls-host-override (a server whose certificate names another host)' 1 -- --port="$SMTP_PORT_WRONGHOST" --tls-host-override=wrong.example.test rcpt@example.org
+option_case "sendmail's flags both ignore (-B -bm -G -h -L -m -n -O -o)" 1 -- -B8BITMIME -bm -G -h10 -Ltag -m -n -Ofoo=bar -oem rcpt@example.org
+printf 'bob: rcpt@example.org, other@example.org\ndefault: rcpt@example.org\n' \
+    > "$SCRATCH/aliases"
+option_case '--aliases: a list' 2 -- --aliases="$SCRATCH/aliases" bob
+option_case '--aliases: default' 1 -- --aliases="$SCRATCH/aliases" nobody
+option_case '-- ends the options' 1 -- -- rcpt@example.org
+CASE
+
+test_case '--socket: socat in front of Postfix, the same as msmtp' <<'CASE'
+command -v socat > /dev/null || { skip "socket" "needs socat"; return 0; }
+sock=$SCRATCH/smtp.sock
+start_unix_relay "$sock" "$SMTP_PORT_SUBMISSION_HI" || return 1
+option_case '--socket' 1 -- --socket="$sock" rcpt@example.org
+CASE
+
+test_case 'allow_from_override off: -f does not change the sender' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc" "allow_from_override off"
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" -a test -f other@example.org rcpt@example.org
+same_as_msmtp 1 "-a test"
+is "$(envelope_of "$SCRATCH/yubin" | head -n 1)" "from <alice@example.test>" \
+    "-a test: the account's from"
+rm -rf "$SCRATCH/msmtp" "$SCRATCH/yubin"
+# 'account default : test' -- msmtp 1.8.23 does not inherit the key
+# (its -P shows allow_from_override = on); yubin does (documented)
+both "$SCRATCH/m" 1 -C "$SCRATCH/rc" -f other@example.org rcpt@example.org
+is "$M_RC/$Y_RC" 0/0 "default: both send"
+is "$(envelope_of "$SCRATCH/msmtp" | head -n 1)" "from <other@example.org>" \
+    "default: msmtp takes -f (the key not inherited)"
+is "$(envelope_of "$SCRATCH/yubin" | head -n 1)" "from <alice@example.test>" \
+    "default: yubin keeps the account's from (documented)"
+CASE
+
+test_case 'a TLS setting GnuTLS refuses: msmtp 70 or 66, yubin 78 (documented)' <<'CASE'
+tok=$(new_token)
+bare_message "$SCRATCH/m" "$tok"
+compat_config "$SCRATCH/rc"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" --tls-priorities=BOGUS rcpt@example.org
+is "$M_RC/$Y_RC" 70/78 "tls_priorities BOGUS: msmtp 70 (EX_SOFTWARE), yubin 78 (EX_CONFIG)"
+is "$(cat "$Y_ERR")" "yubin: during STARTTLS: invalid tls_priorities 'BOGUS': The request is invalid. (at 'BOGUS')" \
+    "tls_priorities: the message"
+both "$SCRATCH/m" 0 -C "$SCRATCH/rc" --tls-crl-file="$SCRATCH/none.crl" rcpt@example.org
+is "$M_RC/$Y_RC" 66/78 "tls_crl_file missing: msmtp 66 (EX_NOINPUT), yubin 78 (EX_CONFIG)"
+is "$(cat "$Y_ERR")" "yubin: during STARTTLS: cannot load tls_crl_file '$SCRATCH/none.crl': Error while reading file." \
+    "tls_crl_file: the message"
+is "$(find "$SCRATCH/yubin" -type f | wc -l)" 0 "nothing delivered"
 CASE
 
 # layout_rc FILE ACCOUNT_LINES...: defaults with a system trust file (as
@@ -536,20 +646,10 @@ is "$?" 0 "the server saw exactly the script's lines"
 CASE
 
 # ------------------------------------------------------------ --configure
-# in_resolv NAMESERVER CMD...: CMD in a mount namespace of its own whose
-# /etc/resolv.conf names NAMESERVER (the system's is not touched)
-in_resolv() {
-    local ns=$1 f
-    shift
-    f=$(mktemp "$SCRATCH/resolv.XXXXXX") || return 99
-    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$ns" > "$f"
-    unshare -m --propagation private sh -c '
-        mount --bind "$1" /etc/resolv.conf || exit 99
-        shift; exec "$@"' sh "$f" "$@"
-}
-
 test_case '--configure ADDRESS: RFC 6186 SRV records, as msmtp' <<'CASE'
 command -v unshare > /dev/null || { skip "configure" "needs unshare (util-linux)"; return 0; }
+closed_port
+export YUBIN_AUTOCONFIG_URL=https://127.0.0.1:$CLOSED_PORT  # t0905's
 ns=127.0.0.$((RANDOM % 200 + 20))
 start_bg dns "$PYTHON" "$TESTS_DIR/fake/dns_srv.py" --addr "$ns" --port 53 \
     --srv _submission._tcp.example.test=0,1,587,mail.example.test \
@@ -594,8 +694,8 @@ like "$(cat "$SCRATCH/y.out")" '^host a\.sub\.test$' "the lowest priority wins"
 like "$(cat "$SCRATCH/y.out")" '^tls_starttls on$' "_submission: STARTTLS"
 in_resolv "$ns" "$YUBIN" --configure=joe@none.test > /dev/null 2> "$SCRATCH/y.err"
 is "$?" 68 "no record: 68 (EX_NOHOST), as msmtp"
-is "$(cat "$SCRATCH/y.err")" "yubin: no SRV records for _submissions._tcp.none.test or _submission._tcp.none.test (RFC 6186); ask your provider for the server's name and port" \
-    "no record: the message"
+is "$(cat "$SCRATCH/y.err")" "yubin: no SRV records for _submissions._tcp.none.test or _submission._tcp.none.test (RFC 6186) and no autoconfig document; ask your provider for the server's name and port" \
+    "no record: the message (t0905: the autoconfig documents)"
 in_resolv "$ns" "$YUBIN" --configure=nodomain > /dev/null 2> "$SCRATCH/y.err"
 is "$?" 65 "no domain: 65"
 CASE
@@ -718,6 +818,12 @@ is "$(cut -d' ' -f4-9 <<<"$y_line")" \
     "host=localhost tls=on auth=on user=alice from=alice@example.test recipients=rcpt@example.org" \
     "msmtp's fields, in its order"
 like "$y_line" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} host=" "msmtp's time format"
+run_prog msmtp "$SCRATCH/m" -C "$SCRATCH/rc" -X - --logfile-time-format='%Y-%m-%d|' rcpt@example.org
+m_line=$(head -n 1 "$OUT")
+run_prog yubin "$SCRATCH/m" -C "$SCRATCH/rc" -X - --logfile-time-format='%Y-%m-%d|' rcpt@example.org
+y_line=$(head -n 1 "$OUT")
+is "${y_line%%|*}" "${m_line%%|*}" "--logfile-time-format: the same time field as msmtp"
+like "$y_line" "^[0-9]{4}-[0-9]{2}-[0-9]{2}\| host=localhost " "--logfile-time-format: the format given"
 like "$y_line" " smtpstatus=250 smtpmsg='250 2\\.0\\.0 Ok: .*' exitcode=EX_OK " \
     "smtpstatus, smtpmsg, exitcode as msmtp"
 CASE

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # t0910-install.sh -- what "make install" and "make install-sendmail" put
 # where (DESTDIR, a prefix of the test's own); yubin called as mailq,
-# newaliases and sendmail; bash completion; the "message queued" note that
+# newaliases and sendmail; bash and zsh completion (zsh through a real
+# interactive zsh on a pty: tests/zsh-complete.zsh); the "message queued" note that
 # names the command enabling the timer when nothing would run yubin -q;
 # a new ./configure (a new Makefile) rebuilds what compiles its paths in.
 # The case bodies are strings that test_case (lib.sh) evaluates.
@@ -24,6 +25,13 @@ make_in_tree() {
 mk_var() {
     sed -n "s/^$1 = //p" "$abs_top_builddir/Makefile" | head -n 1 |
         sed -e 's|${datadir}|/opt/yb/share|' -e 's|${prefix}|/opt/yb|'
+}
+
+# cli_long_options: the long options cli.c knows (its two tables), sorted
+cli_long_options() {
+    sed -n '/^static const struct cli_long/,/^};/p; /^} cli_keyopts\[\] = {/,/^};/p' \
+        "$abs_top_srcdir/src/cli.c" |
+        sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' | sort -u
 }
 
 test_case 'make install DESTDIR=... prefix=/opt/yb: the files' <<'CASE'
@@ -107,6 +115,41 @@ is "$(complete_words yubin -R "")" "full
 hdrs
 headers
 off" "-R values"
+is "$(complete_words yubin -- | sed 's/^--//; s/=$//' | sort -u)" \
+    "$(cli_long_options)" "--: every long option of cli.c"
+CASE
+
+test_case 'zsh completion (installed): loads; options, values, accounts' <<'CASE'
+need_cmd zsh
+D=$SCRATCH/dest
+make_in_tree install DESTDIR="$D" prefix=/opt/yb > "$SCRATCH/install.log" 2>&1 ||
+    { diag_file "$SCRATCH/install.log"; return 1; }
+dir=$D$(mk_var zshcompletiondir)
+mkdir -p "$SCRATCH/home"
+printf 'account work\nhost h\naccount home : work\naccount default : work\n' \
+    > "$SCRATCH/home/.msmtprc"
+zsh_complete() {  # LINE: the matches zsh offers for TAB at its end, sorted
+    HOME=$SCRATCH/home XDG_CONFIG_HOME=$SCRATCH/home/.config \
+        timeout 30 zsh -f "$TESTS_DIR/zsh-complete.zsh" "$dir" \
+        "$SCRATCH/zsh.out" "$1" > /dev/null 2>&1 || echo "zsh failed: $?"
+    sort -u "$SCRATCH/zsh.out"
+}
+is "$(zsh_complete 'yubin --acc')" "--account" "--acc -> --account"
+is "$(zsh_complete 'yubin --conf')" "--configure" "--conf -> --configure"
+is "$(zsh_complete 'yubin -a ')" "default
+home
+work" "-a: the accounts of ~/.msmtprc"
+is "$(zsh_complete 'yubin --account=h')" "home" "--account=h: home"
+is "$(zsh_complete 'yubin -R ')" "full
+hdrs
+headers
+off" "-R values"
+is "$(zsh_complete 'yubin --protocol=')" "lmtp
+smtp" "--protocol= values"
+is "$(zsh_complete 'yubin --' | grep '^--' | sed 's/^--//; s/=$//' | sort -u)" \
+    "$(cli_long_options)" "--: every long option of cli.c"
+rm -f "$dir/_yubin"
+is "$(zsh_complete 'yubin --acc')" "" "without the installed file: nothing (the check can fail)"
 CASE
 
 # queued_note ERRFILE: the note line, or nothing

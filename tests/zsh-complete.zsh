@@ -19,10 +19,11 @@ zpty -w z "compadd() {
   (( \$#__hits )) && print -rl -- \$__hits >> ${(q)out}
   builtin compadd \"\$@\"
 }"
-zpty -w z "print -r READY-1"
+# the markers are computed, so the echo of the typed line never matches
+zpty -w z "print -r READY-\$((0+1))"
 zpty -r -m z junk '*READY-1*' || exit 99
 # TAB, then ^U (kill the line) and a marker: zle reads them in turn
 zpty -w -n z "$line"$'\t\025'
-zpty -w z "print -r DONE-2"
+zpty -w z "print -r DONE-\$((1+1))"
 zpty -r -m z junk '*DONE-2*' || exit 99
 zpty -d z

@@ -17,6 +17,7 @@
 #include "bounce.h"
 #include "headers.h"
 #include "message.h"
+#include "qsplit.h"
 #include "queue.h"
 #include "rfc5322.h"
 #include "util.h"

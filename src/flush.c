@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mailenv.h"
 #include "message.h"
+#include "qsplit.h"
 #include "queue.h"
 #include "util.h"
 

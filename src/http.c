@@ -13,6 +13,7 @@
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "dlload.h"
 #include "util.h"
 
 #ifdef HAVE_OAUTH2
@@ -33,7 +34,7 @@ static struct {
 } lib;
 
 #define SYM(field, name) { name, (void **)&lib.field }
-static const struct util_sym syms[] = {
+static const struct dl_sym syms[] = {
 	SYM(global_init, "curl_global_init"),
 	SYM(init, "curl_easy_init"),
 	SYM(setopt, "curl_easy_setopt"),
@@ -58,7 +59,7 @@ http_init(void)
 /* libcurl, the GnuTLS build first. */
 static const char *const sonames[] = { "libcurl-gnutls.so.4",
     "libcurl.so.4", NULL };
-static struct util_lib curl = { sonames, syms, ARRAY_SIZE(syms),
+static struct dl_lib curl = { sonames, syms, ARRAY_SIZE(syms),
     http_init, false, "" };
 
 /* libcurl's write callback: append under the cap, else stop. */
@@ -157,7 +158,7 @@ http_request(const struct http_request *rq, struct http_response *rs,
     struct error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", accept[128];
-	const char *why = util_dlload(&curl);
+	const char *why = dl_load(&curl);
 	struct curl_slist *hdr;
 	CURLcode rc;
 	CURL *c;

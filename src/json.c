@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "dlload.h"
 #include "util.h"
 
 #ifdef HAVE_OAUTH2
@@ -55,7 +56,7 @@ static struct {
 } lib;
 
 #define SYM(field, name) { name, (void **)&lib.field }
-static const struct util_sym syms[] = {
+static const struct dl_sym syms[] = {
 	SYM(tok_new, "json_tokener_new_ex"),
 	SYM(tok_parse, "json_tokener_parse_ex"),
 	SYM(tok_error, "json_tokener_get_error"),
@@ -79,7 +80,7 @@ static const struct util_sym syms[] = {
 
 static const char *const sonames[] = { JSONC_SONAME, "libjson-c.so",
     NULL };
-static struct util_lib jsonc = { sonames, syms, ARRAY_SIZE(syms), NULL,
+static struct dl_lib jsonc = { sonames, syms, ARRAY_SIZE(syms), NULL,
     false, "" };
 
 /* The whole of text must be one value; trailing blanks are fine. */
@@ -111,7 +112,7 @@ int
 json_parse(const char *text, size_t len, struct json **out,
     struct error *err)
 {
-	const char *why = util_dlload(&jsonc);
+	const char *why = dl_load(&jsonc);
 	struct json_object *obj;
 
 	*out = NULL;

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "keyring.h"
 #include "log.h"
+#include "dlload.h"
 #include "util.h"
 
 
@@ -109,7 +110,7 @@ keyring_log(GLogLevelFlags level, const GLogField *fields, gsize n,
 }
 
 #define SYM(field, name) { name, (void **)&lib.field }
-static const struct util_sym syms[] = {
+static const struct dl_sym syms[] = {
 	SYM(lookup, "secret_password_lookup_sync"),
 	SYM(store, "secret_password_store_sync"),
 	SYM(clear, "secret_password_clear_sync"),
@@ -129,7 +130,7 @@ keyring_init(void)
 }
 
 static const char *const sonames[] = { LIBSECRET_SONAME, NULL };
-static struct util_lib libsecret = { sonames, syms, ARRAY_SIZE(syms),
+static struct dl_lib libsecret = { sonames, syms, ARRAY_SIZE(syms),
     keyring_init, false, "" };
 
 /* NULL when the keyring can be asked, else why not. */
@@ -138,7 +139,7 @@ keyring_ready(void)
 {
 	const char *why = keyring_unavailable();
 
-	return why != NULL ? why : util_dlload(&libsecret);
+	return why != NULL ? why : dl_load(&libsecret);
 }
 
 static int

@@ -31,6 +31,7 @@
 #include "oauth.h"
 #include "password.h"
 #include "pretend.h"
+#include "qsplit.h"
 #include "queue.h"
 #include "sasl.h"
 #include "serverinfo.h"

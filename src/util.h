@@ -170,32 +170,6 @@ const char *util_home(void);
  */
 int util_state_home(char *buf, size_t size);
 
-/* One function a library loaded with util_dlopen() must have. */
-struct util_sym {
-	const char *name;
-	void **slot;		/* where its address goes: (void **)&fn */
-};
-
-/* A library loaded on first use (keyring.c, http.c, json.c). */
-struct util_lib {
-	const char *const *sonames;	/* tried in turn; NULL-terminated */
-	const struct util_sym *syms;
-	size_t nsyms;
-	/* after the first successful load: NULL, or why it is unusable */
-	const char *(*init)(void);
-	bool loaded;
-	char failed[256];		/* why it could not be loaded */
-};
-
-/*
- * Load l once: the first of its sonames that dlopen() finds, RTLD_LOCAL,
- * every symbol of syms, then l->init. NULL when the library is there, else
- * why not: "cannot load libjson-c.so.5: ..." or "libjson-c.so.5 has no
- * json_tokener_parse" (the same answer on every later call). The handle
- * is never closed (some libraries cannot be unloaded).
- */
-const char *util_dlload(struct util_lib *l);
-
 /*
  * Percent-encode s onto b (RFC 3986: A-Z a-z 0-9 - . _ ~ kept, every
  * other byte %XX), as application/x-www-form-urlencoded values and URL

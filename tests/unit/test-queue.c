@@ -15,6 +15,7 @@
 
 #include "qentry.h"
 #include "qfile.h"
+#include "qsplit.h"
 #include "tap.h"
 #include "qtest.h"
 
